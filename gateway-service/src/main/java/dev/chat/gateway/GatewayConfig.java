@@ -1,0 +1,65 @@
+package dev.chat.gateway;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.Optional;
+
+/** All gateway settings in one place; every key can be overridden by a CHAT_... environment variable. */
+@ConfigMapping(prefix = "chat")
+public interface GatewayConfig {
+
+    /** Name of this gateway instance, sent in {@code welcome}; defaults to the host name. */
+    Optional<String> nodeId();
+
+    Limits limits();
+
+    RecentLog log();
+
+    /** Idempotency window for {@code send} with a {@code cid}. */
+    @WithDefault("5M")
+    Duration idempotencyWindow();
+
+    Subscriber subscriber();
+
+    interface Limits {
+        /** Frames above this many bytes are refused with {@code too_large} (the connection stays open). */
+        @WithDefault("65536")
+        int frameBytes();
+
+        /** Longest message text, in characters. */
+        @WithDefault("4000")
+        int textChars();
+
+        /** Outbound frames written but not yet flushed to a client before it counts as too slow (1013). */
+        @WithDefault("1000")
+        int outboundQueue();
+    }
+
+    interface RecentLog {
+        /** Messages a room's recent log keeps at least. */
+        @WithDefault("1000")
+        int minEntries();
+
+        /** Age a room's recent log keeps at least. */
+        @WithDefault("10M")
+        Duration minAge();
+
+        /** Hard cap per room, so a long history outage cannot exhaust Redis memory. */
+        @WithDefault("100000")
+        int maxEntries();
+
+        /** Keep entries the history service has not stored yet (up to max-entries), so a history outage loses nothing. */
+        @WithDefault("true")
+        boolean protectUnstored();
+    }
+
+    interface Subscriber {
+        /** First delay before re-opening a dropped Redis subscriber connection; doubles up to max-backoff. */
+        @WithDefault("100MS")
+        Duration minBackoff();
+
+        @WithDefault("5S")
+        Duration maxBackoff();
+    }
+}

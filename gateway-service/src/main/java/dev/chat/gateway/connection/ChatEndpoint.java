@@ -1,0 +1,79 @@
+package dev.chat.gateway.connection;
+
+import dev.chat.gateway.NodeName;
+import dev.chat.gateway.protocol.ErrorCode;
+import dev.chat.gateway.protocol.FrameCodec;
+import dev.chat.gateway.protocol.RoomNames;
+import dev.chat.gateway.protocol.ServerFrame;
+import io.quarkus.logging.Log;
+import io.quarkus.security.Authenticated;
+import io.quarkus.security.identity.SecurityIdentity;
+import io.quarkus.websockets.next.CloseReason;
+import io.quarkus.websockets.next.OnBinaryMessage;
+import io.quarkus.websockets.next.OnClose;
+import io.quarkus.websockets.next.OnOpen;
+import io.quarkus.websockets.next.OnTextMessage;
+import io.quarkus.websockets.next.WebSocket;
+import io.quarkus.websockets.next.WebSocketConnection;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.buffer.Buffer;
+import org.eclipse.microprofile.jwt.JsonWebToken;
+
+/** The {@code /chat} WebSocket: one authenticated user per connection, JSON text frames as in PROTOCOL.md. */
+@Authenticated
+@WebSocket(path = "/chat")
+public class ChatEndpoint {
+
+    private static final int POLICY_VIOLATION = 1008;
+
+    private final SecurityIdentity identity;
+    private final ChatSessions sessions;
+    private final FrameHandler handler;
+    private final FrameCodec codec;
+    private final NodeName node;
+
+    public ChatEndpoint(SecurityIdentity identity, ChatSessions sessions, FrameHandler handler, FrameCodec codec, NodeName node) {
+        this.identity = identity;
+        this.sessions = sessions;
+        this.handler = handler;
+        this.codec = codec;
+        this.node = node;
+    }
+
+    @OnOpen
+    public Uni<Void> onOpen(WebSocketConnection connection) {
+        String user = ((JsonWebToken) identity.getPrincipal()).getSubject();
+        if (!RoomNames.isValidUser(user)) {
+            return connection.sendText(codec.encode(new ServerFrame.Error(ErrorCode.FORBIDDEN.wire(),
+                    "token subject is not a valid user id", null)))
+                    .chain(() -> connection.close(new CloseReason(POLICY_VIOLATION, "invalid user id")));
+        }
+        ChatSession session = sessions.open(connection, user);
+        Log.debugf("Connection %s opened for %s", connection.id(), user);
+        session.send(codec.encode(new ServerFrame.Welcome(user, node.name())));
+        return Uni.createFrom().voidItem();
+    }
+
+    @OnTextMessage
+    public Uni<Void> onText(String text, WebSocketConnection connection) {
+        ChatSession session = sessions.get(connection);
+        if (session == null) {
+            return Uni.createFrom().voidItem();
+        }
+        return handler.handle(session, text);
+    }
+
+    @OnBinaryMessage
+    public void onBinary(Buffer data, WebSocketConnection connection) {
+        ChatSession session = sessions.get(connection);
+        if (session != null) {
+            session.send(codec.encode(new ServerFrame.Error(ErrorCode.BAD_REQUEST.wire(), "binary frames are not supported; send JSON text frames", null)));
+        }
+    }
+
+    @OnClose
+    public void onClose(WebSocketConnection connection) {
+        sessions.close(connection);
+        Log.debugf("Connection %s closed", connection.id());
+    }
+}

@@ -1,0 +1,59 @@
+package dev.chat.gateway.connection;
+
+import dev.chat.gateway.room.Member;
+import dev.chat.gateway.room.Recipient;
+import io.quarkus.logging.Log;
+import io.quarkus.websockets.next.CloseReason;
+import io.quarkus.websockets.next.WebSocketConnection;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** One client connection: who it is, which rooms it joined, and its bounded outbound queue. */
+public final class ChatSession implements Recipient {
+
+    /** Close code for a client too slow to keep up (PROTOCOL.md). */
+    static final int TRY_AGAIN_LATER = 1013;
+
+    private final WebSocketConnection connection;
+    private final String user;
+    private final int outboundLimit;
+    private final Map<String, Member> rooms = new ConcurrentHashMap<>();
+    private final AtomicInteger unflushed = new AtomicInteger();
+    private volatile boolean closing;
+
+    ChatSession(WebSocketConnection connection, String user, int outboundLimit) {
+        this.connection = connection;
+        this.user = user;
+        this.outboundLimit = outboundLimit;
+    }
+
+    public String user() {
+        return user;
+    }
+
+    public String id() {
+        return connection.id();
+    }
+
+    Map<String, Member> rooms() {
+        return rooms;
+    }
+
+    @Override
+    public void send(String frame) {
+        if (closing) {
+            return;
+        }
+        if (unflushed.incrementAndGet() > outboundLimit) {
+            // The client does not read fast enough: drop it rather than buffer without bound or slow the room.
+            closing = true;
+            Log.infof("Closing connection %s of %s: %d frames not flushed", connection.id(), user, outboundLimit);
+            connection.close(new CloseReason(TRY_AGAIN_LATER, "too slow")).subscribe().with(v -> {
+            }, e -> {
+            });
+            return;
+        }
+        connection.sendText(frame).subscribe().with(v -> unflushed.decrementAndGet(), e -> unflushed.decrementAndGet());
+    }
+}

@@ -1,0 +1,160 @@
+package dev.chat.gateway.connection;
+
+import dev.chat.gateway.GatewayConfig;
+import dev.chat.gateway.protocol.ClientFrame;
+import dev.chat.gateway.protocol.ErrorCode;
+import dev.chat.gateway.protocol.FrameCodec;
+import dev.chat.gateway.protocol.FrameRejected;
+import dev.chat.gateway.protocol.RoomNames;
+import dev.chat.gateway.protocol.ServerFrame;
+import dev.chat.gateway.publish.Accepted;
+import dev.chat.gateway.publish.MessagePublisher;
+import dev.chat.gateway.publish.RoomPosition;
+import dev.chat.gateway.publish.RoomPositions;
+import dev.chat.gateway.publish.RoomUnavailable;
+import dev.chat.gateway.room.Member;
+import dev.chat.gateway.room.RoomMessage;
+import dev.chat.gateway.room.RoomRegistry;
+import io.quarkus.logging.Log;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+
+/** Carries out one client frame for a session and answers it; every failure becomes an {@code error} frame. */
+@ApplicationScoped
+public class FrameHandler {
+
+    private static final Duration SUBSCRIBE_TIMEOUT = Duration.ofSeconds(5);
+
+    private final FrameCodec codec;
+    private final RoomRegistry rooms;
+    private final RoomPositions positions;
+    private final MessagePublisher publisher;
+    private final GatewayConfig config;
+
+    public FrameHandler(FrameCodec codec, RoomRegistry rooms, RoomPositions positions, MessagePublisher publisher, GatewayConfig config) {
+        this.config = config;
+        this.codec = codec;
+        this.rooms = rooms;
+        this.positions = positions;
+        this.publisher = publisher;
+    }
+
+    Uni<Void> handle(ChatSession session, String text) {
+        ClientFrame frame;
+        try {
+            frame = codec.decode(checkSize(text));
+        } catch (FrameRejected e) {
+            return reply(session, e.toFrame());
+        }
+        Uni<Void> result;
+        try {
+            result = dispatch(session, frame);
+        } catch (FrameRejected e) {
+            return reply(session, e.toFrame());
+        }
+        return result.onFailure().recoverWithUni(e -> reply(session, errorFor(e, frame.cid())));
+    }
+
+    private Uni<Void> dispatch(ChatSession session, ClientFrame frame) {
+        if (frame instanceof ClientFrame.Join join) {
+            return join(session, join);
+        } else if (frame instanceof ClientFrame.Leave leave) {
+            return leave(session, leave);
+        } else if (frame instanceof ClientFrame.Send send) {
+            return send(session, send);
+        } else if (frame instanceof ClientFrame.Ping ping) {
+            return reply(session, new ServerFrame.Pong(ping.cid()));
+        }
+        throw new FrameRejected(ErrorCode.BAD_REQUEST, "frame type not supported yet", frame.cid());
+    }
+
+    private String checkSize(String text) {
+        int limit = config.limits().frameBytes();
+        // Cheap check first: a UTF-8 encoding is at least as long as the char count and at most three times it.
+        if (text.length() > limit || (text.length() * 3L > limit && text.getBytes(StandardCharsets.UTF_8).length > limit)) {
+            throw new FrameRejected(ErrorCode.TOO_LARGE, "frame is larger than " + limit + " bytes", null);
+        }
+        return text;
+    }
+
+    private Uni<Void> join(ChatSession session, ClientFrame.Join join) {
+        checkAccess(session, join.room(), join.cid());
+        Member member = new Member(join.room(), session);
+        Member previous = session.rooms().put(join.room(), member);
+        if (previous != null) {
+            // A repeated join restarts the room for this connection, replaying from the new `since`.
+            rooms.remove(previous);
+        }
+        return Uni.createFrom().completionStage(() -> rooms.add(member).toCompletionStage())
+                .ifNoItem().after(SUBSCRIBE_TIMEOUT).failWith(() -> new RoomUnavailable("Redis subscription timed out", null))
+                .chain(() -> positions.position(join.room(), join.since(), join.epoch()))
+                .invoke(position -> member.start(codec.encode(joined(join, position)), replay(position), position.seq()))
+                .onFailure().invoke(e -> {
+                    session.rooms().remove(join.room(), member);
+                    rooms.remove(member);
+                })
+                .replaceWithVoid();
+    }
+
+    private static ServerFrame.Joined joined(ClientFrame.Join join, RoomPosition position) {
+        return new ServerFrame.Joined(join.room(), position.seq(), position.epoch(), position.recovered(), join.cid());
+    }
+
+    private static List<RoomMessage> replay(RoomPosition position) {
+        return position.replay().stream().map(RoomMessage::of).toList();
+    }
+
+    private Uni<Void> leave(ChatSession session, ClientFrame.Leave leave) {
+        Member member = session.rooms().remove(leave.room());
+        if (member == null) {
+            throw new FrameRejected(ErrorCode.NOT_JOINED, "not joined to " + leave.room(), leave.cid());
+        }
+        rooms.remove(member);
+        return reply(session, new ServerFrame.Left(leave.room(), leave.cid()));
+    }
+
+    private Uni<Void> send(ChatSession session, ClientFrame.Send send) {
+        String room;
+        if (send.to() != null) {
+            room = RoomNames.direct(session.user(), send.to());
+        } else {
+            room = send.room();
+            checkAccess(session, room, send.cid());
+            if (!session.rooms().containsKey(room)) {
+                throw new FrameRejected(ErrorCode.NOT_JOINED, "join " + room + " before sending to it", send.cid());
+            }
+        }
+        return publisher.publish(room, session.user(), send.text(), send.cid())
+                .chain(accepted -> reply(session, ack(send, accepted)));
+    }
+
+    private static ServerFrame.Ack ack(ClientFrame.Send send, Accepted accepted) {
+        return new ServerFrame.Ack(send.cid(), accepted.room(), accepted.seq(), accepted.ts());
+    }
+
+    private static void checkAccess(ChatSession session, String room, String cid) {
+        if (!RoomNames.mayAccess(session.user(), room)) {
+            throw new FrameRejected(ErrorCode.FORBIDDEN, "room " + room + " is not allowed for this user", cid);
+        }
+    }
+
+    private ServerFrame.Error errorFor(Throwable e, String cid) {
+        if (e instanceof FrameRejected rejected) {
+            return rejected.toFrame();
+        }
+        if (e instanceof RoomUnavailable) {
+            Log.debugf("unavailable: %s", e.getMessage());
+            return new ServerFrame.Error(ErrorCode.UNAVAILABLE.wire(), "the message store is unavailable; nothing was accepted, retry with the same cid", cid);
+        }
+        Log.errorf(e, "Frame failed");
+        return new ServerFrame.Error(ErrorCode.INTERNAL.wire(), "internal error", cid);
+    }
+
+    private Uni<Void> reply(ChatSession session, ServerFrame frame) {
+        session.send(codec.encode(frame));
+        return Uni.createFrom().voidItem();
+    }
+}

@@ -1,0 +1,23 @@
+package dev.chat.gateway.protocol;
+
+/** A decoded, validated frame from a client (PROTOCOL.md, "Client to server"). */
+public sealed interface ClientFrame {
+
+    /** The client's correlation id, echoed on every reply about this frame; may be null. */
+    String cid();
+
+    record Join(String room, Long since, String epoch, String cid) implements ClientFrame {}
+
+    record Leave(String room, String cid) implements ClientFrame {}
+
+    /** Exactly one of {@code room} and {@code to} is set. */
+    record Send(String room, String to, String text, String cid) implements ClientFrame {}
+
+    record Typing(String room, String cid) implements ClientFrame {}
+
+    record Read(String room, long seq, String cid) implements ClientFrame {}
+
+    record Presence(String room, String cid) implements ClientFrame {}
+
+    record Ping(String cid) implements ClientFrame {}
+}

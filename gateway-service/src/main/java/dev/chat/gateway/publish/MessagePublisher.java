@@ -1,0 +1,46 @@
+package dev.chat.gateway.publish;
+
+import dev.chat.gateway.GatewayConfig;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.redis.client.Response;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
+
+/** Accepts messages in one Redis round trip: the publish script assigns seq, logs, publishes and records the idempotency key. */
+@ApplicationScoped
+public class MessagePublisher {
+
+    private static final LuaScript PUBLISH = LuaScript.fromResource("scripts/publish.lua");
+
+    private final ReactiveRedisDataSource redis;
+    private final GatewayConfig config;
+
+    public MessagePublisher(ReactiveRedisDataSource redis, GatewayConfig config) {
+        this.redis = redis;
+        this.config = config;
+    }
+
+    /** Publishes {@code text} from {@code from} to {@code room}; fails with {@link RoomUnavailable} if Redis cannot take it. */
+    public Uni<Accepted> publish(String room, String from, String text, String cid) {
+        String idemKey = cid == null ? RoomKeys.idempotency(room, from, "") : RoomKeys.idempotency(room, from, cid);
+        List<String> keys = List.of(RoomKeys.seq(room), RoomKeys.epoch(room), RoomKeys.log(room), idemKey,
+                RoomKeys.GENERATION, RoomKeys.stored(room));
+        GatewayConfig.RecentLog log = config.log();
+        List<String> args = List.of(room, from, text, cid == null ? "" : cid, Epochs.next(),
+                Integer.toString(log.minEntries()), Long.toString(log.minAge().toMillis()),
+                Integer.toString(log.maxEntries()), Long.toString(config.idempotencyWindow().toMillis()),
+                RoomKeys.channel(room), log.protectUnstored() ? "1" : "0");
+        return PUBLISH.run(redis, keys, args)
+                .onFailure().transform(e -> new RoomUnavailable("Redis did not accept the message", e))
+                .map(reply -> accepted(room, reply));
+    }
+
+    private static Accepted accepted(String room, Response reply) {
+        String status = reply.get(0).toString();
+        if ("reseed".equals(status)) {
+            throw new RoomUnavailable("room counter is waiting to be re-seeded from history after Redis lost its data", null);
+        }
+        return new Accepted(room, reply.get(1).toLong(), reply.get(2).toLong(), "dup".equals(status));
+    }
+}

@@ -1,0 +1,45 @@
+package dev.chat.gateway.publish;
+
+import dev.chat.gateway.GatewayConfig;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.redis.client.Response;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Reads a room's position, and the recent log after a client's {@code since}, in one atomic Redis step. */
+@ApplicationScoped
+public class RoomPositions {
+
+    private static final LuaScript JOIN = LuaScript.fromResource("scripts/join.lua");
+
+    private final ReactiveRedisDataSource redis;
+    private final GatewayConfig config;
+
+    public RoomPositions(ReactiveRedisDataSource redis, GatewayConfig config) {
+        this.redis = redis;
+        this.config = config;
+    }
+
+    public Uni<RoomPosition> position(String room, Long since, String epoch) {
+        List<String> keys = List.of(RoomKeys.seq(room), RoomKeys.epoch(room), RoomKeys.log(room), RoomKeys.GENERATION);
+        List<String> args = List.of(since == null ? "" : Long.toString(since), epoch == null ? "" : epoch,
+                Epochs.next(), Integer.toString(config.log().maxEntries()));
+        return JOIN.run(redis, keys, args)
+                .onFailure().transform(e -> new RoomUnavailable("Redis did not answer", e))
+                .map(RoomPositions::position);
+    }
+
+    private static RoomPosition position(Response reply) {
+        if ("reseed".equals(reply.get(0).toString())) {
+            throw new RoomUnavailable("room counter is waiting to be re-seeded from history after Redis lost its data", null);
+        }
+        long recovered = reply.get(3).toLong();
+        List<String> replay = new ArrayList<>(Math.max(0, reply.size() - 4));
+        for (int i = 4; i < reply.size(); i++) {
+            replay.add(reply.get(i).toString());
+        }
+        return new RoomPosition(reply.get(1).toLong(), reply.get(2).toString(), recovered < 0 ? null : recovered == 1, replay);
+    }
+}

@@ -1,0 +1,58 @@
+package dev.chat.gateway.room;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One connection's membership of one room. Until its join completes it buffers live messages, so
+ * the client gets {@code joined}, then the replayed gap, then live messages: no gap, no duplicate.
+ */
+public final class Member {
+
+    private final String room;
+    private final Recipient recipient;
+    private List<RoomMessage> buffer = new ArrayList<>();
+    private long lastSeq;
+
+    public Member(String room, Recipient recipient) {
+        this.room = room;
+        this.recipient = recipient;
+    }
+
+    public String room() {
+        return room;
+    }
+
+    public Recipient recipient() {
+        return recipient;
+    }
+
+    /** Delivers a live message, in seq order, at most once. */
+    public synchronized void deliver(RoomMessage message) {
+        if (buffer != null) {
+            buffer.add(message);
+        } else if (message.seq() > lastSeq) {
+            lastSeq = message.seq();
+            recipient.send(message.frame());
+        }
+    }
+
+    /**
+     * Completes the join: writes the {@code joined} frame and the replayed messages, then every
+     * buffered live message after them, and from then on delivers live.
+     *
+     * @param position the seq the client is now at, once the replay is written
+     */
+    public synchronized void start(String joinedFrame, List<RoomMessage> replay, long position) {
+        recipient.send(joinedFrame);
+        for (RoomMessage message : replay) {
+            recipient.send(message.frame());
+        }
+        lastSeq = position;
+        List<RoomMessage> pending = buffer;
+        buffer = null;
+        for (RoomMessage message : pending) {
+            deliver(message);
+        }
+    }
+}

@@ -1,0 +1,198 @@
+package dev.chat.gateway.room;
+
+import dev.chat.gateway.GatewayConfig;
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.BiConsumer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * The gateway's one Redis subscriber connection. Channels are added and removed on it as rooms come
+ * and go (instead of one connection per subscription), and it is re-opened with every channel
+ * re-subscribed when it drops. All its state lives on one Vert.x context, so SUBSCRIBE and
+ * UNSUBSCRIBE for a channel reach Redis in the order they were asked for.
+ */
+@ApplicationScoped
+public class RoomSubscriber {
+
+    private final Vertx vertx;
+    private final GatewayConfig config;
+    private final String redisUrl;
+
+    // Confined to `context`.
+    private final Set<String> channels = new HashSet<>();
+    private Context context;
+    private Redis client;
+    private RedisConnection current;
+    private RedisConnection connection;
+    private Promise<RedisConnection> connected = Promise.promise();
+    private long backoffMs;
+    private boolean stopped;
+    private long connections;
+
+    private volatile boolean up;
+    private volatile int channelCount;
+    private volatile BiConsumer<String, String> onMessage = (channel, payload) -> {
+    };
+    private volatile Runnable onReconnect = () -> {
+    };
+
+    public RoomSubscriber(Vertx vertx, GatewayConfig config, @ConfigProperty(name = "quarkus.redis.hosts") String redisHosts) {
+        this.vertx = vertx;
+        this.config = config;
+        this.redisUrl = redisHosts.split(",")[0].trim();
+    }
+
+    void start(@Observes StartupEvent event) {
+        context = vertx.getOrCreateContext();
+        client = Redis.createClient(vertx, new RedisOptions().setConnectionString(redisUrl).setMaxPoolSize(1).setMaxPoolWaiting(1));
+        backoffMs = config.subscriber().minBackoff().toMillis();
+        context.runOnContext(v -> connect());
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        context.runOnContext(v -> {
+            stopped = true;
+            up = false;
+            if (connection != null) {
+                connection.close();
+            }
+            client.close();
+        });
+    }
+
+    /** Sets who receives every (channel, payload); called on this subscriber's context, in Redis order. */
+    public void onMessage(BiConsumer<String, String> handler) {
+        this.onMessage = handler;
+    }
+
+    /** Sets what runs after the connection was re-opened and every channel re-subscribed (messages may have been missed). */
+    public void onReconnect(Runnable handler) {
+        this.onReconnect = handler;
+    }
+
+    /** Whether the subscriber connection is open and holds every channel it should. */
+    public boolean isUp() {
+        return up;
+    }
+
+    /** Completes once Redis confirmed the subscription, waiting for a reconnect if the connection is down. */
+    public Future<Void> subscribe(String channel) {
+        Promise<Void> done = Promise.promise();
+        context.runOnContext(v -> {
+            channels.add(channel);
+            channelCount = channels.size();
+            connected.future()
+                    .compose(conn -> conn.send(Request.cmd(Command.SUBSCRIBE).arg(channel)))
+                    .<Void>mapEmpty()
+                    .onComplete(done);
+        });
+        return done.future();
+    }
+
+    public void unsubscribe(String channel) {
+        context.runOnContext(v -> {
+            channels.remove(channel);
+            channelCount = channels.size();
+            if (connection != null) {
+                connection.send(Request.cmd(Command.UNSUBSCRIBE).arg(channel))
+                        .onFailure(e -> Log.debugf("UNSUBSCRIBE %s failed: %s", channel, e.getMessage()));
+            }
+        });
+    }
+
+    /** How many room channels this gateway holds (or is about to hold) on its subscriber connection. */
+    public int channelCount() {
+        return channelCount;
+    }
+
+    private void connect() {
+        if (stopped) {
+            return;
+        }
+        client.connect().onComplete(ar -> {
+            if (ar.failed()) {
+                Log.warnf("Redis subscriber connection failed (%s); retrying in %d ms", ar.cause().getMessage(), backoffMs);
+                retryLater();
+                return;
+            }
+            RedisConnection conn = ar.result();
+            current = conn;
+            conn.handler(this::dispatch);
+            conn.exceptionHandler(e -> dropped(conn, e.getMessage()));
+            conn.endHandler(v -> dropped(conn, "closed"));
+            resubscribe(conn);
+        });
+    }
+
+    private void resubscribe(RedisConnection conn) {
+        Set<String> wanted = Set.copyOf(channels);
+        Future<Void> all = Future.succeededFuture();
+        for (String channel : wanted) {
+            all = all.compose(v -> conn.send(Request.cmd(Command.SUBSCRIBE).arg(channel)).mapEmpty());
+        }
+        all.onComplete(ar -> {
+            if (ar.failed()) {
+                dropped(conn, ar.cause().getMessage());
+                conn.close();
+                return;
+            }
+            connection = conn;
+            backoffMs = config.subscriber().minBackoff().toMillis();
+            connected.tryComplete(conn);
+            up = true;
+            if (connections++ > 0) {
+                Log.infof("Redis subscriber connection re-opened with %d channels", wanted.size());
+                onReconnect.run();
+            }
+        });
+    }
+
+    private void dropped(RedisConnection conn, String why) {
+        if (conn != current) {
+            return;
+        }
+        current = null;
+        connection = null;
+        if (connected.future().isComplete()) {
+            connected = Promise.promise();
+        }
+        up = false;
+        if (!stopped) {
+            Log.warnf("Redis subscriber connection lost (%s); re-opening", why);
+            retryLater();
+        }
+    }
+
+    private void retryLater() {
+        long delay = backoffMs;
+        backoffMs = Math.min(backoffMs * 2, config.subscriber().maxBackoff().toMillis());
+        vertx.setTimer(delay, t -> context.runOnContext(v -> connect()));
+    }
+
+    private void dispatch(Response push) {
+        // RESP2 delivers ["message", channel, payload]; RESP3 delivers the same as a push.
+        if (push.type() != ResponseType.MULTI && push.type() != ResponseType.PUSH) {
+            return;
+        }
+        if (push.size() == 3 && "message".equals(push.get(0).toString())) {
+            onMessage.accept(push.get(1).toString(), push.get(2).toString());
+        }
+    }
+}
