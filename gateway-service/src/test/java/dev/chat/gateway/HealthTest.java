@@ -1,0 +1,32 @@
+package dev.chat.gateway;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.hasItems;
+import static org.hamcrest.Matchers.is;
+
+import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.api.Test;
+
+/** The probes an orchestrator relies on. */
+@QuarkusTest
+class HealthTest {
+
+    @Test
+    void readinessReportsRedisAndTheSubscriberConnection() {
+        given().when().get("/q/health/ready").then()
+                .statusCode(200)
+                .body("status", is("UP"))
+                .body("checks.name", hasItems("redis-subscriber", "Redis connection health check"));
+    }
+
+    @Test
+    void livenessAndStartupAreUp() {
+        given().when().get("/q/health/live").then().statusCode(200).body("status", is("UP"));
+        given().when().get("/q/health/started").then().statusCode(200).body("status", is("UP"));
+    }
+
+    @Test
+    void metricsArePublishedForPrometheus() {
+        given().when().get("/q/metrics").then().statusCode(200);
+    }
+}
