@@ -22,6 +22,10 @@ public interface GatewayConfig {
 
     Subscriber subscriber();
 
+    /** How often each local room's head in Redis is compared with what was delivered, to catch a lost tail. */
+    @WithDefault("5S")
+    Duration positionCheckInterval();
+
     interface Limits {
         /** Frames above this many bytes are refused with {@code too_large} (the connection stays open). */
         @WithDefault("65536")

@@ -91,7 +91,10 @@ public class FrameHandler {
         return Uni.createFrom().completionStage(() -> rooms.add(member).toCompletionStage())
                 .ifNoItem().after(SUBSCRIBE_TIMEOUT).failWith(() -> new RoomUnavailable("Redis subscription timed out", null))
                 .chain(() -> positions.position(join.room(), join.since(), join.epoch()))
-                .invoke(position -> member.start(codec.encode(joined(join, position)), replay(position), position.seq()))
+                .invoke(position -> {
+                    rooms.joinedAt(join.room(), position.seq());
+                    member.start(codec.encode(joined(join, position)), replay(position), position.seq());
+                })
                 .onFailure().invoke(e -> {
                     session.rooms().remove(join.room(), member);
                     rooms.remove(member);

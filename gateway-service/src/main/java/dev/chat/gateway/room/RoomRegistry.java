@@ -3,7 +3,13 @@ package dev.chat.gateway.room;
 import dev.chat.gateway.publish.RoomKeys;
 import io.quarkus.logging.Log;
 import io.vertx.core.Future;
+import dev.chat.gateway.publish.RecentLog;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -16,10 +22,61 @@ public class RoomRegistry {
 
     private final ConcurrentHashMap<String, LocalRoom> rooms = new ConcurrentHashMap<>();
     private final RoomSubscriber subscriber;
+    private final RecentLog recentLog;
+    private final Counter gapFills;
 
-    public RoomRegistry(RoomSubscriber subscriber) {
+    public RoomRegistry(RoomSubscriber subscriber, RecentLog recentLog, MeterRegistry metrics) {
         this.subscriber = subscriber;
+        this.gapFills = Counter.builder("chat.gateway.gap.fills").description("Gaps in Pub/Sub delivery filled from the recent log").register(metrics);
+        metrics.gauge("chat.gateway.rooms", rooms, ConcurrentHashMap::size);
+        this.recentLog = recentLog;
         subscriber.onMessage(this::onMessage);
+        subscriber.onReconnect(this::afterReconnect);
+    }
+
+    /** Records the position a member joined at; see {@link LocalRoom#baseline(long)}. */
+    public void joinedAt(String room, long position) {
+        subscriber.runOnContext(() -> {
+            LocalRoom local = rooms.get(room);
+            if (local != null) {
+                local.baseline(position);
+            }
+        });
+    }
+
+    /** Catches a silent loss at a room's tail: compares each room's head in Redis with what was delivered. */
+    @Scheduled(every = "${chat.position-check-interval:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void checkPositions() {
+        for (LocalRoom local : rooms.values()) {
+            recentLog.head(local.name).subscribe().with(
+                    head -> subscriber.runOnContext(() -> fill(local, local.onHead(head))),
+                    e -> Log.debugf("Position check of %s failed: %s", local.name, e.getMessage()));
+        }
+    }
+
+    private void afterReconnect() {
+        for (LocalRoom local : rooms.values()) {
+            recentLog.head(local.name).subscribe().with(
+                    head -> subscriber.runOnContext(() -> fill(local, local.onResubscribed(head))),
+                    e -> Log.warnf("Could not read the position of %s after reconnecting: %s", local.name, e.getMessage()));
+        }
+    }
+
+    /** Fetches a gap from the recent log and hands it back to the room on the subscriber's context. */
+    private void fill(LocalRoom local, long[] range) {
+        if (range == null) {
+            return;
+        }
+        gapFills.increment();
+        recentLog.range(local.name, range[0], range[1])
+                .onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(2)).atMost(10)
+                .subscribe().with(
+                        frames -> subscriber.runOnContext(() -> fill(local, local.onFilled(parse(frames), range[1]))),
+                        e -> subscriber.runOnContext(() -> fill(local, local.onFilled(List.of(), range[1]))));
+    }
+
+    private static List<RoomMessage> parse(List<String> frames) {
+        return frames.stream().map(RoomMessage::of).toList();
     }
 
     /** Adds a member; completes once the room's channel is subscribed on this gateway. */
@@ -64,6 +121,6 @@ public class RoomRegistry {
             Log.warnf("Dropping unreadable payload on %s: %s", channel, e.getMessage());
             return;
         }
-        room.deliver(message);
+        fill(room, room.onLive(message));
     }
 }

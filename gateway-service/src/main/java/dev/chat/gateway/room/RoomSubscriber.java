@@ -1,6 +1,7 @@
 package dev.chat.gateway.room;
 
 import dev.chat.gateway.GatewayConfig;
+import dev.chat.gateway.NodeName;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -34,6 +35,7 @@ public class RoomSubscriber {
     private final Vertx vertx;
     private final GatewayConfig config;
     private final String redisUrl;
+    private final String clientName;
 
     // Confined to `context`.
     private final Set<String> channels = new HashSet<>();
@@ -53,8 +55,9 @@ public class RoomSubscriber {
     private volatile Runnable onReconnect = () -> {
     };
 
-    public RoomSubscriber(Vertx vertx, GatewayConfig config, @ConfigProperty(name = "quarkus.redis.hosts") String redisHosts) {
+    public RoomSubscriber(Vertx vertx, GatewayConfig config, NodeName node, @ConfigProperty(name = "quarkus.redis.hosts") String redisHosts) {
         this.vertx = vertx;
+        this.clientName = "chat-gateway-sub-" + node.name().replaceAll("[^A-Za-z0-9_.-]", "_");
         this.config = config;
         this.redisUrl = redisHosts.split(",")[0].trim();
     }
@@ -85,6 +88,11 @@ public class RoomSubscriber {
     /** Sets what runs after the connection was re-opened and every channel re-subscribed (messages may have been missed). */
     public void onReconnect(Runnable handler) {
         this.onReconnect = handler;
+    }
+
+    /** Runs a task on the subscriber's context, in order with message dispatch. */
+    public void runOnContext(Runnable task) {
+        context.runOnContext(v -> task.run());
     }
 
     /** Whether the subscriber connection is open and holds every channel it should. */
@@ -143,7 +151,8 @@ public class RoomSubscriber {
 
     private void resubscribe(RedisConnection conn) {
         Set<String> wanted = Set.copyOf(channels);
-        Future<Void> all = Future.succeededFuture();
+        // Named, so operators (and tests) can find this gateway's subscriptions in CLIENT LIST.
+        Future<Void> all = conn.send(Request.cmd(Command.CLIENT).arg("SETNAME").arg(clientName)).mapEmpty();
         for (String channel : wanted) {
             all = all.compose(v -> conn.send(Request.cmd(Command.SUBSCRIBE).arg(channel)).mapEmpty());
         }

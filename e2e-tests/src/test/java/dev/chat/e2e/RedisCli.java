@@ -1,0 +1,61 @@
+package dev.chat.e2e;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs redis-cli against a Redis server, for assertions on what Redis really holds. */
+final class RedisCli {
+
+    private final int port;
+
+    RedisCli(int port) {
+        this.port = port;
+    }
+
+    String url() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    /** Runs one command; returns the output lines. */
+    List<String> run(String... command) {
+        List<String> args = new ArrayList<>(List.of("redis-cli", "-h", "127.0.0.1", "-p", Integer.toString(port)));
+        args.addAll(List.of(command));
+        try {
+            Process process = new ProcessBuilder(args).redirectErrorStream(true).start();
+            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IllegalStateException("redis-cli timed out");
+            }
+            return out.isEmpty() ? List.of() : List.of(out.split("\n"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Subscribers of a channel, over all clients. */
+    long subscribers(String channel) {
+        return Long.parseLong(run("PUBSUB", "NUMSUB", channel).get(1).trim());
+    }
+
+    /** The number of channels the named client connection is subscribed to, or -1 if no such client. */
+    int channelsOfClient(String clientNamePrefix) {
+        for (String line : run("CLIENT", "LIST")) {
+            if (line.contains(" name=" + clientNamePrefix)) {
+                for (String field : line.split(" ")) {
+                    if (field.startsWith("sub=")) {
+                        return Integer.parseInt(field.substring(4));
+                    }
+                }
+            }
+        }
+        return -1;
+    }
+}

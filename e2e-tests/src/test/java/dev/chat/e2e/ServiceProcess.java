@@ -1,0 +1,175 @@
+package dev.chat.e2e;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** One service started from its packaged jar as a real process on a free loopback port, always stopped by the test. */
+final class ServiceProcess implements AutoCloseable {
+
+    static final Path ROOT = Path.of(System.getProperty("chat.root", "..")).toAbsolutePath().normalize();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    final String name;
+    final int port;
+    private final Path jar;
+    private final Map<String, String> env;
+    private Process process;
+
+    private ServiceProcess(String name, String module, Map<String, String> env) {
+        this.name = name;
+        this.port = freePort();
+        this.jar = ROOT.resolve(module).resolve("target/quarkus-app/quarkus-run.jar");
+        this.env = new HashMap<>(env);
+        this.env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        this.env.put("QUARKUS_PROFILE", "dev");
+        this.env.put("CHAT_JWT_SECRET", Tokens.SECRET);
+    }
+
+    static ServiceProcess gateway(String name, String redisUrl) {
+        return new ServiceProcess(name, "gateway-service", Map.of("CHAT_NODE_ID", name, "QUARKUS_REDIS_HOSTS", redisUrl));
+    }
+
+    static ServiceProcess history(String name, String redisUrl, String database) {
+        return new ServiceProcess(name, "history-service", Map.of(
+                "QUARKUS_REDIS_HOSTS", redisUrl,
+                "QUARKUS_DATASOURCE_REACTIVE_URL", "vertx-reactive:postgresql://" + database,
+                "QUARKUS_DATASOURCE_JDBC_URL", "jdbc:postgresql://" + database,
+                "QUARKUS_DATASOURCE_USERNAME", "postgres"));
+    }
+
+    String url() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    /** Starts the process and waits until its readiness probe says UP. */
+    ServiceProcess start() {
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException(jar + " is missing: package the services first (./mvnw package)");
+        }
+        try {
+            Path logs = ROOT.resolve("e2e-tests/target/e2e-logs");
+            Files.createDirectories(logs);
+            File log = logs.resolve(name + ".log").toFile();
+            ProcessBuilder builder = new ProcessBuilder(javaBinary(), "-Xmx256m", "-jar", jar.toString())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log));
+            builder.environment().putAll(env);
+            process = builder.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        awaitReady(Duration.ofSeconds(60));
+        return this;
+    }
+
+    void awaitReady(Duration timeout) {
+        Instant deadline = Instant.now().plus(timeout);
+        while (Instant.now().isBefore(deadline)) {
+            if (process != null && !process.isAlive()) {
+                throw new IllegalStateException(name + " exited with " + process.exitValue() + "; see e2e-tests/target/e2e-logs/" + name + ".log");
+            }
+            if (readyStatus() == 200) {
+                return;
+            }
+            pause();
+        }
+        throw new IllegalStateException(name + " not ready within " + timeout + "; see e2e-tests/target/e2e-logs/" + name + ".log");
+    }
+
+    /** HTTP status of /q/health/ready, or -1 if nothing answers. */
+    int readyStatus() {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/q/health/ready")).timeout(Duration.ofSeconds(2)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    /** GET with a user's token; returns status and body. */
+    HttpResponse<String> get(String path, String user) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url() + path))
+                    .header("Authorization", "Bearer " + Tokens.forUser(user))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** SIGTERM, then SIGKILL if it has not exited within 30 s. */
+    void stop() {
+        if (process == null) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** SIGKILL: a crash, no chance to clean up. */
+    void kill() {
+        if (process != null) {
+            process.destroyForcibly();
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String javaBinary() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(200);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

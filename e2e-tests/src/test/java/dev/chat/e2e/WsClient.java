@@ -1,0 +1,156 @@
+package dev.chat.e2e;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/** A chat client over the JDK's WebSocket: frames it receives are queued for bounded polls. */
+final class WsClient implements AutoCloseable {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    final String user;
+    private final BlockingQueue<ObjectNode> frames = new LinkedBlockingQueue<>();
+    private final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    private final WebSocket socket;
+
+    private WsClient(String user, URI uri) {
+        this.user = user;
+        this.socket = HTTP.newWebSocketBuilder()
+                .header("Authorization", "Bearer " + Tokens.forUser(user))
+                .connectTimeout(Duration.ofSeconds(10))
+                .buildAsync(uri, new Listener())
+                .orTimeout(15, TimeUnit.SECONDS)
+                .join();
+    }
+
+    /** Connects to a gateway (or the load balancer) at {@code base}, e.g. http://127.0.0.1:8080, and reads the welcome. */
+    static WsClient connect(String user, String base) {
+        WsClient client = new WsClient(user, URI.create(base.replaceFirst("^http", "ws") + "/chat"));
+        ObjectNode welcome = client.next("welcome");
+        if (!user.equals(welcome.path("user").asText())) {
+            throw new AssertionError("welcome for the wrong user: " + welcome);
+        }
+        return client;
+    }
+
+    void send(String json) {
+        socket.sendText(json, true).orTimeout(10, TimeUnit.SECONDS).join();
+    }
+
+    void send(ObjectNode frame) {
+        send(frame.toString());
+    }
+
+    static ObjectNode frame(String type) {
+        return JSON.createObjectNode().put("type", type);
+    }
+
+    /** Joins and waits for {@code joined}; returns it. */
+    ObjectNode join(String room) {
+        send(frame("join").put("room", room).put("cid", "join-" + room));
+        return next("joined");
+    }
+
+    ObjectNode next() {
+        try {
+            ObjectNode frame = frames.poll(15, TimeUnit.SECONDS);
+            if (frame == null) {
+                throw new AssertionError(user + ": no frame within 15 s");
+            }
+            return frame;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The next frame of {@code type}, skipping others (presence events, acks, ...). */
+    ObjectNode next(String type) {
+        return next(f -> type.equals(f.path("type").asText()));
+    }
+
+    ObjectNode next(Predicate<ObjectNode> wanted) {
+        while (true) {
+            ObjectNode frame = next();
+            if (wanted.test(frame)) {
+                return frame;
+            }
+        }
+    }
+
+    /** The next {@code count} messages of a room, in arrival order. */
+    List<ObjectNode> messages(String room, int count) {
+        List<ObjectNode> result = new ArrayList<>();
+        while (result.size() < count) {
+            result.add(next(f -> "message".equals(f.path("type").asText()) && room.equals(f.path("room").asText())));
+        }
+        return result;
+    }
+
+    /** Whatever arrives within {@code millis}, or null. */
+    ObjectNode poll(long millis) {
+        try {
+            return frames.poll(millis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    CompletableFuture<Integer> closed() {
+        return closed;
+    }
+
+    @Override
+    public void close() {
+        if (!socket.isOutputClosed()) {
+            socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").orTimeout(5, TimeUnit.SECONDS).exceptionally(e -> null).join();
+        }
+        socket.abort();
+    }
+
+    private final class Listener implements WebSocket.Listener {
+        private final StringBuilder partial = new StringBuilder();
+
+        @Override
+        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+            partial.append(data);
+            if (last) {
+                try {
+                    frames.add((ObjectNode) JSON.readTree(partial.toString()));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                partial.setLength(0);
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+            closed.complete(statusCode);
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket webSocket, Throwable error) {
+            closed.complete(-1);
+        }
+    }
+}
