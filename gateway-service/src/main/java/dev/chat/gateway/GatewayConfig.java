@@ -22,6 +22,10 @@ public interface GatewayConfig {
 
     Subscriber subscriber();
 
+    /** On shutdown, how long clients get to finish in-flight frames before their connections are cut. */
+    @WithDefault("10S")
+    Duration drainTimeout();
+
     /** How often each local room's head in Redis is compared with what was delivered, to catch a lost tail. */
     @WithDefault("5S")
     Duration positionCheckInterval();

@@ -60,7 +60,8 @@ public class ChatEndpoint {
         if (session == null) {
             return Uni.createFrom().voidItem();
         }
-        return handler.handle(session, text);
+        session.frameStarted();
+        return handler.handle(session, text).eventually(session::frameFinished);
     }
 
     @OnBinaryMessage

@@ -14,13 +14,17 @@ public final class ChatSession implements Recipient {
 
     /** Close code for a client too slow to keep up (PROTOCOL.md). */
     static final int TRY_AGAIN_LATER = 1013;
+    /** Close code after {@code reconnect}: this gateway is going away. */
+    static final int SERVICE_RESTART = 1012;
 
     private final WebSocketConnection connection;
     private final String user;
     private final int outboundLimit;
     private final Map<String, Member> rooms = new ConcurrentHashMap<>();
     private final AtomicInteger unflushed = new AtomicInteger();
+    private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean closing;
+    private volatile boolean draining;
 
     ChatSession(WebSocketConnection connection, String user, int outboundLimit) {
         this.connection = connection;
@@ -38,6 +42,42 @@ public final class ChatSession implements Recipient {
 
     Map<String, Member> rooms() {
         return rooms;
+    }
+
+    /** Counts a client frame being handled; draining waits for it so its answer is not lost. */
+    void frameStarted() {
+        inFlight.incrementAndGet();
+    }
+
+    void frameFinished() {
+        if (inFlight.decrementAndGet() == 0 && draining) {
+            closeForRestart();
+        }
+    }
+
+    boolean isDraining() {
+        return draining;
+    }
+
+    /** Tells the client to reconnect elsewhere and closes with 1012 once no frame of it is in flight. */
+    void drain(String reconnectFrame) {
+        send(reconnectFrame);
+        draining = true;
+        if (inFlight.get() == 0) {
+            closeForRestart();
+        }
+    }
+
+    void forceClose() {
+        closeForRestart();
+    }
+
+    private void closeForRestart() {
+        if (!connection.isClosed()) {
+            connection.close(new CloseReason(SERVICE_RESTART, "gateway restarting")).subscribe().with(v -> {
+            }, e -> {
+            });
+        }
     }
 
     @Override
