@@ -1,8 +1,10 @@
 -- Accepts one message for a room, atomically: idempotency check, seq assignment,
 -- append to the recent log (with retention trimming) and PUBLISH to the room channel.
--- KEYS: 1 seq counter, 2 epoch, 3 recent log (stream), 4 idempotency key (may be a dummy), 5 generation, 6 history's stored position
+-- KEYS: 1 seq counter, 2 epoch, 3 recent log (stream), 4 idempotency key (may be a dummy), 5 generation, 6 history's stored position,
+--       7 events stream, 8 recipient's online set (direct messages only; else a dummy)
 -- ARGV: 1 room, 2 from, 3 text, 4 cid ('' for none), 5 epoch to use if the room is new,
---       6 min entries, 7 min age ms, 8 max entries, 9 idempotency ttl ms, 10 channel, 11 protect unstored ('1'/'0')
+--       6 min entries, 7 min age ms, 8 max entries, 9 idempotency ttl ms, 10 channel, 11 protect unstored ('1'/'0'),
+--       12 sender's user channel and 13 recipient's user channel (direct messages; else ''), 14 recipient, 15 events max length
 -- Returns {'ok', seq, ts} | {'dup', seq, ts} | {'reseed'}
 local cid = ARGV[4]
 if cid ~= '' then
@@ -59,6 +61,17 @@ end
 redis.call('XTRIM', KEYS[3], 'MAXLEN', '~', tonumber(ARGV[8]))
 
 redis.call('PUBLISH', ARGV[10], payload)
+if ARGV[12] ~= '' then
+  -- Direct message: every connection of both users gets it without joining the room.
+  redis.call('PUBLISH', ARGV[12], payload)
+  if ARGV[13] ~= ARGV[12] then
+    redis.call('PUBLISH', ARGV[13], payload)
+    if redis.call('ZCOUNT', KEYS[8], ts, '+inf') == 0 then
+      redis.call('XADD', KEYS[7], 'MAXLEN', '~', tonumber(ARGV[15]), '*', 'type', 'dm.offline',
+        'user', ARGV[14], 'room', ARGV[1], 'seq', seq, 'from', ARGV[2], 'ts', ts)
+    end
+  end
+end
 if cid ~= '' then
   redis.call('SET', KEYS[4], seq .. ':' .. ts, 'PX', tonumber(ARGV[9]))
 end

@@ -25,6 +25,7 @@ final class WsClient implements AutoCloseable {
 
     final String user;
     private final BlockingQueue<ObjectNode> frames = new LinkedBlockingQueue<>();
+    private final java.util.Deque<ObjectNode> stash = new java.util.concurrent.ConcurrentLinkedDeque<>();
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
     private final WebSocket socket;
 
@@ -67,6 +68,9 @@ final class WsClient implements AutoCloseable {
     }
 
     ObjectNode next() {
+        if (!stash.isEmpty()) {
+            return stash.poll();
+        }
         try {
             ObjectNode frame = frames.poll(15, TimeUnit.SECONDS);
             if (frame == null) {
@@ -84,12 +88,34 @@ final class WsClient implements AutoCloseable {
         return next(f -> type.equals(f.path("type").asText()));
     }
 
+    /** The next frame that matches; the others stay queued, in order, for later calls. */
     ObjectNode next(Predicate<ObjectNode> wanted) {
+        for (java.util.Iterator<ObjectNode> it = stash.iterator(); it.hasNext();) {
+            ObjectNode frame = it.next();
+            if (wanted.test(frame)) {
+                it.remove();
+                return frame;
+            }
+        }
         while (true) {
-            ObjectNode frame = next();
+            ObjectNode frame = take();
             if (wanted.test(frame)) {
                 return frame;
             }
+            stash.add(frame);
+        }
+    }
+
+    private ObjectNode take() {
+        try {
+            ObjectNode frame = frames.poll(15, TimeUnit.SECONDS);
+            if (frame == null) {
+                throw new AssertionError(user + ": no matching frame within 15 s; unmatched: " + stash);
+            }
+            return frame;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
         }
     }
 
@@ -104,6 +130,9 @@ final class WsClient implements AutoCloseable {
 
     /** Whatever arrives within {@code millis}, or null. */
     ObjectNode poll(long millis) {
+        if (!stash.isEmpty()) {
+            return stash.poll();
+        }
         try {
             return frames.poll(millis, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {

@@ -22,6 +22,40 @@ public interface GatewayConfig {
 
     Subscriber subscriber();
 
+    Presence presence();
+
+    Events events();
+
+    /** Role (from the token's groups claim; see smallrye.jwt.path.groups) that may use the server publish API. */
+    @WithDefault("chat-service")
+    String serviceRole();
+
+    /** Redis Stream of joins and read markers that the history service consumes. */
+    @WithDefault("chat:activity")
+    String activityStream();
+
+    /** A connection's typing signals per room are passed on at most once per this interval (the rest carry no news). */
+    @WithDefault("2S")
+    Duration typingInterval();
+
+    interface Presence {
+        /** How long a gateway's presence entries live without a heartbeat: bounds how long a crashed gateway's users linger. */
+        @WithDefault("30S")
+        Duration ttl();
+
+        @WithDefault("10S")
+        Duration heartbeatInterval();
+    }
+
+    interface Events {
+        /** Redis Stream that offline events (dm.offline, user.offline) are appended to. */
+        @WithDefault("chat:events")
+        String stream();
+
+        @WithDefault("100000")
+        int maxLength();
+    }
+
     /** On shutdown, how long clients get to finish in-flight frames before their connections are cut. */
     @WithDefault("10S")
     Duration drainTimeout();

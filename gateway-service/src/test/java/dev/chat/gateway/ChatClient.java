@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 public final class ChatClient implements AutoCloseable {
 
     private final BlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
+    private final java.util.Deque<JsonObject> stash = new java.util.ArrayDeque<>();
     private volatile Integer closeCode;
     private WebSocketClientConnection connection;
 
@@ -79,8 +80,11 @@ public final class ChatClient implements AutoCloseable {
         connection.sendBinaryAndAwait(io.vertx.core.buffer.Buffer.buffer(data));
     }
 
-    /** The next frame, waiting at most five seconds. */
+    /** The next frame (stashed ones first), waiting at most five seconds. */
     public JsonObject next() {
+        if (!stash.isEmpty()) {
+            return stash.poll();
+        }
         try {
             JsonObject frame = frames.poll(5, TimeUnit.SECONDS);
             if (frame == null) {
@@ -93,23 +97,50 @@ public final class ChatClient implements AutoCloseable {
         }
     }
 
-    /** The next frame of the given type, skipping others (e.g. presence events). */
+    /**
+     * The next frame of the given type. Frames of other types stay queued, in order, for later
+     * calls: an ack and the echo of one's own message may arrive in either order.
+     */
     public JsonObject next(String type) {
-        while (true) {
-            JsonObject frame = next();
+        for (java.util.Iterator<JsonObject> it = stash.iterator(); it.hasNext();) {
+            JsonObject frame = it.next();
             if (type.equals(frame.getString("type"))) {
+                it.remove();
                 return frame;
             }
         }
+        while (true) {
+            JsonObject frame = poll(5000);
+            if (frame == null) {
+                throw new AssertionError("no " + type + " frame within 5 s; other frames: " + stash);
+            }
+            if (type.equals(frame.getString("type"))) {
+                return frame;
+            }
+            stash.add(frame);
+        }
     }
 
-    /** Asserts that no frame arrives within the given time; returns what did arrive otherwise. */
-    public JsonObject pollNothing(long millis) {
+    private JsonObject poll(long millis) {
         try {
-            return frames.poll(millis, TimeUnit.MILLISECONDS);
+            return frames.poll(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * Whatever frame arrives within the given time, or null; presence events, which any join may
+     * cause, are passed over.
+     */
+    public JsonObject pollNothing(long millis) {
+        long deadline = System.currentTimeMillis() + millis;
+        while (true) {
+            JsonObject frame = !stash.isEmpty() ? stash.poll() : poll(Math.max(0, deadline - System.currentTimeMillis()));
+            if (frame == null || !frame.getString("type", "").startsWith("presence.")) {
+                return frame;
+            }
         }
     }
 

@@ -15,6 +15,10 @@ public final class Tokens {
         return Jwt.subject(user).issuer("chat").expiresIn(3600).signWithSecret(SECRET);
     }
 
+    public static String service(String name) {
+        return Jwt.subject(name).issuer("chat").groups("chat-service").expiresIn(3600).signWithSecret(SECRET);
+    }
+
     public static String expired(String user) {
         return Jwt.subject(user).issuer("chat").issuedAt(Instant.now().minusSeconds(7200)).expiresAt(Instant.now().minusSeconds(3600)).signWithSecret(SECRET);
     }

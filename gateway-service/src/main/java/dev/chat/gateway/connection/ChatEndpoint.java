@@ -17,6 +17,7 @@ import io.quarkus.websockets.next.WebSocket;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
+import java.time.Duration;
 import org.eclipse.microprofile.jwt.JsonWebToken;
 
 /** The {@code /chat} WebSocket: one authenticated user per connection, JSON text frames as in PROTOCOL.md. */
@@ -48,10 +49,13 @@ public class ChatEndpoint {
                     "token subject is not a valid user id", null)))
                     .chain(() -> connection.close(new CloseReason(POLICY_VIOLATION, "invalid user id")));
         }
-        ChatSession session = sessions.open(connection, user);
+        ChatSession session = sessions.newSession(connection, user);
         Log.debugf("Connection %s opened for %s", connection.id(), user);
-        session.send(codec.encode(new ServerFrame.Welcome(user, node.name())));
-        return Uni.createFrom().voidItem();
+        // Welcome only once direct messages to this user are routed here, so none sent after it is missed.
+        return Uni.createFrom().completionStage(() -> sessions.open(session).toCompletionStage())
+                .ifNoItem().after(Duration.ofSeconds(5)).recoverWithItem((Void) null)
+                .onFailure().recoverWithItem((Void) null)
+                .invoke(() -> session.send(codec.encode(new ServerFrame.Welcome(user, node.name()))));
     }
 
     @OnTextMessage

@@ -23,6 +23,7 @@ public final class ChatSession implements Recipient {
     private final Map<String, Member> rooms = new ConcurrentHashMap<>();
     private final AtomicInteger unflushed = new AtomicInteger();
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final Map<String, Long> lastTyping = new ConcurrentHashMap<>();
     private volatile boolean closing;
     private volatile boolean draining;
 
@@ -32,6 +33,7 @@ public final class ChatSession implements Recipient {
         this.outboundLimit = outboundLimit;
     }
 
+    @Override
     public String user() {
         return user;
     }
@@ -40,8 +42,24 @@ public final class ChatSession implements Recipient {
         return connection.id();
     }
 
+    @Override
+    public boolean hasJoined(String room) {
+        return rooms.containsKey(room);
+    }
+
     Map<String, Member> rooms() {
         return rooms;
+    }
+
+    /** Whether a typing signal for the room may be passed on now (at most one per interval per connection). */
+    boolean typingAllowed(String room, long intervalMillis) {
+        long now = System.currentTimeMillis();
+        Long last = lastTyping.get(room);
+        if (last != null && now - last < intervalMillis) {
+            return false;
+        }
+        lastTyping.put(room, now);
+        return true;
     }
 
     /** Counts a client frame being handled; draining waits for it so its answer is not lost. */

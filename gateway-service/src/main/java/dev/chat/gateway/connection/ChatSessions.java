@@ -1,6 +1,9 @@
 package dev.chat.gateway.connection;
 
 import dev.chat.gateway.GatewayConfig;
+import dev.chat.gateway.direct.DirectDelivery;
+import dev.chat.gateway.presence.PresenceRegistry;
+import io.vertx.core.Future;
 import dev.chat.gateway.room.Member;
 import dev.chat.gateway.room.RoomRegistry;
 import io.quarkus.websockets.next.WebSocketConnection;
@@ -15,17 +18,26 @@ public class ChatSessions {
 
     private final Map<String, ChatSession> sessions = new ConcurrentHashMap<>();
     private final RoomRegistry rooms;
+    private final PresenceRegistry presence;
+    private final DirectDelivery direct;
     private final GatewayConfig config;
 
-    public ChatSessions(RoomRegistry rooms, GatewayConfig config) {
+    public ChatSessions(RoomRegistry rooms, PresenceRegistry presence, DirectDelivery direct, GatewayConfig config) {
         this.rooms = rooms;
+        this.presence = presence;
+        this.direct = direct;
         this.config = config;
     }
 
-    ChatSession open(WebSocketConnection connection, String user) {
-        ChatSession session = new ChatSession(connection, user, config.limits().outboundQueue());
-        sessions.put(connection.id(), session);
-        return session;
+    /** Registers a connection; completes once its user's direct messages are routed to this gateway. */
+    Future<Void> open(ChatSession session) {
+        sessions.put(session.id(), session);
+        presence.connected(session.user());
+        return direct.connected(session);
+    }
+
+    ChatSession newSession(WebSocketConnection connection, String user) {
+        return new ChatSession(connection, user, config.limits().outboundQueue());
     }
 
     ChatSession get(WebSocketConnection connection) {
@@ -40,8 +52,11 @@ public class ChatSessions {
         }
         for (Member member : session.rooms().values()) {
             rooms.remove(member);
+            presence.left(member.room(), session.user());
         }
         session.rooms().clear();
+        direct.disconnected(session);
+        presence.disconnected(session.user());
     }
 
     public Collection<ChatSession> all() {

@@ -1,6 +1,10 @@
 package dev.chat.gateway.connection;
 
 import dev.chat.gateway.GatewayConfig;
+import dev.chat.gateway.activity.ActivityLog;
+import dev.chat.gateway.presence.PresenceRegistry;
+import dev.chat.gateway.publish.RoomKeys;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import dev.chat.gateway.protocol.ClientFrame;
 import dev.chat.gateway.protocol.ErrorCode;
 import dev.chat.gateway.protocol.FrameCodec;
@@ -33,9 +37,16 @@ public class FrameHandler {
     private final RoomPositions positions;
     private final MessagePublisher publisher;
     private final GatewayConfig config;
+    private final PresenceRegistry presence;
+    private final ActivityLog activity;
+    private final ReactiveRedisDataSource redis;
 
-    public FrameHandler(FrameCodec codec, RoomRegistry rooms, RoomPositions positions, MessagePublisher publisher, GatewayConfig config) {
+    public FrameHandler(FrameCodec codec, RoomRegistry rooms, RoomPositions positions, MessagePublisher publisher, GatewayConfig config,
+            PresenceRegistry presence, ActivityLog activity, ReactiveRedisDataSource redis) {
         this.config = config;
+        this.presence = presence;
+        this.activity = activity;
+        this.redis = redis;
         this.codec = codec;
         this.rooms = rooms;
         this.positions = positions;
@@ -65,10 +76,21 @@ public class FrameHandler {
             return leave(session, leave);
         } else if (frame instanceof ClientFrame.Send send) {
             return send(session, send);
+        } else if (frame instanceof ClientFrame.Typing typing) {
+            return typing(session, typing);
+        } else if (frame instanceof ClientFrame.Presence query) {
+            checkAccess(session, query.room(), query.cid());
+            return presence.users(query.room())
+                    .onFailure().transform(e -> new RoomUnavailable("Redis did not answer", e))
+                    .chain(users -> reply(session, new ServerFrame.PresenceList(query.room(), users, query.cid())));
+        } else if (frame instanceof ClientFrame.Read read) {
+            checkAccess(session, read.room(), read.cid());
+            return activity.read(session.user(), read.room(), read.seq())
+                    .onFailure().transform(e -> new RoomUnavailable("Redis did not answer", e));
         } else if (frame instanceof ClientFrame.Ping ping) {
             return reply(session, new ServerFrame.Pong(ping.cid()));
         }
-        throw new FrameRejected(ErrorCode.BAD_REQUEST, "frame type not supported yet", frame.cid());
+        throw new FrameRejected(ErrorCode.BAD_REQUEST, "unsupported frame", frame.cid());
     }
 
     private String checkSize(String text) {
@@ -94,6 +116,11 @@ public class FrameHandler {
                 .invoke(position -> {
                     rooms.joinedAt(join.room(), position.seq());
                     member.start(codec.encode(joined(join, position)), replay(position), position.seq());
+                    if (previous == null) {
+                        presence.joined(join.room(), session.user());
+                        activity.joined(session.user(), join.room()).subscribe().with(v -> {
+                        }, e -> Log.debugf("activity not recorded: %s", e.getMessage()));
+                    }
                 })
                 .onFailure().invoke(e -> {
                     session.rooms().remove(join.room(), member);
@@ -116,6 +143,7 @@ public class FrameHandler {
             throw new FrameRejected(ErrorCode.NOT_JOINED, "not joined to " + leave.room(), leave.cid());
         }
         rooms.remove(member);
+        presence.left(leave.room(), session.user());
         return reply(session, new ServerFrame.Left(leave.room(), leave.cid()));
     }
 
@@ -132,6 +160,19 @@ public class FrameHandler {
         }
         return publisher.publish(room, session.user(), send.text(), send.cid())
                 .chain(accepted -> reply(session, ack(send, accepted)));
+    }
+
+    private Uni<Void> typing(ChatSession session, ClientFrame.Typing typing) {
+        if (!session.rooms().containsKey(typing.room())) {
+            throw new FrameRejected(ErrorCode.NOT_JOINED, "join " + typing.room() + " before typing in it", typing.cid());
+        }
+        if (!session.typingAllowed(typing.room(), config.typingInterval().toMillis())) {
+            return Uni.createFrom().voidItem();
+        }
+        String frame = codec.encode(new ServerFrame.Typing(typing.room(), session.user()));
+        return redis.execute("PUBLISH", RoomKeys.channel(typing.room()), frame)
+                .onFailure().transform(e -> new RoomUnavailable("Redis did not answer", e))
+                .replaceWithVoid();
     }
 
     private static ServerFrame.Ack ack(ClientFrame.Send send, Accepted accepted) {

@@ -45,6 +45,15 @@ public final class RoomNames {
         return users != null && (users[0].equals(user) || users[1].equals(user));
     }
 
+    /** In a direct-message room, the participant who is not {@code user} ({@code user} itself for notes to self). */
+    public static String otherParticipant(String room, String user) {
+        String[] users = dmParticipants(room);
+        if (users == null) {
+            throw new IllegalArgumentException("not a direct-message room: " + room);
+        }
+        return users[0].equals(user) ? users[1] : users[0];
+    }
+
     /** The two sorted participants of a direct-message room, or null if the name is malformed. */
     static String[] dmParticipants(String room) {
         String[] parts = room.substring(DM_PREFIX.length()).split(":", -1);

@@ -68,6 +68,14 @@ public sealed interface ServerFrame {
 
     @RegisterForReflection
     @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Typing(String type, String room, String user) implements ServerFrame {
+        public Typing(String room, String user) {
+            this("typing", room, user);
+        }
+    }
+
+    @RegisterForReflection
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     record PresenceList(String type, String room, List<String> users, String cid) implements ServerFrame {
         public PresenceList(String room, List<String> users, String cid) {
             this("presence", room, users, cid);

@@ -1,6 +1,7 @@
 package dev.chat.gateway.publish;
 
 import dev.chat.gateway.GatewayConfig;
+import dev.chat.gateway.protocol.RoomNames;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
@@ -24,13 +25,17 @@ public class MessagePublisher {
     /** Publishes {@code text} from {@code from} to {@code room}; fails with {@link RoomUnavailable} if Redis cannot take it. */
     public Uni<Accepted> publish(String room, String from, String text, String cid) {
         String idemKey = cid == null ? RoomKeys.idempotency(room, from, "") : RoomKeys.idempotency(room, from, cid);
+        String recipient = RoomNames.isDirect(room) ? RoomNames.otherParticipant(room, from) : null;
         List<String> keys = List.of(RoomKeys.seq(room), RoomKeys.epoch(room), RoomKeys.log(room), idemKey,
-                RoomKeys.GENERATION, RoomKeys.stored(room));
+                RoomKeys.GENERATION, RoomKeys.stored(room), config.events().stream(),
+                recipient == null ? RoomKeys.online(from) : RoomKeys.online(recipient));
         GatewayConfig.RecentLog log = config.log();
         List<String> args = List.of(room, from, text, cid == null ? "" : cid, Epochs.next(),
                 Integer.toString(log.minEntries()), Long.toString(log.minAge().toMillis()),
                 Integer.toString(log.maxEntries()), Long.toString(config.idempotencyWindow().toMillis()),
-                RoomKeys.channel(room), log.protectUnstored() ? "1" : "0");
+                RoomKeys.channel(room), log.protectUnstored() ? "1" : "0",
+                recipient == null ? "" : RoomKeys.userChannel(from), recipient == null ? "" : RoomKeys.userChannel(recipient),
+                recipient == null ? "" : recipient, Integer.toString(config.events().maxLength()));
         return PUBLISH.run(redis, keys, args)
                 .onFailure().transform(e -> new RoomUnavailable("Redis did not accept the message", e))
                 .map(reply -> accepted(room, reply));

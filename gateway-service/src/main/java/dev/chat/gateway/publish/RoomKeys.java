@@ -9,6 +9,9 @@ public final class RoomKeys {
     /** Present from a Redis instance's first use; its absence means Redis lost its data. */
     public static final String GENERATION = "chat:generation";
     public static final String CHANNEL_PREFIX = "chat:room:";
+    public static final String USER_CHANNEL_PREFIX = "chat:user:";
+    /** Offline events for push-notification workers (consume with a consumer group). */
+    public static final String EVENTS = "chat:events";
 
     private RoomKeys() {
     }
@@ -32,6 +35,25 @@ public final class RoomKeys {
 
     public static String idempotency(String room, String user, String cid) {
         return "chat:{" + room + "}:idem:" + user + ":" + cid;
+    }
+
+    /** Who is in the room, on which gateway: a sorted set of user|node scored by expiry. */
+    public static String presence(String room) {
+        return "chat:{" + room + "}:presence";
+    }
+
+    /** The gateways a user is connected to: a sorted set of nodes scored by expiry. */
+    public static String online(String user) {
+        return "chat:online:{" + user + "}";
+    }
+
+    public static String lastSeen(String user) {
+        return "chat:lastseen:{" + user + "}";
+    }
+
+    /** Direct messages and presence events for one user, on whichever gateways they are connected. */
+    public static String userChannel(String user) {
+        return USER_CHANNEL_PREFIX + user;
     }
 
     public static String channel(String room) {

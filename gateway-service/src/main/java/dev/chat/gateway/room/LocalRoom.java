@@ -41,6 +41,24 @@ final class LocalRoom {
         }
     }
 
+    /** A typing or presence frame: straight to live members, never to the user it is about if it is typing. */
+    void onEphemeral(RoomMessage message) {
+        String except = "typing".equals(message.type()) ? message.user() : null;
+        for (Member member : members) {
+            member.deliverEphemeral(message, except);
+        }
+    }
+
+    /** Whether any local member of this room is the given user (on any connection). */
+    boolean hasMember(String user) {
+        for (Member member : members) {
+            if (member.recipient().user().equals(user)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** A live message from Pub/Sub. Returns the range to fetch ({from, to}) if it revealed a gap, else null. */
     long[] onLive(RoomMessage message) {
         seenLive = true;

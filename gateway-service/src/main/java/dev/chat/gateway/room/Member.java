@@ -37,6 +37,13 @@ public final class Member {
         }
     }
 
+    /** Delivers an ephemeral frame (typing, presence) if the member is live; never to {@code exceptUser}. */
+    public synchronized void deliverEphemeral(RoomMessage message, String exceptUser) {
+        if (buffer == null && (exceptUser == null || !exceptUser.equals(recipient.user()))) {
+            recipient.send(message.frame());
+        }
+    }
+
     /**
      * Completes the join: writes the {@code joined} frame and the replayed messages, then every
      * buffered live message after them, and from then on delivers live.

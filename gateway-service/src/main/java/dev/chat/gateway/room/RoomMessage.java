@@ -1,23 +1,31 @@
 package dev.chat.gateway.room;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-/** A message as Redis carries it: its seq, for ordering, and the encoded {@code message} frame, written as is to every member. */
-public record RoomMessage(long seq, String frame) {
+/**
+ * A frame as Redis carries it to every gateway: read once per gateway for routing (room, seq, user)
+ * and written as is, already encoded, to every local recipient. Frames without a seq (typing,
+ * presence events) are ephemeral: delivered live, never stored, never replayed.
+ */
+public record RoomMessage(String type, long seq, String room, String user, String frame) {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    /** Reads the seq out of a frame produced by the publish script. */
     public static RoomMessage of(String frame) {
         try {
-            JsonNode seq = MAPPER.readTree(frame).get("seq");
-            if (seq == null || !seq.canConvertToLong()) {
-                throw new IllegalArgumentException("message without seq");
-            }
-            return new RoomMessage(seq.asLong(), frame);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalArgumentException("message is not JSON", e);
+            JsonNode node = MAPPER.readTree(frame);
+            JsonNode seq = node.get("seq");
+            JsonNode user = node.has("from") ? node.get("from") : node.get("user");
+            return new RoomMessage(node.path("type").asText(""), seq != null && seq.canConvertToLong() ? seq.asLong() : -1,
+                    node.path("room").asText(null), user == null ? null : user.asText(), frame);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("frame is not JSON", e);
         }
+    }
+
+    public boolean isEphemeral() {
+        return seq < 0;
     }
 }

@@ -30,7 +30,7 @@ public class RoomRegistry {
         this.gapFills = Counter.builder("chat.gateway.gap.fills").description("Gaps in Pub/Sub delivery filled from the recent log").register(metrics);
         metrics.gauge("chat.gateway.rooms", rooms, ConcurrentHashMap::size);
         this.recentLog = recentLog;
-        subscriber.onMessage(this::onMessage);
+        subscriber.route(RoomKeys.CHANNEL_PREFIX, this::onMessage);
         subscriber.onReconnect(this::afterReconnect);
     }
 
@@ -101,6 +101,17 @@ public class RoomRegistry {
         });
     }
 
+    /** Whether the user has joined the room on any connection of this gateway. */
+    public boolean hasLocalMember(String room, String user) {
+        LocalRoom local = rooms.get(room);
+        return local != null && local.hasMember(user);
+    }
+
+    /** Names of the rooms with members on this gateway. */
+    public java.util.Set<String> roomNames() {
+        return java.util.Set.copyOf(rooms.keySet());
+    }
+
     /** Rooms with at least one member on this gateway. */
     public int roomCount() {
         return rooms.size();
@@ -121,6 +132,10 @@ public class RoomRegistry {
             Log.warnf("Dropping unreadable payload on %s: %s", channel, e.getMessage());
             return;
         }
-        fill(room, room.onLive(message));
+        if (message.isEphemeral()) {
+            room.onEphemeral(message);
+        } else {
+            fill(room, room.onLive(message));
+        }
     }
 }

@@ -50,10 +50,8 @@ public class RoomSubscriber {
 
     private volatile boolean up;
     private volatile int channelCount;
-    private volatile BiConsumer<String, String> onMessage = (channel, payload) -> {
-    };
-    private volatile Runnable onReconnect = () -> {
-    };
+    private final java.util.Map<String, BiConsumer<String, String>> routes = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.List<Runnable> onReconnect = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public RoomSubscriber(Vertx vertx, GatewayConfig config, NodeName node, @ConfigProperty(name = "quarkus.redis.hosts") String redisHosts) {
         this.vertx = vertx;
@@ -80,14 +78,14 @@ public class RoomSubscriber {
         });
     }
 
-    /** Sets who receives every (channel, payload); called on this subscriber's context, in Redis order. */
-    public void onMessage(BiConsumer<String, String> handler) {
-        this.onMessage = handler;
+    /** Sends every (channel, payload) of channels starting with {@code prefix} to the handler, on this subscriber's context, in Redis order. */
+    public void route(String prefix, BiConsumer<String, String> handler) {
+        routes.put(prefix, handler);
     }
 
     /** Sets what runs after the connection was re-opened and every channel re-subscribed (messages may have been missed). */
     public void onReconnect(Runnable handler) {
-        this.onReconnect = handler;
+        onReconnect.add(handler);
     }
 
     /** Runs a task on the subscriber's context, in order with message dispatch. */
@@ -168,7 +166,7 @@ public class RoomSubscriber {
             up = true;
             if (connections++ > 0) {
                 Log.infof("Redis subscriber connection re-opened with %d channels", wanted.size());
-                onReconnect.run();
+                onReconnect.forEach(Runnable::run);
             }
         });
     }
@@ -201,7 +199,13 @@ public class RoomSubscriber {
             return;
         }
         if (push.size() == 3 && "message".equals(push.get(0).toString())) {
-            onMessage.accept(push.get(1).toString(), push.get(2).toString());
+            String channel = push.get(1).toString();
+            for (var route : routes.entrySet()) {
+                if (channel.startsWith(route.getKey())) {
+                    route.getValue().accept(channel, push.get(2).toString());
+                    return;
+                }
+            }
         }
     }
 }
