@@ -1,6 +1,7 @@
 package dev.chat.gateway.connection;
 
 import dev.chat.gateway.NodeName;
+import dev.chat.gateway.metrics.GatewayMetrics;
 import dev.chat.gateway.protocol.ErrorCode;
 import dev.chat.gateway.protocol.FrameCodec;
 import dev.chat.gateway.protocol.RoomNames;
@@ -32,8 +33,11 @@ public class ChatEndpoint {
     private final FrameHandler handler;
     private final FrameCodec codec;
     private final NodeName node;
+    private final GatewayMetrics metrics;
 
-    public ChatEndpoint(SecurityIdentity identity, ChatSessions sessions, FrameHandler handler, FrameCodec codec, NodeName node) {
+    public ChatEndpoint(SecurityIdentity identity, ChatSessions sessions, FrameHandler handler, FrameCodec codec, NodeName node,
+            GatewayMetrics metrics) {
+        this.metrics = metrics;
         this.identity = identity;
         this.sessions = sessions;
         this.handler = handler;
@@ -64,6 +68,7 @@ public class ChatEndpoint {
         if (session == null) {
             return Uni.createFrom().voidItem();
         }
+        metrics.frameIn();
         session.frameStarted();
         return handler.handle(session, text).eventually(session::frameFinished);
     }

@@ -1,5 +1,6 @@
 package dev.chat.gateway.connection;
 
+import dev.chat.gateway.metrics.GatewayMetrics;
 import dev.chat.gateway.room.Member;
 import dev.chat.gateway.room.Recipient;
 import io.quarkus.logging.Log;
@@ -27,7 +28,10 @@ public final class ChatSession implements Recipient {
     private volatile boolean closing;
     private volatile boolean draining;
 
-    ChatSession(WebSocketConnection connection, String user, int outboundLimit) {
+    private final GatewayMetrics metrics;
+
+    ChatSession(WebSocketConnection connection, String user, int outboundLimit, GatewayMetrics metrics) {
+        this.metrics = metrics;
         this.connection = connection;
         this.user = user;
         this.outboundLimit = outboundLimit;
@@ -106,12 +110,14 @@ public final class ChatSession implements Recipient {
         if (unflushed.incrementAndGet() > outboundLimit) {
             // The client does not read fast enough: drop it rather than buffer without bound or slow the room.
             closing = true;
+            metrics.slowConsumerClosed();
             Log.infof("Closing connection %s of %s: %d frames not flushed", connection.id(), user, outboundLimit);
             connection.close(new CloseReason(TRY_AGAIN_LATER, "too slow")).subscribe().with(v -> {
             }, e -> {
             });
             return;
         }
+        metrics.frameOut();
         connection.sendText(frame).subscribe().with(v -> unflushed.decrementAndGet(), e -> unflushed.decrementAndGet());
     }
 }

@@ -2,6 +2,7 @@ package dev.chat.gateway.connection;
 
 import dev.chat.gateway.GatewayConfig;
 import dev.chat.gateway.direct.DirectDelivery;
+import dev.chat.gateway.metrics.GatewayMetrics;
 import dev.chat.gateway.presence.PresenceRegistry;
 import io.vertx.core.Future;
 import dev.chat.gateway.room.Member;
@@ -22,7 +23,11 @@ public class ChatSessions {
     private final DirectDelivery direct;
     private final GatewayConfig config;
 
-    public ChatSessions(RoomRegistry rooms, PresenceRegistry presence, DirectDelivery direct, GatewayConfig config) {
+    private final GatewayMetrics metrics;
+
+    public ChatSessions(RoomRegistry rooms, PresenceRegistry presence, DirectDelivery direct, GatewayConfig config, GatewayMetrics metrics) {
+        this.metrics = metrics;
+        metrics.gauge("chat.gateway.connections", "Open WebSocket connections", sessions::size);
         this.rooms = rooms;
         this.presence = presence;
         this.direct = direct;
@@ -37,7 +42,7 @@ public class ChatSessions {
     }
 
     ChatSession newSession(WebSocketConnection connection, String user) {
-        return new ChatSession(connection, user, config.limits().outboundQueue());
+        return new ChatSession(connection, user, config.limits().outboundQueue(), metrics);
     }
 
     ChatSession get(WebSocketConnection connection) {

@@ -1,6 +1,8 @@
 package dev.chat.gateway.publish;
 
 import dev.chat.gateway.GatewayConfig;
+import dev.chat.gateway.metrics.GatewayMetrics;
+import io.micrometer.core.instrument.Timer;
 import dev.chat.gateway.protocol.RoomNames;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
@@ -17,7 +19,10 @@ public class MessagePublisher {
     private final ReactiveRedisDataSource redis;
     private final GatewayConfig config;
 
-    public MessagePublisher(ReactiveRedisDataSource redis, GatewayConfig config) {
+    private final GatewayMetrics metrics;
+
+    public MessagePublisher(ReactiveRedisDataSource redis, GatewayConfig config, GatewayMetrics metrics) {
+        this.metrics = metrics;
         this.redis = redis;
         this.config = config;
     }
@@ -36,9 +41,14 @@ public class MessagePublisher {
                 RoomKeys.channel(room), log.protectUnstored() ? "1" : "0",
                 recipient == null ? "" : RoomKeys.userChannel(from), recipient == null ? "" : RoomKeys.userChannel(recipient),
                 recipient == null ? "" : recipient, Integer.toString(config.events().maxLength()));
+        Timer.Sample sample = metrics.startPublish();
         return PUBLISH.run(redis, keys, args)
                 .onFailure().transform(e -> new RoomUnavailable("Redis did not accept the message", e))
-                .map(reply -> accepted(room, reply));
+                .map(reply -> accepted(room, reply))
+                .invoke(accepted -> {
+                    metrics.published(sample);
+                    metrics.accepted();
+                });
     }
 
     private static Accepted accepted(String room, Response reply) {

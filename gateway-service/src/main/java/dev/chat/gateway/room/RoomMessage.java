@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * and written as is, already encoded, to every local recipient. Frames without a seq (typing,
  * presence events) are ephemeral: delivered live, never stored, never replayed.
  */
-public record RoomMessage(String type, long seq, String room, String user, String frame) {
+public record RoomMessage(String type, long seq, String room, String user, long ts, String frame) {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -19,7 +19,7 @@ public record RoomMessage(String type, long seq, String room, String user, Strin
             JsonNode seq = node.get("seq");
             JsonNode user = node.has("from") ? node.get("from") : node.get("user");
             return new RoomMessage(node.path("type").asText(""), seq != null && seq.canConvertToLong() ? seq.asLong() : -1,
-                    node.path("room").asText(null), user == null ? null : user.asText(), frame);
+                    node.path("room").asText(null), user == null ? null : user.asText(), node.path("ts").asLong(0), frame);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("frame is not JSON", e);
         }

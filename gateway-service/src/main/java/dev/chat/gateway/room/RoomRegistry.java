@@ -3,6 +3,7 @@ package dev.chat.gateway.room;
 import dev.chat.gateway.publish.RoomKeys;
 import io.quarkus.logging.Log;
 import io.vertx.core.Future;
+import dev.chat.gateway.metrics.GatewayMetrics;
 import dev.chat.gateway.publish.RecentLog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -25,10 +26,14 @@ public class RoomRegistry {
     private final RecentLog recentLog;
     private final Counter gapFills;
 
-    public RoomRegistry(RoomSubscriber subscriber, RecentLog recentLog, MeterRegistry metrics) {
+    private final GatewayMetrics metrics;
+
+    public RoomRegistry(RoomSubscriber subscriber, RecentLog recentLog, MeterRegistry registry, GatewayMetrics metrics) {
         this.subscriber = subscriber;
-        this.gapFills = Counter.builder("chat.gateway.gap.fills").description("Gaps in Pub/Sub delivery filled from the recent log").register(metrics);
-        metrics.gauge("chat.gateway.rooms", rooms, ConcurrentHashMap::size);
+        this.metrics = metrics;
+        this.gapFills = Counter.builder("chat.gateway.gap.fills").description("Gaps in Pub/Sub delivery filled from the recent log").register(registry);
+        metrics.gauge("chat.gateway.rooms", "Rooms with members on this gateway", rooms::size);
+        metrics.gauge("chat.gateway.redis.subscriptions", "Channels held on the Redis subscriber connection", subscriber::channelCount);
         this.recentLog = recentLog;
         subscriber.route(RoomKeys.CHANNEL_PREFIX, this::onMessage);
         subscriber.onReconnect(this::afterReconnect);
@@ -135,6 +140,7 @@ public class RoomRegistry {
         if (message.isEphemeral()) {
             room.onEphemeral(message);
         } else {
+            metrics.fannedOut(message.ts());
             fill(room, room.onLive(message));
         }
     }

@@ -1,0 +1,74 @@
+package dev.chat.gateway.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+
+/** The gateway's own meters on /q/metrics (Prometheus names: chat_gateway_...). */
+@ApplicationScoped
+public class GatewayMetrics {
+
+    private final Counter framesIn;
+    private final Counter framesOut;
+    private final Counter messagesAccepted;
+    private final Counter slowConsumerCloses;
+    private final Counter rateLimited;
+    private final Timer publishLatency;
+    private final Timer fanoutLatency;
+    private final MeterRegistry registry;
+
+    public GatewayMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.framesIn = Counter.builder("chat.gateway.frames.received").description("Frames received from clients").register(registry);
+        this.framesOut = Counter.builder("chat.gateway.frames.sent").description("Frames written to clients (deliveries out)").register(registry);
+        this.messagesAccepted = Counter.builder("chat.gateway.messages.accepted").description("Messages accepted (acked) by this gateway").register(registry);
+        this.slowConsumerCloses = Counter.builder("chat.gateway.slow.consumer.closes").description("Connections closed with 1013 for not keeping up").register(registry);
+        this.rateLimited = Counter.builder("chat.gateway.rate.limited").description("Frames refused with rate_limited").register(registry);
+        this.publishLatency = Timer.builder("chat.gateway.publish.latency").description("Time of the publish script round trip")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
+        this.fanoutLatency = Timer.builder("chat.gateway.fanout.latency").description("From acceptance in Redis to hand-over to local connections")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
+    }
+
+    public void gauge(String name, String description, java.util.function.Supplier<Number> value) {
+        io.micrometer.core.instrument.Gauge.builder(name, value).description(description).register(registry);
+    }
+
+    public void frameIn() {
+        framesIn.increment();
+    }
+
+    public void frameOut() {
+        framesOut.increment();
+    }
+
+    public void accepted() {
+        messagesAccepted.increment();
+    }
+
+    public void slowConsumerClosed() {
+        slowConsumerCloses.increment();
+    }
+
+    public void rateLimited() {
+        rateLimited.increment();
+    }
+
+    public Timer.Sample startPublish() {
+        return Timer.start(registry);
+    }
+
+    public void published(Timer.Sample sample) {
+        sample.stop(publishLatency);
+    }
+
+    /** Called once per message per gateway, when it is handed to the local members. */
+    public void fannedOut(long acceptedAtMillis) {
+        long lag = System.currentTimeMillis() - acceptedAtMillis;
+        if (lag >= 0) {
+            fanoutLatency.record(Duration.ofMillis(lag));
+        }
+    }
+}
