@@ -26,6 +26,12 @@ public interface GatewayConfig {
 
     Events events();
 
+    /**
+     * Origins (scheme://host[:port]) allowed to open browser WebSocket connections. Unset: only the
+     * gateway's own origin (the Host header). Upgrades without an Origin header (non-browser clients) are allowed.
+     */
+    java.util.Optional<java.util.List<String>> allowedOrigins();
+
     /** Role (from the token's groups claim; see smallrye.jwt.path.groups) that may use the server publish API. */
     @WithDefault("chat-service")
     String serviceRole();
@@ -72,6 +78,43 @@ public interface GatewayConfig {
         /** Longest message text, in characters. */
         @WithDefault("4000")
         int textChars();
+
+        /** Rooms one connection may be joined to at once. */
+        @WithDefault("100")
+        int roomsPerConnection();
+
+        /** Open connections one user may have on one gateway. */
+        @WithDefault("20")
+        int connectionsPerUser();
+
+        /** Sustained messages (send) per second per connection; bursts up to message-burst. */
+        @WithDefault("10")
+        double messagesPerSecond();
+
+        @WithDefault("20")
+        int messageBurst();
+
+        /** Sustained messages per second per user over all their connections on a gateway. */
+        @WithDefault("20")
+        double userMessagesPerSecond();
+
+        @WithDefault("40")
+        int userMessageBurst();
+
+        /** Sustained joins per second per connection; bursts up to join-burst. */
+        @WithDefault("5")
+        double joinsPerSecond();
+
+        @WithDefault("30")
+        int joinBurst();
+
+        /** Refusals within a minute after which a connection counts as abusive and is closed with 1008. */
+        @WithDefault("100")
+        int abuseThreshold();
+
+        /** A connection from which nothing (not even a pong) arrived for this long is closed. */
+        @WithDefault("75S")
+        Duration idleTimeout();
 
         /** Outbound frames written but not yet flushed to a client before it counts as too slow (1013). */
         @WithDefault("1000")

@@ -13,6 +13,7 @@ import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.OnBinaryMessage;
 import io.quarkus.websockets.next.OnClose;
 import io.quarkus.websockets.next.OnOpen;
+import io.quarkus.websockets.next.OnPongMessage;
 import io.quarkus.websockets.next.OnTextMessage;
 import io.quarkus.websockets.next.WebSocket;
 import io.quarkus.websockets.next.WebSocketConnection;
@@ -27,6 +28,7 @@ import org.eclipse.microprofile.jwt.JsonWebToken;
 public class ChatEndpoint {
 
     private static final int POLICY_VIOLATION = 1008;
+    private static final int TRY_AGAIN_LATER = 1013;
 
     private final SecurityIdentity identity;
     private final ChatSessions sessions;
@@ -34,10 +36,12 @@ public class ChatEndpoint {
     private final FrameCodec codec;
     private final NodeName node;
     private final GatewayMetrics metrics;
+    private final TokenExpiry expiry;
 
     public ChatEndpoint(SecurityIdentity identity, ChatSessions sessions, FrameHandler handler, FrameCodec codec, NodeName node,
-            GatewayMetrics metrics) {
+            GatewayMetrics metrics, TokenExpiry expiry) {
         this.metrics = metrics;
+        this.expiry = expiry;
         this.identity = identity;
         this.sessions = sessions;
         this.handler = handler;
@@ -53,7 +57,13 @@ public class ChatEndpoint {
                     "token subject is not a valid user id", null)))
                     .chain(() -> connection.close(new CloseReason(POLICY_VIOLATION, "invalid user id")));
         }
+        if (!sessions.admit(user)) {
+            return connection.sendText(codec.encode(new ServerFrame.Error(ErrorCode.RATE_LIMITED.wire(),
+                    "too many connections for this user", null)))
+                    .chain(() -> connection.close(new CloseReason(TRY_AGAIN_LATER, "too many connections")));
+        }
         ChatSession session = sessions.newSession(connection, user);
+        expiry.watch(session, (JsonWebToken) identity.getPrincipal());
         Log.debugf("Connection %s opened for %s", connection.id(), user);
         // Welcome only once direct messages to this user are routed here, so none sent after it is missed.
         return Uni.createFrom().completionStage(() -> sessions.open(session).toCompletionStage())
@@ -69,6 +79,7 @@ public class ChatEndpoint {
             return Uni.createFrom().voidItem();
         }
         metrics.frameIn();
+        session.heard();
         session.frameStarted();
         return handler.handle(session, text).eventually(session::frameFinished);
     }
@@ -78,6 +89,14 @@ public class ChatEndpoint {
         ChatSession session = sessions.get(connection);
         if (session != null) {
             session.send(codec.encode(new ServerFrame.Error(ErrorCode.BAD_REQUEST.wire(), "binary frames are not supported; send JSON text frames", null)));
+        }
+    }
+
+    @OnPongMessage
+    public void onPong(Buffer data, WebSocketConnection connection) {
+        ChatSession session = sessions.get(connection);
+        if (session != null) {
+            session.heard();
         }
     }
 

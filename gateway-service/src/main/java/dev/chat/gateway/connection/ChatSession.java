@@ -17,6 +17,7 @@ public final class ChatSession implements Recipient {
     static final int TRY_AGAIN_LATER = 1013;
     /** Close code after {@code reconnect}: this gateway is going away. */
     static final int SERVICE_RESTART = 1012;
+    static final int POLICY_VIOLATION = 1008;
 
     private final WebSocketConnection connection;
     private final String user;
@@ -29,9 +30,16 @@ public final class ChatSession implements Recipient {
     private volatile boolean draining;
 
     private final GatewayMetrics metrics;
+    private final TokenBucket messages;
+    private final TokenBucket joins;
+    private final AtomicInteger strikes = new AtomicInteger();
+    private volatile long strikeWindowStart = System.currentTimeMillis();
+    private volatile long lastHeard = System.currentTimeMillis();
 
-    ChatSession(WebSocketConnection connection, String user, int outboundLimit, GatewayMetrics metrics) {
+    ChatSession(WebSocketConnection connection, String user, int outboundLimit, GatewayMetrics metrics, TokenBucket messages, TokenBucket joins) {
         this.metrics = metrics;
+        this.messages = messages;
+        this.joins = joins;
         this.connection = connection;
         this.user = user;
         this.outboundLimit = outboundLimit;
@@ -53,6 +61,60 @@ public final class ChatSession implements Recipient {
 
     Map<String, Member> rooms() {
         return rooms;
+    }
+
+    private volatile long expiryTimer = -1;
+
+    void expiryTimer(long id) {
+        expiryTimer = id;
+    }
+
+    long expiryTimer() {
+        return expiryTimer;
+    }
+
+    TokenBucket messages() {
+        return messages;
+    }
+
+    TokenBucket joins() {
+        return joins;
+    }
+
+    int roomCount() {
+        return rooms.size();
+    }
+
+    /** Counts a refusal; true once the refusals within one minute reach the threshold. */
+    boolean strike(int threshold) {
+        long now = System.currentTimeMillis();
+        if (now - strikeWindowStart > 60_000) {
+            strikeWindowStart = now;
+            strikes.set(0);
+        }
+        return strikes.incrementAndGet() >= threshold;
+    }
+
+    void closeForAbuse() {
+        close(POLICY_VIOLATION, "too many refused frames");
+    }
+
+    /** Something arrived from the client (a frame or a pong): it is alive. */
+    void heard() {
+        lastHeard = System.currentTimeMillis();
+    }
+
+    long lastHeard() {
+        return lastHeard;
+    }
+
+    void close(int code, String reason) {
+        closing = true;
+        if (!connection.isClosed()) {
+            connection.close(new CloseReason(code, reason)).subscribe().with(v -> {
+            }, e -> {
+            });
+        }
     }
 
     /** Whether a typing signal for the room may be passed on now (at most one per interval per connection). */

@@ -24,14 +24,37 @@ public class ChatSessions {
     private final GatewayConfig config;
 
     private final GatewayMetrics metrics;
+    private final LimitPolicy limits;
+    private final TokenExpiry expiry;
+    private final Map<String, Integer> perUser = new ConcurrentHashMap<>();
 
-    public ChatSessions(RoomRegistry rooms, PresenceRegistry presence, DirectDelivery direct, GatewayConfig config, GatewayMetrics metrics) {
+    public ChatSessions(RoomRegistry rooms, PresenceRegistry presence, DirectDelivery direct, GatewayConfig config, GatewayMetrics metrics,
+            LimitPolicy limits, TokenExpiry expiry) {
+        this.expiry = expiry;
         this.metrics = metrics;
+        this.limits = limits;
         metrics.gauge("chat.gateway.connections", "Open WebSocket connections", sessions::size);
         this.rooms = rooms;
         this.presence = presence;
         this.direct = direct;
         this.config = config;
+    }
+
+    /** Whether the user may open one more connection here (at most connections-per-user per gateway). */
+    boolean admit(String user) {
+        int count = perUser.merge(user, 1, Integer::sum);
+        if (count > config.limits().connectionsPerUser()) {
+            release(user);
+            return false;
+        }
+        return true;
+    }
+
+    private void release(String user) {
+        perUser.computeIfPresent(user, (u, n) -> n <= 1 ? null : n - 1);
+        if (!perUser.containsKey(user)) {
+            limits.forget(user);
+        }
     }
 
     /** Registers a connection; completes once its user's direct messages are routed to this gateway. */
@@ -42,7 +65,7 @@ public class ChatSessions {
     }
 
     ChatSession newSession(WebSocketConnection connection, String user) {
-        return new ChatSession(connection, user, config.limits().outboundQueue(), metrics);
+        return new ChatSession(connection, user, config.limits().outboundQueue(), metrics, limits.messageBucket(), limits.joinBucket());
     }
 
     ChatSession get(WebSocketConnection connection) {
@@ -55,6 +78,7 @@ public class ChatSessions {
         if (session == null) {
             return;
         }
+        expiry.cancel(session);
         for (Member member : session.rooms().values()) {
             rooms.remove(member);
             presence.left(member.room(), session.user());
@@ -62,10 +86,23 @@ public class ChatSessions {
         session.rooms().clear();
         direct.disconnected(session);
         presence.disconnected(session.user());
+        release(session.user());
     }
 
     public Collection<ChatSession> all() {
         return sessions.values();
+    }
+
+    /** Closes connections that went silent (no frame, no pong) for longer than the idle timeout: half-open TCP. */
+    @io.quarkus.scheduler.Scheduled(every = "15s", concurrentExecution = io.quarkus.scheduler.Scheduled.ConcurrentExecution.SKIP)
+    void reapSilent() {
+        long cutoff = System.currentTimeMillis() - config.limits().idleTimeout().toMillis();
+        for (ChatSession session : sessions.values()) {
+            if (session.lastHeard() < cutoff) {
+                io.quarkus.logging.Log.infof("Closing silent connection %s of %s", session.id(), session.user());
+                session.close(1000, "idle");
+            }
+        }
     }
 
     public int count() {

@@ -40,9 +40,11 @@ public class FrameHandler {
     private final PresenceRegistry presence;
     private final ActivityLog activity;
     private final ReactiveRedisDataSource redis;
+    private final LimitPolicy limits;
 
     public FrameHandler(FrameCodec codec, RoomRegistry rooms, RoomPositions positions, MessagePublisher publisher, GatewayConfig config,
-            PresenceRegistry presence, ActivityLog activity, ReactiveRedisDataSource redis) {
+            PresenceRegistry presence, ActivityLog activity, ReactiveRedisDataSource redis, LimitPolicy limits) {
+        this.limits = limits;
         this.config = config;
         this.presence = presence;
         this.activity = activity;
@@ -104,6 +106,7 @@ public class FrameHandler {
 
     private Uni<Void> join(ChatSession session, ClientFrame.Join join) {
         checkAccess(session, join.room(), join.cid());
+        limits.checkJoin(session, join.room(), join.cid());
         Member member = new Member(join.room(), session);
         Member previous = session.rooms().put(join.room(), member);
         if (previous != null) {
@@ -148,6 +151,7 @@ public class FrameHandler {
     }
 
     private Uni<Void> send(ChatSession session, ClientFrame.Send send) {
+        limits.checkSend(session, send.cid());
         String room;
         if (send.to() != null) {
             room = RoomNames.direct(session.user(), send.to());

@@ -1,0 +1,207 @@
+package dev.chat.gateway;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.quarkus.redis.datasource.RedisDataSource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.smallrye.jwt.build.Jwt;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import jakarta.inject.Inject;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Abuse limits observed exactly at their bounds, with small limits and no refill to make the bounds exact. */
+@QuarkusTest
+@TestProfile(LimitsTest.SmallLimits.class)
+class LimitsTest {
+
+    public static class SmallLimits implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of(
+                    "chat.limits.messages-per-second", "0.0001",
+                    "chat.limits.message-burst", "5",
+                    "chat.limits.user-messages-per-second", "0.0001",
+                    "chat.limits.user-message-burst", "8",
+                    "chat.limits.joins-per-second", "0.0001",
+                    "chat.limits.join-burst", "4",
+                    "chat.limits.rooms-per-connection", "3",
+                    "chat.limits.connections-per-user", "3",
+                    "chat.limits.abuse-threshold", "6",
+                    "chat.allowed-origins", "https://chat.example.com");
+        }
+    }
+
+    @TestHTTPResource("/")
+    URI base;
+
+    @Inject
+    Vertx vertx;
+
+    @Inject
+    RedisDataSource redis;
+
+    String prefix;
+
+    @BeforeEach
+    void setUp() {
+        redis.execute("SET", "chat:generation", "test", "NX");
+        prefix = "lim-" + UUID.randomUUID().toString().substring(0, 6);
+    }
+
+    ChatClient connect(String user) {
+        ChatClient client = ChatClient.connect(vertx, base, Tokens.forUser(user));
+        client.next("welcome");
+        return client;
+    }
+
+    static JsonObject send(ChatClient client, String room, String cid) {
+        client.send(new JsonObject().put("type", "send").put("room", room).put("text", "x").put("cid", cid));
+        JsonObject reply;
+        do {
+            reply = client.next();
+        } while (!"ack".equals(reply.getString("type")) && !"error".equals(reply.getString("type")));
+        return reply;
+    }
+
+    @Test
+    void theFifthMessageIsAcceptedAndTheSixthIsRateLimited() {
+        String room = prefix + "-r";
+        try (ChatClient alice = connect(prefix + "-alice")) {
+            alice.send(new JsonObject().put("type", "join").put("room", room));
+            alice.next("joined");
+            for (int i = 1; i <= 5; i++) {
+                assertEquals("ack", send(alice, room, "m" + i).getString("type"), "message " + i);
+            }
+            JsonObject refused = send(alice, room, "m6");
+            assertEquals("rate_limited", refused.getString("code"));
+            assertEquals("m6", refused.getString("cid"));
+        }
+    }
+
+    @Test
+    void theUserLimitSpansConnections() {
+        String user = prefix + "-bob";
+        String room = prefix + "-u";
+        try (ChatClient one = connect(user); ChatClient two = connect(user)) {
+            for (ChatClient client : new ChatClient[] {one, two}) {
+                client.send(new JsonObject().put("type", "join").put("room", room));
+                client.next("joined");
+            }
+            for (int i = 1; i <= 5; i++) {
+                assertEquals("ack", send(one, room, "a" + i).getString("type"));
+            }
+            for (int i = 1; i <= 3; i++) {
+                assertEquals("ack", send(two, room, "b" + i).getString("type"), "the user's 8 messages");
+            }
+            assertEquals("rate_limited", send(two, room, "b4").getString("code"), "the 9th of the user is refused");
+        }
+    }
+
+    @Test
+    void roomsPerConnectionAndJoinRateAreBounded() {
+        try (ChatClient carol = connect(prefix + "-carol")) {
+            for (int i = 1; i <= 3; i++) {
+                carol.send(new JsonObject().put("type", "join").put("room", prefix + "-j" + i));
+                assertEquals("joined", carol.next("joined").getString("type"));
+            }
+            carol.send(new JsonObject().put("type", "join").put("room", prefix + "-j4").put("cid", "fourth"));
+            JsonObject refused = carol.next("error");
+            assertEquals("rate_limited", refused.getString("code"));
+            assertEquals("fourth", refused.getString("cid"));
+
+            carol.send(new JsonObject().put("type", "leave").put("room", prefix + "-j1"));
+            carol.next("left");
+            carol.send(new JsonObject().put("type", "join").put("room", prefix + "-j5").put("cid", "fifth-join"));
+            assertEquals("rate_limited", carol.next("error").getString("code"), "the join burst of 4 is used up");
+        }
+    }
+
+    @Test
+    void aUserMayHoldThreeConnectionsButNotFour() {
+        String user = prefix + "-dave";
+        try (ChatClient a = connect(user); ChatClient b = connect(user); ChatClient c = connect(user)) {
+            ChatClient d = ChatClient.connect(vertx, base, Tokens.forUser(user));
+            JsonObject refused = d.next("error");
+            assertEquals("rate_limited", refused.getString("code"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> d.closeCode() != null);
+            assertEquals(1013, d.closeCode());
+            assertTrue(!a.isClosed() && !b.isClosed() && !c.isClosed());
+        }
+    }
+
+    @Test
+    void sustainedAbuseClosesTheConnectionWith1008() {
+        String room = prefix + "-abuse";
+        try (ChatClient eve = connect(prefix + "-eve")) {
+            eve.send(new JsonObject().put("type", "join").put("room", room));
+            eve.next("joined");
+            for (int i = 0; i < 20 && !eve.isClosed(); i++) {
+                eve.send(new JsonObject().put("type", "send").put("room", room).put("text", "spam").put("cid", "s" + i));
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> eve.closeCode() != null);
+            assertEquals(1008, eve.closeCode());
+        }
+    }
+
+    @Test
+    void aConnectionEndsWith1008WhenItsTokenExpires() {
+        String token = Jwt.subject(prefix + "-frank").issuer("chat").expiresIn(Duration.ofSeconds(2)).signWithSecret(Tokens.SECRET);
+        ChatClient frank = ChatClient.connect(vertx, base, token);
+        frank.next("welcome");
+        await().atMost(Duration.ofSeconds(10)).until(() -> frank.closeCode() != null);
+        assertEquals(1008, frank.closeCode());
+    }
+
+    @Test
+    void browserUpgradesAreCheckedAgainstTheAllowedOrigins() throws Exception {
+        assertEquals(101, upgradeWithOrigin("https://chat.example.com"));
+        assertEquals(403, upgradeWithOrigin("https://evil.example.net"));
+    }
+
+    int upgradeWithOrigin(String origin) throws Exception {
+        try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+            String request = "GET /chat HTTP/1.1\r\nHost: " + base.getHost() + ":" + base.getPort() + "\r\n"
+                    + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: " + origin + "\r\n"
+                    + "Authorization: Bearer " + Tokens.forUser("origin-test") + "\r\n\r\n";
+            OutputStream out = socket.getOutputStream();
+            out.write(request.getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            StringBuilder status = new StringBuilder();
+            int c;
+            while ((c = in.read()) != -1 && c != '\n') {
+                status.append((char) c);
+            }
+            return Integer.parseInt(status.toString().split(" ")[1]);
+        }
+    }
+
+    @Test
+    void nothingOfThisReachesOtherRoomsMembers() {
+        String room = prefix + "-quiet";
+        try (ChatClient alice = connect(prefix + "-gina"); ChatClient observer = connect(prefix + "-hank")) {
+            observer.send(new JsonObject().put("type", "join").put("room", room));
+            observer.next("joined");
+            alice.send(new JsonObject().put("type", "send").put("room", room).put("text", "not joined").put("cid", "nj"));
+            assertEquals("not_joined", alice.next("error").getString("code"));
+            assertNull(observer.pollNothing(300));
+        }
+    }
+}
