@@ -102,9 +102,14 @@ public final class ChatClient implements AutoCloseable {
      * calls: an ack and the echo of one's own message may arrive in either order.
      */
     public JsonObject next(String type) {
+        return next(frame -> type.equals(frame.getString("type")));
+    }
+
+    /** The next frame that matches; the others stay queued, in order. */
+    public JsonObject next(java.util.function.Predicate<JsonObject> wanted) {
         for (java.util.Iterator<JsonObject> it = stash.iterator(); it.hasNext();) {
             JsonObject frame = it.next();
-            if (type.equals(frame.getString("type"))) {
+            if (wanted.test(frame)) {
                 it.remove();
                 return frame;
             }
@@ -112,9 +117,9 @@ public final class ChatClient implements AutoCloseable {
         while (true) {
             JsonObject frame = poll(5000);
             if (frame == null) {
-                throw new AssertionError("no " + type + " frame within 5 s; other frames: " + stash);
+                throw new AssertionError("no matching frame within 5 s; other frames: " + stash);
             }
-            if (type.equals(frame.getString("type"))) {
+            if (wanted.test(frame)) {
                 return frame;
             }
             stash.add(frame);

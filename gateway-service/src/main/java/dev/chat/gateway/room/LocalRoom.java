@@ -20,6 +20,8 @@ final class LocalRoom {
     final Set<Member> members = ConcurrentHashMap.newKeySet();
 
     private long delivered = -1;
+    /** Set when a gap could not be filled in-band; the registry then tells the members (recovered: false). */
+    boolean unrecoverable;
     private boolean seenLive;
     private boolean filling;
     private final Deque<RoomMessage> waiting = new ArrayDeque<>();
@@ -85,9 +87,10 @@ final class LocalRoom {
             deliver(message);
         }
         if (delivered < to) {
-            Log.warnf("Room %s: messages %d..%d are no longer in the recent log; members must reload them from history",
+            Log.warnf("Room %s: messages %d..%d are no longer in the recent log; members reload them from history",
                     name, delivered + 1, to);
             delivered = to;
+            unrecoverable = true;
         }
         filling = false;
         while (!waiting.isEmpty()) {
@@ -117,6 +120,18 @@ final class LocalRoom {
         }
         suspectedHead = head > delivered ? head : -1;
         return null;
+    }
+
+    /** Whether Redis lost the room's stream (its head is behind what was delivered): members must start over. */
+    boolean wasReset(long head) {
+        return delivered >= 0 && head < delivered;
+    }
+
+    /** Continues from the new head after a reset; the members are told separately. */
+    void restartAt(long head) {
+        waiting.clear();
+        filling = false;
+        delivered = head;
     }
 
     /** After the subscriber reconnected: anything published while it was away must be fetched now. */

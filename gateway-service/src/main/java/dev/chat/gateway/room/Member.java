@@ -45,6 +45,18 @@ public final class Member {
     }
 
     /**
+     * The room's stream was reset or a gap could not be filled in-band: tells the client with a
+     * {@code joined} frame ({@code recovered: false}: fetch up to its seq from history) and continues from there.
+     */
+    public synchronized void restartAt(String joinedFrame, long position) {
+        if (buffer != null) {
+            return;
+        }
+        recipient.send(joinedFrame);
+        lastSeq = position;
+    }
+
+    /**
      * Completes the join: writes the {@code joined} frame and the replayed messages, then every
      * buffered live message after them, and from then on delivers live.
      *

@@ -4,7 +4,10 @@ import dev.chat.gateway.publish.RoomKeys;
 import io.quarkus.logging.Log;
 import io.vertx.core.Future;
 import dev.chat.gateway.metrics.GatewayMetrics;
+import dev.chat.gateway.protocol.FrameCodec;
+import dev.chat.gateway.protocol.ServerFrame;
 import dev.chat.gateway.publish.RecentLog;
+import dev.chat.gateway.publish.RoomPositions;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.scheduler.Scheduled;
@@ -28,7 +31,13 @@ public class RoomRegistry {
 
     private final GatewayMetrics metrics;
 
-    public RoomRegistry(RoomSubscriber subscriber, RecentLog recentLog, MeterRegistry registry, GatewayMetrics metrics) {
+    private final RoomPositions positions;
+    private final FrameCodec codec;
+
+    public RoomRegistry(RoomSubscriber subscriber, RecentLog recentLog, MeterRegistry registry, GatewayMetrics metrics,
+            RoomPositions positions, FrameCodec codec) {
+        this.positions = positions;
+        this.codec = codec;
         this.subscriber = subscriber;
         this.metrics = metrics;
         this.gapFills = Counter.builder("chat.gateway.gap.fills").description("Gaps in Pub/Sub delivery filled from the recent log").register(registry);
@@ -62,9 +71,32 @@ public class RoomRegistry {
     private void afterReconnect() {
         for (LocalRoom local : rooms.values()) {
             recentLog.head(local.name).subscribe().with(
-                    head -> subscriber.runOnContext(() -> fill(local, local.onResubscribed(head))),
+                    head -> subscriber.runOnContext(() -> {
+                        if (local.wasReset(head)) {
+                            restart(local);
+                        } else {
+                            fill(local, local.onResubscribed(head));
+                        }
+                    }),
                     e -> Log.warnf("Could not read the position of %s after reconnecting: %s", local.name, e.getMessage()));
         }
+    }
+
+    /**
+     * Redis lost the room's stream, or a gap is gone from the recent log: the members get
+     * {@code joined} with {@code recovered: false} and the current position, so they reload the
+     * gap from the history API instead of silently missing it.
+     */
+    private void restart(LocalRoom local) {
+        positions.position(local.name, null, null).subscribe().with(
+                position -> subscriber.runOnContext(() -> {
+                    local.restartAt(position.seq());
+                    String frame = codec.encode(new ServerFrame.Joined(local.name, position.seq(), position.epoch(), false, null));
+                    for (Member member : local.members) {
+                        member.restartAt(frame, position.seq());
+                    }
+                }),
+                e -> Log.warnf("Room %s was reset in Redis and its position cannot be read yet: %s", local.name, e.getMessage()));
     }
 
     /** Fetches a gap from the recent log and hands it back to the room on the subscriber's context. */
@@ -76,8 +108,17 @@ public class RoomRegistry {
         recentLog.range(local.name, range[0], range[1])
                 .onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(2)).atMost(10)
                 .subscribe().with(
-                        frames -> subscriber.runOnContext(() -> fill(local, local.onFilled(parse(frames), range[1]))),
-                        e -> subscriber.runOnContext(() -> fill(local, local.onFilled(List.of(), range[1]))));
+                        frames -> subscriber.runOnContext(() -> afterFill(local, local.onFilled(parse(frames), range[1]))),
+                        e -> subscriber.runOnContext(() -> afterFill(local, local.onFilled(List.of(), range[1]))));
+    }
+
+    private void afterFill(LocalRoom local, long[] next) {
+        if (local.unrecoverable) {
+            local.unrecoverable = false;
+            restart(local);
+            return;
+        }
+        fill(local, next);
     }
 
     private static List<RoomMessage> parse(List<String> frames) {

@@ -1,0 +1,139 @@
+package dev.chat.gateway;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import jakarta.inject.Inject;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/** The gateway against a Redis of its own that the test kills, restarts and cuts off. */
+@QuarkusTest
+@TestProfile(RedisFaultTest.OwnRedisProfile.class)
+@QuarkusTestResource(value = OwnRedis.class, restrictToAnnotatedClass = true)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RedisFaultTest {
+
+    public static class OwnRedisProfile implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("quarkus.redis.timeout", "2s", "chat.subscriber.max-backoff", "500ms",
+                    "chat.limits.messages-per-second", "1000", "chat.limits.message-burst", "1000",
+                    "chat.limits.user-messages-per-second", "1000", "chat.limits.user-message-burst", "1000");
+        }
+    }
+
+    @TestHTTPResource("/")
+    URI base;
+
+    @Inject
+    Vertx vertx;
+
+    ChatClient connect(String user) {
+        ChatClient client = ChatClient.connect(vertx, base, Tokens.forUser(user));
+        client.next("welcome");
+        return client;
+    }
+
+    static JsonObject send(ChatClient client, String room, String text, String cid) {
+        client.send(new JsonObject().put("type", "send").put("room", room).put("text", text).put("cid", cid));
+        JsonObject reply;
+        do {
+            reply = client.next();
+        } while (!"ack".equals(reply.getString("type")) && !"error".equals(reply.getString("type")));
+        return reply;
+    }
+
+    @Test
+    @Order(1)
+    void aKilledSubscriberConnectionLosesNoMessage() {
+        OwnRedis.cli("SET", "chat:generation", "g");
+        String room = "cut-" + UUID.randomUUID().toString().substring(0, 6);
+        try (ChatClient alice = connect("alice"); ChatClient bob = connect("bob")) {
+            for (ChatClient client : new ChatClient[] {alice, bob}) {
+                client.send(new JsonObject().put("type", "join").put("room", room));
+                client.next("joined");
+            }
+            for (int i = 1; i <= 60; i++) {
+                assertEquals("ack", send(alice, room, "m" + i, "c" + i).getString("type"));
+                if (i % 20 == 0) {
+                    OwnRedis.cli("CLIENT", "KILL", "TYPE", "pubsub");
+                }
+            }
+            for (long seq = 1; seq <= 60; seq++) {
+                assertEquals(seq, bob.next("message").getLong("seq"), "in order, no gap");
+            }
+            assertFalse(bob.isClosed(), "the client never noticed");
+        }
+    }
+
+    @Test
+    @Order(2)
+    void whileRedisIsDownSendsAreRefusedAsUnavailableAndReadinessIsDown() {
+        OwnRedis.cli("SET", "chat:generation", "g");
+        String room = "down-" + UUID.randomUUID().toString().substring(0, 6);
+        try (ChatClient alice = connect("alice"); ChatClient bob = connect("bob")) {
+            for (ChatClient client : new ChatClient[] {alice, bob}) {
+                client.send(new JsonObject().put("type", "join").put("room", room));
+                client.next("joined");
+            }
+            assertEquals("ack", send(alice, room, "before", "b1").getString("type"));
+
+            OwnRedis.kill();
+            JsonObject refused = send(alice, room, "during", "d1");
+            assertEquals("unavailable", refused.getString("code"), "never a false ack");
+            assertEquals("d1", refused.getString("cid"));
+            await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> given().get("/q/health/ready").then().statusCode(503));
+
+            OwnRedis.startServer();
+            // Redis came back empty: the generation marker is gone until the history service re-seeds; stand in for it.
+            OwnRedis.cli("SET", "chat:generation", "g2");
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> given().get("/q/health/ready").then().statusCode(200));
+
+            JsonObject retried = send(alice, room, "during", "d1");
+            assertEquals("ack", retried.getString("type"), "the resend with the same cid is accepted once Redis is back");
+            assertEquals(1, retried.getLong("seq"), "a fresh Redis restarts the room (history would have re-seeded it)");
+            // Bob got "before" live, or (if Redis died with it in flight) was told to reload it from history.
+            JsonObject first = bob.next(f -> "message".equals(f.getString("type")) || "joined".equals(f.getString("type")));
+            if ("message".equals(first.getString("type"))) {
+                assertEquals("before", first.getString("text"));
+                JsonObject reset = bob.next("joined");
+                assertEquals(false, reset.getBoolean("recovered"), "Redis lost the room: bob is told, not left with a silent gap");
+            } else {
+                assertEquals(false, first.getBoolean("recovered"));
+            }
+            assertEquals("during", bob.next("message").getString("text"), "bob still receives without re-joining");
+        }
+    }
+
+    @Test
+    @Order(3)
+    void withoutTheGenerationMarkerSendsWaitForTheReseed() {
+        OwnRedis.cli("DEL", "chat:generation");
+        String room = "reseed-" + UUID.randomUUID().toString().substring(0, 6);
+        try (ChatClient alice = connect("alice")) {
+            alice.send(new JsonObject().put("type", "join").put("room", room).put("cid", "j"));
+            JsonObject refused = alice.next("error");
+            assertEquals("unavailable", refused.getString("code"), "a room counter Redis may have lost is never restarted at 1");
+            OwnRedis.cli("SET", "chat:generation", "g3");
+            alice.send(new JsonObject().put("type", "join").put("room", room));
+            alice.next("joined");
+            assertEquals("ack", send(alice, room, "now", "n1").getString("type"));
+        }
+    }
+}
