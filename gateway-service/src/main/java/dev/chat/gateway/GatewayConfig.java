@@ -116,6 +116,10 @@ public interface GatewayConfig {
         @WithDefault("75S")
         Duration idleTimeout();
 
+        /** Kernel send buffer per connection, in bytes (SO_SNDBUF). */
+        @WithDefault("131072")
+        int socketSendBuffer();
+
         /** Outbound frames written but not yet flushed to a client before it counts as too slow (1013). */
         @WithDefault("1000")
         int outboundQueue();

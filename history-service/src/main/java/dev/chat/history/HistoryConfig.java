@@ -1,0 +1,68 @@
+package dev.chat.history;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+
+/** All history settings in one place; every key can be overridden by a CHAT_... environment variable. */
+@ConfigMapping(prefix = "chat")
+public interface HistoryConfig {
+
+    Ingest ingest();
+
+    Reseed reseed();
+
+    Subscriber subscriber();
+
+    interface Ingest {
+        /** Most messages written to PostgreSQL in one transaction. */
+        @WithDefault("200")
+        int batchSize();
+
+        /**
+         * Messages held in memory while PostgreSQL is slow or down. Beyond it new messages are dropped
+         * from memory only: they stay in the room's recent log (the gateway keeps what history has not
+         * stored) and the sweep reads them back once the database recovers.
+         */
+        @WithDefault("100000")
+        int maxPending();
+
+        /** Entries read from a room's recent log per XRANGE. */
+        @WithDefault("500")
+        int backfillChunk();
+
+        /** How often rooms with gaps are repaired from the recent log and stored positions re-sent. */
+        @WithDefault("5S")
+        Duration sweepInterval();
+
+        /** First delay before retrying a failed database write; doubles up to max-retry-backoff. */
+        @WithDefault("100MS")
+        Duration minRetryBackoff();
+
+        @WithDefault("5S")
+        Duration maxRetryBackoff();
+
+        /** A caught-up room with no traffic for this long is forgotten (it is re-learned from Redis on its next message). */
+        @WithDefault("10M")
+        Duration idleRoom();
+    }
+
+    interface Reseed {
+        /** How often to check that Redis still holds its generation marker. */
+        @WithDefault("5S")
+        Duration interval();
+
+        /** Rooms read from PostgreSQL per query while re-seeding. */
+        @WithDefault("500")
+        int pageSize();
+    }
+
+    interface Subscriber {
+        /** First delay before re-opening a dropped Redis subscriber connection; doubles up to max-backoff. */
+        @WithDefault("100MS")
+        Duration minBackoff();
+
+        @WithDefault("5S")
+        Duration maxBackoff();
+    }
+}

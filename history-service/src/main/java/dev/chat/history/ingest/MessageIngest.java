@@ -1,0 +1,324 @@
+package dev.chat.history.ingest;
+
+import dev.chat.history.HistoryConfig;
+import dev.chat.history.RoomKeys;
+import dev.chat.history.RoomNames;
+import dev.chat.history.store.ChatMessage;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.logging.Log;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.mutiny.redis.client.Response;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Follows every room's traffic into PostgreSQL and makes sure nothing is missed: a seq that jumps
+ * past the last one seen, a room first seen mid-stream, a subscriber reconnect or a full queue all
+ * lead to reading the missing range back from the room's recent log. Every piece of state lives on
+ * one Vert.x context, shared with the subscriber and the writer, so it needs no locks; Redis and
+ * database replies hop back to it.
+ */
+@ApplicationScoped
+public class MessageIngest {
+
+    /** Redis operations ingest keeps in flight at most (the client pool's wait queue is small). */
+    private static final int REDIS_CONCURRENCY = 8;
+    private static final int SCAN_COUNT = 1000;
+
+    private final Vertx vertx;
+    private final HistoryConfig.Ingest config;
+    private final RoomTrafficSubscriber subscriber;
+    private final IngestWriter writer;
+    private final RecentLog recentLog;
+    private final RoomPositions positions;
+    private final Payloads payloads;
+    private final ReactiveRedisDataSource redis;
+    private final Counter lost;
+
+    // Confined to `context`.
+    private final Map<String, RoomProgress> rooms = new HashMap<>();
+    private Throttle throttle;
+    private boolean discovering;
+    private boolean discoverAgain;
+
+    private volatile Context context;
+
+    public MessageIngest(Vertx vertx, HistoryConfig config, RoomTrafficSubscriber subscriber, IngestWriter writer,
+            RecentLog recentLog, RoomPositions positions, Payloads payloads, ReactiveRedisDataSource redis, MeterRegistry registry) {
+        this.vertx = vertx;
+        this.config = config.ingest();
+        this.subscriber = subscriber;
+        this.writer = writer;
+        this.recentLog = recentLog;
+        this.positions = positions;
+        this.payloads = payloads;
+        this.redis = redis;
+        this.lost = Counter.builder("chat.history.lost")
+                .description("Messages that could not be stored: gone from the recent log before history read them").register(registry);
+    }
+
+    void start(@Observes StartupEvent event) {
+        // Called on the main thread, this creates a context of its own (on one of the event loops) for all ingest state.
+        context = vertx.getOrCreateContext();
+        throttle = new Throttle(context, REDIS_CONCURRENCY);
+        writer.start(context, this::stored);
+        context.runOnContext(v -> vertx.setPeriodic(config.sweepInterval().toMillis(), id -> sweep()));
+        subscriber.start(context, this::received);
+    }
+
+    /** After (re)subscribing, rooms may have had traffic that was not received: compare every room's counter with what is stored. */
+    void onSubscribed(@Observes Subscribed event) {
+        if (context != null) {
+            context.runOnContext(v -> discover());
+        }
+    }
+
+    /**
+     * The highest seq this instance has seen per room, including messages not stored yet, read on the
+     * ingest context. Re-seeding uses it so a counter is never restored below a message in flight.
+     */
+    public Uni<Map<String, Long>> highestSeen() {
+        if (context == null) {
+            return Uni.createFrom().item(Map.of());
+        }
+        return Uni.createFrom().emitter(emitter -> context.runOnContext(v -> {
+            Map<String, Long> seen = new HashMap<>(rooms.size());
+            for (RoomProgress p : rooms.values()) {
+                seen.put(p.room, p.highestSeen);
+            }
+            emitter.complete(seen);
+        }));
+    }
+
+    private void received(String channel, String payload) {
+        String room = RoomKeys.roomOfChannel(channel);
+        if (room == null || !RoomNames.isValidRoom(room)) {
+            return;
+        }
+        ChatMessage message = payloads.parse(room, payload);
+        if (message == null) {
+            return;
+        }
+        long seq = message.seq();
+        RoomProgress p = progress(room);
+        if (p.highestSeen > 0 && seq > p.highestSeen + 1) {
+            // A jump: the messages in between were published while this connection missed them.
+            backfill(p, p.highestSeen + 1, seq - 1);
+        }
+        p.highestSeen = Math.max(p.highestSeen, seq);
+        if (!p.knowsWatermark()) {
+            p.lowestLive = Math.min(p.lowestLive, seq);
+        }
+        enqueue(p, message, false);
+    }
+
+    private RoomProgress progress(String room) {
+        RoomProgress p = rooms.get(room);
+        if (p == null) {
+            p = new RoomProgress(room, System.currentTimeMillis());
+            rooms.put(room, p);
+            requestBaseline(p);
+        }
+        p.lastActivity = System.currentTimeMillis();
+        return p;
+    }
+
+    /** Learns where the room stands in Redis, then fills what came before the first live message. */
+    private void requestBaseline(RoomProgress p) {
+        p.baselineRequested = true;
+        throttle.submit(() -> positions.read(p.room)).subscribe().with(position -> {
+            p.baselineRequested = false;
+            if (p.baseline(position.stored())) {
+                advanceStored(p);
+            }
+            if (p.lowestLive != Long.MAX_VALUE && p.lowestLive > position.stored() + 1) {
+                backfill(p, position.stored() + 1, p.lowestLive - 1);
+            }
+        }, failure -> {
+            p.baselineRequested = false;
+            Log.debugf("Reading the positions of room %s failed (%s); the sweep retries", p.room, failure.getMessage());
+        });
+    }
+
+    private void enqueue(RoomProgress p, ChatMessage message, boolean fromLog) {
+        if (writer.offer(message, fromLog)) {
+            p.busy++;
+        }
+        // Otherwise the message stays a gap above the watermark; the sweep reads it from the log later.
+    }
+
+    /** Messages now stored (or refused for good by PostgreSQL): the watermark may move. */
+    private void stored(List<ChatMessage> messages) {
+        for (ChatMessage message : messages) {
+            RoomProgress p = rooms.get(message.room());
+            if (p == null) {
+                continue;
+            }
+            p.busy--;
+            if (p.markDone(message.seq(), message.seq())) {
+                advanceStored(p);
+            }
+        }
+    }
+
+    /** Reads seqs {@code from..to} from the room's recent log into the write queue, in chunks. */
+    private void backfill(RoomProgress p, long from, long to) {
+        if (from > to) {
+            return;
+        }
+        p.busy++;
+        int chunk = config.backfillChunk();
+        throttle.submit(() -> recentLog.read(p.room, from, to, chunk)).subscribe().with(read -> {
+            p.busy--;
+            long next = from;
+            for (ChatMessage message : read.messages()) {
+                if (message.seq() > next) {
+                    unrecoverable(p, next, message.seq() - 1);
+                }
+                enqueue(p, message, true);
+                next = message.seq() + 1;
+            }
+            if (read.full() && read.lastSeq() < to) {
+                if (read.lastSeq() >= next) {
+                    unrecoverable(p, next, read.lastSeq());
+                }
+                if (writer.hasRoomForMore()) {
+                    backfill(p, read.lastSeq() + 1, to);
+                }
+            } else if (next <= to) {
+                // The log holds nothing more in the range: those entries were trimmed (or Redis lost them).
+                unrecoverable(p, next, to);
+            }
+        }, failure -> {
+            p.busy--;
+            Log.warnf("Reading room %s's recent log (%d..%d) failed (%s); the sweep retries", p.room, from, to, failure.getMessage());
+        });
+    }
+
+    private void unrecoverable(RoomProgress p, long from, long to) {
+        if (p.knowsWatermark() && to <= p.watermark) {
+            return;
+        }
+        long first = p.knowsWatermark() ? Math.max(from, p.watermark + 1) : from;
+        Log.warnf("Room %s: messages %d..%d are not in the recent log (trimmed, or Redis lost them); those not stored before are lost",
+                p.room, first, to);
+        lost.increment(to - first + 1);
+        if (p.markDone(first, to)) {
+            advanceStored(p);
+        }
+    }
+
+    /** Publishes the room's watermark as its stored position; at most one write per room in flight. */
+    private void advanceStored(RoomProgress p) {
+        if (p.advancing || p.watermark <= p.published) {
+            return;
+        }
+        p.advancing = true;
+        long target = p.watermark;
+        throttle.submit(() -> positions.advance(p.room, target)).subscribe().with(ok -> {
+            p.advancing = false;
+            p.published = Math.max(p.published, target);
+            advanceStored(p);
+        }, failure -> {
+            p.advancing = false;
+            Log.debugf("Publishing room %s's stored position failed (%s); the sweep retries", p.room, failure.getMessage());
+        });
+    }
+
+    /** Periodic repair: re-reads gaps nothing else is filling, re-sends stored positions, forgets idle rooms. */
+    private void sweep() {
+        long now = System.currentTimeMillis();
+        long idle = config.idleRoom().toMillis();
+        boolean canBackfill = !writer.failing() && writer.hasRoomForMore();
+        for (Iterator<RoomProgress> it = rooms.values().iterator(); it.hasNext();) {
+            RoomProgress p = it.next();
+            if (!p.knowsWatermark()) {
+                if (!p.baselineRequested) {
+                    requestBaseline(p);
+                }
+                continue;
+            }
+            if (p.busy == 0 && p.watermark < p.highestSeen && canBackfill) {
+                backfill(p, p.watermark + 1, p.firstGapEnd());
+            }
+            advanceStored(p);
+            if (p.caughtUp() && !p.advancing && now - p.lastActivity > idle) {
+                it.remove();
+            }
+        }
+    }
+
+    /** Walks every room counter in Redis and reads back whatever was published but not stored. */
+    private void discover() {
+        if (discovering) {
+            discoverAgain = true;
+            return;
+        }
+        discovering = true;
+        discoverPage("0");
+    }
+
+    private void discoverPage(String cursor) {
+        throttle.submit(() -> redis.execute("SCAN", cursor, "MATCH", RoomKeys.SEQ_PATTERN, "COUNT", Integer.toString(SCAN_COUNT)))
+                .subscribe().with(reply -> {
+                    String next = reply.get(0).toString();
+                    List<Uni<Void>> checks = new ArrayList<>();
+                    for (Response key : reply.get(1)) {
+                        String room = RoomKeys.roomOfSeqKey(key.toString());
+                        if (room != null && RoomNames.isValidRoom(room)) {
+                            checks.add(throttle.submit(() -> positions.read(room)).invoke(position -> compare(room, position))
+                                    .onFailure().recoverWithNull().replaceWithVoid());
+                        }
+                    }
+                    Uni<Void> all = checks.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(checks).andCollectFailures().replaceWithVoid();
+                    all.subscribe().with(done -> context.runOnContext(v -> {
+                        if ("0".equals(next)) {
+                            discoveryDone();
+                        } else {
+                            discoverPage(next);
+                        }
+                    }), failure -> context.runOnContext(v -> discoveryDone()));
+                }, failure -> {
+                    Log.warnf("Scanning Redis for rooms failed (%s); retrying at the next reconnect", failure.getMessage());
+                    discoveryDone();
+                });
+    }
+
+    private void discoveryDone() {
+        discovering = false;
+        if (discoverAgain) {
+            discoverAgain = false;
+            discover();
+        }
+    }
+
+    private void compare(String room, RoomPositions.Position position) {
+        RoomProgress p = rooms.get(room);
+        if (p == null) {
+            if (position.counter() <= position.stored()) {
+                return;
+            }
+            p = new RoomProgress(room, System.currentTimeMillis());
+            rooms.put(room, p);
+            p.baseline(position.stored());
+            p.highestSeen = position.counter();
+            backfill(p, position.stored() + 1, position.counter());
+            return;
+        }
+        if (position.counter() > p.highestSeen) {
+            long from = p.highestSeen + 1;
+            p.highestSeen = position.counter();
+            backfill(p, from, position.counter());
+        }
+    }
+}

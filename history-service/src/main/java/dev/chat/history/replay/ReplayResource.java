@@ -1,0 +1,131 @@
+package dev.chat.history.replay;
+
+import dev.chat.history.RoomNames;
+import dev.chat.history.store.MessageRepository;
+import dev.chat.history.store.StoredMessage;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.regex.Pattern;
+import io.quarkus.security.identity.CurrentIdentityAssociation;
+import io.quarkus.security.identity.SecurityIdentity;
+import java.security.Principal;
+import org.eclipse.microprofile.jwt.JsonWebToken;
+
+/** The history API of PROTOCOL.md: a room's stored messages, paged by seq, for clients that missed them. */
+@Path("/rooms/{room}/messages")
+@Produces(MediaType.APPLICATION_JSON)
+public class ReplayResource {
+
+    static final int DEFAULT_LIMIT = 50;
+    static final int MAX_LIMIT = 500;
+    private static final Pattern NUMBER = Pattern.compile("[0-9]{1,18}");
+
+    private final MessageRepository repository;
+    private final CurrentIdentityAssociation identity;
+
+    public ReplayResource(MessageRepository repository, CurrentIdentityAssociation identity) {
+        this.repository = repository;
+        this.identity = identity;
+    }
+
+    /**
+     * With {@code after}: messages with {@code seq > after}. With {@code before}: the {@code limit}
+     * messages just below it. With neither: the latest {@code limit}. Always ascending. An empty
+     * parameter ({@code limit=}) counts as not given.
+     */
+    @GET
+    public Uni<MessagePage> messages(@PathParam("room") String room, @QueryParam("after") String after,
+            @QueryParam("before") String before, @QueryParam("limit") String limit) {
+        if (!RoomNames.isValidRoom(room)) {
+            throw ApiException.badRequest("invalid room name");
+        }
+        if (after != null && before != null) {
+            throw ApiException.badRequest("give either after or before, not both");
+        }
+        Long afterSeq = position("after", after);
+        Long beforeSeq = position("before", before);
+        int size = limit(limit);
+
+        // Authentication is lazy (so its failures reach ApiErrors); the deferred identity is the
+        // non-blocking way to the token on the event loop.
+        return identity.getDeferredIdentity().chain(caller -> {
+            if (!RoomNames.mayRead(subject(caller), room)) {
+                throw new ApiException(403, "forbidden", "direct messages of other users");
+            }
+            return page(room, afterSeq, beforeSeq, size);
+        });
+    }
+
+    private Uni<MessagePage> page(String room, Long afterSeq, Long beforeSeq, int size) {
+        // One more than asked tells whether the page is the last one.
+        Uni<List<StoredMessage>> rows;
+        if (afterSeq != null) {
+            rows = repository.after(room, afterSeq, size + 1);
+        } else if (beforeSeq != null) {
+            rows = repository.before(room, beforeSeq, size + 1);
+        } else {
+            rows = repository.latest(room, size + 1);
+        }
+        boolean ascending = afterSeq != null;
+        return rows.chain(found -> {
+            boolean hasMore = found.size() > size;
+            List<StoredMessage> page = new ArrayList<>(hasMore ? found.subList(0, size) : found);
+            if (!ascending) {
+                Collections.reverse(page);
+            }
+            MessagePage result = new MessagePage(room, page.stream().map(ReplayResource::message).toList(), hasMore);
+            if (!page.isEmpty()) {
+                return Uni.createFrom().item(result);
+            }
+            // An empty page of a known room is an answer; a room with nothing stored is not found.
+            return repository.hasRoom(room).map(known -> {
+                if (!known) {
+                    throw new ApiException(404, "not_found", "no messages stored for this room");
+                }
+                return result;
+            });
+        }).onFailure(failure -> !(failure instanceof ApiException)).transform(StoreUnavailable::new);
+    }
+
+    /** The user id: the token's {@code sub}. */
+    private static String subject(SecurityIdentity caller) {
+        Principal principal = caller.getPrincipal();
+        return principal instanceof JsonWebToken token ? token.getSubject() : null;
+    }
+
+    private static ReplayMessage message(StoredMessage m) {
+        return new ReplayMessage(m.room, m.seq, m.sender, m.text, m.ts);
+    }
+
+    private static Long position(String name, String value) {
+        if (value == null) {
+            return null;
+        }
+        if (!NUMBER.matcher(value).matches()) {
+            throw ApiException.badRequest(name + " must be a non-negative integer");
+        }
+        return Long.parseLong(value);
+    }
+
+    private static int limit(String value) {
+        if (value == null) {
+            return DEFAULT_LIMIT;
+        }
+        if (!NUMBER.matcher(value).matches()) {
+            throw ApiException.badRequest("limit must be an integer from 1 to " + MAX_LIMIT);
+        }
+        long limit = Long.parseLong(value);
+        if (limit < 1 || limit > MAX_LIMIT) {
+            throw ApiException.badRequest("limit must be an integer from 1 to " + MAX_LIMIT);
+        }
+        return (int) limit;
+    }
+}

@@ -1,0 +1,157 @@
+package dev.chat.history.reseed;
+
+import dev.chat.history.HistoryConfig;
+import dev.chat.history.LuaScript;
+import dev.chat.history.RoomKeys;
+import dev.chat.history.ingest.MessageIngest;
+import dev.chat.history.ingest.Subscribed;
+import dev.chat.history.store.DatabaseContexts;
+import dev.chat.history.store.MessageRepository;
+import dev.chat.history.store.RoomMax;
+import io.quarkus.logging.Log;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.security.SecureRandom;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Restores room counters after Redis lost its data. The gateway refuses to start a room over while
+ * Redis lacks its generation marker; this puts every room's counter back to the highest seq history
+ * knows (with a new epoch, so clients notice), then sets the marker so the gateway accepts traffic
+ * again. History stays off the send path: with the marker present, new rooms never wait for it.
+ */
+@ApplicationScoped
+public class CounterReseeder {
+
+    private static final LuaScript RESEED = LuaScript.fromResource("scripts/reseed.lua");
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** Lua calls in flight at once, well inside the Redis client pool. */
+    private static final int CONCURRENCY = 4;
+
+    private final ReactiveRedisDataSource redis;
+    private final MessageRepository repository;
+    private final DatabaseContexts databaseContexts;
+    private final MessageIngest ingest;
+    private final HistoryConfig.Reseed config;
+    private final AtomicBoolean running = new AtomicBoolean();
+
+    private volatile boolean generationPresent;
+
+    public CounterReseeder(ReactiveRedisDataSource redis, MessageRepository repository, DatabaseContexts databaseContexts,
+            MessageIngest ingest, HistoryConfig config) {
+        this.redis = redis;
+        this.repository = repository;
+        this.databaseContexts = databaseContexts;
+        this.ingest = ingest;
+        this.config = config.reseed();
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        check();
+    }
+
+    void onSubscribed(@Observes Subscribed event) {
+        check();
+    }
+
+    @Scheduled(every = "${chat.reseed.interval:5S}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void tick() {
+        check();
+    }
+
+    /** Whether the last check found Redis holding its generation marker (after re-seeding if needed). */
+    public boolean generationPresent() {
+        return generationPresent;
+    }
+
+    /** Checks the generation marker and re-seeds if it is gone; returns at once, one check at a time. */
+    public void check() {
+        if (!running.compareAndSet(false, true)) {
+            return;
+        }
+        redis.execute("EXISTS", RoomKeys.GENERATION)
+                .chain(reply -> reply.toInteger() == 1 ? Uni.createFrom().voidItem() : reseed())
+                .subscribe().with(ok -> {
+                    generationPresent = true;
+                    running.set(false);
+                }, failure -> {
+                    generationPresent = false;
+                    running.set(false);
+                    Log.warnf("Checking Redis's generation marker failed (%s); retrying in %s", failure.getMessage(), config.interval());
+                });
+    }
+
+    private Uni<Void> reseed() {
+        generationPresent = false;
+        Log.warn("Redis has no generation marker (it lost its data): re-seeding room counters from history");
+        AtomicLong rooms = new AtomicLong();
+        AtomicLong reseeded = new AtomicLong();
+        return ingest.highestSeen()
+                .chain(seen -> {
+                    Map<String, Long> unstored = new HashMap<>(seen);
+                    return page("", unstored, rooms, reseeded)
+                            // What is left are rooms with messages in flight but none stored yet.
+                            .chain(() -> restore(unstored.entrySet().stream().map(e -> new Room(e.getKey(), e.getValue(), 0)).toList(),
+                                    rooms, reseeded));
+                })
+                .chain(() -> redis.execute("SET", RoomKeys.GENERATION, token(), "NX"))
+                .invoke(() -> Log.infof("Re-seeded %d of %d rooms from history; Redis generation marker restored", reseeded.get(),
+                        rooms.get()))
+                .replaceWithVoid();
+    }
+
+    /** One page of rooms from PostgreSQL, then the next; rooms handled here are removed from {@code seen}. */
+    private Uni<Void> page(String after, Map<String, Long> seen, AtomicLong rooms, AtomicLong reseeded) {
+        return databaseContexts.run(() -> repository.roomMaxima(after, config.pageSize())).chain(maxima -> {
+            if (maxima.isEmpty()) {
+                return Uni.createFrom().voidItem();
+            }
+            List<Room> batch = maxima.stream().map(m -> room(m, seen.remove(m.room()))).toList();
+            String last = maxima.get(maxima.size() - 1).room();
+            Uni<Void> done = restore(batch, rooms, reseeded);
+            return maxima.size() < config.pageSize() ? done : done.chain(() -> page(last, seen, rooms, reseeded));
+        });
+    }
+
+    private static Room room(RoomMax max, Long seen) {
+        return new Room(max.room(), Math.max(max.maxSeq(), seen == null ? 0 : seen), max.maxSeq());
+    }
+
+    private Uni<Void> restore(List<Room> batch, AtomicLong rooms, AtomicLong reseeded) {
+        if (batch.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return Multi.createFrom().iterable(batch)
+                .filter(room -> room.counter() > 0)
+                .onItem().transformToUni(room -> RESEED.run(redis,
+                        List.of(RoomKeys.seq(room.name()), RoomKeys.epoch(room.name()), RoomKeys.stored(room.name())),
+                        List.of(Long.toString(room.counter()), Long.toString(room.stored()), token()))
+                        .invoke(reply -> {
+                            rooms.incrementAndGet();
+                            if (reply.toInteger() == 1) {
+                                reseeded.incrementAndGet();
+                            }
+                        }))
+                .merge(CONCURRENCY)
+                .collect().last()
+                .replaceWithVoid();
+    }
+
+    /** A fresh random token for epochs and the generation marker. */
+    private static String token() {
+        return Long.toString(RANDOM.nextLong() & Long.MAX_VALUE, 36);
+    }
+
+    /** A room to restore: its counter goes to {@code counter}, its stored position to {@code stored}. */
+    private record Room(String name, long counter, long stored) {
+    }
+}

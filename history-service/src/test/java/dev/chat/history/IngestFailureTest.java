@@ -1,0 +1,134 @@
+package dev.chat.history;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.quarkus.redis.datasource.RedisDataSource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import jakarta.inject.Inject;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * While PostgreSQL refuses writes, received messages wait in memory, readiness says so, and they are
+ * stored once writes work again; a message PostgreSQL refuses for good is skipped. The refusals are
+ * real: a trigger that fails inserts for one test room.
+ */
+@QuarkusTest
+class IngestFailureTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @Inject
+    RedisDataSource redis;
+
+    @Inject
+    DataSource database;
+
+    String room;
+
+    @BeforeEach
+    void installFaultTrigger() throws SQLException {
+        room = Gateway.uniqueRoom("faulty");
+        try (Connection c = database.getConnection(); Statement s = c.createStatement()) {
+            s.execute("create table if not exists ingest_faults (room text not null, seq bigint, errcode text not null)");
+            s.execute("create or replace function ingest_faults_check() returns trigger as $$ declare code text; begin "
+                    + "select f.errcode into code from ingest_faults f where f.room = new.room and (f.seq is null or f.seq = new.seq) limit 1; "
+                    + "if code is not null then raise exception 'injected fault for % %', new.room, new.seq using errcode = code; end if; "
+                    + "return new; end $$ language plpgsql");
+            s.execute("drop trigger if exists ingest_faults_trigger on messages");
+            s.execute("create trigger ingest_faults_trigger before insert on messages for each row execute function ingest_faults_check()");
+        }
+    }
+
+    @AfterEach
+    void removeFaults() throws SQLException {
+        try (Connection c = database.getConnection(); Statement s = c.createStatement()) {
+            s.execute("drop trigger if exists ingest_faults_trigger on messages");
+        }
+        clearFaults();
+    }
+
+    /** Makes inserts for the room (or one seq of it, when seq is given) fail with the SQLSTATE. */
+    private void fault(Long seq, String errcode) throws SQLException {
+        try (Connection c = database.getConnection();
+                PreparedStatement s = c.prepareStatement("insert into ingest_faults (room, seq, errcode) values (?, ?, ?)")) {
+            s.setString(1, room);
+            s.setObject(2, seq);
+            s.setString(3, errcode);
+            s.executeUpdate();
+        }
+    }
+
+    private void clearFaults() throws SQLException {
+        try (Connection c = database.getConnection(); PreparedStatement s = c.prepareStatement("delete from ingest_faults where room = ?")) {
+            s.setString(1, room);
+            s.executeUpdate();
+        }
+    }
+
+    @Test
+    void messagesWaitInMemoryWhileTheDatabaseFailsAndAreStoredAfterwards() throws SQLException {
+        await().atMost(WAIT).until(() -> "UP".equals(check("redis-subscriber")));
+        // P0001 (raise_exception): nothing says it will fail again, so ingest keeps retrying.
+        fault(null, "P0001");
+        Gateway gateway = new Gateway(redis);
+        gateway.publish(room, 1, "alice", "one");
+        gateway.publish(room, 2, "alice", "two");
+
+        await().atMost(WAIT).untilAsserted(() -> {
+            JsonPath ready = given().get("/q/health/ready").then().statusCode(503).extract().jsonPath();
+            assertEquals("DOWN", ready.getString("checks.find { it.name == 'ingest' }.status"));
+            assertTrue(ready.getInt("checks.find { it.name == 'ingest' }.data.pending") >= 2);
+        });
+        // Not stored yet, so the gateway must keep them in the recent log.
+        assertEquals(null, gateway.get(RoomKeys.stored(room)));
+
+        clearFaults();
+
+        await().atMost(WAIT).untilAsserted(() -> given().auth().oauth2(TestTokens.valid("reader")).pathParam("room", room)
+                .get("/rooms/{room}/messages")
+                .then().statusCode(200).body("messages.seq", equalTo(List.of(1, 2))));
+        await().atMost(WAIT).until(() -> "UP".equals(check("ingest")));
+        await().atMost(WAIT).untilAsserted(() -> assertEquals("2", gateway.get(RoomKeys.stored(room))));
+    }
+
+    @Test
+    void aMessagePostgresRefusesForGoodIsSkippedWithoutBlockingTheRest() {
+        await().atMost(WAIT).until(() -> "UP".equals(check("redis-subscriber")));
+        double rejectedBefore = IngestTest.metric("chat_history_ingest_rejected_total");
+        // 22023 (invalid_parameter_value): a data error, the same on every retry.
+        try {
+            fault(2L, "22023");
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        Gateway gateway = new Gateway(redis);
+        gateway.publish(room, 1, "alice", "one");
+        gateway.publish(room, 2, "alice", "refused");
+        gateway.publish(room, 3, "alice", "three");
+
+        await().atMost(WAIT).untilAsserted(() -> given().auth().oauth2(TestTokens.valid("reader")).pathParam("room", room)
+                .get("/rooms/{room}/messages")
+                .then().statusCode(200).body("messages.seq", equalTo(List.of(1, 3))));
+        await().atMost(WAIT).untilAsserted(() -> assertEquals("3", gateway.get(RoomKeys.stored(room))));
+        assertTrue(IngestTest.metric("chat_history_ingest_rejected_total") >= rejectedBefore + 1);
+        assertEquals("UP", check("ingest"));
+    }
+
+    private static String check(String name) {
+        return given().get("/q/health/ready").jsonPath().getString("checks.find { it.name == '" + name + "' }.status");
+    }
+}

@@ -1,0 +1,174 @@
+package dev.chat.history;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasKey;
+import static org.hamcrest.Matchers.not;
+
+import dev.chat.history.store.ChatMessage;
+import dev.chat.history.store.DatabaseContexts;
+import dev.chat.history.store.MessageRepository;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.specification.RequestSpecification;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The history API of PROTOCOL.md: paging, validation and access rules, with JSON errors. */
+@QuarkusTest
+class ReplayResourceTest {
+
+    @Inject
+    DatabaseContexts databaseContexts;
+
+    @Inject
+    MessageRepository repository;
+
+    String room;
+
+    @BeforeEach
+    void seed() {
+        room = Gateway.uniqueRoom("replay");
+        store(room, 12);
+    }
+
+    private void store(String room, int count) {
+        List<ChatMessage> messages = new ArrayList<>();
+        for (int seq = 1; seq <= count; seq++) {
+            messages.add(new ChatMessage(room, seq, seq % 2 == 0 ? "bob" : "alice", "message " + seq, Gateway.ts(seq), "c" + seq));
+        }
+        databaseContexts.run(() -> repository.insertAll(messages)).await().atMost(Duration.ofSeconds(10));
+    }
+
+    private RequestSpecification as(String user) {
+        return given().auth().oauth2(TestTokens.valid(user));
+    }
+
+    @Test
+    void latestPageIsAscendingWithHasMore() {
+        as("carol").pathParam("room", room).queryParam("limit", 5).get("/rooms/{room}/messages")
+                .then().statusCode(200)
+                .body("room", equalTo(room))
+                .body("messages.seq", contains(8, 9, 10, 11, 12))
+                .body("hasMore", equalTo(true))
+                .body("messages[4].room", equalTo(room))
+                .body("messages[4].from", equalTo("bob"))
+                .body("messages[4].text", equalTo("message 12"))
+                .body("messages[4].ts", equalTo(Gateway.ts(12)))
+                .body("messages[4]", not(hasKey("cid")));
+        as("carol").pathParam("room", room).get("/rooms/{room}/messages")
+                .then().statusCode(200)
+                .body("messages.size()", equalTo(12))
+                .body("messages[0].seq", equalTo(1))
+                .body("hasMore", equalTo(false));
+    }
+
+    @Test
+    void afterPagesForward() {
+        as("carol").pathParam("room", room).queryParam("after", 0).queryParam("limit", 5).get("/rooms/{room}/messages")
+                .then().statusCode(200).body("messages.seq", contains(1, 2, 3, 4, 5)).body("hasMore", equalTo(true));
+        as("carol").pathParam("room", room).queryParam("after", 5).queryParam("limit", 5).get("/rooms/{room}/messages")
+                .then().statusCode(200).body("messages.seq", contains(6, 7, 8, 9, 10)).body("hasMore", equalTo(true));
+        as("carol").pathParam("room", room).queryParam("after", 10).queryParam("limit", 5).get("/rooms/{room}/messages")
+                .then().statusCode(200).body("messages.seq", contains(11, 12)).body("hasMore", equalTo(false));
+        as("carol").pathParam("room", room).queryParam("after", 12).get("/rooms/{room}/messages")
+                .then().statusCode(200).body("messages", empty()).body("hasMore", equalTo(false));
+    }
+
+    @Test
+    void beforePagesBackward() {
+        as("carol").pathParam("room", room).queryParam("before", 6).queryParam("limit", 3).get("/rooms/{room}/messages")
+                .then().statusCode(200).body("messages.seq", contains(3, 4, 5)).body("hasMore", equalTo(true));
+        as("carol").pathParam("room", room).queryParam("before", 3).queryParam("limit", 5).get("/rooms/{room}/messages")
+                .then().statusCode(200).body("messages.seq", contains(1, 2)).body("hasMore", equalTo(false));
+        as("carol").pathParam("room", room).queryParam("before", 1).get("/rooms/{room}/messages")
+                .then().statusCode(200).body("messages", empty()).body("hasMore", equalTo(false));
+        as("carol").pathParam("room", room).queryParam("before", 100).queryParam("limit", 2).get("/rooms/{room}/messages")
+                .then().statusCode(200).body("messages.seq", contains(11, 12)).body("hasMore", equalTo(true));
+    }
+
+    @Test
+    void limitBounds() {
+        badRequest(as("carol").pathParam("room", room).queryParam("limit", 0));
+        badRequest(as("carol").pathParam("room", room).queryParam("limit", 501));
+        badRequest(as("carol").pathParam("room", room).queryParam("limit", "ten"));
+        // An empty parameter counts as not given.
+        as("carol").pathParam("room", room).get("/rooms/{room}/messages?limit=")
+                .then().statusCode(200).body("messages.size()", equalTo(12));
+        as("carol").pathParam("room", room).queryParam("limit", 500).get("/rooms/{room}/messages")
+                .then().statusCode(200).body("messages.size()", equalTo(12));
+        as("carol").pathParam("room", room).queryParam("limit", 1).get("/rooms/{room}/messages")
+                .then().statusCode(200).body("messages.seq", contains(12)).body("hasMore", equalTo(true));
+    }
+
+    @Test
+    void badPositions() {
+        badRequest(as("carol").pathParam("room", room).queryParam("after", -1));
+        badRequest(as("carol").pathParam("room", room).queryParam("after", "abc"));
+        badRequest(as("carol").pathParam("room", room).queryParam("before", "1.5"));
+        badRequest(as("carol").pathParam("room", room).queryParam("after", 1).queryParam("before", 5));
+    }
+
+    @Test
+    void badRoomNames() {
+        badRequest(as("carol").pathParam("room", "no spaces"));
+        badRequest(as("carol").pathParam("room", "x".repeat(65)));
+        badRequest(as("carol").pathParam("room", "dm:zed:carol"));
+        badRequest(as("carol").pathParam("room", "dm:carol"));
+    }
+
+    @Test
+    void unknownRoomIsNotFound() {
+        as("carol").pathParam("room", Gateway.uniqueRoom("nothing")).get("/rooms/{room}/messages")
+                .then().statusCode(404).contentType("application/json").body("code", equalTo("not_found"));
+    }
+
+    @Test
+    void directMessagesOnlyForTheirParticipants() {
+        String a = Gateway.uniqueRoom("a");
+        String b = Gateway.uniqueRoom("b");
+        String dm = "dm:" + a + ":" + b;
+        store(dm, 2);
+        as(a).pathParam("room", dm).get("/rooms/{room}/messages").then().statusCode(200).body("messages.seq", contains(1, 2));
+        as(b).pathParam("room", dm).get("/rooms/{room}/messages").then().statusCode(200).body("messages.seq", contains(1, 2));
+        as("mallory").pathParam("room", dm).get("/rooms/{room}/messages")
+                .then().statusCode(403).contentType("application/json").body("code", equalTo("forbidden"));
+        // Refused before looking: no hint whether such a conversation exists.
+        as("mallory").pathParam("room", "dm:" + a + ":zzz-" + b).get("/rooms/{room}/messages").then().statusCode(403);
+    }
+
+    @Test
+    void tokenMayComeAsQueryParameter() {
+        given().queryParam("access_token", TestTokens.valid("carol")).pathParam("room", room).queryParam("limit", 2)
+                .get("/rooms/{room}/messages")
+                .then().statusCode(200).body("messages.seq", contains(11, 12));
+    }
+
+    @Test
+    void missingOrInvalidTokensAreUnauthorized() {
+        for (RequestSpecification request : List.of(given(),
+                given().auth().oauth2(TestTokens.expired("carol")),
+                given().auth().oauth2(TestTokens.forged("carol")),
+                given().auth().oauth2(TestTokens.otherIssuer("carol")),
+                given().auth().oauth2("not-a-jwt"),
+                given().queryParam("access_token", TestTokens.forged("carol")))) {
+            request.pathParam("room", room).get("/rooms/{room}/messages")
+                    .then().statusCode(401)
+                    .contentType("application/json")
+                    .body("code", equalTo("unauthorized"))
+                    .body("message", not(empty()));
+        }
+    }
+
+    private static void badRequest(RequestSpecification request) {
+        request.get("/rooms/{room}/messages")
+                .then().statusCode(400)
+                .contentType("application/json")
+                .body("code", equalTo("bad_request"));
+    }
+}
