@@ -44,18 +44,4 @@ final class RedisCli {
     long subscribers(String channel) {
         return Long.parseLong(run("PUBSUB", "NUMSUB", channel).get(1).trim());
     }
-
-    /** The number of channels the named client connection is subscribed to, or -1 if no such client. */
-    int channelsOfClient(String clientNamePrefix) {
-        for (String line : run("CLIENT", "LIST")) {
-            if (line.contains(" name=" + clientNamePrefix)) {
-                for (String field : line.split(" ")) {
-                    if (field.startsWith("sub=")) {
-                        return Integer.parseInt(field.substring(4));
-                    }
-                }
-            }
-        }
-        return -1;
-    }
 }

@@ -38,8 +38,12 @@ final class ServiceProcess implements AutoCloseable {
         this.env.put("CHAT_JWT_SECRET", Tokens.SECRET);
     }
 
+    /** A gateway with abuse limits raised: these tests are about delivery, and send in bursts. */
     static ServiceProcess gateway(String name, String redisUrl) {
-        return new ServiceProcess(name, "gateway-service", Map.of("CHAT_NODE_ID", name, "QUARKUS_REDIS_HOSTS", redisUrl));
+        return new ServiceProcess(name, "gateway-service", Map.of("CHAT_NODE_ID", name, "QUARKUS_REDIS_HOSTS", redisUrl,
+                "CHAT_LIMITS_MESSAGES_PER_SECOND", "10000", "CHAT_LIMITS_MESSAGE_BURST", "10000",
+                "CHAT_LIMITS_USER_MESSAGES_PER_SECOND", "10000", "CHAT_LIMITS_USER_MESSAGE_BURST", "10000",
+                "CHAT_LIMITS_JOIN_BURST", "1000"));
     }
 
     static ServiceProcess history(String name, String redisUrl, String database) {

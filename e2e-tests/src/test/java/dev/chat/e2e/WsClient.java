@@ -128,16 +128,24 @@ final class WsClient implements AutoCloseable {
         return result;
     }
 
-    /** Whatever arrives within {@code millis}, or null. */
+    /** Whatever arrives within {@code millis}, or null; presence events, which any join may cause, are passed over. */
     ObjectNode poll(long millis) {
-        if (!stash.isEmpty()) {
-            return stash.poll();
-        }
-        try {
-            return frames.poll(millis, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
+        long deadline = System.currentTimeMillis() + millis;
+        while (true) {
+            ObjectNode frame;
+            if (!stash.isEmpty()) {
+                frame = stash.poll();
+            } else {
+                try {
+                    frame = frames.poll(Math.max(0, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new AssertionError(e);
+                }
+            }
+            if (frame == null || !frame.path("type").asText().startsWith("presence.")) {
+                return frame;
+            }
         }
     }
 
