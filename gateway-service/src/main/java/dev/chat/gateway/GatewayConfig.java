@@ -32,6 +32,14 @@ public interface GatewayConfig {
      */
     java.util.Optional<java.util.List<String>> allowedOrigins();
 
+    DevLogin devLogin();
+
+    interface DevLogin {
+        /** POST /dev/login issues tokens for any user name: local development only, refused in production. */
+        @WithDefault("false")
+        boolean enabled();
+    }
+
     /** Role (from the token's groups claim; see smallrye.jwt.path.groups) that may use the server publish API. */
     @WithDefault("chat-service")
     String serviceRole();

@@ -14,13 +14,16 @@ public class SigningKeyGuard {
     private final Optional<String> publicKey;
     private final Optional<String> publicKeyLocation;
     private final String algorithm;
+    private final boolean devLogin;
 
-    public SigningKeyGuard(@ConfigProperty(name = "mp.jwt.verify.publickey") Optional<String> publicKey,
+    public SigningKeyGuard(@ConfigProperty(name = "chat.dev-login.enabled", defaultValue = "false") boolean devLogin,
+            @ConfigProperty(name = "mp.jwt.verify.publickey") Optional<String> publicKey,
             @ConfigProperty(name = "mp.jwt.verify.publickey.location") Optional<String> publicKeyLocation,
             @ConfigProperty(name = "smallrye.jwt.verify.algorithm", defaultValue = "RS256") String algorithm) {
         this.publicKey = publicKey;
         this.publicKeyLocation = publicKeyLocation;
         this.algorithm = algorithm;
+        this.devLogin = devLogin;
     }
 
     void check(@Observes StartupEvent event) {
@@ -30,6 +33,9 @@ public class SigningKeyGuard {
         if (!"RS256".equals(algorithm) && !"ES256".equals(algorithm)) {
             throw new IllegalStateException("Production requires an asymmetric token algorithm (RS256); "
                     + "smallrye.jwt.verify.algorithm is " + algorithm);
+        }
+        if (devLogin) {
+            throw new IllegalStateException("chat.dev-login.enabled must not be true in production: it hands out tokens for any user");
         }
         if (publicKey.isEmpty() && publicKeyLocation.isEmpty()) {
             throw new IllegalStateException("No token verification key: set MP_JWT_VERIFY_PUBLICKEY_LOCATION "
