@@ -12,8 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /** One service started from its packaged jar as a real process on a free loopback port, always stopped by the test. */
@@ -40,10 +44,16 @@ final class ServiceProcess implements AutoCloseable {
 
     /** A gateway with abuse limits raised: these tests are about delivery, and send in bursts. */
     static ServiceProcess gateway(String name, String redisUrl) {
-        return new ServiceProcess(name, "gateway-service", Map.of("CHAT_NODE_ID", name, "QUARKUS_REDIS_HOSTS", redisUrl,
+        return gateway(name, redisUrl, Map.of());
+    }
+
+    static ServiceProcess gateway(String name, String redisUrl, Map<String, String> extraEnv) {
+        Map<String, String> env = new HashMap<>(Map.of("CHAT_NODE_ID", name, "QUARKUS_REDIS_HOSTS", redisUrl,
                 "CHAT_LIMITS_MESSAGES_PER_SECOND", "10000", "CHAT_LIMITS_MESSAGE_BURST", "10000",
                 "CHAT_LIMITS_USER_MESSAGES_PER_SECOND", "10000", "CHAT_LIMITS_USER_MESSAGE_BURST", "10000",
                 "CHAT_LIMITS_JOIN_BURST", "1000"));
+        env.putAll(extraEnv);
+        return new ServiceProcess(name, "gateway-service", env);
     }
 
     static ServiceProcess history(String name, String redisUrl, String database) {
@@ -54,8 +64,27 @@ final class ServiceProcess implements AutoCloseable {
                 "QUARKUS_DATASOURCE_USERNAME", "postgres"));
     }
 
+    /** Sets (or overrides) an environment variable of the process; takes effect at the next start. */
+    ServiceProcess with(String key, String value) {
+        env.put(key, value);
+        return this;
+    }
+
     String url() {
         return "http://127.0.0.1:" + port;
+    }
+
+    /** Starts the services at once (their JVMs boot in parallel) and waits until every one is ready. */
+    static void startAll(ServiceProcess... services) {
+        List<CompletableFuture<ServiceProcess>> starts = new ArrayList<>();
+        for (ServiceProcess service : services) {
+            starts.add(CompletableFuture.supplyAsync(service::start));
+        }
+        try {
+            CompletableFuture.allOf(starts.toArray(CompletableFuture[]::new)).join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
     }
 
     /** Starts the process and waits until its readiness probe says UP. */
@@ -132,6 +161,23 @@ final class ServiceProcess implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** SIGTERM without waiting: the process shuts down gracefully while the test watches. */
+    void terminate() {
+        if (process != null) {
+            process.destroy();
+        }
+    }
+
+    /** Waits for the process to exit (after {@link #terminate()}); false if it is still running. */
+    boolean awaitExit(Duration timeout) {
+        try {
+            return process == null || process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
