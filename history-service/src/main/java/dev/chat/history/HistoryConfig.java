@@ -3,6 +3,7 @@ package dev.chat.history;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.util.Optional;
 
 /** All history settings in one place; every key can be overridden by a CHAT_... environment variable. */
 @ConfigMapping(prefix = "chat")
@@ -13,6 +14,8 @@ public interface HistoryConfig {
     Reseed reseed();
 
     Subscriber subscriber();
+
+    Activity activity();
 
     interface Ingest {
         /** Most messages written to PostgreSQL in one transaction. */
@@ -64,5 +67,44 @@ public interface HistoryConfig {
 
         @WithDefault("5S")
         Duration maxBackoff();
+    }
+
+    interface Activity {
+        /** The Redis Stream the gateways append joins and read positions to (the gateway's {@code chat.activity-stream}). */
+        @WithDefault("chat:activity")
+        String stream();
+
+        /** The consumer group all history instances share, so each entry is stored by one of them. */
+        @WithDefault("history")
+        String group();
+
+        /**
+         * This instance's consumer name in the group; defaults to the host name (the pod name on Kubernetes), so a
+         * restarted instance with the same name picks up what it had received but not acknowledged.
+         */
+        Optional<String> consumer();
+
+        /** Most entries read (and stored in one transaction) at a time. */
+        @WithDefault("100")
+        int batchSize();
+
+        /** How long one XREADGROUP waits inside Redis for new entries. */
+        @WithDefault("2S")
+        Duration block();
+
+        /** An entry another consumer received this long ago and never acknowledged is taken over (XAUTOCLAIM). */
+        @WithDefault("60S")
+        Duration claimIdle();
+
+        /** How often to look for such entries (and once at every (re)connect). */
+        @WithDefault("30S")
+        Duration claimInterval();
+
+        /** First delay before retrying a failed database write or Redis connection; doubles up to max-retry-backoff. */
+        @WithDefault("100MS")
+        Duration minRetryBackoff();
+
+        @WithDefault("5S")
+        Duration maxRetryBackoff();
     }
 }

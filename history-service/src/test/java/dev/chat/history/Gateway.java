@@ -3,17 +3,25 @@ package dev.chat.history;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.redis.datasource.RedisDataSource;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
 /**
  * Plays the gateway's part against the real Redis: appends messages to a room's recent log and
- * publishes them on the room channel, with the same keys and payload as its publish script.
+ * publishes them on the room channel, with the same keys and payload as its publish script, and
+ * appends joins and read positions to the activity stream with the same command as its ActivityLog.
  */
 public final class Gateway {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The gateway's default {@code chat.activity-stream}. */
+    public static final String ACTIVITY = "chat:activity";
+    /** The gateway's XADD, for several entries at once: Lua runs them atomically, so one XREADGROUP gets them together. */
+    private static final String XADD_ALL = "for i = 1, #ARGV, 5 do redis.call('XADD', KEYS[1], 'MAXLEN', '~', '1000000', '*', "
+            + "'type', ARGV[i], 'user', ARGV[i + 1], 'room', ARGV[i + 2], 'seq', ARGV[i + 3], 'ts', ARGV[i + 4]) end return #ARGV / 5";
 
     private final RedisDataSource redis;
 
@@ -24,6 +32,11 @@ public final class Gateway {
     /** A room name no earlier run used (the test database and Redis persist between runs). */
     public static String uniqueRoom(String prefix) {
         return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    /** A user id no earlier run used. */
+    public static String uniqueUser(String prefix) {
+        return uniqueRoom(prefix);
     }
 
     public static String payload(String room, long seq, String from, String text, long ts, String cid) {
@@ -42,6 +55,11 @@ public final class Gateway {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The direct-message room of two users, {@code dm:<lower>:<higher>}. */
+    public static String dm(String a, String b) {
+        return a.compareTo(b) < 0 ? "dm:" + a + ":" + b : "dm:" + b + ":" + a;
     }
 
     public static long ts(long seq) {
@@ -65,6 +83,30 @@ public final class Gateway {
     /** Publishes any payload on the room channel. */
     public void publishRaw(String room, String payload) {
         redis.pubsub(String.class).publish(RoomKeys.channel(room), payload);
+    }
+
+    /** A connection's first join of a room, as the gateway records it; returns the entry id. */
+    public String joined(String user, String room) {
+        return activity("join", user, room, 0);
+    }
+
+    /** A {@code read} frame: everything up to {@code seq} is read; returns the entry id. */
+    public String read(String user, String room, long seq) {
+        return activity("read", user, room, seq);
+    }
+
+    /** {@code read} frames from several devices at the same moment, in this order. */
+    public void readTogether(String user, String room, long... seqs) {
+        List<String> args = new ArrayList<>(List.of(XADD_ALL, "1", ACTIVITY));
+        for (long seq : seqs) {
+            args.addAll(List.of("read", user, room, Long.toString(seq), Long.toString(System.currentTimeMillis())));
+        }
+        redis.execute("EVAL", args.toArray(String[]::new));
+    }
+
+    private String activity(String type, String user, String room, long seq) {
+        return redis.execute("XADD", ACTIVITY, "MAXLEN", "~", "1000000", "*", "type", type, "user", user, "room", room,
+                "seq", Long.toString(seq), "ts", Long.toString(System.currentTimeMillis())).toString();
     }
 
     public String get(String key) {

@@ -41,6 +41,7 @@ class HealthTest {
         given().get("/q/metrics").then().statusCode(200)
                 .body(containsString("chat_history_ingested_total"))
                 .body(containsString("chat_history_backfilled_total"))
-                .body(containsString("chat_history_ingest_pending"));
+                .body(containsString("chat_history_ingest_pending"))
+                .body(containsString("chat_history_ingest_lag"));
     }
 }

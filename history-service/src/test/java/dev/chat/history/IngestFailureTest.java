@@ -93,6 +93,10 @@ class IngestFailureTest {
             assertEquals("DOWN", ready.getString("checks.find { it.name == 'ingest' }.status"));
             assertTrue(ready.getInt("checks.find { it.name == 'ingest' }.data.pending") >= 2);
         });
+        // The ingest-lag gauges (refreshed by each sweep) count both messages as in Redis but not stored.
+        await().atMost(WAIT).untilAsserted(() -> assertTrue(IngestTest.metric("chat_history_ingest_lag_max") >= 2));
+        double lagWhileFailing = IngestTest.metric("chat_history_ingest_lag");
+        assertTrue(lagWhileFailing >= 2, "lag " + lagWhileFailing);
         // Not stored yet, so the gateway must keep them in the recent log.
         assertEquals(null, gateway.get(RoomKeys.stored(room)));
 
@@ -103,6 +107,7 @@ class IngestFailureTest {
                 .then().statusCode(200).body("messages.seq", equalTo(List.of(1, 2))));
         await().atMost(WAIT).until(() -> "UP".equals(check("ingest")));
         await().atMost(WAIT).untilAsserted(() -> assertEquals("2", gateway.get(RoomKeys.stored(room))));
+        await().atMost(WAIT).untilAsserted(() -> assertTrue(IngestTest.metric("chat_history_ingest_lag") <= lagWhileFailing - 2));
     }
 
     @Test

@@ -44,6 +44,7 @@ public class MessageIngest {
     private final Payloads payloads;
     private final ReactiveRedisDataSource redis;
     private final Counter lost;
+    private final IngestLag lag;
 
     // Confined to `context`.
     private final Map<String, RoomProgress> rooms = new HashMap<>();
@@ -65,6 +66,7 @@ public class MessageIngest {
         this.redis = redis;
         this.lost = Counter.builder("chat.history.lost")
                 .description("Messages that could not be stored: gone from the recent log before history read them").register(registry);
+        this.lag = new IngestLag(registry);
     }
 
     void start(@Observes StartupEvent event) {
@@ -256,6 +258,7 @@ public class MessageIngest {
                 it.remove();
             }
         }
+        lag.update(rooms.values());
     }
 
     /** Walks every room counter in Redis and reads back whatever was published but not stored. */

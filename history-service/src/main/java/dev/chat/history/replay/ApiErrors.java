@@ -35,7 +35,7 @@ public class ApiErrors {
 
     @ServerExceptionMapper
     public Response unavailable(StoreUnavailable e) {
-        Log.warnf("Replay query failed: %s", e.getCause() == null ? e.getMessage() : e.getCause().toString());
+        Log.warnf("History store query failed: %s", e.getCause() == null ? e.getMessage() : e.getCause().toString());
         return error(503, "unavailable", "the history store is unavailable; retry later");
     }
 

@@ -1,6 +1,7 @@
 package dev.chat.history.replay;
 
 import dev.chat.history.RoomNames;
+import dev.chat.history.auth.Callers;
 import dev.chat.history.store.MessageRepository;
 import dev.chat.history.store.StoredMessage;
 import io.smallrye.mutiny.Uni;
@@ -15,9 +16,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.regex.Pattern;
 import io.quarkus.security.identity.CurrentIdentityAssociation;
-import io.quarkus.security.identity.SecurityIdentity;
-import java.security.Principal;
-import org.eclipse.microprofile.jwt.JsonWebToken;
 
 /** The history API of PROTOCOL.md: a room's stored messages, paged by seq, for clients that missed them. */
 @Path("/rooms/{room}/messages")
@@ -57,7 +55,7 @@ public class ReplayResource {
         // Authentication is lazy (so its failures reach ApiErrors); the deferred identity is the
         // non-blocking way to the token on the event loop.
         return identity.getDeferredIdentity().chain(caller -> {
-            if (!RoomNames.mayRead(subject(caller), room)) {
+            if (!RoomNames.mayRead(Callers.subject(caller), room)) {
                 throw new ApiException(403, "forbidden", "direct messages of other users");
             }
             return page(room, afterSeq, beforeSeq, size);
@@ -93,12 +91,6 @@ public class ReplayResource {
                 return result;
             });
         }).onFailure(failure -> !(failure instanceof ApiException)).transform(StoreUnavailable::new);
-    }
-
-    /** The user id: the token's {@code sub}. */
-    private static String subject(SecurityIdentity caller) {
-        Principal principal = caller.getPrincipal();
-        return principal instanceof JsonWebToken token ? token.getSubject() : null;
     }
 
     private static ReplayMessage message(StoredMessage m) {

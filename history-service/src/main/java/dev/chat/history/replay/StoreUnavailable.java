@@ -1,6 +1,6 @@
 package dev.chat.history.replay;
 
-/** PostgreSQL could not answer a replay query; the client gets 503 and may retry. */
+/** PostgreSQL could not answer a REST query (replay, unread); the client gets 503 and may retry. */
 public class StoreUnavailable extends RuntimeException {
 
     public StoreUnavailable(Throwable cause) {

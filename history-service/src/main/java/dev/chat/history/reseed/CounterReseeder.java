@@ -33,7 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public class CounterReseeder {
 
     private static final LuaScript RESEED = LuaScript.fromResource("scripts/reseed.lua");
-    private static final SecureRandom RANDOM = new SecureRandom();
+    /** An instance field: a static one would be created, and seeded, while a native image is built. */
+    private final SecureRandom random = new SecureRandom();
     /** Lua calls in flight at once, well inside the Redis client pool. */
     private static final int CONCURRENCY = 4;
 
@@ -147,8 +148,8 @@ public class CounterReseeder {
     }
 
     /** A fresh random token for epochs and the generation marker. */
-    private static String token() {
-        return Long.toString(RANDOM.nextLong() & Long.MAX_VALUE, 36);
+    private String token() {
+        return Long.toString(random.nextLong() & Long.MAX_VALUE, 36);
     }
 
     /** A room to restore: its counter goes to {@code counter}, its stored position to {@code stored}. */

@@ -1,0 +1,46 @@
+package dev.chat.history.unread;
+
+import dev.chat.history.RoomNames;
+import dev.chat.history.auth.Callers;
+import dev.chat.history.replay.ApiException;
+import dev.chat.history.replay.StoreUnavailable;
+import io.quarkus.security.identity.CurrentIdentityAssociation;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+/**
+ * {@code GET /users/me/rooms} of PROTOCOL.md: what a reconnecting client missed, room by room. Only ever the caller's
+ * own rooms: the user is the token's subject, and no parameter names anyone else.
+ */
+@Path("/users/me/rooms")
+@Produces(MediaType.APPLICATION_JSON)
+public class UserRoomsResource {
+
+    private final UnreadRepository repository;
+    private final CurrentIdentityAssociation identity;
+
+    public UserRoomsResource(UnreadRepository repository, CurrentIdentityAssociation identity) {
+        this.repository = repository;
+        this.identity = identity;
+    }
+
+    @GET
+    public Uni<UserRooms> rooms() {
+        // Authentication is lazy (so its failures reach ApiErrors); the deferred identity is the non-blocking way to
+        // the token on the event loop.
+        return identity.getDeferredIdentity().chain(caller -> {
+            String user = Callers.subject(caller);
+            if (!RoomNames.isValidUser(user)) {
+                throw new ApiException(401, "unauthorized", "the token's subject is not a valid user id");
+            }
+            return repository.rooms(user)
+                    // The query only finds the caller's rooms; this keeps someone else's direct messages out even if a
+                    // malformed room name ever reached the store.
+                    .map(rooms -> new UserRooms(user, rooms.stream().filter(r -> RoomNames.mayRead(user, r.room())).toList()))
+                    .onFailure().transform(StoreUnavailable::new);
+        });
+    }
+}
