@@ -66,9 +66,6 @@ public class Footprint {
             Map<String, String> gatewayEnv = new LinkedHashMap<>();
             gatewayEnv.put("QUARKUS_REDIS_HOSTS", redis);
             gatewayEnv.put("CHAT_NODE_ID", "footprint");
-            // The traffic is one burst from 100 clients on one address: lift the per-connection rate limits.
-            gatewayEnv.put("CHAT_LIMITS_MESSAGES_PER_SECOND", "1000");
-            gatewayEnv.put("CHAT_LIMITS_MESSAGE_BURST", "1000");
             try (Service gateway = new Service("gateway-service", jvm, gatewayEnv)) {
                 long ready = gateway.startAndAwaitReady();
                 long idle = gateway.idleRss();
@@ -100,6 +97,7 @@ public class Footprint {
         String room = "footprint-" + UUID.randomUUID().toString().substring(0, 8);
         long expected = (long) CLIENTS * CLIENTS * MESSAGES_PER_CLIENT;
         AtomicLong delivered = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
         CountDownLatch joined = new CountDownLatch(CLIENTS);
         CountDownLatch done = new CountDownLatch(1);
         List<WebSocket> sockets = new ArrayList<>();
@@ -120,9 +118,19 @@ public class Footprint {
                                     joined.countDown();
                                 } else if (frame.contains("\"type\":\"message\"") && delivered.incrementAndGet() == expected) {
                                     done.countDown();
+                                } else if (frame.contains("\"type\":\"error\"") && errors.incrementAndGet() == 1) {
+                                    System.err.println("first error frame: " + frame);
                                 }
                             }
                             ws.request(1);
+                            return null;
+                        }
+
+                        @Override
+                        public CompletionStage<?> onClose(WebSocket ws, int code, String reason) {
+                            if (code != WebSocket.NORMAL_CLOSURE) {
+                                System.err.println("closed by the gateway: " + code + " " + reason);
+                            }
                             return null;
                         }
                     }).get(10, TimeUnit.SECONDS);
@@ -138,8 +146,13 @@ public class Footprint {
             }
             CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
             sends.clear();
+            // One message per client every 100 ms: a busy room, inside the default rate limits.
+            Thread.sleep(100);
         }
         done.await(60, TimeUnit.SECONDS);
+        if (errors.get() > 0) {
+            System.err.println(errors.get() + " error frames (sends refused)");
+        }
         for (WebSocket socket : sockets) {
             socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye");
         }

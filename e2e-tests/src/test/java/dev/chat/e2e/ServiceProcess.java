@@ -10,15 +10,19 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /** One service started from its packaged jar as a real process on a free loopback port, always stopped by the test. */
 final class ServiceProcess implements AutoCloseable {
@@ -26,16 +30,19 @@ final class ServiceProcess implements AutoCloseable {
     static final Path ROOT = Path.of(System.getProperty("chat.root", "..")).toAbsolutePath().normalize();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+    /** Per module, this test run's private copy of the packaged app (see {@link #snapshot}). */
+    private static final Map<String, Path> SNAPSHOTS = new ConcurrentHashMap<>();
+
     final String name;
     final int port;
-    private final Path jar;
+    private final String module;
     private final Map<String, String> env;
     private Process process;
 
     private ServiceProcess(String name, String module, Map<String, String> env) {
         this.name = name;
         this.port = freePort();
-        this.jar = ROOT.resolve(module).resolve("target/quarkus-app/quarkus-run.jar");
+        this.module = module;
         this.env = new HashMap<>(env);
         this.env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
         this.env.put("QUARKUS_PROFILE", "dev");
@@ -89,9 +96,7 @@ final class ServiceProcess implements AutoCloseable {
 
     /** Starts the process and waits until its readiness probe says UP. */
     ServiceProcess start() {
-        if (!Files.exists(jar)) {
-            throw new IllegalStateException(jar + " is missing: package the services first (./mvnw package)");
-        }
+        Path jar = snapshot(module);
         try {
             Path logs = ROOT.resolve("e2e-tests/target/e2e-logs");
             Files.createDirectories(logs);
@@ -208,6 +213,44 @@ final class ServiceProcess implements AutoCloseable {
             return socket.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Copies the module's packaged app once per test run and starts every process from the copy:
+     * builds running at the same time on this machine rewrite target/quarkus-app, and a service must
+     * not lose its jars (or get half-written ones) while a test runs it.
+     */
+    private static Path snapshot(String module) {
+        return SNAPSHOTS.computeIfAbsent(module, m -> {
+            Path app = ROOT.resolve(m).resolve("target/quarkus-app");
+            if (!Files.exists(app.resolve("quarkus-run.jar"))) {
+                throw new IllegalStateException(app.resolve("quarkus-run.jar") + " is missing: package the services first (./mvnw package)");
+            }
+            Path copy = ROOT.resolve("e2e-tests/target/apps").resolve(m + "-" + ProcessHandle.current().pid());
+            try (Stream<Path> files = Files.walk(app)) {
+                for (Path source : (Iterable<Path>) files::iterator) {
+                    Path target = copy.resolve(app.relativize(source).toString());
+                    if (Files.isDirectory(source)) {
+                        Files.createDirectories(target);
+                    } else {
+                        Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            // Gone with the test run; services still running then keep their open files.
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteRecursively(copy)));
+            return copy.resolve("quarkus-run.jar");
+        });
+    }
+
+    private static void deleteRecursively(Path root) {
+        try (Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException ignored) {
+            // Best effort: target/ is build output.
         }
     }
 

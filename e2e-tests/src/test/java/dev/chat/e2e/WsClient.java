@@ -153,6 +153,11 @@ final class WsClient implements AutoCloseable {
         return closed;
     }
 
+    /** Drops the connection without a close handshake, as a network failure or a killed client would. */
+    void abort() {
+        socket.abort();
+    }
+
     @Override
     public void close() {
         if (!socket.isOutputClosed()) {

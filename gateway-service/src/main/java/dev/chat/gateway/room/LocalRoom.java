@@ -27,6 +27,10 @@ final class LocalRoom {
     private final Deque<RoomMessage> waiting = new ArrayDeque<>();
     /** A head seen by a position check, to be reached by the next check or filled. */
     private long suspectedHead = -1;
+    /** Between {@link #beginReset()} and {@link #restartAt(long)}: live messages wait, nothing is delivered. */
+    private boolean resetting;
+    /** Counts resets, so a gap fill or position read started before one is ignored after it. */
+    private volatile int resets;
 
     LocalRoom(String name, Future<Void> subscribed) {
         this.name = name;
@@ -64,7 +68,7 @@ final class LocalRoom {
     /** A live message from Pub/Sub. Returns the range to fetch ({from, to}) if it revealed a gap, else null. */
     long[] onLive(RoomMessage message) {
         seenLive = true;
-        if (filling) {
+        if (filling || resetting) {
             waiting.add(message);
             return null;
         }
@@ -109,7 +113,7 @@ final class LocalRoom {
      * means the tail was lost. Returns the range to fetch, or null.
      */
     long[] onHead(long head) {
-        if (filling || delivered < 0) {
+        if (filling || resetting || delivered < 0) {
             return null;
         }
         if (suspectedHead > delivered) {
@@ -127,16 +131,36 @@ final class LocalRoom {
         return delivered >= 0 && head < delivered;
     }
 
-    /** Continues from the new head after a reset; the members are told separately. */
-    void restartAt(long head) {
+    /**
+     * The room's stream was reset (or a gap is lost): what waited belongs to the old stream and is
+     * dropped, and from now until {@link #restartAt(long)} live messages wait, so none is delivered
+     * against the old position (a re-seeded room may reuse seqs at or below it).
+     */
+    void beginReset() {
+        resets++;
+        resetting = true;
+        filling = false;
         waiting.clear();
+        suspectedHead = -1;
+    }
+
+    int resets() {
+        return resets;
+    }
+
+    /**
+     * Continues from the new head after a reset; the members are told separately, then
+     * {@code onFilled(List.of(), head)} delivers the live messages that waited beyond the head.
+     */
+    void restartAt(long head) {
+        resetting = false;
         filling = false;
         delivered = head;
     }
 
     /** After the subscriber reconnected: anything published while it was away must be fetched now. */
     long[] onResubscribed(long head) {
-        if (filling || delivered < 0 || head <= delivered) {
+        if (filling || resetting || delivered < 0 || head <= delivered) {
             return null;
         }
         filling = true;

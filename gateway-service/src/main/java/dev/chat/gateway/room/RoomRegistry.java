@@ -15,6 +15,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Room membership on this gateway. A room's channel is subscribed when its first local member
@@ -88,15 +89,35 @@ public class RoomRegistry {
      * gap from the history API instead of silently missing it.
      */
     private void restart(LocalRoom local) {
-        positions.position(local.name, null, null).subscribe().with(
-                position -> subscriber.runOnContext(() -> {
-                    local.restartAt(position.seq());
-                    String frame = codec.encode(new ServerFrame.Joined(local.name, position.seq(), position.epoch(), false, null));
-                    for (Member member : local.members) {
-                        member.restartAt(frame, position.seq());
+        local.beginReset();
+        int reset = local.resets();
+        AtomicBoolean warned = new AtomicBoolean();
+        // Until the position can be read (Redis is back and, if it lost its data, history re-seeded the
+        // counter) the room delivers nothing: keep trying while the room and this reset are current.
+        positions.position(local.name, null, null)
+                .onFailure(e -> {
+                    boolean current = rooms.get(local.name) == local && local.resets() == reset;
+                    if (current && warned.compareAndSet(false, true)) {
+                        Log.warnf("Room %s was reset in Redis and its position cannot be read yet (%s); retrying", local.name, e.getMessage());
                     }
-                }),
-                e -> Log.warnf("Room %s was reset in Redis and its position cannot be read yet: %s", local.name, e.getMessage()));
+                    return current;
+                })
+                .retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(2)).indefinitely()
+                .subscribe().with(
+                        position -> subscriber.runOnContext(() -> {
+                            if (local.resets() != reset) {
+                                return;
+                            }
+                            local.restartAt(position.seq());
+                            String frame = codec.encode(new ServerFrame.Joined(local.name, position.seq(), position.epoch(), false, null));
+                            for (Member member : local.members) {
+                                member.restartAt(frame, position.seq());
+                            }
+                            // Then what arrived live while the room was resetting, beyond the new head.
+                            afterFill(local, local.onFilled(List.of(), position.seq()));
+                        }),
+                        e -> Log.debugf("Room %s left this gateway or was reset again before its position could be read: %s",
+                                local.name, e.getMessage()));
     }
 
     /** Fetches a gap from the recent log and hands it back to the room on the subscriber's context. */
@@ -105,11 +126,21 @@ public class RoomRegistry {
             return;
         }
         gapFills.increment();
+        int reset = local.resets();
+        // A fill that was under way when the room was reset read the old stream: its result is dropped.
         recentLog.range(local.name, range[0], range[1])
                 .onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(2)).atMost(10)
                 .subscribe().with(
-                        frames -> subscriber.runOnContext(() -> afterFill(local, local.onFilled(parse(frames), range[1]))),
-                        e -> subscriber.runOnContext(() -> afterFill(local, local.onFilled(List.of(), range[1]))));
+                        frames -> subscriber.runOnContext(() -> {
+                            if (local.resets() == reset) {
+                                afterFill(local, local.onFilled(parse(frames), range[1]));
+                            }
+                        }),
+                        e -> subscriber.runOnContext(() -> {
+                            if (local.resets() == reset) {
+                                afterFill(local, local.onFilled(List.of(), range[1]));
+                            }
+                        }));
     }
 
     private void afterFill(LocalRoom local, long[] next) {

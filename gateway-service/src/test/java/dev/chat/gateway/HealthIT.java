@@ -1,0 +1,11 @@
+package dev.chat.gateway;
+
+import io.quarkus.test.junit.QuarkusIntegrationTest;
+
+/**
+ * {@link HealthTest} against the packaged artifact: the fast-jar on an ordinary build, the native
+ * executable after {@code ./mvnw verify -Pnative}. Started with the test profile (root pom, failsafe).
+ */
+@QuarkusIntegrationTest
+class HealthIT extends HealthTest {
+}

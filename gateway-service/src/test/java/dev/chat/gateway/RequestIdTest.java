@@ -1,0 +1,26 @@
+package dev.chat.gateway;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.matchesPattern;
+
+import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.api.Test;
+
+/** Every response carries the request id its log lines carry (logging/RequestIds). */
+@QuarkusTest
+class RequestIdTest {
+
+    @Test
+    void aSaneRequestIdFromTheCallerIsKept() {
+        given().header("X-Request-Id", "lb-4f2a.7").get("/q/health/live").then()
+                .statusCode(200).header("X-Request-Id", equalTo("lb-4f2a.7"));
+    }
+
+    @Test
+    void aMissingOrOddRequestIdIsReplacedByANewOne() {
+        given().get("/q/health/live").then().header("X-Request-Id", matchesPattern("[0-9a-f]{1,16}"));
+        given().header("X-Request-Id", "not {a} sane id").get("/q/health/live").then()
+                .header("X-Request-Id", matchesPattern("[0-9a-f]{1,16}"));
+    }
+}
