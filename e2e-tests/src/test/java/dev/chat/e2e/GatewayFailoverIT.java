@@ -81,8 +81,16 @@ class GatewayFailoverIT {
         // In flight when the drain begins: the gateway answers them before it closes (or the writer resends them on B).
         scenario.writers.get(0).burst(5);
         gatewayA.terminate();
-        scenario.runToTheEnd();
+        List<Integer> readiness = new ArrayList<>();
+        scenario.runToTheEnd(() -> {
+            int status = gatewayA.readyStatus();
+            if (readiness.isEmpty() || readiness.get(readiness.size() - 1) != status) {
+                readiness.add(status);
+            }
+        });
         assertTrue(gatewayA.awaitExit(Duration.ofSeconds(30)), "gateway A exits after draining");
+        assertTrue(readiness.indexOf(503) >= 0 && (readiness.indexOf(-1) < 0 || readiness.indexOf(503) < readiness.indexOf(-1)),
+                "gateway A reports not ready while it drains, before it is gone: " + readiness);
 
         for (RoomFollower client : scenario.onA) {
             assertTrue(client.sawReconnect, client.user + " got {\"type\":\"reconnect\"}");
@@ -101,7 +109,7 @@ class GatewayFailoverIT {
         // In flight when the gateway dies: accepted or not, the writer resends them on B with the same cids.
         scenario.writers.get(0).burst(5);
         gatewayA.kill();
-        scenario.runToTheEnd();
+        scenario.runToTheEnd(() -> { });
 
         for (RoomFollower client : scenario.onA) {
             assertFalse(client.sawReconnect, client.user + ": a crashed gateway says nothing");
@@ -156,8 +164,8 @@ class GatewayFailoverIT {
                     () -> { }), "traffic before the failure");
         }
 
-        void runToTheEnd() {
-            assertTrue(RoomFollower.pumpAll(everyone, () -> writers.stream().allMatch(RoomFollower::doneSending), 90_000, () -> { }),
+        void runToTheEnd(Runnable everyRound) {
+            assertTrue(RoomFollower.pumpAll(everyone, () -> writers.stream().allMatch(RoomFollower::doneSending), 90_000, everyRound),
                     "every message acknowledged");
             long highest = writers.stream().flatMap(w -> w.acks.values().stream()).mapToLong(Long::longValue).max().orElseThrow();
             assertTrue(RoomFollower.pumpAll(everyone, () -> everyone.stream().allMatch(c -> c.last() >= highest), 60_000, () -> { }),

@@ -43,7 +43,6 @@ final class RoomFollower implements AutoCloseable {
     private int joinCount;
 
     int connects;
-    int refusedJoins;
     /** {@code joined} frames with {@code recovered: false} (answers to a join and unsolicited ones). */
     int notRecovered;
     /** Times this client saw the room's epoch change and reloaded the room from history (see {@link #notRecovered}). */
@@ -138,7 +137,6 @@ final class RoomFollower implements AutoCloseable {
             return false;
         }
         if (!"joined".equals(reply.path("type").asText())) {
-            refusedJoins++;
             if (!"unavailable".equals(reply.path("code").asText())) {
                 errors.add(reply.toString());
             }
@@ -402,6 +400,9 @@ final class RoomFollower implements AutoCloseable {
 
     /** Fails unless this client got exactly the expected seqs, each once, in this order. */
     void assertGot(List<Long> expected) {
+        if (!missingInHistory.isEmpty()) {
+            throw new AssertionError(user + " was told to load " + missingInHistory + " from history, which never had them");
+        }
         if (seqs.equals(expected)) {
             return;
         }

@@ -28,6 +28,8 @@ final class WsClient implements AutoCloseable {
     private final java.util.Deque<ObjectNode> stash = new java.util.concurrent.ConcurrentLinkedDeque<>();
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
     private final WebSocket socket;
+    /** The gateway instance this client landed on ({@code welcome.node}): which one, behind a load balancer. */
+    String node;
 
     private WsClient(String user, URI uri) {
         this.user = user;
@@ -46,6 +48,7 @@ final class WsClient implements AutoCloseable {
         if (!user.equals(welcome.path("user").asText())) {
             throw new AssertionError("welcome for the wrong user: " + welcome);
         }
+        client.node = welcome.path("node").asText();
         return client;
     }
 

@@ -126,9 +126,12 @@ final class LocalRoom {
         return null;
     }
 
-    /** Whether Redis lost the room's stream (its head is behind what was delivered): members must start over. */
-    boolean wasReset(long head) {
-        return delivered >= 0 && head < delivered;
+    /**
+     * Whether Redis lost the room's stream: its head, read after {@code deliveredBeforeReading} was
+     * taken, is behind what had been delivered by then. Members must start over.
+     */
+    static boolean wasReset(long head, long deliveredBeforeReading) {
+        return deliveredBeforeReading >= 0 && head < deliveredBeforeReading;
     }
 
     /**

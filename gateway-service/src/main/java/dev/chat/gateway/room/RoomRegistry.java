@@ -71,9 +71,12 @@ public class RoomRegistry {
 
     private void afterReconnect() {
         for (LocalRoom local : rooms.values()) {
+            // Compare the head with what was delivered before reading it: live messages delivered while
+            // the read is under way may be newer than the head it returns, and are no sign of a reset.
+            long deliveredBefore = local.delivered();
             recentLog.head(local.name).subscribe().with(
                     head -> subscriber.runOnContext(() -> {
-                        if (local.wasReset(head)) {
+                        if (LocalRoom.wasReset(head, deliveredBefore)) {
                             restart(local);
                         } else {
                             fill(local, local.onResubscribed(head));

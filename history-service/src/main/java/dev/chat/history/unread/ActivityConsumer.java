@@ -23,12 +23,12 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.hibernate.JDBCException;
@@ -52,7 +52,6 @@ public class ActivityConsumer {
      */
     private static final String GROUP_START = "0";
     private static final String NO_MORE_TO_CLAIM = "0-0";
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Vertx vertx;
     private final HistoryConfig.Activity config;
@@ -62,7 +61,7 @@ public class ActivityConsumer {
     private final long commandTimeoutMs;
     private final String consumer;
     /** Names this instance's connection in CLIENT LIST, so operators (and tests) can tell it apart. */
-    private final String clientName = "chat-history-activity-" + Long.toString(RANDOM.nextLong() & Long.MAX_VALUE, 36);
+    private final String clientName = "chat-history-activity-" + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
     private final Counter applied;
     private final Counter skipped;
     private final Counter claimed;
@@ -473,7 +472,8 @@ public class ActivityConsumer {
         try {
             return InetAddress.getLocalHost().getHostName();
         } catch (IOException e) {
-            return "history-" + Long.toString(RANDOM.nextLong() & Long.MAX_VALUE, 36);
+            // Not a SecureRandom in a static field: native-image would create (and seed) that at build time.
+            return "history-" + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
         }
     }
 

@@ -1,0 +1,526 @@
+package dev.chat.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/**
+ * The deployment files cannot drift from the code: every manifest in deploy/kubernetes/ and the
+ * services of deploy/docker-compose.yml are parsed and checked against what the services really serve
+ * and read (their application.properties, {@code @ConfigMapping} interfaces and sources, see
+ * {@link ServiceConfigFacts}): ports, probe paths, environment variables, shutdown timing, memory, and
+ * the references between the files. Plain JUnit: it needs no running service.
+ */
+class DeploymentManifestsTest {
+
+    static final Path DEPLOY = ServiceProcess.ROOT.resolve("deploy");
+    static final Path KUBERNETES = DEPLOY.resolve("kubernetes");
+    static final Map<String, ServiceConfigFacts> SERVICES = Map.of(
+            "gateway-service", ServiceConfigFacts.of("gateway-service"),
+            "history-service", ServiceConfigFacts.of("history-service"));
+    static final Map<String, String> PROBES = Map.of(
+            "startupProbe", "/q/health/started", "readinessProbe", "/q/health/ready", "livenessProbe", "/q/health/live");
+    /** The Secrets the README tells the user to create; the only ones the manifests may reference. */
+    static final Set<String> USER_SECRETS = Set.of("chat-jwt", "chat-db");
+    /** Margin between the end of a graceful shutdown and SIGKILL. */
+    static final int GRACE_MARGIN_SECONDS = 5;
+
+    // --- Kubernetes ------------------------------------------------------------------------------
+
+    @Test
+    void everyServiceContainerUsesTheRealPortAndHealthPaths() {
+        List<Map<String, Object>> containers = serviceContainers();
+        assertEquals(SERVICES.keySet(), new HashSet<>(containers.stream().map(DeploymentManifestsTest::module).toList()),
+                "a Deployment for each service");
+        for (Map<String, Object> container : containers) {
+            ServiceConfigFacts service = SERVICES.get(module(container));
+            Map<String, Object> port = only(list(container, "ports"), container);
+            assertEquals(service.httpPort(), port.get("containerPort"), service.module + ": containerPort");
+            assertEquals("http", port.get("name"), service.module + ": the probes and the Service refer to the port by name");
+            String envPort = environment(container).get("QUARKUS_HTTP_PORT");
+            if (envPort != null) {
+                assertEquals(Integer.toString(service.httpPort()), envPort, service.module + ": QUARKUS_HTTP_PORT");
+            }
+            PROBES.forEach((probe, path) -> {
+                Map<String, Object> httpGet = map(map(container, probe), "httpGet");
+                assertEquals(path, httpGet.get("path"), service.module + " " + probe);
+                Object probePort = httpGet.get("port");
+                assertTrue("http".equals(probePort) || Integer.valueOf(service.httpPort()).equals(probePort),
+                        service.module + " " + probe + " port " + probePort);
+            });
+        }
+        for (Map<String, Object> deployment : kind("Deployment")) {
+            Map<String, Object> annotations = map(map(map(map(deployment, "spec"), "template"), "metadata"), "annotations");
+            Map<String, Object> container = podSpec(deployment).containsKey("containers") ? only(list(podSpec(deployment), "containers"), deployment) : null;
+            if (container != null && annotations.containsKey("prometheus.io/scrape")) {
+                assertEquals("/q/metrics", annotations.get("prometheus.io/path"));
+                assertEquals(Integer.toString(SERVICES.get(module(container)).httpPort()), annotations.get("prometheus.io/port"));
+            }
+        }
+    }
+
+    @Test
+    void everyEnvironmentVariableIsOneTheServiceReads() {
+        for (Map<String, Object> container : serviceContainers()) {
+            ServiceConfigFacts service = SERVICES.get(module(container));
+            Map<String, String> env = environment(container);
+            assertFalse(env.isEmpty());
+            for (String name : env.keySet()) {
+                assertTrue(service.reads(name), service.module + " reads no " + name
+                        + ": not a property in application.properties, its @ConfigMapping or @ConfigProperty, not ${" + name
+                        + "} nor System.getenv, not in ServiceConfigFacts.WELL_KNOWN");
+            }
+            assertEquals("prod", env.get("QUARKUS_PROFILE"), service.module + " runs the prod profile");
+        }
+    }
+
+    @Test
+    void secretsAreReferencedNeverCommitted() {
+        for (Map<String, Object> doc : manifests()) {
+            assertFalse("Secret".equals(doc.get("kind")), "a Secret in deploy/kubernetes: " + name(doc));
+        }
+        for (Map<String, Object> container : serviceContainers()) {
+            Map<String, Object> pod = podOf(container);
+            Set<String> secrets = new HashSet<>();
+            for (Map<String, Object> volume : list(pod, "volumes")) {
+                if (volume.containsKey("secret")) {
+                    secrets.add((String) map(volume, "secret").get("secretName"));
+                }
+            }
+            for (Map<String, Object> env : list(container, "env")) {
+                Map<String, Object> from = map(env, "valueFrom");
+                if (from.containsKey("secretKeyRef")) {
+                    secrets.add((String) map(from, "secretKeyRef").get("name"));
+                }
+            }
+            assertTrue(USER_SECRETS.containsAll(secrets), module(container) + " refers to secrets " + secrets);
+            // The public key: a file on the mount of the Secret chat-jwt.
+            String location = environment(container).get("MP_JWT_VERIFY_PUBLICKEY_LOCATION");
+            assertNotNull(location, module(container) + ": production needs MP_JWT_VERIFY_PUBLICKEY_LOCATION");
+            String file = location.replaceFirst("^file:", "");
+            String jwtVolume = list(pod, "volumes").stream().filter(v -> v.containsKey("secret")
+                    && "chat-jwt".equals(map(v, "secret").get("secretName"))).map(v -> (String) v.get("name")).findFirst().orElseThrow();
+            Map<String, Object> mount = list(container, "volumeMounts").stream().filter(m -> jwtVolume.equals(m.get("name"))).findFirst()
+                    .orElseThrow(() -> new AssertionError(module(container) + " does not mount the chat-jwt Secret"));
+            assertTrue(file.startsWith(mount.get("mountPath") + "/"), location + " is not on the chat-jwt mount " + mount);
+        }
+    }
+
+    @Test
+    void theGracePeriodCoversPreStopAndTheServicesOwnShutdown() {
+        for (Map<String, Object> container : serviceContainers()) {
+            ServiceConfigFacts service = SERVICES.get(module(container));
+            Map<String, String> env = environment(container);
+            Map<String, Object> pod = podOf(container);
+            long preStop = ((Number) map(map(map(container, "lifecycle"), "preStop"), "sleep").get("seconds")).longValue();
+            long shutdown;
+            if (service.module.equals("gateway-service")) {
+                // Readiness DOWN for the shutdown delay, then the drain: reconnect + 1012 to every client.
+                long delay = seconds(env.getOrDefault("CHAT_SHUTDOWN_DELAY", service.envReads.get("CHAT_SHUTDOWN_DELAY")));
+                long drain = seconds(env.getOrDefault("CHAT_DRAIN_TIMEOUT", service.defaultOf("chat.drain-timeout")));
+                shutdown = delay + drain;
+            } else {
+                shutdown = seconds(service.defaultOf("quarkus.shutdown.timeout"));
+            }
+            long grace = ((Number) pod.get("terminationGracePeriodSeconds")).longValue();
+            assertTrue(grace >= preStop + shutdown + GRACE_MARGIN_SECONDS,
+                    service.module + ": terminationGracePeriodSeconds " + grace + " < preStop " + preStop + " + shutdown " + shutdown
+                            + " + margin " + GRACE_MARGIN_SECONDS);
+        }
+    }
+
+    @Test
+    void theHeapLeavesRoomInTheMemoryLimit() {
+        for (Map<String, Object> container : serviceContainers()) {
+            Map<String, Object> resources = map(container, "resources");
+            long limit = bytes((String) map(resources, "limits").get("memory"));
+            long request = bytes((String) map(resources, "requests").get("memory"));
+            assertTrue(request > 0 && request <= limit, module(container) + ": memory request within the limit");
+            assertNotNull(map(resources, "requests").get("cpu"), module(container) + ": a CPU request (the autoscaler measures against it)");
+            Matcher xmx = Pattern.compile("-Xmx(\\d+[kKmMgG])").matcher(environment(container).getOrDefault("JAVA_OPTS_APPEND", ""));
+            assertTrue(xmx.find(), module(container) + ": an explicit -Xmx in JAVA_OPTS_APPEND");
+            long heap = bytes(xmx.group(1));
+            // Measured (README, "Operations"): metaspace, code cache, threads and Netty's buffers take
+            // 100-150 MiB beside the heap.
+            assertTrue(heap <= limit * 0.6, module(container) + ": -Xmx" + xmx.group(1) + " leaves too little of the " + limit + " limit");
+        }
+    }
+
+    @Test
+    void servicesAutoscalerBudgetsAndIngressPointAtTheDeployments() {
+        Map<String, Map<String, Object>> deployments = byName("Deployment");
+        Map<String, Map<String, Object>> services = byName("Service");
+        for (Map<String, Object> service : kind("Service")) {
+            Map<String, Object> spec = map(service, "spec");
+            Map<String, Object> pod = workloadWithLabels(map(spec, "selector"));
+            assertNotNull(pod, "Service " + name(service) + " selects no workload");
+            for (Map<String, Object> port : list(spec, "ports")) {
+                Object target = port.get("targetPort");
+                boolean found = list(pod, "containers").stream().flatMap(c -> list(c, "ports").stream())
+                        .anyMatch(p -> target.equals(p.get("name")) || target.equals(p.get("containerPort")));
+                assertTrue(found, "Service " + name(service) + " targetPort " + target);
+            }
+        }
+        for (Map<String, Object> hpa : kind("HorizontalPodAutoscaler")) {
+            Map<String, Object> target = map(map(hpa, "spec"), "scaleTargetRef");
+            assertEquals("Deployment", target.get("kind"));
+            assertTrue(deployments.containsKey(target.get("name")), "HPA " + name(hpa) + " scales " + target.get("name"));
+            assertTrue((Integer) map(hpa, "spec").get("minReplicas") >= 2, "at least two gateways, so one can drain into the other");
+        }
+        for (Map<String, Object> pdb : kind("PodDisruptionBudget")) {
+            assertNotNull(workloadWithLabels(map(map(map(pdb, "spec"), "selector"), "matchLabels")), "PDB " + name(pdb) + " selects nothing");
+        }
+        for (Map<String, Object> ingress : kind("Ingress")) {
+            for (Map<String, Object> rule : list(map(ingress, "spec"), "rules")) {
+                for (Map<String, Object> path : list(map(rule, "http"), "paths")) {
+                    Map<String, Object> backend = map(map(path, "backend"), "service");
+                    Map<String, Object> service = services.get(backend.get("name"));
+                    assertNotNull(service, "Ingress backend " + backend.get("name"));
+                    Map<String, Object> port = map(backend, "port");
+                    assertTrue(list(map(service, "spec"), "ports").stream().anyMatch(
+                            p -> p.get("name").equals(port.get("name")) || p.get("port").equals(port.get("number"))), "Ingress port " + port);
+                }
+            }
+        }
+        assertEquals(Set.of("gateway"), new HashSet<>(kind("HorizontalPodAutoscaler").stream().map(DeploymentManifestsTest::name).toList()));
+        assertEquals(Set.of("gateway", "history"), new HashSet<>(kind("PodDisruptionBudget").stream().map(DeploymentManifestsTest::name).toList()));
+    }
+
+    @Test
+    void theBackingServiceAddressesMatchTheTestClusterOnes() {
+        Map<String, String> common = configMap("chat-common");
+        Map<String, String> history = configMap("chat-history");
+        URI redis = URI.create(common.get("QUARKUS_REDIS_HOSTS"));
+        assertServicePort(redis.getHost(), redis.getPort());
+        URI reactive = URI.create(history.get("QUARKUS_DATASOURCE_REACTIVE_URL").replaceFirst("^vertx-reactive:", ""));
+        URI jdbc = URI.create(history.get("QUARKUS_DATASOURCE_JDBC_URL").replaceFirst("^jdbc:", ""));
+        assertEquals(reactive.getHost() + ":" + reactive.getPort() + reactive.getPath(), jdbc.getHost() + ":" + jdbc.getPort() + jdbc.getPath(),
+                "the reactive and the JDBC (Flyway) URL name the same database");
+        assertServicePort(reactive.getHost(), reactive.getPort());
+        Map<String, Object> postgres = byName("StatefulSet").get(reactive.getHost());
+        Map<String, String> postgresEnv = environment(only(list(podSpec(postgres), "containers"), postgres));
+        assertEquals(reactive.getPath().substring(1), postgresEnv.get("POSTGRES_DB"));
+    }
+
+    @Test
+    void theKustomizationsListEveryManifest() throws IOException {
+        Set<Path> listed = new HashSet<>();
+        try (Stream<Path> files = Files.walk(KUBERNETES)) {
+            for (Path kustomization : files.filter(p -> p.getFileName().toString().equals("kustomization.yaml")).toList()) {
+                Map<String, Object> doc = load(kustomization).get(0);
+                for (Object resource : (List<?>) doc.get("resources")) {
+                    Path path = kustomization.getParent().resolve((String) resource).normalize();
+                    assertTrue(Files.exists(path), kustomization + " lists a missing " + resource);
+                    listed.add(path);
+                }
+            }
+        }
+        for (Path manifest : manifestFiles()) {
+            assertTrue(listed.contains(manifest), manifest + " is in no kustomization.yaml");
+        }
+    }
+
+    @Test
+    void theFactsAboutTheServicesComeFromTheirConfigMappings() {
+        ServiceConfigFacts gateway = SERVICES.get("gateway-service");
+        ServiceConfigFacts history = SERVICES.get("history-service");
+        for (String env : List.of("CHAT_LIMITS_MESSAGES_PER_SECOND", "CHAT_PRESENCE_TTL", "CHAT_DRAIN_TIMEOUT", "CHAT_NODE_ID",
+                "CHAT_SHUTDOWN_DELAY", "CHAT_JWT_SECRET", "CHAT_LOG_JSON", "QUARKUS_REDIS_HOSTS")) {
+            assertTrue(gateway.reads(env), "gateway reads " + env);
+        }
+        for (String env : List.of("CHAT_INGEST_BATCH_SIZE", "CHAT_RESEED_INTERVAL", "QUARKUS_DATASOURCE_JDBC_URL", "CHAT_LOG_JSON")) {
+            assertTrue(history.reads(env), "history reads " + env);
+        }
+        for (String env : List.of("CHAT_LIMITS", "CHAT_INGEST_BATCH_SIZE", "CHAT_NODE")) {
+            assertFalse(gateway.reads(env), "gateway reads no " + env);
+        }
+        assertEquals(8080, gateway.httpPort());
+        assertEquals(8081, history.httpPort());
+    }
+
+    // --- docker-compose --------------------------------------------------------------------------
+
+    @Test
+    void theComposeServicesMatchTheCode() throws IOException {
+        Map<String, Object> compose = load(DEPLOY.resolve("docker-compose.yml")).get(0);
+        Map<String, Object> services = map(compose, "services");
+        Map<String, Integer> httpPorts = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> entry : services.entrySet()) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> service = (Map<String, Object>) entry.getValue();
+            for (Object dependency : dependsOn(service)) {
+                assertTrue(services.containsKey(dependency), entry.getKey() + " depends on a missing " + dependency);
+            }
+            if (!(service.get("build") instanceof Map<?, ?>)) {
+                continue;
+            }
+            Map<String, Object> build = map(service, "build");
+            Path context = DEPLOY.resolve((String) build.get("context")).normalize();
+            ServiceConfigFacts facts = SERVICES.get(context.getFileName().toString());
+            assertNotNull(facts, entry.getKey() + " builds " + context);
+            Path dockerfile = context.resolve((String) build.get("dockerfile"));
+            assertTrue(Files.exists(dockerfile), dockerfile.toString());
+            Map<String, String> env = strings(map(service, "environment"));
+            for (String name : env.keySet()) {
+                assertTrue(facts.reads(name), entry.getKey() + ": " + facts.module + " reads no " + name);
+            }
+            int port = Integer.parseInt(env.getOrDefault("QUARKUS_HTTP_PORT", Integer.toString(facts.httpPort())));
+            assertTrue(Files.readString(dockerfile).contains("EXPOSE " + port), dockerfile + " exposes " + port);
+            httpPorts.put(entry.getKey(), port);
+            String health = String.join(" ", strings(objects(map(service, "healthcheck"), "test")));
+            assertTrue(health.contains("GET /q/health/ready "), entry.getKey() + " health check asks readiness: " + health);
+            assertTrue(health.contains("{QUARKUS_HTTP_PORT}") || health.contains(":" + port + "/"),
+                    entry.getKey() + " health check asks the service's own port: " + health);
+            if (facts.module.equals("gateway-service")) {
+                long drain = seconds(env.getOrDefault("CHAT_SHUTDOWN_DELAY", facts.envReads.get("CHAT_SHUTDOWN_DELAY")))
+                        + seconds(env.getOrDefault("CHAT_DRAIN_TIMEOUT", facts.defaultOf("chat.drain-timeout")));
+                assertTrue(seconds((String) service.get("stop_grace_period")) >= drain + GRACE_MARGIN_SECONDS,
+                        entry.getKey() + ": stop_grace_period below the drain");
+            }
+            URI redis = URI.create(env.get("QUARKUS_REDIS_HOSTS"));
+            assertTrue(services.containsKey(redis.getHost()), entry.getKey() + ": Redis host " + redis.getHost());
+            assertTrue(dependsOn(service).contains(redis.getHost()), entry.getKey() + " waits for " + redis.getHost());
+            if (env.containsKey("QUARKUS_DATASOURCE_REACTIVE_URL")) {
+                URI db = URI.create(env.get("QUARKUS_DATASOURCE_REACTIVE_URL").replaceFirst("^vertx-reactive:", ""));
+                URI jdbc = URI.create(env.get("QUARKUS_DATASOURCE_JDBC_URL").replaceFirst("^jdbc:", ""));
+                assertEquals(db.getHost() + db.getPath(), jdbc.getHost() + jdbc.getPath());
+                Map<String, String> postgres = strings(map(map(services, db.getHost()), "environment"));
+                assertEquals(postgres.get("POSTGRES_DB"), db.getPath().substring(1), "database name");
+                assertEquals(postgres.get("POSTGRES_USER"), env.get("QUARKUS_DATASOURCE_USERNAME"), "database user");
+                assertEquals(postgres.get("POSTGRES_PASSWORD"), env.get("QUARKUS_DATASOURCE_PASSWORD"), "database password");
+                assertTrue(dependsOn(service).contains(db.getHost()), entry.getKey() + " waits for " + db.getHost());
+            }
+        }
+        assertEquals(Set.of("gateway-a", "gateway-b", "history"), httpPorts.keySet());
+        // nginx (deploy/nginx/nginx.conf, mounted by compose) routes to those services on those ports.
+        String nginx = Files.readString(DEPLOY.resolve("nginx/nginx.conf"));
+        Matcher server = Pattern.compile("server\\s+([\\w.-]+):(\\d+);").matcher(nginx);
+        Set<String> upstreams = new HashSet<>();
+        while (server.find()) {
+            assertEquals(httpPorts.get(server.group(1)), Integer.valueOf(server.group(2)), "nginx upstream " + server.group());
+            upstreams.add(server.group(1));
+        }
+        assertEquals(httpPorts.keySet(), upstreams, "nginx routes to every service container");
+        Matcher listen = Pattern.compile("listen\\s+(\\d+);").matcher(nginx);
+        assertTrue(listen.find());
+        String published = String.join(" ", strings(objects(map(services, "nginx"), "ports")));
+        assertTrue(published.endsWith(":" + listen.group(1)), "compose publishes nginx's port " + listen.group(1) + ": " + published);
+    }
+
+    // --- helpers ---------------------------------------------------------------------------------
+
+    static List<Path> manifestFiles() {
+        try (Stream<Path> files = Files.walk(KUBERNETES)) {
+            return files.filter(p -> p.toString().endsWith(".yaml") && !p.getFileName().toString().equals("kustomization.yaml"))
+                    .sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static List<Map<String, Object>> manifests() {
+        List<Map<String, Object>> docs = new ArrayList<>();
+        for (Path file : manifestFiles()) {
+            docs.addAll(load(file));
+        }
+        assertFalse(docs.isEmpty(), "no manifests in " + KUBERNETES);
+        return docs;
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<Map<String, Object>> load(Path file) {
+        // SafeConstructor resolves compose's anchors and << merge keys.
+        Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()));
+        List<Map<String, Object>> docs = new ArrayList<>();
+        try {
+            for (Object doc : yaml.loadAll(Files.readString(file))) {
+                if (doc != null) {
+                    docs.add((Map<String, Object>) doc);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return docs;
+    }
+
+    static List<Map<String, Object>> kind(String kind) {
+        return manifests().stream().filter(d -> kind.equals(d.get("kind"))).toList();
+    }
+
+    static Map<String, Map<String, Object>> byName(String kind) {
+        Map<String, Map<String, Object>> named = new LinkedHashMap<>();
+        kind(kind).forEach(d -> named.put(name(d), d));
+        return named;
+    }
+
+    static String name(Map<String, Object> doc) {
+        return (String) map(doc, "metadata").get("name");
+    }
+
+    static Map<String, Object> podSpec(Map<String, Object> workload) {
+        return map(map(map(workload, "spec"), "template"), "spec");
+    }
+
+    /** The containers that run one of our services (image chat/<module>), each remembering its pod. */
+    static List<Map<String, Object>> serviceContainers() {
+        List<Map<String, Object>> containers = new ArrayList<>();
+        for (Map<String, Object> deployment : kind("Deployment")) {
+            for (Map<String, Object> container : list(podSpec(deployment), "containers")) {
+                if (SERVICES.containsKey(module(container))) {
+                    Map<String, Object> withPod = new LinkedHashMap<>(container);
+                    withPod.put("$pod", podSpec(deployment));
+                    containers.add(withPod);
+                }
+            }
+        }
+        return containers;
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> podOf(Map<String, Object> container) {
+        return (Map<String, Object>) container.get("$pod");
+    }
+
+    static String module(Map<String, Object> container) {
+        return ((String) container.get("image")).replaceFirst("^.*/", "").replaceFirst("[:@].*$", "");
+    }
+
+    /** The container's environment: env values and every key of the ConfigMaps in envFrom; secret refs as "secret:<name>". */
+    static Map<String, String> environment(Map<String, Object> container) {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (Map<String, Object> from : list(container, "envFrom")) {
+            String configMap = (String) map(from, "configMapRef").get("name");
+            env.putAll(configMap(configMap));
+        }
+        for (Map<String, Object> variable : list(container, "env")) {
+            Object value = variable.get("value");
+            if (value == null) {
+                Map<String, Object> ref = map(variable, "valueFrom");
+                value = ref.containsKey("secretKeyRef") ? "secret:" + map(ref, "secretKeyRef").get("name") : "ref";
+            }
+            env.put((String) variable.get("name"), value.toString());
+        }
+        return env;
+    }
+
+    static Map<String, String> configMap(String name) {
+        Map<String, Object> configMap = byName("ConfigMap").get(name);
+        assertNotNull(configMap, "ConfigMap " + name);
+        return strings(map(configMap, "data"));
+    }
+
+    static Map<String, Object> workloadWithLabels(Map<String, Object> selector) {
+        for (Map<String, Object> workload : manifests()) {
+            if (!Set.of("Deployment", "StatefulSet").contains(workload.get("kind"))) {
+                continue;
+            }
+            Map<String, Object> labels = map(map(map(map(workload, "spec"), "template"), "metadata"), "labels");
+            if (labels.entrySet().containsAll(selector.entrySet())) {
+                return podSpec(workload);
+            }
+        }
+        return null;
+    }
+
+    static void assertServicePort(String host, int port) {
+        Map<String, Object> service = byName("Service").get(host);
+        assertNotNull(service, "no Service " + host + " (test-cluster/)");
+        assertTrue(list(map(service, "spec"), "ports").stream().anyMatch(p -> Integer.valueOf(port).equals(p.get("port"))),
+                "Service " + host + " has no port " + port);
+    }
+
+    static List<Object> dependsOn(Map<String, Object> service) {
+        Object dependsOn = service.get("depends_on");
+        if (dependsOn instanceof Map<?, ?> conditions) {
+            return new ArrayList<>(conditions.keySet());
+        }
+        return dependsOn == null ? List.of() : new ArrayList<>((List<?>) dependsOn);
+    }
+
+    /** Seconds of a duration as the services and compose write it: 2s, 10S, 1m, or a number. */
+    static long seconds(String duration) {
+        assertNotNull(duration, "a duration");
+        Matcher m = Pattern.compile("(?i)(\\d+)(ms|s|m)?").matcher(duration.strip());
+        if (!m.matches()) {
+            fail("unreadable duration " + duration);
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "s" : m.group(2).toLowerCase();
+        return switch (unit) {
+            case "ms" -> (n + 999) / 1000;
+            case "m" -> n * 60;
+            default -> n;
+        };
+    }
+
+    /** Bytes of a Kubernetes quantity (512Mi, 1Gi) or a JVM size (256m, 1g). */
+    static long bytes(String size) {
+        Matcher m = Pattern.compile("(\\d+)(Ki|Mi|Gi|k|K|m|M|g|G)?").matcher(size);
+        if (!m.matches()) {
+            fail("unreadable size " + size);
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "" : m.group(2);
+        return switch (unit) {
+            case "Ki", "k", "K" -> n << 10;
+            case "Mi", "m", "M" -> n << 20;
+            case "Gi", "g", "G" -> n << 30;
+            default -> n;
+        };
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> map(Map<String, Object> parent, String key) {
+        Object value = parent.get(key);
+        return value == null ? Map.of() : (Map<String, Object>) value;
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<Map<String, Object>> list(Map<String, Object> parent, String key) {
+        Object value = parent.get(key);
+        return value == null ? List.of() : (List<Map<String, Object>>) value;
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<Object> objects(Map<String, Object> parent, String key) {
+        Object value = parent.get(key);
+        return value == null ? List.of() : (List<Object>) value;
+    }
+
+    static Map<String, Object> only(List<Map<String, Object>> items, Map<String, Object> where) {
+        assertEquals(1, items.size(), "exactly one in " + where.get("name"));
+        return items.get(0);
+    }
+
+    static Map<String, String> strings(Map<String, Object> map) {
+        Map<String, String> strings = new LinkedHashMap<>();
+        map.forEach((k, v) -> strings.put(k, String.valueOf(v)));
+        return strings;
+    }
+
+    static List<String> strings(List<Object> list) {
+        return list.stream().map(String::valueOf).toList();
+    }
+}

@@ -1,0 +1,124 @@
+package dev.chat.e2e;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The deployment shape of deploy/local/run.sh and docker-compose: nginx, configured from
+ * deploy/nginx/ (the same template and routes), round-robins WebSocket clients over two real gateway
+ * processes, and clients that landed on different gateways ({@code welcome.node}) talk to each other
+ * through it; the history API and the health endpoints answer through it too.
+ */
+class NginxFrontIT {
+
+    static final RedisCli REDIS = new RedisCli(6379);
+    /**
+     * HTTP/1.1: the JDK client's default (HTTP/2) asks plain-http servers for an h2c upgrade, which
+     * deploy/nginx passes on to the service like a WebSocket upgrade, and the request then hangs.
+     */
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    static ServiceProcess history;
+    static ServiceProcess gatewayA;
+    static ServiceProcess gatewayB;
+    static NginxProcess nginx;
+
+    @BeforeAll
+    static void startServices() {
+        String suffix = UUID.randomUUID().toString().substring(0, 6);
+        history = ServiceProcess.history("nginx-history", REDIS.url(), "127.0.0.1:5432/test");
+        gatewayA = ServiceProcess.gateway("nginx-gateway-a-" + suffix, REDIS.url());
+        gatewayB = ServiceProcess.gateway("nginx-gateway-b-" + suffix, REDIS.url());
+        ServiceProcess.startAll(history, gatewayA, gatewayB);
+        nginx = NginxProcess.start(gatewayA, gatewayB, history);
+    }
+
+    @AfterAll
+    static void stopServices() {
+        for (AutoCloseable service : new AutoCloseable[] {nginx, gatewayA, gatewayB, history}) {
+            try {
+                if (service != null) {
+                    service.close();
+                }
+            } catch (Exception e) {
+                // Keep stopping the others.
+            }
+        }
+    }
+
+    @Test
+    void clientsOnDifferentGatewaysBehindNginxTalkToEachOther() throws Exception {
+        String room = "front-" + UUID.randomUUID().toString().substring(0, 8);
+        Map<String, WsClient> byNode = new HashMap<>();
+        List<WsClient> opened = new ArrayList<>();
+        try {
+            // Round-robin: a few connections through nginx reach both gateways.
+            for (int i = 0; i < 10 && byNode.size() < 2; i++) {
+                WsClient client = WsClient.connect("front-user-" + i, nginx.url());
+                opened.add(client);
+                byNode.putIfAbsent(client.node, client);
+            }
+            assertEquals(Set.of(gatewayA.name, gatewayB.name), byNode.keySet(), "nginx spread the clients over both gateways");
+            WsClient onA = byNode.get(gatewayA.name);
+            WsClient onB = byNode.get(gatewayB.name);
+            onA.join(room);
+            onB.join(room);
+
+            onA.send(WsClient.frame("send").put("room", room).put("text", "from A").put("cid", "a-1"));
+            long seqFromA = onA.next("ack").path("seq").asLong();
+            ObjectNode atB = onB.messages(room, 1).get(0);
+            assertEquals(seqFromA, atB.path("seq").asLong());
+            assertEquals(onA.user, atB.path("from").asText());
+            assertEquals("from A", atB.path("text").asText());
+
+            onB.send(WsClient.frame("send").put("room", room).put("text", "from B").put("cid", "b-1"));
+            long seqFromB = onB.next("ack").path("seq").asLong();
+            assertEquals(seqFromA + 1, seqFromB);
+            ObjectNode atA = onA.messages(room, 2).get(1);
+            assertEquals(seqFromB, atA.path("seq").asLong());
+            assertEquals(onB.user, atA.path("from").asText());
+            assertNotEquals(onA.node, onB.node);
+
+            // The replay API is routed to the history service.
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                HttpResponse<String> page = get("/rooms/" + room + "/messages?after=0", onA.user);
+                assertEquals(200, page.statusCode(), page.body());
+                JsonNode messages = WsClient.JSON.readTree(page.body()).path("messages");
+                assertEquals(2, messages.size(), page.body());
+                assertEquals("from A", messages.get(0).path("text").asText());
+                assertEquals("from B", messages.get(1).path("text").asText());
+            });
+            assertEquals(200, get("/q/health/ready", null).statusCode());
+            assertTrue(get("/chat", null).statusCode() >= 400, "an upgrade without a token is refused through nginx too");
+        } finally {
+            opened.forEach(WsClient::close);
+        }
+    }
+
+    private static HttpResponse<String> get(String path, String user) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(nginx.url() + path)).timeout(Duration.ofSeconds(10));
+        if (user != null) {
+            request.header("Authorization", "Bearer " + Tokens.forUser(user));
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
