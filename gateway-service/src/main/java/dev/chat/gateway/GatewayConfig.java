@@ -91,6 +91,10 @@ public interface GatewayConfig {
         @WithDefault("100")
         int roomsPerConnection();
 
+        /** Open connections one gateway accepts; beyond it, upgrades are refused with 503 (clients try another gateway). */
+        @WithDefault("50000")
+        int maxConnections();
+
         /** Open connections one user may have on one gateway. */
         @WithDefault("20")
         int connectionsPerUser();

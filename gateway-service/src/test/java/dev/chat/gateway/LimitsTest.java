@@ -33,17 +33,18 @@ class LimitsTest {
     public static class SmallLimits implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of(
-                    "chat.limits.messages-per-second", "0.0001",
-                    "chat.limits.message-burst", "5",
-                    "chat.limits.user-messages-per-second", "0.0001",
-                    "chat.limits.user-message-burst", "8",
-                    "chat.limits.joins-per-second", "0.0001",
-                    "chat.limits.join-burst", "4",
-                    "chat.limits.rooms-per-connection", "3",
-                    "chat.limits.connections-per-user", "3",
-                    "chat.limits.abuse-threshold", "6",
-                    "chat.allowed-origins", "https://chat.example.com");
+            return Map.ofEntries(
+                    Map.entry("chat.limits.messages-per-second", "0.0001"),
+                    Map.entry("chat.limits.message-burst", "5"),
+                    Map.entry("chat.limits.user-messages-per-second", "0.0001"),
+                    Map.entry("chat.limits.user-message-burst", "8"),
+                    Map.entry("chat.limits.joins-per-second", "0.0001"),
+                    Map.entry("chat.limits.join-burst", "4"),
+                    Map.entry("chat.limits.rooms-per-connection", "3"),
+                    Map.entry("chat.limits.connections-per-user", "3"),
+                    Map.entry("chat.limits.abuse-threshold", "6"),
+                    Map.entry("chat.limits.max-connections", "8"),
+                    Map.entry("chat.allowed-origins", "https://chat.example.com"));
         }
     }
 
@@ -142,6 +143,35 @@ class LimitsTest {
             await().atMost(Duration.ofSeconds(5)).until(() -> d.closeCode() != null);
             assertEquals(1013, d.closeCode());
             assertTrue(!a.isClosed() && !b.isClosed() && !c.isClosed());
+        }
+    }
+
+    @Test
+    void aGatewayAtItsConnectionLimitRefusesFurtherUpgradesWith503() {
+        java.util.List<ChatClient> open = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 8; i++) {
+                open.add(connect(prefix + "-crowd" + i));
+            }
+            assertEquals(503, ChatClient.upgradeStatus(vertx, base, Tokens.forUser(prefix + "-one-too-many")));
+            open.remove(0).close();
+            await().atMost(Duration.ofSeconds(5)).until(() -> ChatClient.upgradeStatus(vertx, base, Tokens.forUser(prefix + "-next")) == 101);
+        } finally {
+            open.forEach(ChatClient::close);
+        }
+    }
+
+    @Test
+    void aFrameOfExactly64KiBIsReadAndOneByteMoreIsTooLarge() {
+        try (ChatClient ivan = connect(prefix + "-ivan")) {
+            String head = "{\"type\":\"ping\",\"cid\":\"fits\",\"pad\":\"";
+            String tail = "\"}";
+            String exact = head + "p".repeat(65536 - head.length() - tail.length()) + tail;
+            assertEquals(65536, exact.getBytes(StandardCharsets.UTF_8).length);
+            ivan.sendRaw(exact);
+            assertEquals("fits", ivan.next("pong").getString("cid"));
+            ivan.sendRaw(head.replace("fits", "over") + "p".repeat(65537 - head.length() - tail.length()) + tail);
+            assertEquals("too_large", ivan.next("error").getString("code"));
         }
     }
 

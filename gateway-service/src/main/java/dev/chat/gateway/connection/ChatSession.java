@@ -25,7 +25,6 @@ public final class ChatSession implements Recipient {
     private final Map<String, Member> rooms = new ConcurrentHashMap<>();
     private final AtomicInteger unflushed = new AtomicInteger();
     private final AtomicInteger inFlight = new AtomicInteger();
-    private final Map<String, Long> lastTyping = new ConcurrentHashMap<>();
     private volatile boolean closing;
     private volatile boolean draining;
 
@@ -115,17 +114,6 @@ public final class ChatSession implements Recipient {
             }, e -> {
             });
         }
-    }
-
-    /** Whether a typing signal for the room may be passed on now (at most one per interval per connection). */
-    boolean typingAllowed(String room, long intervalMillis) {
-        long now = System.currentTimeMillis();
-        Long last = lastTyping.get(room);
-        if (last != null && now - last < intervalMillis) {
-            return false;
-        }
-        lastTyping.put(room, now);
-        return true;
     }
 
     /** Counts a client frame being handled; draining waits for it so its answer is not lost. */

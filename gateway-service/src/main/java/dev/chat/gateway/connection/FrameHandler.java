@@ -170,7 +170,7 @@ public class FrameHandler {
         if (!session.rooms().containsKey(typing.room())) {
             throw new FrameRejected(ErrorCode.NOT_JOINED, "join " + typing.room() + " before typing in it", typing.cid());
         }
-        if (!session.typingAllowed(typing.room(), config.typingInterval().toMillis())) {
+        if (!limits.typingAllowed(session.user(), typing.room(), config.typingInterval().toMillis())) {
             return Uni.createFrom().voidItem();
         }
         String frame = codec.encode(new ServerFrame.Typing(typing.room(), session.user()));
