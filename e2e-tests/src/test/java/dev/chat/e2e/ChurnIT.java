@@ -37,6 +37,7 @@ class ChurnIT {
     private static final int SENDERS = 4;
     private static final int MESSAGES = 1000;
 
+    static OwnCluster cluster;
     static OwnRedisServer redis;
     static OwnPostgres postgres;
     static ServiceProcess history;
@@ -45,29 +46,18 @@ class ChurnIT {
 
     @BeforeAll
     static void startServices() {
-        redis = OwnRedisServer.start("churn-redis");
-        postgres = OwnPostgres.start();
-        history = ServiceProcess.history("churn-history", redis.url(), postgres.database());
-        gatewayA = ServiceProcess.gateway("churn-gateway-a", redis.url());
-        gatewayB = ServiceProcess.gateway("churn-gateway-b", redis.url());
-        ServiceProcess.startAll(history, gatewayA, gatewayB);
+        cluster = OwnCluster.start("churn", 2, Map.of(), Map.of());
+        redis = cluster.redis;
+        postgres = cluster.postgres;
+        history = cluster.history;
+        gatewayA = cluster.gateway(0);
+        gatewayB = cluster.gateway(1);
     }
 
     @AfterAll
     static void stopServices() {
-        try {
-            for (ServiceProcess service : new ServiceProcess[] {gatewayA, gatewayB, history}) {
-                if (service != null) {
-                    service.stop();
-                }
-            }
-        } finally {
-            if (postgres != null) {
-                postgres.close();
-            }
-            if (redis != null) {
-                redis.close();
-            }
+        if (cluster != null) {
+            cluster.close();
         }
     }
 

@@ -30,6 +30,7 @@ class GatewayFailoverIT {
 
     private static final int PER_WRITER = 150;
 
+    static OwnCluster cluster;
     static OwnRedisServer redis;
     static OwnPostgres postgres;
     static ServiceProcess history;
@@ -38,29 +39,18 @@ class GatewayFailoverIT {
 
     @BeforeAll
     static void startServices() {
-        redis = OwnRedisServer.start("failover-redis");
-        postgres = OwnPostgres.start();
-        history = ServiceProcess.history("failover-history", redis.url(), postgres.database());
-        gatewayA = ServiceProcess.gateway("failover-gateway-a", redis.url());
-        gatewayB = ServiceProcess.gateway("failover-gateway-b", redis.url());
-        ServiceProcess.startAll(history, gatewayA, gatewayB);
+        cluster = OwnCluster.start("failover", 2, Map.of(), Map.of());
+        redis = cluster.redis;
+        postgres = cluster.postgres;
+        history = cluster.history;
+        gatewayA = cluster.gateway(0);
+        gatewayB = cluster.gateway(1);
     }
 
     @AfterAll
     static void stopServices() {
-        try {
-            for (ServiceProcess service : new ServiceProcess[] {gatewayA, gatewayB, history}) {
-                if (service != null) {
-                    service.stop();
-                }
-            }
-        } finally {
-            if (postgres != null) {
-                postgres.close();
-            }
-            if (redis != null) {
-                redis.close();
-            }
+        if (cluster != null) {
+            cluster.close();
         }
     }
 

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Timeout;
  */
 class HistoryOutageIT {
 
+    static OwnCluster cluster;
     static OwnRedisServer redis;
     static OwnPostgres postgres;
     static ServiceProcess history;
@@ -33,28 +34,17 @@ class HistoryOutageIT {
 
     @BeforeAll
     static void startServices() {
-        redis = OwnRedisServer.start("history-outage-redis");
-        postgres = OwnPostgres.start();
-        history = ServiceProcess.history("history-outage-history", redis.url(), postgres.database());
-        gateway = ServiceProcess.gateway("history-outage-gateway", redis.url());
-        ServiceProcess.startAll(history, gateway);
+        cluster = OwnCluster.start("history-outage", 1, Map.of(), Map.of());
+        redis = cluster.redis;
+        postgres = cluster.postgres;
+        history = cluster.history;
+        gateway = cluster.gateway(0);
     }
 
     @AfterAll
     static void stopServices() {
-        try {
-            for (ServiceProcess service : new ServiceProcess[] {gateway, history}) {
-                if (service != null) {
-                    service.stop();
-                }
-            }
-        } finally {
-            if (postgres != null) {
-                postgres.close();
-            }
-            if (redis != null) {
-                redis.close();
-            }
+        if (cluster != null) {
+            cluster.close();
         }
     }
 

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
  */
 class IdempotentSendIT {
 
+    static OwnCluster cluster;
     static OwnRedisServer redis;
     static OwnPostgres postgres;
     static ServiceProcess history;
@@ -30,29 +32,18 @@ class IdempotentSendIT {
 
     @BeforeAll
     static void startServices() {
-        redis = OwnRedisServer.start("idempotency-redis");
-        postgres = OwnPostgres.start();
-        history = ServiceProcess.history("idempotency-history", redis.url(), postgres.database());
-        gatewayA = ServiceProcess.gateway("idempotency-gateway-a", redis.url());
-        gatewayB = ServiceProcess.gateway("idempotency-gateway-b", redis.url());
-        ServiceProcess.startAll(history, gatewayA, gatewayB);
+        cluster = OwnCluster.start("idempotency", 2, Map.of(), Map.of());
+        redis = cluster.redis;
+        postgres = cluster.postgres;
+        history = cluster.history;
+        gatewayA = cluster.gateway(0);
+        gatewayB = cluster.gateway(1);
     }
 
     @AfterAll
     static void stopServices() {
-        try {
-            for (ServiceProcess service : new ServiceProcess[] {gatewayA, gatewayB, history}) {
-                if (service != null) {
-                    service.stop();
-                }
-            }
-        } finally {
-            if (postgres != null) {
-                postgres.close();
-            }
-            if (redis != null) {
-                redis.close();
-            }
+        if (cluster != null) {
+            cluster.close();
         }
     }
 

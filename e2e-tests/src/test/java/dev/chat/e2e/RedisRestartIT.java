@@ -33,6 +33,7 @@ import org.junit.jupiter.api.Timeout;
  */
 class RedisRestartIT {
 
+    static OwnCluster cluster;
     static OwnRedisServer redis;
     static OwnPostgres postgres;
     static ServiceProcess history;
@@ -41,31 +42,19 @@ class RedisRestartIT {
 
     @BeforeAll
     static void startServices() {
-        redis = OwnRedisServer.start("redis-restart-redis");
-        postgres = OwnPostgres.start();
         // Quicker reconnects and re-seed checks than production, so the outage ends soon after Redis is back.
-        history = ServiceProcess.history("redis-restart-history", redis.url(), postgres.database())
-                .with("CHAT_RESEED_INTERVAL", "1S").with("CHAT_SUBSCRIBER_MAX_BACKOFF", "500MS");
-        gatewayA = ServiceProcess.gateway("redis-restart-gateway-a", redis.url()).with("CHAT_SUBSCRIBER_MAX_BACKOFF", "500MS");
-        gatewayB = ServiceProcess.gateway("redis-restart-gateway-b", redis.url()).with("CHAT_SUBSCRIBER_MAX_BACKOFF", "500MS");
-        ServiceProcess.startAll(history, gatewayA, gatewayB);
+        cluster = OwnCluster.start("redis-restart", 2, Map.of("CHAT_RESEED_INTERVAL", "1S", "CHAT_SUBSCRIBER_MAX_BACKOFF", "500MS"), Map.of("CHAT_SUBSCRIBER_MAX_BACKOFF", "500MS"));
+        redis = cluster.redis;
+        postgres = cluster.postgres;
+        history = cluster.history;
+        gatewayA = cluster.gateway(0);
+        gatewayB = cluster.gateway(1);
     }
 
     @AfterAll
     static void stopServices() {
-        try {
-            for (ServiceProcess service : new ServiceProcess[] {gatewayA, gatewayB, history}) {
-                if (service != null) {
-                    service.stop();
-                }
-            }
-        } finally {
-            if (postgres != null) {
-                postgres.close();
-            }
-            if (redis != null) {
-                redis.close();
-            }
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
