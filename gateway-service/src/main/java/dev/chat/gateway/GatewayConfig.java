@@ -128,6 +128,10 @@ public interface GatewayConfig {
         @WithDefault("75S")
         Duration idleTimeout();
 
+        /** How often connections are checked against the idle timeout. */
+        @WithDefault("15S")
+        Duration idleCheckInterval();
+
         /** Kernel send buffer per connection, in bytes (SO_SNDBUF). */
         @WithDefault("131072")
         int socketSendBuffer();

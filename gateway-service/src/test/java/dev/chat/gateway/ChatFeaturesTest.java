@@ -85,15 +85,18 @@ class ChatFeaturesTest {
             JsonObject ack = alice.next("ack");
             assertEquals(1, ack.getLong("seq"));
         }
-        Response events = redis.execute("XREVRANGE", "chat:events", "+", "-", "COUNT", "50");
-        boolean found = false;
-        for (Response entry : events) {
+        assertTrue(eventFor("dm.offline", nobody), "a dm.offline event for " + nobody);
+    }
+
+    /** Whether chat:events holds a recent event of this type for this user. */
+    boolean eventFor(String type, String user) {
+        for (Response entry : redis.execute("XREVRANGE", "chat:events", "+", "-", "COUNT", "200")) {
             String fields = entry.get(1).toString();
-            if (fields.contains(nobody) && fields.contains("dm.offline")) {
-                found = true;
+            if (fields.contains(user) && fields.contains(type)) {
+                return true;
             }
         }
-        assertTrue(found, "a dm.offline event for " + nobody);
+        return false;
     }
 
     @Test
@@ -147,6 +150,7 @@ class ChatFeaturesTest {
         // The last disconnect is recorded asynchronously.
         org.awaitility.Awaitility.await().untilAsserted(() -> given().auth().oauth2(Tokens.forUser("someone"))
                 .get("/users/" + alice + "/presence").then().body("online", is(false)).body("lastSeen", org.hamcrest.Matchers.notNullValue()));
+        assertTrue(eventFor("user.offline", alice), "a user.offline event for push workers once alice's last connection closed");
     }
 
     @Test

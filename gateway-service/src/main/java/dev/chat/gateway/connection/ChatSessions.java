@@ -94,7 +94,7 @@ public class ChatSessions {
     }
 
     /** Closes connections that went silent (no frame, no pong) for longer than the idle timeout: half-open TCP. */
-    @io.quarkus.scheduler.Scheduled(every = "15s", concurrentExecution = io.quarkus.scheduler.Scheduled.ConcurrentExecution.SKIP)
+    @io.quarkus.scheduler.Scheduled(every = "${chat.limits.idle-check-interval:15s}", concurrentExecution = io.quarkus.scheduler.Scheduled.ConcurrentExecution.SKIP)
     void reapSilent() {
         long cutoff = System.currentTimeMillis() - config.limits().idleTimeout().toMillis();
         for (ChatSession session : sessions.values()) {
