@@ -1,9 +1,11 @@
 package dev.chat.history.ingest;
 
+import dev.chat.history.Backoff;
 import dev.chat.history.HistoryConfig;
 import dev.chat.history.store.ChatMessage;
 import dev.chat.history.store.DatabaseContexts;
 import dev.chat.history.store.MessageRepository;
+import dev.chat.history.store.StoreFailures;
 import dev.chat.history.store.StoredMessage;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -11,7 +13,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -19,7 +20,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
-import org.hibernate.JDBCException;
 
 /**
  * Writes received messages to PostgreSQL in batches, one transaction at a time, retrying with
@@ -38,6 +38,8 @@ public class IngestWriter {
     private final Counter backfilled;
     private final Counter dropped;
     private final Counter rejected;
+    /** Between failed writes; confined to `context`. */
+    private final Backoff backoff;
 
     // Confined to `context`.
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
@@ -47,7 +49,6 @@ public class IngestWriter {
     /** After PostgreSQL refused a batch for its data, this many messages are written one per transaction to find the culprit. */
     private int isolate;
     private boolean retryScheduled;
-    private long backoffMs;
 
     private volatile int pending;
     private volatile boolean failing;
@@ -59,6 +60,7 @@ public class IngestWriter {
         this.databaseContexts = databaseContexts;
         this.vertx = vertx;
         this.config = config.ingest();
+        this.backoff = new Backoff(this.config.minRetryBackoff(), this.config.maxRetryBackoff());
         this.ingested = Counter.builder("chat.history.ingested").description("Messages stored in PostgreSQL").register(registry);
         this.backfilled = Counter.builder("chat.history.backfilled")
                 .description("Messages stored from a room's recent log after they were missed live").register(registry);
@@ -78,7 +80,6 @@ public class IngestWriter {
     void start(Context context, Consumer<List<ChatMessage>> onDone) {
         this.context = context;
         this.onDone = onDone;
-        this.backoffMs = config.minRetryBackoff().toMillis();
     }
 
     /** Queues a message; false when the queue is full and the message was not taken. */
@@ -143,7 +144,7 @@ public class IngestWriter {
         }
         failing = false;
         lastFailure = null;
-        backoffMs = config.minRetryBackoff().toMillis();
+        backoff.reset();
         ingested.increment(inserted.size());
         Set<StoredMessage.Key> fresh = new HashSet<>(inserted);
         long fromLog = 0;
@@ -158,8 +159,8 @@ public class IngestWriter {
     }
 
     private void failed(List<Pending> batch, Throwable failure) {
-        String reason = reason(failure);
-        if (refusedForGood(failure)) {
+        String reason = StoreFailures.reason(failure);
+        if (StoreFailures.refusedForGood(failure)) {
             skipRefused(batch, reason);
             return;
         }
@@ -176,32 +177,11 @@ public class IngestWriter {
         lastFailure = reason;
         writing = false;
         retryScheduled = true;
-        long delay = backoffMs;
-        backoffMs = Math.min(backoffMs * 2, config.maxRetryBackoff().toMillis());
-        vertx.setTimer(delay, t -> context.runOnContext(v -> {
+        vertx.setTimer(backoff.next(), t -> context.runOnContext(v -> {
             retryScheduled = false;
             writing = true;
             writeNext();
         }));
-    }
-
-    /**
-     * A data error (SQLSTATE class 22, e.g. a character PostgreSQL cannot store) or a constraint
-     * violation (class 23) fails again on every retry; an outage, a timeout or anything else may pass.
-     */
-    private static boolean refusedForGood(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            String state = null;
-            if (t instanceof PgException pg) {
-                state = pg.getSqlState();
-            } else if (t instanceof JDBCException jdbc) {
-                state = jdbc.getSQLState();
-            }
-            if (state != null && (state.startsWith("22") || state.startsWith("23"))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Finds the refused message by writing the batch one message at a time, then skips it so it cannot block the rest. */
@@ -221,16 +201,6 @@ public class IngestWriter {
             onDone.accept(List.of(message));
         }
         writeNext();
-    }
-
-    /** The innermost cause, short: the outer Hibernate message repeats the whole multi-row statement. */
-    private static String reason(Throwable failure) {
-        Throwable root = failure;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String message = root.getMessage() == null ? root.getClass().getName() : root.getMessage();
-        return message.length() > 300 ? message.substring(0, 300) + "..." : message;
     }
 
     private record Pending(ChatMessage message, boolean fromLog) {

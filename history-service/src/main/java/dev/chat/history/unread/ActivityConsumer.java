@@ -1,7 +1,10 @@
 package dev.chat.history.unread;
 
+import dev.chat.history.Backoff;
+import dev.chat.history.DedicatedRedisConnection;
 import dev.chat.history.HistoryConfig;
 import dev.chat.history.store.DatabaseContexts;
+import dev.chat.history.store.StoreFailures;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
@@ -11,12 +14,9 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgException;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.ProtocolVersion;
-import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
-import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -31,7 +31,6 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.hibernate.JDBCException;
 
 /**
  * Stores the gateway's activity stream (joins and read positions) in PostgreSQL through a Redis consumer group: the
@@ -57,28 +56,23 @@ public class ActivityConsumer {
     private final HistoryConfig.Activity config;
     private final UnreadRepository repository;
     private final DatabaseContexts databaseContexts;
-    private final String redisUrl;
     private final long commandTimeoutMs;
     private final String consumer;
-    /** Names this instance's connection in CLIENT LIST, so operators (and tests) can tell it apart. */
-    private final String clientName = "chat-history-activity-" + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
+    private final DedicatedRedisConnection connection;
     private final Counter applied;
     private final Counter skipped;
     private final Counter claimed;
     private final Counter retries;
 
+    /** Between failed attempts to store entries; confined to `context`. */
+    private final Backoff storeBackoff;
+
     // Confined to `context`.
     private Context context;
-    private Redis client;
-    private RedisConnection current;
-    private boolean stopped;
     /** After a (re)connect, while re-reading this consumer's own unacknowledged entries: the id to read after. */
     private String ownPendingAfter;
     private long nextClaimAt;
-    private long redisBackoffMs;
-    private long storeBackoffMs;
 
-    private volatile boolean connected;
     private volatile boolean failing;
 
     public ActivityConsumer(Vertx vertx, HistoryConfig config, UnreadRepository repository, DatabaseContexts databaseContexts,
@@ -88,9 +82,14 @@ public class ActivityConsumer {
         this.config = config.activity();
         this.repository = repository;
         this.databaseContexts = databaseContexts;
-        this.redisUrl = redisHosts.split(",")[0].trim();
         this.commandTimeoutMs = commandTimeout.toMillis();
         this.consumer = this.config.consumer().filter(name -> !name.isBlank()).orElseGet(ActivityConsumer::hostName);
+        // RESP2: the reply shapes parsed below (RESP3 would turn XREADGROUP's reply into a map).
+        this.connection = new DedicatedRedisConnection(vertx,
+                DedicatedRedisConnection.options(redisHosts, "history-activity").setPreferredProtocolVersion(ProtocolVersion.RESP2),
+                new Backoff(this.config.minRetryBackoff(), this.config.maxRetryBackoff()), "Activity stream connection",
+                "chat-history-activity-");
+        this.storeBackoff = new Backoff(this.config.minRetryBackoff(), this.config.maxRetryBackoff());
         this.applied = Counter.builder("chat.history.activity.applied")
                 .description("Activity entries (joins, read positions) stored in PostgreSQL").register(registry);
         this.skipped = Counter.builder("chat.history.activity.skipped")
@@ -107,27 +106,12 @@ public class ActivityConsumer {
     void start(@Observes StartupEvent event) {
         // Called on the main thread, this creates a context of its own (on one of the event loops) for the loop.
         context = vertx.getOrCreateContext();
-        // RESP2: the reply shapes parsed below (RESP3 would turn XREADGROUP's reply into a map).
-        client = Redis.createClient(vertx, new RedisOptions().setConnectionString(redisUrl).setPoolName("history-activity")
-                .setMaxPoolSize(1).setMaxPoolWaiting(1).setPreferredProtocolVersion(ProtocolVersion.RESP2));
-        redisBackoffMs = config.minRetryBackoff().toMillis();
-        storeBackoffMs = config.minRetryBackoff().toMillis();
         Log.infof("Consuming %s as %s in group %s", config.stream(), consumer, config.group());
-        context.runOnContext(v -> connect());
+        connection.open(context, this::createGroup);
     }
 
     void stop(@Observes ShutdownEvent event) {
-        if (context == null) {
-            return;
-        }
-        context.runOnContext(v -> {
-            stopped = true;
-            connected = false;
-            if (current != null) {
-                current.close();
-            }
-            client.close();
-        });
+        connection.close();
     }
 
     public String consumer() {
@@ -135,12 +119,12 @@ public class ActivityConsumer {
     }
 
     public String clientName() {
-        return clientName;
+        return connection.clientName();
     }
 
     /** Whether the connection is open and the consumer group exists. */
     public boolean isConnected() {
-        return connected;
+        return connection.isReady();
     }
 
     /** Whether the last attempt to store entries failed (they are being retried, unacknowledged). */
@@ -148,42 +132,28 @@ public class ActivityConsumer {
         return failing;
     }
 
-    private void connect() {
-        if (stopped) {
-            return;
-        }
-        client.connect().onComplete(ar -> {
-            if (ar.failed()) {
-                Log.warnf("Activity stream connection failed (%s); retrying in %d ms", ar.cause().getMessage(), redisBackoffMs);
-                reconnectLater();
-                return;
-            }
-            RedisConnection conn = ar.result();
-            current = conn;
-            conn.exceptionHandler(e -> dropped(conn, e.getMessage()));
-            conn.endHandler(v -> dropped(conn, "closed"));
-            Request create = Request.cmd(Command.XGROUP).arg("CREATE").arg(config.stream()).arg(config.group()).arg(GROUP_START)
-                    .arg("MKSTREAM");
-            send(conn, Request.cmd(Command.CLIENT).arg("SETNAME").arg(clientName), commandTimeoutMs)
-                    .otherwiseEmpty()
-                    .compose(named -> send(conn, create, commandTimeoutMs)
-                            // The group already exists: the usual case, every start but the first.
-                            .recover(e -> String.valueOf(e.getMessage()).startsWith("BUSYGROUP") ? Future.succeededFuture() : Future.failedFuture(e)))
-                    .onComplete(created -> {
-                        if (conn != current) {
-                            return;
-                        }
-                        if (created.failed()) {
-                            abandon(conn, "creating the consumer group failed: " + created.cause().getMessage());
-                            return;
-                        }
-                        redisBackoffMs = config.minRetryBackoff().toMillis();
-                        connected = true;
-                        ownPendingAfter = "0";
-                        nextClaimAt = 0;
-                        poll(conn);
-                    });
-        });
+    /** Every new connection first (re-)creates the group: Redis may have lost it along with the stream. */
+    private void createGroup(RedisConnection conn) {
+        Request create = Request.cmd(Command.XGROUP).arg("CREATE").arg(config.stream()).arg(config.group()).arg(GROUP_START)
+                .arg("MKSTREAM");
+        send(conn, Request.cmd(Command.CLIENT).arg("SETNAME").arg(connection.clientName()), commandTimeoutMs)
+                .otherwiseEmpty()
+                .compose(named -> send(conn, create, commandTimeoutMs)
+                        // The group already exists: the usual case, every start but the first.
+                        .recover(e -> String.valueOf(e.getMessage()).startsWith("BUSYGROUP") ? Future.succeededFuture() : Future.failedFuture(e)))
+                .onComplete(created -> {
+                    if (!connection.isCurrent(conn)) {
+                        return;
+                    }
+                    if (created.failed()) {
+                        abandon(conn, "creating the consumer group failed: " + created.cause().getMessage());
+                        return;
+                    }
+                    connection.ready();
+                    ownPendingAfter = "0";
+                    nextClaimAt = 0;
+                    poll(conn);
+                });
     }
 
     /**
@@ -192,7 +162,7 @@ public class ActivityConsumer {
      * entries, waiting in Redis up to {@code block} for them.
      */
     private void poll(RedisConnection conn) {
-        if (stopped || conn != current) {
+        if (!live(conn)) {
             return;
         }
         if (ownPendingAfter != null) {
@@ -230,7 +200,7 @@ public class ActivityConsumer {
 
     /** Takes over entries other consumers (a crashed instance) received more than {@code claim-idle} ago and never acknowledged. */
     private void claim(RedisConnection conn, String cursor) {
-        if (stopped || conn != current) {
+        if (!live(conn)) {
             return;
         }
         Request request = Request.cmd(Command.XAUTOCLAIM).arg(config.stream()).arg(config.group()).arg(consumer)
@@ -286,7 +256,7 @@ public class ActivityConsumer {
                         Log.info("PostgreSQL accepts activity writes again");
                     }
                     failing = false;
-                    storeBackoffMs = config.minRetryBackoff().toMillis();
+                    storeBackoff.reset();
                     applied.increment(entries.size());
                     then.run();
                 }),
@@ -294,13 +264,13 @@ public class ActivityConsumer {
     }
 
     private void storeFailed(RedisConnection conn, List<ActivityEntry> entries, Throwable failure, Runnable then) {
-        if (refusedForGood(failure)) {
+        if (StoreFailures.refusedForGood(failure)) {
             if (entries.size() > 1) {
                 Log.warnf("PostgreSQL refused a batch of %d activity entries (%s); storing them one by one", entries.size(),
-                        reason(failure));
+                        StoreFailures.reason(failure));
                 storeEach(conn, entries, 0, then);
             } else {
-                Log.errorf("PostgreSQL refused activity entry %s for good (%s); skipping it", entries.get(0), reason(failure));
+                Log.errorf("PostgreSQL refused activity entry %s for good (%s); skipping it", entries.get(0), StoreFailures.reason(failure));
                 skipped.increment();
                 then.run();
             }
@@ -309,14 +279,12 @@ public class ActivityConsumer {
         retries.increment();
         if (!failing) {
             Log.warnf("Storing %d activity entries failed (%s); retrying with backoff, not acknowledging them", entries.size(),
-                    reason(failure));
+                    StoreFailures.reason(failure));
         }
         failing = true;
-        long delay = storeBackoffMs;
-        storeBackoffMs = Math.min(storeBackoffMs * 2, config.maxRetryBackoff().toMillis());
-        vertx.setTimer(delay, t -> context.runOnContext(v -> {
+        vertx.setTimer(storeBackoff.next(), t -> context.runOnContext(v -> {
             // A new connection re-reads these entries as its own pending ones: only one loop may retry them.
-            if (!stopped && conn == current) {
+            if (live(conn)) {
                 store(conn, entries, then);
             }
         }));
@@ -331,7 +299,7 @@ public class ActivityConsumer {
     }
 
     private void acknowledge(RedisConnection conn, List<String> ids, Runnable then) {
-        if (stopped || conn != current) {
+        if (!live(conn)) {
             // Stored but not acknowledged: the entries come back (own pending, or claimed) and are stored again, harmlessly.
             return;
         }
@@ -379,26 +347,12 @@ public class ActivityConsumer {
 
     /** Gives up on the connection after a failed command (NOGROUP after Redis lost its data, a timeout): a fresh one re-creates the group. */
     private void abandon(RedisConnection conn, String why) {
-        dropped(conn, why);
-        conn.close();
+        connection.abandon(conn, why);
     }
 
-    private void dropped(RedisConnection conn, String why) {
-        if (conn != current) {
-            return;
-        }
-        current = null;
-        connected = false;
-        if (!stopped) {
-            Log.warnf("Activity stream connection lost (%s); re-opening", why);
-            reconnectLater();
-        }
-    }
-
-    private void reconnectLater() {
-        long delay = redisBackoffMs;
-        redisBackoffMs = Math.min(redisBackoffMs * 2, config.maxRetryBackoff().toMillis());
-        vertx.setTimer(delay, t -> context.runOnContext(v -> connect()));
+    /** Whether the loop on {@code conn} may go on: not shut down, and not replaced by a newer connection. */
+    private boolean live(RedisConnection conn) {
+        return !connection.isStopped() && connection.isCurrent(conn);
     }
 
     /** XREADGROUP's RESP2 reply, {@code [[stream, entries]]}, or null when BLOCK timed out. */
@@ -432,35 +386,6 @@ public class ActivityConsumer {
             entries.add(new Raw(entry.get(0).toString(), fields));
         }
         return entries;
-    }
-
-    /**
-     * A data error (SQLSTATE class 22) or a constraint violation (class 23) fails again on every retry; an outage, a
-     * timeout or anything else may pass.
-     */
-    private static boolean refusedForGood(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            String state = null;
-            if (t instanceof PgException pg) {
-                state = pg.getSqlState();
-            } else if (t instanceof JDBCException jdbc) {
-                state = jdbc.getSQLState();
-            }
-            if (state != null && (state.startsWith("22") || state.startsWith("23"))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** The innermost cause, short: the outer Hibernate message repeats the whole multi-row statement. */
-    private static String reason(Throwable failure) {
-        Throwable root = failure;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String message = root.getMessage() == null ? root.getClass().getName() : root.getMessage();
-        return message.length() > 300 ? message.substring(0, 300) + "..." : message;
     }
 
     /** The consumer name when none is configured: the pod name on Kubernetes, the host name elsewhere. */
