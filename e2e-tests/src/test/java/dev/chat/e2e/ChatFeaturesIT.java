@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 /** Direct messages, presence, typing and unread counts across two gateways and the history service. */
 class ChatFeaturesIT {
 
-    static final RedisCli REDIS = new RedisCli(6379);
+    static final RedisCli REDIS = RedisCli.shared();
     static final Map<String, String> FAST_PRESENCE = Map.of("CHAT_PRESENCE_TTL", "4s", "CHAT_PRESENCE_HEARTBEAT_INTERVAL", "1s");
     static ServiceProcess gatewayA;
     static ServiceProcess gatewayB;
@@ -30,7 +30,7 @@ class ChatFeaturesIT {
 
     @BeforeAll
     static void startServices() {
-        history = ServiceProcess.history("features-history", REDIS.url(), "127.0.0.1:5432/test").start();
+        history = ServiceProcess.history("features-history", REDIS.url(), RedisCli.sharedDatabase()).start();
         gatewayA = ServiceProcess.gateway("features-a", REDIS.url(), FAST_PRESENCE).start();
         gatewayB = ServiceProcess.gateway("features-b", REDIS.url(), FAST_PRESENCE).start();
     }

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  */
 class CrossGatewayIT {
 
-    static final RedisCli REDIS = new RedisCli(6379);
+    static final RedisCli REDIS = RedisCli.shared();
     static ServiceProcess gatewayA;
     static ServiceProcess gatewayB;
     static ServiceProcess history;
@@ -32,7 +32,7 @@ class CrossGatewayIT {
 
     @BeforeAll
     static void startServices() {
-        history = ServiceProcess.history("history", REDIS.url(), "127.0.0.1:5432/test").start();
+        history = ServiceProcess.history("history", REDIS.url(), RedisCli.sharedDatabase()).start();
         gatewayA = ServiceProcess.gateway("gateway-a-" + UUID.randomUUID().toString().substring(0, 6), REDIS.url()).start();
         gatewayB = ServiceProcess.gateway("gateway-b-" + UUID.randomUUID().toString().substring(0, 6), REDIS.url()).start();
     }

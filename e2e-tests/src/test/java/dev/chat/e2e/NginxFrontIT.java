@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
  */
 class NginxFrontIT {
 
-    static final RedisCli REDIS = new RedisCli(6379);
+    static final RedisCli REDIS = RedisCli.shared();
     /**
      * HTTP/1.1: the JDK client's default (HTTP/2) asks plain-http servers for an h2c upgrade, which
      * deploy/nginx passes on to the service like a WebSocket upgrade, and the request then hangs.
@@ -45,7 +45,7 @@ class NginxFrontIT {
     @BeforeAll
     static void startServices() {
         String suffix = UUID.randomUUID().toString().substring(0, 6);
-        history = ServiceProcess.history("nginx-history", REDIS.url(), "127.0.0.1:5432/test");
+        history = ServiceProcess.history("nginx-history", REDIS.url(), RedisCli.sharedDatabase());
         gatewayA = ServiceProcess.gateway("nginx-gateway-a-" + suffix, REDIS.url());
         gatewayB = ServiceProcess.gateway("nginx-gateway-b-" + suffix, REDIS.url());
         ServiceProcess.startAll(history, gatewayA, gatewayB);

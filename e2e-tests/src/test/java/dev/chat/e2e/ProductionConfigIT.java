@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  */
 class ProductionConfigIT {
 
-    static final RedisCli REDIS = new RedisCli(6379);
+    static final RedisCli REDIS = RedisCli.shared();
 
     @Test
     void aProductionGatewayWithoutAPublicKeyRefusesToStart() throws Exception {
@@ -43,7 +43,7 @@ class ProductionConfigIT {
 
     @Test
     void aProductionHistoryServiceWithoutAPublicKeyRefusesToStart() {
-        ServiceProcess history = ServiceProcess.history("prod-history-" + id(), REDIS.url(), "127.0.0.1:5432/test").with("QUARKUS_PROFILE", "prod");
+        ServiceProcess history = ServiceProcess.history("prod-history-" + id(), REDIS.url(), RedisCli.sharedDatabase()).with("QUARKUS_PROFILE", "prod");
         try {
             assertThrows(IllegalStateException.class, history::start);
         } finally {

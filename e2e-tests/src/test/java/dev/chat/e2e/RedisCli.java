@@ -16,6 +16,19 @@ final class RedisCli {
         this.port = port;
     }
 
+    /**
+     * The machine's shared Redis (127.0.0.1:6379), or the port in CHAT_E2E_REDIS_PORT, so that
+     * parallel test runs on one machine need not share one Redis.
+     */
+    static RedisCli shared() {
+        return new RedisCli(Integer.parseInt(System.getenv().getOrDefault("CHAT_E2E_REDIS_PORT", "6379")));
+    }
+
+    /** The shared PostgreSQL database (host:port/database): 127.0.0.1:5432/test, or CHAT_E2E_DB. */
+    static String sharedDatabase() {
+        return System.getenv().getOrDefault("CHAT_E2E_DB", "127.0.0.1:5432/test");
+    }
+
     String url() {
         return "redis://127.0.0.1:" + port;
     }
