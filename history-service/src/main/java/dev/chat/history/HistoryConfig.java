@@ -17,6 +17,10 @@ public interface HistoryConfig {
 
     Activity activity();
 
+    Retention retention();
+
+    Unread unread();
+
     interface Ingest {
         /** Most messages written to PostgreSQL in one transaction. */
         @WithDefault("200")
@@ -48,6 +52,47 @@ public interface HistoryConfig {
         /** A caught-up room with no traffic for this long is forgotten (it is re-learned from Redis on its next message). */
         @WithDefault("10M")
         Duration idleRoom();
+
+        /**
+         * How often stored positions that moved are published (to Redis, where the gateway trims the recent log up to
+         * them, and to PostgreSQL, where the replay API stops at them).
+         */
+        @WithDefault("500MS")
+        Duration positionInterval();
+
+        /**
+         * A batch that failed this many times for a reason that is not a data error is written one message per
+         * statement; a message that still fails alone while other writes succeed goes to the dead-letter stream.
+         */
+        @WithDefault("3")
+        int splitAfter();
+
+        /** The Redis stream that keeps messages ingest could not store, with the reason. */
+        @WithDefault("chat:history:dead-letter")
+        String deadLetterStream();
+
+        /** Entries the dead-letter stream keeps at most (approximately: MAXLEN ~). */
+        @WithDefault("10000")
+        int deadLetterMaxLength();
+    }
+
+    interface Retention {
+        /** Stored messages older than this are deleted; unset (the default) keeps everything forever. */
+        Optional<Duration> maxAge();
+
+        /** Messages deleted per statement, so retention never holds long locks or bloats one transaction. */
+        @WithDefault("1000")
+        int batchSize();
+
+        /** How often retention runs (each run deletes batch after batch until nothing is older than max-age). */
+        @WithDefault("1H")
+        Duration interval();
+    }
+
+    interface Unread {
+        /** Unread counts stop at this many messages per room (the answer says {@code unreadCapped}), so a count costs O(rooms). */
+        @WithDefault("999")
+        int cap();
     }
 
     interface Reseed {
@@ -106,5 +151,9 @@ public interface HistoryConfig {
 
         @WithDefault("5S")
         Duration maxRetryBackoff();
+
+        /** Another consumer of the group idle this long with nothing pending is removed (XGROUP DELCONSUMER). */
+        @WithDefault("24H")
+        Duration staleConsumerIdle();
     }
 }

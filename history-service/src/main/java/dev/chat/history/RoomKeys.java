@@ -37,6 +37,14 @@ public final class RoomKeys {
         return "chat:{" + room + "}:stored";
     }
 
+    /** The highest seq of the room that history counted as lost (so replicas count each lost message once). */
+    public static String lost(String room) {
+        return "chat:{" + room + "}:lost";
+    }
+
+    /** Held by the one history replica that re-seeds room counters after Redis lost its data. */
+    public static final String RESEED_LOCK = "chat:history:reseed-lock";
+
     public static String channel(String room) {
         return CHANNEL_PREFIX + room;
     }

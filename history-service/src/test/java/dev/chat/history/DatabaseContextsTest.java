@@ -4,23 +4,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.chat.history.store.ChatMessage;
 import dev.chat.history.store.DatabaseContexts;
 import dev.chat.history.store.MessageRepository;
-import dev.chat.history.store.StoredMessage;
+import dev.chat.history.unread.ActivityEntry;
+import dev.chat.history.unread.RoomUnread;
+import dev.chat.history.unread.UnreadRepository;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.Vertx;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * Why ingest writes through {@link DatabaseContexts}: Hibernate Reactive Panache refuses to work on a
+ * Why work started outside a request (the activity consumer) goes through {@link DatabaseContexts}: Hibernate Reactive Panache refuses to work on a
  * plain event-loop context (where Redis callbacks run) and works on the fresh safe duplicated
  * context DatabaseContexts provides.
  */
@@ -32,6 +32,9 @@ class DatabaseContextsTest {
 
     @Inject
     MessageRepository repository;
+
+    @Inject
+    UnreadRepository unread;
 
     @Inject
     Vertx vertx;
@@ -54,18 +57,21 @@ class DatabaseContextsTest {
 
     @Test
     void writesAndReadsWorkOnAFreshSafeContextFromAnEventLoopCallback() throws Exception {
+        String user = Gateway.uniqueUser("safe");
         String room = Gateway.uniqueRoom("safe");
-        List<ChatMessage> messages = List.of(new ChatMessage(room, 1, "alice", "one", 1L, null),
-                new ChatMessage(room, 2, "bob", "two", 2L, "c2"),
-                new ChatMessage(room, 1, "alice", "duplicate in the same batch", 3L, null));
-        CompletableFuture<List<StoredMessage.Key>> inserted = new CompletableFuture<>();
+        List<ActivityEntry> entries = List.of(new ActivityEntry(ActivityEntry.Kind.JOIN, user, room, 0, 1L),
+                new ActivityEntry(ActivityEntry.Kind.READ, user, room, 5, 2L));
+        CompletableFuture<Void> written = new CompletableFuture<>();
         // Like a Redis subscriber callback: on an event-loop context that is not a safe duplicated one.
-        vertx.getOrCreateContext().runOnContext(v -> databaseContexts.run(() -> repository.insertAll(messages))
-                .subscribe().with(inserted::complete, inserted::completeExceptionally));
+        vertx.getOrCreateContext().runOnContext(v -> databaseContexts.run(() -> unread.apply(entries))
+                .subscribe().with(written::complete, written::completeExceptionally));
+        written.get(10, TimeUnit.SECONDS);
 
-        assertEquals(Set.of(new StoredMessage.Key(room, 1), new StoredMessage.Key(room, 2)), Set.copyOf(inserted.get(10, TimeUnit.SECONDS)));
-        assertEquals(2L, databaseContexts.run(() -> repository.maxSeq(room)).await().atMost(Duration.ofSeconds(10)));
-        // Inserting again stores nothing new.
-        assertTrue(databaseContexts.run(() -> repository.insertAll(messages)).await().atMost(Duration.ofSeconds(10)).isEmpty());
+        List<RoomUnread> rooms = databaseContexts.run(() -> unread.rooms(user, 999)).await().atMost(Duration.ofSeconds(10));
+        assertEquals(List.of(room), rooms.stream().map(RoomUnread::room).toList());
+        assertEquals(5L, rooms.get(0).readSeq());
+        // Writing again changes nothing.
+        databaseContexts.run(() -> unread.apply(entries)).await().atMost(Duration.ofSeconds(10));
+        assertEquals(rooms, databaseContexts.run(() -> unread.rooms(user, 999)).await().atMost(Duration.ofSeconds(10)));
     }
 }

@@ -33,7 +33,7 @@ class IngestTest {
     void setUp() {
         gateway = new Gateway(redis);
         // Messages published before the subscription is in place would only arrive through the sweep.
-        await().atMost(WAIT).until(() -> "UP".equals(given().get("/q/health/ready").jsonPath()
+        await().atMost(WAIT).until(() -> "UP".equals(given().get("/q/health/group/ingest").jsonPath()
                 .getString("checks.find { it.name == 'redis-subscriber' }.status")));
     }
 

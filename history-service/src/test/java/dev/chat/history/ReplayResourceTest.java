@@ -8,14 +8,15 @@ import static org.hamcrest.Matchers.hasKey;
 import static org.hamcrest.Matchers.not;
 
 import dev.chat.history.store.ChatMessage;
-import dev.chat.history.store.DatabaseContexts;
-import dev.chat.history.store.MessageRepository;
+import dev.chat.history.store.MessageBatch;
+import dev.chat.history.store.MessageWriter;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -24,10 +25,7 @@ import org.junit.jupiter.api.Test;
 class ReplayResourceTest {
 
     @Inject
-    DatabaseContexts databaseContexts;
-
-    @Inject
-    MessageRepository repository;
+    MessageWriter writer;
 
     String room;
 
@@ -42,7 +40,8 @@ class ReplayResourceTest {
         for (int seq = 1; seq <= count; seq++) {
             messages.add(new ChatMessage(room, seq, seq % 2 == 0 ? "bob" : "alice", "message " + seq, Gateway.ts(seq), "c" + seq));
         }
-        databaseContexts.run(() -> repository.insertAll(messages)).await().atMost(Duration.ofSeconds(10));
+        writer.write(new MessageBatch(messages, messages.stream().map(m -> false).toList(), Map.of(room, (long) count)))
+                .await().atMost(Duration.ofSeconds(10));
     }
 
     private RequestSpecification as(String user) {

@@ -7,14 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.chat.history.store.ChatMessage;
-import dev.chat.history.store.DatabaseContexts;
-import dev.chat.history.store.MessageRepository;
+import dev.chat.history.store.MessageBatch;
+import dev.chat.history.store.MessageWriter;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** After Redis lost its data, room counters come back from PostgreSQL, never lower than they were. */
@@ -25,10 +26,7 @@ class ReseedTest {
     RedisDataSource redis;
 
     @Inject
-    DatabaseContexts databaseContexts;
-
-    @Inject
-    MessageRepository repository;
+    MessageWriter writer;
 
     @Test
     void lostCountersAreRestoredFromHistory() {
@@ -55,7 +53,7 @@ class ReseedTest {
         // A counter Redis still holds above the stored maximum is left alone.
         assertEquals("20", gateway.get(RoomKeys.seq(aheadRoom)));
         assertEquals("kept", gateway.get(RoomKeys.epoch(aheadRoom)));
-        await().atMost(Duration.ofSeconds(30)).until(() -> "UP".equals(given().get("/q/health/ready").jsonPath()
+        await().atMost(Duration.ofSeconds(30)).until(() -> "UP".equals(given().get("/q/health/group/ingest").jsonPath()
                 .getString("checks.find { it.name == 'reseed' }.status")));
     }
 
@@ -64,6 +62,7 @@ class ReseedTest {
         for (int seq = 1; seq <= count; seq++) {
             messages.add(new ChatMessage(room, seq, "alice", "message " + seq, Gateway.ts(seq), null));
         }
-        databaseContexts.run(() -> repository.insertAll(messages)).await().atMost(Duration.ofSeconds(10));
+        writer.write(new MessageBatch(messages, messages.stream().map(m -> false).toList(), Map.of(room, (long) count)))
+                .await().atMost(Duration.ofSeconds(10));
     }
 }

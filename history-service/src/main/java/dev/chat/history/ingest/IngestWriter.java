@@ -2,11 +2,11 @@ package dev.chat.history.ingest;
 
 import dev.chat.history.Backoff;
 import dev.chat.history.HistoryConfig;
+import dev.chat.history.store.BatchOutcome;
 import dev.chat.history.store.ChatMessage;
-import dev.chat.history.store.DatabaseContexts;
-import dev.chat.history.store.MessageRepository;
+import dev.chat.history.store.MessageBatch;
+import dev.chat.history.store.MessageWriter;
 import dev.chat.history.store.StoreFailures;
-import dev.chat.history.store.StoredMessage;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -16,48 +16,54 @@ import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Writes received messages to PostgreSQL in batches, one transaction at a time, retrying with
- * backoff while the database fails. Messages wait in a bounded in-memory queue; nothing is lost when
- * the queue is full, since the gateway keeps unstored messages in the recent log for the sweep.
- * Confined to the ingest context.
+ * Writes received messages to PostgreSQL in batches, one statement at a time, retrying with backoff while the database
+ * fails. Messages wait in a bounded in-memory queue; a message the full queue cannot take is reported to ingest, which
+ * reads it back from the recent log. A message that cannot be stored (refused for good, or failing alone while others
+ * pass) goes to the dead-letter stream, so it never stops the rest. Confined to the ingest context.
  */
 @ApplicationScoped
 public class IngestWriter {
 
-    private final MessageRepository repository;
-    private final DatabaseContexts databaseContexts;
+    /** Conflicts logged one by one per batch; beyond, one line with the count (all are counted and dead-lettered). */
+    private static final int CONFLICTS_LOGGED = 10;
+
+    private final MessageWriter store;
+    private final DeadLetters deadLetters;
     private final Vertx vertx;
     private final HistoryConfig.Ingest config;
     private final Counter ingested;
     private final Counter backfilled;
     private final Counter dropped;
     private final Counter rejected;
+    private final Counter conflicts;
     /** Between failed writes; confined to `context`. */
     private final Backoff backoff;
 
     // Confined to `context`.
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    /** Rooms whose stored position moved, written with the next batch (the highest per room). */
+    private Map<String, Long> positions = new HashMap<>();
     private Context context;
     private Consumer<List<ChatMessage>> onDone;
     private boolean writing;
-    /** After PostgreSQL refused a batch for its data, this many messages are written one per transaction to find the culprit. */
+    /** After a batch failed repeatedly, this many messages are written one per statement to find the culprit. */
     private int isolate;
     private boolean retryScheduled;
+    private long lastSuccessAt;
 
     private volatile int pending;
     private volatile boolean failing;
     private volatile String lastFailure;
 
-    public IngestWriter(MessageRepository repository, DatabaseContexts databaseContexts, Vertx vertx, HistoryConfig config,
-            MeterRegistry registry) {
-        this.repository = repository;
-        this.databaseContexts = databaseContexts;
+    public IngestWriter(MessageWriter store, DeadLetters deadLetters, Vertx vertx, HistoryConfig config, MeterRegistry registry) {
+        this.store = store;
+        this.deadLetters = deadLetters;
         this.vertx = vertx;
         this.config = config.ingest();
         this.backoff = new Backoff(this.config.minRetryBackoff(), this.config.maxRetryBackoff());
@@ -65,17 +71,21 @@ public class IngestWriter {
         this.backfilled = Counter.builder("chat.history.backfilled")
                 .description("Messages stored from a room's recent log after they were missed live").register(registry);
         this.dropped = Counter.builder("chat.history.ingest.dropped")
-                .description("Messages not queued because the in-memory queue was full (read again from the recent log later)")
+                .description("Messages not queued because the in-memory queue was full (read again from the recent log at once)")
                 .register(registry);
         this.rejected = Counter.builder("chat.history.ingest.rejected")
-                .description("Messages PostgreSQL refused for good (a data error, not an outage); skipped").register(registry);
+                .description("Messages PostgreSQL refused for good (a data error, not an outage); dead-lettered").register(registry);
+        this.conflicts = Counter.builder("chat.history.ingest.conflicts")
+                .description("Messages for a (room, seq) already stored with other content: Redis handed out a seq twice").register(registry);
         Gauge.builder("chat.history.ingest.pending", this, IngestWriter::pending)
                 .description("Messages received but not yet stored").register(registry);
+        Gauge.builder("chat.history.ingest.failing", this, w -> w.failing ? 1 : 0)
+                .description("1 while writes to PostgreSQL fail (messages wait in memory and in the recent log)").register(registry);
     }
 
     /**
-     * Starts writing on {@code context}; {@code onDone} is told, on that context, of messages that are
-     * no longer pending: stored, or refused by PostgreSQL for good.
+     * Starts writing on {@code context}; {@code onDone} is told, on that context, of messages that are no longer
+     * pending: stored, or dead-lettered.
      */
     void start(Context context, Consumer<List<ChatMessage>> onDone) {
         this.context = context;
@@ -90,15 +100,25 @@ public class IngestWriter {
         }
         queue.add(new Pending(message, fromLog));
         pending++;
+        kick();
+        return true;
+    }
+
+    /** Records that every seq of the room up to {@code seq} is stored or known lost; written with the next batch. */
+    void recordStored(String room, long seq) {
+        positions.merge(room, seq, Math::max);
+        kick();
+    }
+
+    private void kick() {
         if (!writing && !retryScheduled) {
             // Let the messages already on their way join this batch.
             writing = true;
             context.runOnContext(v -> writeNext());
         }
-        return true;
     }
 
-    /** Messages received but not yet stored (queued or in the transaction being written). */
+    /** Messages received but not yet stored (queued or in the statement being written). */
     public int pending() {
         return pending;
     }
@@ -118,25 +138,29 @@ public class IngestWriter {
     }
 
     private void writeNext() {
-        if (queue.isEmpty()) {
+        if (queue.isEmpty() && positions.isEmpty()) {
             writing = false;
             return;
         }
         writing = true;
-        int size = isolate > 0 ? 1 : Math.min(queue.size(), config.batchSize());
+        int size = isolate > 0 ? Math.min(1, queue.size()) : Math.min(queue.size(), config.batchSize());
         List<Pending> batch = new ArrayList<>(size);
         List<ChatMessage> messages = new ArrayList<>(size);
+        List<Boolean> fromLog = new ArrayList<>(size);
         for (int i = 0; i < size; i++) {
             Pending p = queue.poll();
             batch.add(p);
-            messages.add(p.message());
+            messages.add(p.message);
+            fromLog.add(p.fromLog);
         }
-        databaseContexts.run(() -> repository.insertAll(messages)).subscribe().with(
-                inserted -> context.runOnContext(v -> written(batch, messages, inserted)),
-                failure -> context.runOnContext(v -> failed(batch, failure)));
+        Map<String, Long> marks = positions;
+        positions = new HashMap<>();
+        store.write(new MessageBatch(messages, fromLog, marks)).subscribe().with(
+                outcome -> context.runOnContext(v -> written(batch, messages, outcome)),
+                failure -> context.runOnContext(v -> failed(batch, marks, failure)));
     }
 
-    private void written(List<Pending> batch, List<ChatMessage> messages, List<StoredMessage.Key> inserted) {
+    private void written(List<Pending> batch, List<ChatMessage> messages, BatchOutcome outcome) {
         pending -= batch.size();
         isolate = Math.max(0, isolate - batch.size());
         if (failing) {
@@ -145,28 +169,74 @@ public class IngestWriter {
         failing = false;
         lastFailure = null;
         backoff.reset();
-        ingested.increment(inserted.size());
-        Set<StoredMessage.Key> fresh = new HashSet<>(inserted);
-        long fromLog = 0;
-        for (Pending p : batch) {
-            if (p.fromLog() && fresh.remove(new StoredMessage.Key(p.message().room(), p.message().seq()))) {
-                fromLog++;
-            }
+        lastSuccessAt = System.nanoTime();
+        ingested.increment(outcome.inserted());
+        backfilled.increment(outcome.insertedFromLog());
+        if (!outcome.conflicts().isEmpty()) {
+            conflicted(outcome.conflicts());
         }
-        backfilled.increment(fromLog);
-        onDone.accept(messages);
+        if (!messages.isEmpty()) {
+            onDone.accept(messages);
+        }
         writeNext();
     }
 
-    private void failed(List<Pending> batch, Throwable failure) {
+    /** A different message already holds the (room, seq): Redis went back in time. Keep the stored one, dead-letter the other. */
+    private void conflicted(List<BatchOutcome.Conflict> found) {
+        conflicts.increment(found.size());
+        int logged = 0;
+        for (BatchOutcome.Conflict c : found) {
+            ChatMessage m = c.offered();
+            if (logged++ < CONFLICTS_LOGGED) {
+                Log.errorf("Room %s seq %d is already stored with another message (from %s at %d, now from %s at %d): Redis handed "
+                        + "out this seq twice (it lost data without losing its generation marker?); the new one goes to %s",
+                        m.room(), m.seq(), c.storedFrom(), c.storedTs(), m.from(), m.ts(), config.deadLetterStream());
+            }
+            deadLetters.add(m, "conflict: seq already stored with another message").subscribe().with(ok -> {
+            });
+        }
+        if (found.size() > CONFLICTS_LOGGED) {
+            Log.errorf("%d more conflicting messages in the same batch", found.size() - CONFLICTS_LOGGED);
+        }
+    }
+
+    private void failed(List<Pending> batch, Map<String, Long> marks, Throwable failure) {
+        marks.forEach((room, seq) -> positions.merge(room, seq, Math::max));
         String reason = StoreFailures.reason(failure);
         if (StoreFailures.refusedForGood(failure)) {
-            skipRefused(batch, reason);
+            if (batch.size() > 1) {
+                requeue(batch);
+                isolate = batch.size();
+                Log.warnf("PostgreSQL refused a batch of %d messages (%s); writing them one by one", batch.size(), reason);
+            } else if (batch.size() == 1) {
+                rejected.increment();
+                giveUp(batch.get(0), "refused by PostgreSQL: " + reason);
+            }
+            writeNext();
             return;
         }
-        // Back to the front, so they are retried first; inserts are idempotent, so order does not matter for correctness.
-        for (int i = batch.size() - 1; i >= 0; i--) {
-            queue.addFirst(batch.get(i));
+        for (Pending p : batch) {
+            if (p.failures++ == 0) {
+                p.firstFailureAt = System.nanoTime();
+            }
+        }
+        if (batch.size() == 1 && batch.get(0).failures >= config.splitAfter()) {
+            Pending p = batch.get(0);
+            if (lastSuccessAt - p.firstFailureAt > 0) {
+                // Other writes succeed while this one keeps failing: it is the message, not the database.
+                giveUp(p, "failing alone while other writes succeed: " + reason);
+                writeNext();
+                return;
+            }
+            // Behind the others, so one message cannot hold the rest back; if they pass, it is the culprit.
+            isolate = Math.max(0, isolate - 1);
+            queue.addLast(p);
+        } else {
+            requeue(batch);
+            if (batch.size() > 1 && batch.get(0).failures >= config.splitAfter()) {
+                isolate = batch.size();
+                Log.warnf("A batch of %d messages failed %d times (%s); writing them one by one", batch.size(), batch.get(0).failures, reason);
+            }
         }
         if (!failing) {
             Log.warnf("Storing %d messages failed (%s); retrying with backoff, %d waiting in memory", batch.size(), reason, pending);
@@ -184,25 +254,34 @@ public class IngestWriter {
         }));
     }
 
-    /** Finds the refused message by writing the batch one message at a time, then skips it so it cannot block the rest. */
-    private void skipRefused(List<Pending> batch, String reason) {
-        if (batch.size() > 1) {
-            for (int i = batch.size() - 1; i >= 0; i--) {
-                queue.addFirst(batch.get(i));
-            }
-            isolate = batch.size();
-            Log.warnf("PostgreSQL refused a batch of %d messages (%s); writing them one by one", batch.size(), reason);
-        } else {
-            ChatMessage message = batch.get(0).message();
-            Log.errorf("PostgreSQL refused message %d of room %s for good (%s); skipping it", message.seq(), message.room(), reason);
-            rejected.increment();
-            pending--;
-            isolate = Math.max(0, isolate - 1);
-            onDone.accept(List.of(message));
+    /** Back to the front, so they are retried first; inserts are idempotent, so order does not matter for correctness. */
+    private void requeue(List<Pending> batch) {
+        for (int i = batch.size() - 1; i >= 0; i--) {
+            queue.addFirst(batch.get(i));
         }
-        writeNext();
     }
 
-    private record Pending(ChatMessage message, boolean fromLog) {
+    private void giveUp(Pending p, String reason) {
+        ChatMessage message = p.message;
+        Log.errorf("Message %d of room %s cannot be stored (%s); it goes to %s", message.seq(), message.room(), reason,
+                config.deadLetterStream());
+        pending--;
+        isolate = Math.max(0, isolate - 1);
+        deadLetters.add(message, reason).subscribe().with(ok -> {
+        });
+        onDone.accept(List.of(message));
+    }
+
+    /** A queued message; the failure count is confined to the ingest context. */
+    private static final class Pending {
+        final ChatMessage message;
+        final boolean fromLog;
+        int failures;
+        long firstFailureAt;
+
+        Pending(ChatMessage message, boolean fromLog) {
+            this.message = message;
+            this.fromLog = fromLog;
+        }
     }
 }

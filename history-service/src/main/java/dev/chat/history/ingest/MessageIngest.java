@@ -1,6 +1,7 @@
 package dev.chat.history.ingest;
 
 import dev.chat.history.HistoryConfig;
+import dev.chat.history.LuaScript;
 import dev.chat.history.RoomKeys;
 import dev.chat.history.RoomNames;
 import dev.chat.history.store.ChatMessage;
@@ -34,6 +35,7 @@ public class MessageIngest {
     /** Redis operations ingest keeps in flight at most (the client pool's wait queue is small). */
     private static final int REDIS_CONCURRENCY = 8;
     private static final int SCAN_COUNT = 1000;
+    private static final LuaScript COUNT_LOST = LuaScript.fromResource("scripts/count-lost.lua");
 
     private final Vertx vertx;
     private final HistoryConfig.Ingest config;
@@ -74,7 +76,10 @@ public class MessageIngest {
         context = vertx.getOrCreateContext();
         throttle = new Throttle(context, REDIS_CONCURRENCY);
         writer.start(context, this::stored);
-        context.runOnContext(v -> vertx.setPeriodic(config.sweepInterval().toMillis(), id -> sweep()));
+        context.runOnContext(v -> {
+            vertx.setPeriodic(config.sweepInterval().toMillis(), id -> sweep());
+            vertx.setPeriodic(config.positionInterval().toMillis(), id -> publishPositions());
+        });
         subscriber.start(context, this::received);
     }
 
@@ -155,11 +160,13 @@ public class MessageIngest {
     private void enqueue(RoomProgress p, ChatMessage message, boolean fromLog) {
         if (writer.offer(message, fromLog)) {
             p.busy++;
+        } else {
+            // A gap from this moment on: the next sweep reads it from the log, however busy the room stays.
+            p.markMissing(message.seq(), message.seq());
         }
-        // Otherwise the message stays a gap above the watermark; the sweep reads it from the log later.
     }
 
-    /** Messages now stored (or refused for good by PostgreSQL): the watermark may move. */
+    /** Messages now stored (or dead-lettered): the watermark may move; it is published with the next position tick. */
     private void stored(List<ChatMessage> messages) {
         for (ChatMessage message : messages) {
             RoomProgress p = rooms.get(message.room());
@@ -168,6 +175,19 @@ public class MessageIngest {
             }
             p.busy--;
             if (p.markDone(message.seq(), message.seq())) {
+                p.positionDirty = true;
+            }
+        }
+    }
+
+    /**
+     * Publishes the stored positions that moved, at most once per room and position interval: after every batch
+     * it would be one Redis script per room and batch, as much CPU as the insert itself.
+     */
+    private void publishPositions() {
+        for (RoomProgress p : rooms.values()) {
+            if (p.positionDirty) {
+                p.positionDirty = false;
                 advanceStored(p);
             }
         }
@@ -196,6 +216,8 @@ public class MessageIngest {
                 }
                 if (writer.hasRoomForMore()) {
                     backfill(p, read.lastSeq() + 1, to);
+                } else {
+                    p.markMissing(read.lastSeq() + 1, to);
                 }
             } else if (next <= to) {
                 // The log holds nothing more in the range: those entries were trimmed (or Redis lost them).
@@ -203,6 +225,7 @@ public class MessageIngest {
             }
         }, failure -> {
             p.busy--;
+            p.markMissing(from, to);
             Log.warnf("Reading room %s's recent log (%d..%d) failed (%s); the sweep retries", p.room, from, to, failure.getMessage());
         });
     }
@@ -212,9 +235,20 @@ public class MessageIngest {
             return;
         }
         long first = p.knowsWatermark() ? Math.max(from, p.watermark + 1) : from;
-        Log.warnf("Room %s: messages %d..%d are not in the recent log (trimmed, or Redis lost them); those not stored before are lost",
-                p.room, first, to);
-        lost.increment(to - first + 1);
+        // Every replica finds the same loss; Redis tells which part of it no replica counted yet.
+        throttle.submit(() -> COUNT_LOST.run(redis, List.of(RoomKeys.lost(p.room)), List.of(Long.toString(first), Long.toString(to))))
+                .subscribe().with(reply -> {
+                    long fresh = reply.toLong();
+                    if (fresh > 0) {
+                        Log.warnf("Room %s: messages %d..%d are not in the recent log (trimmed, or Redis lost them); %d not stored "
+                                + "before are lost", p.room, first, to, fresh);
+                        lost.increment(fresh);
+                    }
+                }, failure -> {
+                    Log.warnf("Room %s: messages %d..%d are lost (and counting them in Redis failed: %s)", p.room, first, to,
+                            failure.getMessage());
+                    lost.increment(to - first + 1);
+                });
         if (p.markDone(first, to)) {
             advanceStored(p);
         }
@@ -227,6 +261,7 @@ public class MessageIngest {
         }
         p.advancing = true;
         long target = p.watermark;
+        writer.recordStored(p.room, target);
         throttle.submit(() -> positions.advance(p.room, target)).subscribe().with(ok -> {
             p.advancing = false;
             p.published = Math.max(p.published, target);
@@ -250,8 +285,14 @@ public class MessageIngest {
                 }
                 continue;
             }
-            if (p.busy == 0 && p.watermark < p.highestSeen && canBackfill) {
-                backfill(p, p.watermark + 1, p.firstGapEnd());
+            if (canBackfill) {
+                // Known gaps first (a full queue dropped them): read back even while the room never goes quiet.
+                for (long[] range = p.takeMissing(); range != null; range = p.takeMissing()) {
+                    backfill(p, Math.max(range[0], p.watermark + 1), range[1]);
+                }
+                if (p.busy == 0 && p.watermark < p.highestSeen) {
+                    backfill(p, p.watermark + 1, p.firstGapEnd());
+                }
             }
             advanceStored(p);
             if (p.caughtUp() && !p.advancing && now - p.lastActivity > idle) {

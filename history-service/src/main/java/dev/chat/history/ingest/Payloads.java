@@ -1,51 +1,77 @@
 package dev.chat.history.ingest;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.chat.history.store.ChatMessage;
 import io.quarkus.logging.Log;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
 
 /**
- * Reads the gateway's message payloads (the client {@code message} frame, on the room channel and in
- * the recent log). Anything without a numeric {@code seq} is ephemeral traffic (typing and the like)
- * and is not stored.
+ * Reads the gateway's message payloads (the client {@code message} frame, on the room channel and in the recent log).
+ * Anything without a numeric {@code seq} is ephemeral traffic (typing and the like) and is not stored. One streaming
+ * pass over the top-level fields, no tree: this runs for every message of every room.
  */
 @ApplicationScoped
 public class Payloads {
 
-    private final ObjectMapper mapper;
+    private final JsonFactory json;
 
     public Payloads(ObjectMapper mapper) {
-        this.mapper = mapper;
+        this.json = mapper.getFactory();
     }
 
     /** The message in {@code payload} for {@code room}, or null when it is not a storable message. */
     public ChatMessage parse(String room, String payload) {
-        JsonNode node;
-        try {
-            node = mapper.readTree(payload);
-        } catch (JsonProcessingException e) {
+        long seq = 0;
+        boolean hasSeq = false;
+        boolean hasTs = false;
+        long ts = 0;
+        String from = null;
+        String text = null;
+        String payloadRoom = null;
+        String cid = null;
+        try (JsonParser p = json.createParser(payload)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            JsonToken token;
+            while ((token = p.nextToken()) == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken value = p.nextToken();
+                switch (name) {
+                    case "seq" -> {
+                        hasSeq = value == JsonToken.VALUE_NUMBER_INT;
+                        seq = hasSeq ? p.getValueAsLong() : 0;
+                    }
+                    case "ts" -> {
+                        hasTs = value == JsonToken.VALUE_NUMBER_INT;
+                        ts = hasTs ? p.getValueAsLong() : 0;
+                    }
+                    case "from" -> from = value == JsonToken.VALUE_STRING ? p.getText() : null;
+                    case "text" -> text = value == JsonToken.VALUE_STRING ? p.getText() : null;
+                    case "room" -> payloadRoom = value == JsonToken.VALUE_STRING ? p.getText() : null;
+                    case "cid" -> cid = value == JsonToken.VALUE_STRING ? p.getText() : null;
+                    default -> p.skipChildren();
+                }
+            }
+            if (token != JsonToken.END_OBJECT) {
+                return null;
+            }
+        } catch (IOException e) {
             Log.debugf("Ignoring a non-JSON payload on room %s", room);
             return null;
         }
-        if (node == null || !node.isObject() || !node.path("seq").isIntegralNumber()) {
+        if (!hasSeq) {
             return null;
         }
-        long seq = node.get("seq").asLong();
-        JsonNode from = node.path("from");
-        JsonNode text = node.path("text");
-        JsonNode ts = node.path("ts");
-        JsonNode payloadRoom = node.path("room");
-        JsonNode cid = node.path("cid");
-        if (seq < 1 || !from.isTextual() || !text.isTextual() || !ts.isIntegralNumber()
-                || (payloadRoom.isTextual() && !payloadRoom.asText().equals(room))) {
+        if (seq < 1 || from == null || text == null || !hasTs || (payloadRoom != null && !payloadRoom.equals(room))) {
             Log.warnf("Ignoring a malformed message payload on room %s (seq %d)", room, seq);
             return null;
         }
-        return new ChatMessage(room, seq, storable(from.asText()), storable(text.asText()), ts.asLong(),
-                cid.isTextual() ? storable(cid.asText()) : null);
+        return new ChatMessage(room, seq, storable(from), storable(text), ts, cid == null ? null : storable(cid));
     }
 
     /** PostgreSQL text cannot hold U+0000 (JSON can): it becomes U+FFFD rather than failing the message. */

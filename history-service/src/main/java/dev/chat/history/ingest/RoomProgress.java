@@ -29,6 +29,10 @@ final class RoomProgress {
 
     /** Disjoint ranges [start, end] above the watermark that are stored or unrecoverable. */
     private final TreeMap<Long, Long> done = new TreeMap<>();
+    /** Ranges [start, end] known missing (dropped by a full queue, a failed log read) that no log read is filling now. */
+    private final TreeMap<Long, Long> missing = new TreeMap<>();
+    /** The stored position moved since it was last published. */
+    boolean positionDirty;
 
     RoomProgress(String room, long now) {
         this.room = room;
@@ -79,7 +83,37 @@ final class RoomProgress {
     }
 
     boolean caughtUp() {
-        return knowsWatermark() && watermark >= highestSeen && done.isEmpty() && busy == 0 && published >= watermark;
+        return knowsWatermark() && watermark >= highestSeen && done.isEmpty() && missing.isEmpty() && busy == 0 && published >= watermark;
+    }
+
+    /** Records seqs {@code from..to} as missing, to be read from the recent log. */
+    void markMissing(long from, long to) {
+        if (from > to) {
+            return;
+        }
+        // Adjacent single seqs (a burst dropped by a full queue) merge into one range, so one XRANGE reads them all.
+        Map.Entry<Long, Long> lower = missing.floorEntry(from);
+        if (lower != null && lower.getValue() >= from - 1) {
+            from = lower.getKey();
+            to = Math.max(to, lower.getValue());
+        }
+        Map.Entry<Long, Long> next = missing.ceilingEntry(from);
+        while (next != null && next.getKey() <= to + 1) {
+            to = Math.max(to, next.getValue());
+            missing.remove(next.getKey());
+            next = missing.ceilingEntry(from);
+        }
+        missing.put(from, to);
+    }
+
+    /** Takes the first missing range (and forgets it: the caller reads it), or null. */
+    long[] takeMissing() {
+        Map.Entry<Long, Long> first = missing.pollFirstEntry();
+        return first == null ? null : new long[] { first.getKey(), first.getValue() };
+    }
+
+    boolean hasMissing() {
+        return !missing.isEmpty();
     }
 
     private void advance() {

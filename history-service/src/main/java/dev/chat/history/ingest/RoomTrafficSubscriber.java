@@ -4,6 +4,8 @@ import dev.chat.history.Backoff;
 import dev.chat.history.DedicatedRedisConnection;
 import dev.chat.history.HistoryConfig;
 import dev.chat.history.RoomKeys;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
 import io.vertx.core.Context;
@@ -34,9 +36,11 @@ public class RoomTrafficSubscriber {
     private BiConsumer<String, String> onMessage;
     private long connections;
 
-    public RoomTrafficSubscriber(Vertx vertx, HistoryConfig config, Event<Subscribed> subscribed,
+    public RoomTrafficSubscriber(Vertx vertx, HistoryConfig config, Event<Subscribed> subscribed, MeterRegistry registry,
             @ConfigProperty(name = "quarkus.redis.hosts") String redisHosts) {
         this.subscribed = subscribed;
+        Gauge.builder("chat.history.subscriber.up", this, s -> s.isUp() ? 1 : 0)
+                .description("1 while the Redis subscriber connection follows every room channel").register(registry);
         this.connection = new DedicatedRedisConnection(vertx, DedicatedRedisConnection.options(redisHosts, "history-subscriber"),
                 new Backoff(config.subscriber().minBackoff(), config.subscriber().maxBackoff()), "Redis subscriber connection",
                 "chat-history-");

@@ -63,32 +63,29 @@ public class ReplayResource {
     }
 
     private Uni<MessagePage> page(String room, Long afterSeq, Long beforeSeq, int size) {
-        // One more than asked tells whether the page is the last one.
-        Uni<List<StoredMessage>> rows;
-        if (afterSeq != null) {
-            rows = repository.after(room, afterSeq, size + 1);
-        } else if (beforeSeq != null) {
-            rows = repository.before(room, beforeSeq, size + 1);
-        } else {
-            rows = repository.latest(room, size + 1);
-        }
-        boolean ascending = afterSeq != null;
-        return rows.chain(found -> {
-            boolean hasMore = found.size() > size;
-            List<StoredMessage> page = new ArrayList<>(hasMore ? found.subList(0, size) : found);
-            if (!ascending) {
-                Collections.reverse(page);
+        // The room's row first: it says where its contiguously stored messages end (and a room without one is unknown).
+        return repository.room(room).chain(known -> {
+            if (known == null) {
+                throw new ApiException(404, "not_found", "no messages stored for this room");
             }
-            MessagePage result = new MessagePage(room, page.stream().map(ReplayResource::message).toList(), hasMore);
-            if (!page.isEmpty()) {
-                return Uni.createFrom().item(result);
+            long storedThrough = known.storedSeq;
+            // One more than asked tells whether the page is the last one.
+            Uni<List<StoredMessage>> rows;
+            if (afterSeq != null) {
+                rows = repository.after(room, afterSeq, storedThrough, size + 1);
+            } else if (beforeSeq != null) {
+                rows = repository.before(room, beforeSeq, storedThrough, size + 1);
+            } else {
+                rows = repository.latest(room, storedThrough, size + 1);
             }
-            // An empty page of a known room is an answer; a room with nothing stored is not found.
-            return repository.hasRoom(room).map(known -> {
-                if (!known) {
-                    throw new ApiException(404, "not_found", "no messages stored for this room");
+            boolean ascending = afterSeq != null;
+            return rows.map(found -> {
+                boolean hasMore = found.size() > size;
+                List<StoredMessage> page = new ArrayList<>(hasMore ? found.subList(0, size) : found);
+                if (!ascending) {
+                    Collections.reverse(page);
                 }
-                return result;
+                return new MessagePage(room, page.stream().map(ReplayResource::message).toList(), hasMore, storedThrough);
             });
         }).onFailure(failure -> !(failure instanceof ApiException)).transform(StoreUnavailable::new);
     }

@@ -8,6 +8,8 @@ import dev.chat.history.ingest.Subscribed;
 import dev.chat.history.store.DatabaseContexts;
 import dev.chat.history.store.MessageRepository;
 import dev.chat.history.store.RoomMax;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.runtime.StartupEvent;
@@ -17,6 +19,7 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +40,8 @@ public class CounterReseeder {
     private final SecureRandom random = new SecureRandom();
     /** Lua calls in flight at once, well inside the Redis client pool. */
     private static final int CONCURRENCY = 4;
+    /** Longer than a re-seed takes (bounded by the statement timeout per page); a crashed holder's lock expires. */
+    private static final Duration LOCK_TTL = Duration.ofMinutes(5);
 
     private final ReactiveRedisDataSource redis;
     private final MessageRepository repository;
@@ -48,7 +53,10 @@ public class CounterReseeder {
     private volatile boolean generationPresent;
 
     public CounterReseeder(ReactiveRedisDataSource redis, MessageRepository repository, DatabaseContexts databaseContexts,
-            MessageIngest ingest, HistoryConfig config) {
+            MessageIngest ingest, HistoryConfig config, MeterRegistry registry) {
+        Gauge.builder("chat.history.reseed.waiting", this, r -> r.generationPresent ? 0 : 1)
+                .description("1 while Redis lacks its generation marker: room counters wait to be re-seeded, sends to rooms Redis forgot "
+                        + "are refused").register(registry);
         this.redis = redis;
         this.repository = repository;
         this.databaseContexts = databaseContexts;
@@ -80,15 +88,31 @@ public class CounterReseeder {
             return;
         }
         redis.execute("EXISTS", RoomKeys.GENERATION)
-                .chain(reply -> reply.toInteger() == 1 ? Uni.createFrom().voidItem() : reseed())
-                .subscribe().with(ok -> {
-                    generationPresent = true;
+                .chain(reply -> reply.toInteger() == 1 ? Uni.createFrom().item(true) : reseedOnce())
+                .subscribe().with(present -> {
+                    generationPresent = present;
                     running.set(false);
                 }, failure -> {
                     generationPresent = false;
                     running.set(false);
                     Log.warnf("Checking Redis's generation marker failed (%s); retrying in %s", failure.getMessage(), config.interval());
                 });
+    }
+
+    /**
+     * Re-seeds unless another history replica is doing it: the lock makes it happen once, not once per replica (each
+     * would count, log and write every room). Returns whether the marker is back.
+     */
+    private Uni<Boolean> reseedOnce() {
+        String token = token();
+        return redis.execute("SET", RoomKeys.RESEED_LOCK, token, "NX", "PX", Long.toString(LOCK_TTL.toMillis())).chain(locked -> {
+            if (locked == null) {
+                Log.info("Redis has no generation marker; another history replica is re-seeding the room counters");
+                return Uni.createFrom().item(false);
+            }
+            return reseed().onTermination().call(() -> redis.execute("DEL", RoomKeys.RESEED_LOCK).onFailure().recoverWithNull())
+                    .replaceWith(true);
+        });
     }
 
     private Uni<Void> reseed() {

@@ -2,52 +2,52 @@ package dev.chat.history.store;
 
 import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
-import io.quarkus.hibernate.reactive.panache.common.WithTransaction;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
-/** Reads and writes of stored messages. Paging is keyset on the (room, seq) primary key, never OFFSET. */
+/**
+ * Reads of stored messages and rooms. Paging is keyset on the (room, seq) primary key, never OFFSET, and never goes past
+ * the room's contiguously stored position, so a page never has a hole that is filled later. Ingest writes through
+ * {@link MessageWriter}.
+ */
 @ApplicationScoped
 public class MessageRepository implements PanacheRepositoryBase<StoredMessage, StoredMessage.Key> {
 
-    /** Up to {@code limit} messages with {@code seq > after}, ascending. */
+    /** Up to {@code limit} messages with {@code after < seq <= storedThrough}, ascending. */
     @WithSession
-    public Uni<List<StoredMessage>> after(String room, long after, int limit) {
-        return page("from StoredMessage m where m.room = ?1 and m.seq > ?2 order by m.seq asc", room, after, limit);
+    public Uni<List<StoredMessage>> after(String room, long after, long storedThrough, int limit) {
+        return page("from StoredMessage m where m.room = ?1 and m.seq > ?2 and m.seq <= ?3 order by m.seq asc", room, after,
+                storedThrough, limit);
     }
 
-    /** Up to {@code limit} messages just below {@code before}, descending (newest first). */
+    /** Up to {@code limit} messages just below {@code before} (and not past {@code storedThrough}), descending (newest first). */
     @WithSession
-    public Uni<List<StoredMessage>> before(String room, long before, int limit) {
-        return page("from StoredMessage m where m.room = ?1 and m.seq < ?2 order by m.seq desc", room, before, limit);
+    public Uni<List<StoredMessage>> before(String room, long before, long storedThrough, int limit) {
+        return page("from StoredMessage m where m.room = ?1 and m.seq < ?2 and m.seq <= ?3 order by m.seq desc", room, before,
+                storedThrough, limit);
     }
 
-    /** The latest {@code limit} messages, descending (newest first). */
+    /** The latest {@code limit} messages up to {@code storedThrough}, descending (newest first). */
     @WithSession
-    public Uni<List<StoredMessage>> latest(String room, int limit) {
-        return page("from StoredMessage m where m.room = ?1 and m.seq > ?2 order by m.seq desc", room, 0L, limit);
+    public Uni<List<StoredMessage>> latest(String room, long storedThrough, int limit) {
+        return page("from StoredMessage m where m.room = ?1 and m.seq > ?2 and m.seq <= ?3 order by m.seq desc", room, 0L,
+                storedThrough, limit);
     }
 
-    /** Whether any message of the room is stored. */
+    /** The room's row, or null when nothing of it was ever stored. */
     @WithSession
-    public Uni<Boolean> hasRoom(String room) {
-        return getSession().chain(session -> session
-                .createSelectionQuery("select m.seq from StoredMessage m where m.room = ?1", Long.class)
-                .setParameter(1, room)
-                .setMaxResults(1)
-                .getResultList())
-                .map(found -> !found.isEmpty());
+    public Uni<StoredRoom> room(String room) {
+        return getSession().chain(session -> session.find(StoredRoom.class, room));
     }
 
     // Keyset paging: the position is in the WHERE clause and only a row limit follows (no OFFSET),
     // so every page is an index range scan on the (room, seq) primary key.
-    private Uni<List<StoredMessage>> page(String query, String room, long position, int limit) {
+    private Uni<List<StoredMessage>> page(String query, String room, long position, long storedThrough, int limit) {
         return getSession().chain(session -> session.createSelectionQuery(query, StoredMessage.class)
                 .setParameter(1, room)
                 .setParameter(2, position)
+                .setParameter(3, storedThrough)
                 .setMaxResults(limit)
                 .getResultList());
     }
@@ -61,63 +61,17 @@ public class MessageRepository implements PanacheRepositoryBase<StoredMessage, S
                 .getSingleResult());
     }
 
-    /** Rooms after {@code afterRoom} (exclusive, "" for the first page) in name order, with their highest seq. */
+    /**
+     * Rooms after {@code afterRoom} (exclusive, "" for the first page) in name order, with their highest seq: one row of
+     * {@code rooms} per room, however many messages it holds.
+     */
     @WithSession
     public Uni<List<RoomMax>> roomMaxima(String afterRoom, int limit) {
         return getSession().chain(session -> session
-                .createSelectionQuery("select m.room, max(m.seq) from StoredMessage m where m.room > ?1 group by m.room order by m.room",
-                        Object[].class)
+                .createSelectionQuery("from StoredRoom r where r.room > ?1 order by r.room", StoredRoom.class)
                 .setParameter(1, afterRoom)
                 .setMaxResults(limit)
                 .getResultList())
-                .map(rows -> {
-                    List<RoomMax> maxima = new ArrayList<>(rows.size());
-                    for (Object[] row : rows) {
-                        maxima.add(new RoomMax((String) row[0], ((Number) row[1]).longValue()));
-                    }
-                    return maxima;
-                });
-    }
-
-    /**
-     * Inserts the messages in one statement, skipping any (room, seq) already stored, so a message
-     * received twice (live and from the recent log, or by two history instances) is kept once.
-     * Returns the keys that were new.
-     */
-    @WithTransaction
-    public Uni<List<StoredMessage.Key>> insertAll(List<ChatMessage> messages) {
-        if (messages.isEmpty()) {
-            return Uni.createFrom().item(Collections.emptyList());
-        }
-        StringBuilder sql = new StringBuilder("insert into messages (room, seq, sender, text, ts, cid) values ");
-        for (int i = 0; i < messages.size(); i++) {
-            if (i > 0) {
-                sql.append(", ");
-            }
-            // The casts give PostgreSQL a type for a null cid.
-            sql.append("(cast(:r").append(i).append(" as text), cast(:s").append(i).append(" as bigint), cast(:f").append(i)
-                    .append(" as text), cast(:t").append(i).append(" as text), cast(:ts").append(i).append(" as bigint), cast(:c")
-                    .append(i).append(" as text))");
-        }
-        sql.append(" on conflict (room, seq) do nothing returning room, seq");
-        return getSession().chain(session -> {
-            var query = session.createNativeQuery(sql.toString(), Object[].class);
-            for (int i = 0; i < messages.size(); i++) {
-                ChatMessage m = messages.get(i);
-                query.setParameter("r" + i, m.room())
-                        .setParameter("s" + i, m.seq())
-                        .setParameter("f" + i, m.from())
-                        .setParameter("t" + i, m.text())
-                        .setParameter("ts" + i, m.ts())
-                        .setParameter("c" + i, m.cid());
-            }
-            return query.getResultList();
-        }).map(rows -> {
-            List<StoredMessage.Key> inserted = new ArrayList<>(rows.size());
-            for (Object[] row : rows) {
-                inserted.add(new StoredMessage.Key((String) row[0], ((Number) row[1]).longValue()));
-            }
-            return inserted;
-        });
+                .map(rows -> rows.stream().map(r -> new RoomMax(r.room, r.lastSeq)).toList());
     }
 }

@@ -63,6 +63,7 @@ public class ActivityConsumer {
     private final Counter skipped;
     private final Counter claimed;
     private final Counter retries;
+    private final Counter removedConsumers;
 
     /** Between failed attempts to store entries; confined to `context`. */
     private final Backoff storeBackoff;
@@ -101,6 +102,8 @@ public class ActivityConsumer {
         this.retries = Counter.builder("chat.history.activity.retries")
                 .description("Failed attempts to store activity entries (they stay unacknowledged and are retried)")
                 .register(registry);
+        this.removedConsumers = Counter.builder("chat.history.activity.consumers.removed")
+                .description("Stale consumers (idle, nothing pending) removed from the activity group").register(registry);
     }
 
     void start(@Observes StartupEvent event) {
@@ -216,7 +219,7 @@ public class ActivityConsumer {
             List<Raw> entries = entries(reply.get(1));
             Runnable then = NO_MORE_TO_CLAIM.equals(next) ? () -> {
                 nextClaimAt = System.currentTimeMillis() + config.claimInterval().toMillis();
-                poll(conn);
+                removeStaleConsumers(conn, () -> poll(conn));
             } : () -> claim(conn, next);
             if (entries.isEmpty()) {
                 then.run();
@@ -226,6 +229,60 @@ public class ActivityConsumer {
             claimed.increment(entries.size());
             handle(conn, entries, then);
         });
+    }
+
+    /**
+     * Removes other consumers idle past {@code stale-consumer-idle} with nothing pending (replicas that are gone: every
+     * pod name leaves one behind), so the group does not grow with every deployment. One with entries pending stays
+     * until they are claimed: deleting it would drop them from the group unstored.
+     */
+    private void removeStaleConsumers(RedisConnection conn, Runnable then) {
+        if (!live(conn)) {
+            return;
+        }
+        send(conn, Request.cmd(Command.XINFO).arg("CONSUMERS").arg(config.stream()).arg(config.group()), commandTimeoutMs)
+                .onComplete(ar -> {
+                    if (ar.failed()) {
+                        Log.debugf("XINFO CONSUMERS failed (%s); stale consumers stay until the next round", ar.cause().getMessage());
+                        then.run();
+                        return;
+                    }
+                    List<String> stale = new ArrayList<>();
+                    for (Response info : ar.result()) {
+                        String name = null;
+                        long pendingCount = -1;
+                        long idle = -1;
+                        for (int f = 0; f + 1 < info.size(); f += 2) {
+                            switch (info.get(f).toString()) {
+                                case "name" -> name = info.get(f + 1).toString();
+                                case "pending" -> pendingCount = info.get(f + 1).toLong();
+                                case "idle" -> idle = info.get(f + 1).toLong();
+                                default -> {
+                                }
+                            }
+                        }
+                        if (name != null && !name.equals(consumer) && pendingCount == 0 && idle > config.staleConsumerIdle().toMillis()) {
+                            stale.add(name);
+                        }
+                    }
+                    deleteConsumers(conn, stale, 0, then);
+                });
+    }
+
+    private void deleteConsumers(RedisConnection conn, List<String> names, int index, Runnable then) {
+        if (index == names.size() || !live(conn)) {
+            then.run();
+            return;
+        }
+        String name = names.get(index);
+        send(conn, Request.cmd(Command.XGROUP).arg("DELCONSUMER").arg(config.stream()).arg(config.group()).arg(name), commandTimeoutMs)
+                .onComplete(ar -> {
+                    if (ar.succeeded()) {
+                        Log.infof("Removed activity consumer %s (idle over %s, nothing pending)", name, config.staleConsumerIdle());
+                        removedConsumers.increment();
+                    }
+                    deleteConsumers(conn, names, index + 1, then);
+                });
     }
 
     /** Stores the well-formed entries, then acknowledges all of them (a malformed entry would fail on every retry). */

@@ -8,9 +8,9 @@ import java.util.regex.Pattern;
  * One entry of the gateway's activity stream, checked: a join (seq 0) or a read position (everything up to seq is
  * read). Entries that break the rules are refused here, so a bad entry is skipped instead of blocking the stream.
  */
-record ActivityEntry(Kind kind, String user, String room, long seq, long ts) {
+public record ActivityEntry(Kind kind, String user, String room, long seq, long ts) {
 
-    enum Kind {
+    public enum Kind {
         JOIN, READ
     }
 

@@ -22,8 +22,10 @@ public class UnreadRepository {
      * <ul>
      * <li>posted / dm_lower / dm_higher: a loose index scan, the next room after the previous one, one probe per room
      * however many messages the user has (PostgreSQL has no skip scan of its own);</li>
-     * <li>unread = messages past the read position minus the caller's own among them: two index-only counts, where
-     * filtering on sender directly would read every unread message's row from the table.</li>
+     * <li>unread: the messages past the read position that someone else sent, looking at no more than {@code cap + 1}
+     * of them, so a count costs O(rooms) whatever the backlog; past the cap it answers {@code cap} and
+     * {@code unreadCapped};</li>
+     * <li>lastSeq and the activity time come from the room's row in {@code rooms}, one probe.</li>
      * </ul>
      */
     private static final String ROOMS = """
@@ -50,37 +52,40 @@ public class UnreadRepository {
                         where m.room like 'dm:%' and split_part(m.room, ':', 3) = :user and m.room > d.room order by m.room limit 1)
                 from dm_higher d where d.room is not null
             ),
-            rooms(room) as (
+            user_rooms(room) as (
                 select room from posted where room is not null
                 union select room from dm_lower where room is not null
                 union select room from dm_higher where room is not null
                 union select room from room_members where user_id = :user
             )
             select r.room,
-                   coalesce(last.seq, 0),
+                   coalesce(last.last_seq, 0),
                    coalesce(mark.seq, 0),
-                   coalesce(past.total, 0) - coalesce(own.total, 0),
-                   coalesce(last.ts, member.joined_at, 0) as activity
-            from rooms r
-            left join lateral (select m.seq, m.ts from messages m where m.room = r.room order by m.seq desc limit 1) last on true
+                   coalesce(past.unread, 0),
+                   coalesce(past.seen, 0) > :cap,
+                   coalesce(nullif(last.last_ts, 0), member.joined_at, 0) as activity
+            from user_rooms r
+            left join rooms last on last.room = r.room
             left join read_markers mark on mark.user_id = :user and mark.room = r.room
             left join room_members member on member.user_id = :user and member.room = r.room
-            left join lateral (select count(*) as total from messages m
-                               where m.room = r.room and m.seq > coalesce(mark.seq, 0)) past on true
-            left join lateral (select count(*) as total from messages m
-                               where m.sender = :user and m.room = r.room and m.seq > coalesce(mark.seq, 0)) own on true
+            left join lateral (select count(*) filter (where x.sender <> :user) as unread, count(*) as seen
+                               from (select m.sender from messages m where m.room = r.room and m.seq > coalesce(mark.seq, 0)
+                                     order by m.seq limit :cap + 1) x) past on true
             order by activity desc, r.room
             """;
 
+    /** The caller's rooms; unread counts stop at {@code cap}. */
     @WithSession
-    public Uni<List<RoomUnread>> rooms(String user) {
+    public Uni<List<RoomUnread>> rooms(String user, int cap) {
         return Panache.getSession().chain(session -> session.createNativeQuery(ROOMS, Object[].class)
                 .setParameter("user", user)
+                .setParameter("cap", cap)
                 .getResultList())
                 .map(rows -> {
                     List<RoomUnread> rooms = new ArrayList<>(rows.size());
                     for (Object[] row : rows) {
-                        rooms.add(new RoomUnread((String) row[0], number(row[1]), number(row[2]), Math.max(0, number(row[3]))));
+                        long unread = Math.min(cap, Math.max(0, number(row[3])));
+                        rooms.add(new RoomUnread((String) row[0], number(row[1]), number(row[2]), unread, Boolean.TRUE.equals(row[4])));
                     }
                     return rooms;
                 });

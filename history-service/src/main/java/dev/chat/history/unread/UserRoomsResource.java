@@ -1,5 +1,6 @@
 package dev.chat.history.unread;
 
+import dev.chat.history.HistoryConfig;
 import dev.chat.history.RoomNames;
 import dev.chat.history.auth.Callers;
 import dev.chat.history.replay.ApiException;
@@ -21,10 +22,12 @@ public class UserRoomsResource {
 
     private final UnreadRepository repository;
     private final CurrentIdentityAssociation identity;
+    private final int unreadCap;
 
-    public UserRoomsResource(UnreadRepository repository, CurrentIdentityAssociation identity) {
+    public UserRoomsResource(UnreadRepository repository, CurrentIdentityAssociation identity, HistoryConfig config) {
         this.repository = repository;
         this.identity = identity;
+        this.unreadCap = config.unread().cap();
     }
 
     @GET
@@ -36,7 +39,7 @@ public class UserRoomsResource {
             if (!RoomNames.isValidUser(user)) {
                 throw new ApiException(401, "unauthorized", "the token's subject is not a valid user id");
             }
-            return repository.rooms(user)
+            return repository.rooms(user, unreadCap)
                     // The query only finds the caller's rooms; this keeps someone else's direct messages out even if a
                     // malformed room name ever reached the store.
                     .map(rooms -> new UserRooms(user, rooms.stream().filter(r -> RoomNames.mayRead(user, r.room())).toList()))

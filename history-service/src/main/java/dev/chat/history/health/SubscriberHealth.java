@@ -1,19 +1,19 @@
 package dev.chat.history.health;
 
 import dev.chat.history.ingest.RoomTrafficSubscriber;
+import io.smallrye.health.api.HealthGroup;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
-import org.eclipse.microprofile.health.Readiness;
 
-/** Ready only while the Redis subscriber connection is open and subscribed to every room channel. */
-@Readiness
+/** UP while the Redis subscriber connection is open and subscribed to every room channel; in the ingest group, not readiness. */
+@HealthGroup("ingest")
 @ApplicationScoped
-public class SubscriberReadiness implements HealthCheck {
+public class SubscriberHealth implements HealthCheck {
 
     private final RoomTrafficSubscriber subscriber;
 
-    public SubscriberReadiness(RoomTrafficSubscriber subscriber) {
+    public SubscriberHealth(RoomTrafficSubscriber subscriber) {
         this.subscriber = subscriber;
     }
 

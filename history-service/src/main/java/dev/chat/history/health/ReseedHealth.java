@@ -1,19 +1,19 @@
 package dev.chat.history.health;
 
 import dev.chat.history.reseed.CounterReseeder;
+import io.smallrye.health.api.HealthGroup;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
-import org.eclipse.microprofile.health.Readiness;
 
-/** Not ready while Redis lacks its generation marker, i.e. while room counters still wait to be re-seeded. */
-@Readiness
+/** DOWN while Redis lacks its generation marker (room counters wait to be re-seeded); in the ingest group, not readiness. */
+@HealthGroup("ingest")
 @ApplicationScoped
-public class ReseedReadiness implements HealthCheck {
+public class ReseedHealth implements HealthCheck {
 
     private final CounterReseeder reseeder;
 
-    public ReseedReadiness(CounterReseeder reseeder) {
+    public ReseedHealth(CounterReseeder reseeder) {
         this.reseeder = reseeder;
     }
 

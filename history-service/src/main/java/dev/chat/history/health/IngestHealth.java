@@ -1,20 +1,24 @@
 package dev.chat.history.health;
 
 import dev.chat.history.ingest.IngestWriter;
+import io.smallrye.health.api.HealthGroup;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
-import org.eclipse.microprofile.health.Readiness;
 
-/** Not ready while received messages cannot be written to PostgreSQL (they wait in memory and are retried). */
-@Readiness
+/**
+ * Ingest's state in the {@code ingest} health group ({@code /q/health/group/ingest}), not in readiness: while writes fail
+ * the replay API still serves what is stored, so the pod stays in the Service; the alert is on
+ * {@code chat_history_ingest_failing} and the lag.
+ */
+@HealthGroup("ingest")
 @ApplicationScoped
-public class IngestReadiness implements HealthCheck {
+public class IngestHealth implements HealthCheck {
 
     private final IngestWriter writer;
 
-    public IngestReadiness(IngestWriter writer) {
+    public IngestHealth(IngestWriter writer) {
         this.writer = writer;
     }
 
