@@ -180,6 +180,36 @@ class ActivityConsumerTest {
     }
 
     /** The entry if it is in the group's pending list (of {@code owner}, or of anyone when null). */
+    @Test
+    void staleConsumersWithNothingPendingAreRemovedFromTheGroup() {
+        // A replica that is gone (every pod name leaves a consumer behind), idle with nothing pending.
+        String gone = Gateway.uniqueUser("gone-replica");
+        redis.execute("XGROUP", "CREATECONSUMER", Gateway.ACTIVITY, GROUP, gone);
+        assertTrue(consumers().contains(gone));
+
+        // Past chat.activity.stale-consumer-idle (3 s in tests), at the next claim round.
+        await().atMost(WAIT).until(() -> !consumers().contains(gone));
+        assertTrue(consumers().contains(consumer.consumer()), "history removed itself");
+        assertTrue(IngestTest.metric("chat_history_activity_consumers_removed_total") >= 1);
+    }
+
+    private List<String> consumers() {
+        List<String> names = new ArrayList<>();
+        for (Response info : redis.execute("XINFO", "CONSUMERS", Gateway.ACTIVITY, GROUP)) {
+            if (info.type() == io.vertx.redis.client.ResponseType.MULTI && info.getKeys().contains("name")) {
+                // RESP3: a map per consumer.
+                names.add(info.get("name").toString());
+                continue;
+            }
+            for (int f = 0; f + 1 < info.size(); f += 2) {
+                if ("name".equals(info.get(f).toString())) {
+                    names.add(info.get(f + 1).toString());
+                }
+            }
+        }
+        return names;
+    }
+
     private List<String> pending(String id, String owner) {
         List<String> args = new ArrayList<>(List.of(Gateway.ACTIVITY, GROUP, id, id, "1"));
         if (owner != null) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.redis.datasource.RedisDataSource;
+import io.quarkus.redis.datasource.stream.StreamRange;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import jakarta.inject.Inject;
@@ -134,6 +135,28 @@ class IngestFailureTest {
         await().atMost(WAIT).untilAsserted(() -> assertEquals("3", gateway.get(RoomKeys.stored(room))));
         assertTrue(IngestTest.metric("chat_history_ingest_rejected_total") >= rejectedBefore + 1);
         assertEquals("UP", check("ingest"));
+    }
+
+    @Test
+    void aMessageThatKeepsFailingAloneForANonDataReasonIsSplitOutAndDeadLettered() throws SQLException {
+        await().atMost(WAIT).until(() -> "UP".equals(check("redis-subscriber")));
+        // P0001 (raise_exception) for seq 2 only: not a data error, so it looks like an outage at first.
+        fault(2L, "P0001");
+        Gateway gateway = new Gateway(redis);
+        gateway.publish(room, 1, "alice", "one");
+        gateway.publish(room, 2, "alice", "poison");
+        gateway.publish(room, 3, "alice", "three");
+
+        // The batch is split, the others are stored, and the one that fails alone is set aside with the reason.
+        await().atMost(WAIT).untilAsserted(() -> given().auth().oauth2(TestTokens.valid("reader")).pathParam("room", room)
+                .get("/rooms/{room}/messages")
+                .then().statusCode(200).body("messages.seq", equalTo(List.of(1, 3))).body("storedThrough", equalTo(3)));
+        await().atMost(WAIT).untilAsserted(() -> assertTrue(redis.stream(String.class)
+                .xrange("chat:history:dead-letter", StreamRange.of("-", "+")).stream()
+                .anyMatch(m -> room.equals(m.payload().get("room")) && "2".equals(m.payload().get("seq"))
+                        && m.payload().get("reason").contains("failing alone"))));
+        await().atMost(WAIT).untilAsserted(() -> assertEquals("3", gateway.get(RoomKeys.stored(room))));
+        await().atMost(WAIT).until(() -> "UP".equals(check("ingest")));
     }
 
     private static String check(String name) {

@@ -68,6 +68,30 @@ class ReplayResourceTest {
     }
 
     @Test
+    void pagesNeverGoPastTheContiguouslyStoredPosition() {
+        String gappy = Gateway.uniqueRoom("gappy");
+        // Seqs 1..5 and 7 are stored, 6 is still on its way: the stored position is 5.
+        List<ChatMessage> first = new ArrayList<>();
+        for (long seq : new long[] { 1, 2, 3, 4, 5, 7 }) {
+            first.add(new ChatMessage(gappy, seq, "alice", "m" + seq, Gateway.ts(seq), null));
+        }
+        writer.write(new MessageBatch(first, first.stream().map(m -> false).toList(), Map.of(gappy, 5L))).await().atMost(Duration.ofSeconds(10));
+
+        // Neither an `after` page nor the latest page shows 7 before 6 is there: a client would skip 6 for good.
+        as("carol").pathParam("room", gappy).queryParam("after", 3).get("/rooms/{room}/messages")
+                .then().statusCode(200).body("messages.seq", contains(4, 5)).body("hasMore", equalTo(false)).body("storedThrough", equalTo(5));
+        as("carol").pathParam("room", gappy).get("/rooms/{room}/messages")
+                .then().statusCode(200).body("messages.seq", contains(1, 2, 3, 4, 5)).body("storedThrough", equalTo(5));
+        as("carol").pathParam("room", gappy).queryParam("before", 100).get("/rooms/{room}/messages")
+                .then().statusCode(200).body("messages.seq", contains(1, 2, 3, 4, 5));
+
+        ChatMessage six = new ChatMessage(gappy, 6, "bob", "m6", Gateway.ts(6), null);
+        writer.write(new MessageBatch(List.of(six), List.of(false), Map.of(gappy, 7L))).await().atMost(Duration.ofSeconds(10));
+        as("carol").pathParam("room", gappy).queryParam("after", 5).get("/rooms/{room}/messages")
+                .then().statusCode(200).body("messages.seq", contains(6, 7)).body("storedThrough", equalTo(7));
+    }
+
+    @Test
     void afterPagesForward() {
         as("carol").pathParam("room", room).queryParam("after", 0).queryParam("limit", 5).get("/rooms/{room}/messages")
                 .then().statusCode(200).body("messages.seq", contains(1, 2, 3, 4, 5)).body("hasMore", equalTo(true));

@@ -8,12 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import dev.chat.history.store.ChatMessage;
+import dev.chat.history.store.MessageBatch;
+import dev.chat.history.store.MessageWriter;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,6 +34,9 @@ class UserRoomsTest {
 
     @Inject
     RedisDataSource redis;
+
+    @Inject
+    MessageWriter writer;
 
     Gateway gateway;
 
@@ -109,8 +116,8 @@ class UserRoomsTest {
         await().atMost(WAIT).untilAsserted(() -> {
             JsonPath body = rooms(carol);
             assertEquals(List.of(joined, newer, older), body.getList("rooms.room"));
-            assertEquals(Map.of("room", newer, "lastSeq", 3, "readSeq", 0, "unread", 2), body.getMap("rooms[1]"));
-            assertEquals(Map.of("room", older, "lastSeq", 1, "readSeq", 0, "unread", 0), body.getMap("rooms[2]"));
+            assertEquals(Map.of("room", newer, "lastSeq", 3, "readSeq", 0, "unread", 2, "unreadCapped", false), body.getMap("rooms[1]"));
+            assertEquals(Map.of("room", older, "lastSeq", 1, "readSeq", 0, "unread", 0, "unreadCapped", false), body.getMap("rooms[2]"));
         });
     }
 
@@ -162,6 +169,27 @@ class UserRoomsTest {
     }
 
     @Test
+    void unreadCountsStopAtTheCap() {
+        String carol = Gateway.uniqueUser("carol");
+        String busy = Gateway.uniqueRoom("busy");
+        gateway.joined(carol, busy);
+        // 1,200 messages past carol's read position (none read): more than the cap of 999.
+        List<ChatMessage> messages = new ArrayList<>();
+        for (int seq = 1; seq <= 1200; seq++) {
+            messages.add(new ChatMessage(busy, seq, "dave", "m" + seq, Gateway.ts(seq), null));
+        }
+        writer.write(new MessageBatch(messages, messages.stream().map(m -> false).toList(), Map.of(busy, 1200L)))
+                .await().atMost(WAIT);
+
+        await().atMost(WAIT).untilAsserted(() -> assertEquals(
+                Map.of("room", busy, "lastSeq", 1200, "readSeq", 0, "unread", 999, "unreadCapped", true),
+                rooms(carol).getMap("rooms.find { it.room == '" + busy + "' }")));
+        // Read up to 300: 900 left, under the cap, counted exactly.
+        gateway.read(carol, busy, 300);
+        await().atMost(WAIT).untilAsserted(() -> assertRoom(carol, busy, 1200, 300, 900));
+    }
+
+    @Test
     void tokenMayComeAsQueryParameter() {
         String frank = Gateway.uniqueUser("frank");
         given().queryParam("access_token", TestTokens.valid(frank)).get("/users/me/rooms")
@@ -178,6 +206,6 @@ class UserRoomsTest {
     private static void assertRoom(String user, String room, int lastSeq, int readSeq, int unread) {
         Map<String, Object> entry = rooms(user).getMap("rooms.find { it.room == '" + room + "' }");
         assertNotNull(entry, room + " not listed for " + user);
-        assertEquals(Map.of("room", room, "lastSeq", lastSeq, "readSeq", readSeq, "unread", unread), entry);
+        assertEquals(Map.of("room", room, "lastSeq", lastSeq, "readSeq", readSeq, "unread", unread, "unreadCapped", false), entry);
     }
 }

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.runtime.Startup;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
@@ -16,6 +17,8 @@ import java.util.List;
  * message for a stored (room, seq)) in a Redis stream with the reason, so nothing acknowledged disappears silently and
  * an operator can look at, fix and re-insert them. Bounded by MAXLEN; each entry also goes to the log.
  */
+/* Created at start, so its counter is exported (at 0) before the first dead letter. */
+@Startup
 @ApplicationScoped
 public class DeadLetters {
 

@@ -19,8 +19,10 @@ import jakarta.enterprise.event.Observes;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Follows every room's traffic into PostgreSQL and makes sure nothing is missed: a seq that jumps
@@ -50,6 +52,8 @@ public class MessageIngest {
 
     // Confined to `context`.
     private final Map<String, RoomProgress> rooms = new HashMap<>();
+    /** Rooms with known missing ranges, repaired as soon as the write queue has room. */
+    private final Set<RoomProgress> gappy = new LinkedHashSet<>();
     private Throttle throttle;
     private boolean discovering;
     private boolean discoverAgain;
@@ -162,7 +166,7 @@ public class MessageIngest {
             p.busy++;
         } else {
             // A gap from this moment on: the next sweep reads it from the log, however busy the room stays.
-            p.markMissing(message.seq(), message.seq());
+            missing(p, message.seq(), message.seq());
         }
     }
 
@@ -176,6 +180,28 @@ public class MessageIngest {
             p.busy--;
             if (p.markDone(message.seq(), message.seq())) {
                 p.positionDirty = true;
+            }
+        }
+        if (!gappy.isEmpty() && writer.hasRoomForMore()) {
+            repairMissing();
+        }
+    }
+
+    private void missing(RoomProgress p, long from, long to) {
+        p.markMissing(from, to);
+        gappy.add(p);
+    }
+
+    /** Reads known gaps back from the recent log while the write queue has room. */
+    private void repairMissing() {
+        for (Iterator<RoomProgress> it = gappy.iterator(); it.hasNext() && writer.hasRoomForMore();) {
+            RoomProgress p = it.next();
+            it.remove();
+            if (!p.knowsWatermark()) {
+                continue;
+            }
+            for (long[] range = p.takeMissing(); range != null; range = p.takeMissing()) {
+                backfill(p, Math.max(range[0], p.watermark + 1), range[1]);
             }
         }
     }
@@ -217,7 +243,7 @@ public class MessageIngest {
                 if (writer.hasRoomForMore()) {
                     backfill(p, read.lastSeq() + 1, to);
                 } else {
-                    p.markMissing(read.lastSeq() + 1, to);
+                    missing(p, read.lastSeq() + 1, to);
                 }
             } else if (next <= to) {
                 // The log holds nothing more in the range: those entries were trimmed (or Redis lost them).
@@ -225,7 +251,7 @@ public class MessageIngest {
             }
         }, failure -> {
             p.busy--;
-            p.markMissing(from, to);
+            missing(p, from, to);
             Log.warnf("Reading room %s's recent log (%d..%d) failed (%s); the sweep retries", p.room, from, to, failure.getMessage());
         });
     }
@@ -286,10 +312,6 @@ public class MessageIngest {
                 continue;
             }
             if (canBackfill) {
-                // Known gaps first (a full queue dropped them): read back even while the room never goes quiet.
-                for (long[] range = p.takeMissing(); range != null; range = p.takeMissing()) {
-                    backfill(p, Math.max(range[0], p.watermark + 1), range[1]);
-                }
                 if (p.busy == 0 && p.watermark < p.highestSeen) {
                     backfill(p, p.watermark + 1, p.firstGapEnd());
                 }
@@ -297,7 +319,17 @@ public class MessageIngest {
             advanceStored(p);
             if (p.caughtUp() && !p.advancing && now - p.lastActivity > idle) {
                 it.remove();
+                gappy.remove(p);
             }
+        }
+        if (canBackfill) {
+            // Known gaps (a full queue dropped them): read back even while the room never goes quiet.
+            for (RoomProgress p : rooms.values()) {
+                if (p.hasMissing()) {
+                    gappy.add(p);
+                }
+            }
+            repairMissing();
         }
         lag.update(rooms.values());
     }
