@@ -25,6 +25,10 @@ public class MessageWriter {
      * replicas); one stored with other content is returned, since it means Redis handed out a seq twice. The check
      * joins against the statement's snapshot, which holds neither this statement's inserts nor a concurrent replica's
      * uncommitted ones, so a duplicate being written at the same moment is never taken for a conflict.
+     * <p>
+     * The room's stored position moves in the same statement when the batch extends it without a gap ({@code runs}:
+     * the seqs right above it, consecutive), so a reader never sees a message without the position that lets the
+     * replay API show it; ingest's own positions ($8, $9) cover the rest (gaps filled later, losses).
      */
     static final String BATCH = """
             with input as (
@@ -39,11 +43,23 @@ public class MessageWriter {
                 on conflict (room, seq) do nothing
                 returning room, seq, ts
             ),
+            ahead as (
+                select i.room, i.seq, coalesce(r.stored_seq, 0) as base,
+                       i.seq - row_number() over (partition by i.room order by i.seq) as k
+                from input i left join rooms r on r.room = i.room
+                where i.seq > coalesce(r.stored_seq, 0)
+            ),
+            runs as (
+                select room, max(seq) as run_end from ahead where k = base group by room
+            ),
             touched as (
-                select coalesce(a.room, w.room) as room, coalesce(a.last_seq, 0) as last_seq, coalesce(a.last_ts, 0) as last_ts,
-                       coalesce(w.stored_seq, 0) as stored_seq
-                from (select room, max(seq) as last_seq, max(ts) as last_ts from ins group by room) a
-                full join unnest($8::text[], $9::bigint[]) as w(room, stored_seq) on w.room = a.room
+                select room, max(last_seq) as last_seq, max(last_ts) as last_ts, max(stored_seq) as stored_seq from (
+                    select room, seq as last_seq, ts as last_ts, 0::bigint as stored_seq from ins
+                    union all
+                    select room, 0, 0, stored_seq from unnest($8::text[], $9::bigint[]) as w(room, stored_seq)
+                    union all
+                    select room, 0, 0, run_end from runs
+                ) u group by room
             ),
             rooms_upd as (
                 insert into rooms (room, last_seq, last_ts, stored_seq)

@@ -6,9 +6,9 @@ import io.quarkus.hibernate.reactive.panache.common.WithTransaction;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.hibernate.reactive.mutiny.Mutiny;
 
 /** Room memberships and read positions (tables of Flyway's V2 migration), and the per-user room list built from them. */
@@ -97,11 +97,12 @@ public class UnreadRepository {
      */
     @WithTransaction
     public Uni<Void> apply(List<ActivityEntry> entries) {
-        // One row per (user, room) and statement: PostgreSQL refuses an upsert that touches the same row twice.
-        Map<List<String>, ActivityEntry> joins = new LinkedHashMap<>();
-        Map<List<String>, ActivityEntry> reads = new LinkedHashMap<>();
+        // One row per (user, room) and statement: PostgreSQL refuses an upsert that touches the same row twice. Sorted,
+        // so two history replicas storing overlapping batches lock rows in the same order and never deadlock.
+        Map<String, ActivityEntry> joins = new TreeMap<>();
+        Map<String, ActivityEntry> reads = new TreeMap<>();
         for (ActivityEntry e : entries) {
-            List<String> key = List.of(e.user(), e.room());
+            String key = e.user() + '\u0000' + e.room();
             if (e.kind() == ActivityEntry.Kind.JOIN) {
                 joins.merge(key, e, (a, b) -> a.ts() <= b.ts() ? a : b);
             } else {
