@@ -12,7 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Health and metrics are open, and readiness names every dependency history needs. */
+/** Health and metrics are open on the management port only, and readiness names every dependency history needs. */
 @QuarkusTest
 class HealthTest {
 
@@ -22,7 +22,7 @@ class HealthTest {
     @Test
     void readinessListsTheNamedChecksUp() {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            JsonPath ready = given().get("/q/health/ready").then().extract().jsonPath();
+            JsonPath ready = Management.given().get("/q/health/ready").then().extract().jsonPath();
             for (String check : READY_CHECKS) {
                 assertEquals("UP", ready.getString("checks.find { it.name == '" + check + "' }.status"), check);
             }
@@ -32,13 +32,20 @@ class HealthTest {
 
     @Test
     void livenessAndStartupAreUp() {
-        given().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
-        given().get("/q/health/started").then().statusCode(200).body("status", equalTo("UP"));
+        Management.given().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
+        Management.given().get("/q/health/started").then().statusCode(200).body("status", equalTo("UP"));
+    }
+
+    @Test
+    void healthAndMetricsAreOnlyOnTheManagementPort() {
+        for (String path : new String[] {"/q/health/ready", "/q/health/live", "/q/metrics"}) {
+            given().get(path).then().statusCode(404);
+        }
     }
 
     @Test
     void metricsAreExposed() {
-        given().get("/q/metrics").then().statusCode(200)
+        Management.given().get("/q/metrics").then().statusCode(200)
                 .body(containsString("chat_history_ingested_total"))
                 .body(containsString("chat_history_backfilled_total"))
                 .body(containsString("chat_history_ingest_pending"))

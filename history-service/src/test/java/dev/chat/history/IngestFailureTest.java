@@ -89,7 +89,7 @@ class IngestFailureTest {
         gateway.publish(room, 2, "alice", "two");
 
         await().atMost(WAIT).untilAsserted(() -> {
-            JsonPath ready = given().get("/q/health/ready").then().statusCode(503).extract().jsonPath();
+            JsonPath ready = Management.given().get("/q/health/ready").then().statusCode(503).extract().jsonPath();
             assertEquals("DOWN", ready.getString("checks.find { it.name == 'ingest' }.status"));
             assertTrue(ready.getInt("checks.find { it.name == 'ingest' }.data.pending") >= 2);
         });
@@ -134,6 +134,6 @@ class IngestFailureTest {
     }
 
     private static String check(String name) {
-        return given().get("/q/health/ready").jsonPath().getString("checks.find { it.name == '" + name + "' }.status");
+        return Management.given().get("/q/health/ready").jsonPath().getString("checks.find { it.name == '" + name + "' }.status");
     }
 }
