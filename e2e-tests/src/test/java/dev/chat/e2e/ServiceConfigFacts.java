@@ -109,6 +109,12 @@ final class ServiceConfigFacts {
         return Integer.parseInt(properties.get("quarkus.http.port"));
     }
 
+    /** The management interface's port (quarkus.management.port): health, metrics, OpenAPI; never public. */
+    int managementPort() {
+        assert "true".equals(properties.get("quarkus.management.enabled")) : module + ": management interface off";
+        return Integer.parseInt(properties.get("quarkus.management.port"));
+    }
+
     /** Whether setting this environment variable changes anything in the service (SmallRye's env name mapping). */
     boolean reads(String env) {
         return envReads.containsKey(env) || WELL_KNOWN.containsKey(env)

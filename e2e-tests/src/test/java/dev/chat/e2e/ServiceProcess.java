@@ -35,6 +35,8 @@ final class ServiceProcess implements AutoCloseable {
 
     final String name;
     final int port;
+    /** The management interface (health, metrics, OpenAPI): its own port, as in production. */
+    final int managementPort;
     private final String module;
     private final Map<String, String> env;
     private Process process;
@@ -42,9 +44,11 @@ final class ServiceProcess implements AutoCloseable {
     private ServiceProcess(String name, String module, Map<String, String> env) {
         this.name = name;
         this.port = freePort();
+        this.managementPort = freePort();
         this.module = module;
         this.env = new HashMap<>(env);
         this.env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        this.env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort));
         this.env.put("QUARKUS_PROFILE", "dev");
         this.env.put("CHAT_JWT_SECRET", Tokens.SECRET);
     }
@@ -79,6 +83,11 @@ final class ServiceProcess implements AutoCloseable {
 
     String url() {
         return "http://127.0.0.1:" + port;
+    }
+
+    /** Base URL of the management interface: /q/health/*, /q/metrics, /q/openapi. */
+    String managementUrl() {
+        return "http://127.0.0.1:" + managementPort;
     }
 
     /** Starts the services at once (their JVMs boot in parallel) and waits until every one is ready. */
@@ -127,10 +136,10 @@ final class ServiceProcess implements AutoCloseable {
         throw new IllegalStateException(name + " not ready within " + timeout + "; see e2e-tests/target/e2e-logs/" + name + ".log");
     }
 
-    /** HTTP status of /q/health/ready, or -1 if nothing answers. */
+    /** HTTP status of /q/health/ready (management port), or -1 if nothing answers. */
     int readyStatus() {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/q/health/ready")).timeout(Duration.ofSeconds(2)).build(),
+            return HTTP.send(HttpRequest.newBuilder(URI.create(managementUrl() + "/q/health/ready")).timeout(Duration.ofSeconds(2)).build(),
                     HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException e) {
             return -1;
@@ -146,6 +155,19 @@ final class ServiceProcess implements AutoCloseable {
             return HTTP.send(HttpRequest.newBuilder(URI.create(url() + path))
                     .header("Authorization", "Bearer " + Tokens.forUser(user))
                     .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** GET on the management interface (no token: it needs none); returns status and body. */
+    HttpResponse<String> management(String path) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(managementUrl() + path)).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
