@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -42,7 +43,9 @@ class DeploymentManifestsTest {
     static final Map<String, String> PROBES = Map.of(
             "startupProbe", "/q/health/started", "readinessProbe", "/q/health/ready", "livenessProbe", "/q/health/live");
     /** The Secrets the README tells the user to create; the only ones the manifests may reference. */
-    static final Set<String> USER_SECRETS = Set.of("chat-jwt", "chat-db");
+    static final Set<String> USER_SECRETS = Set.of("chat-jwt", "chat-db", "chat-redis");
+    /** Secrets a pod starts without (the service then runs without that setting). */
+    static final Set<String> OPTIONAL_SECRETS = Set.of("chat-redis");
     /** The images' registry: a reserved domain (RFC 2606), so a name resolves to nobody's account. */
     static final String PLACEHOLDER_REGISTRY = "registry.example.invalid";
     /** Margin between the end of a graceful shutdown and SIGKILL. */
@@ -173,9 +176,14 @@ class DeploymentManifestsTest {
             for (Map<String, Object> env : list(container, "env")) {
                 Map<String, Object> from = map(env, "valueFrom");
                 if (from.containsKey("secretKeyRef")) {
-                    secrets.add((String) map(from, "secretKeyRef").get("name"));
+                    Map<String, Object> ref = map(from, "secretKeyRef");
+                    secrets.add((String) ref.get("name"));
+                    assertEquals(OPTIONAL_SECRETS.contains(ref.get("name")), Boolean.TRUE.equals(ref.get("optional")),
+                            module(container) + ": " + ref + " is optional exactly when the README calls it optional");
                 }
             }
+            assertTrue(secrets.contains("chat-redis") && "secret:chat-redis".equals(environment(container).get("QUARKUS_REDIS_PASSWORD")),
+                    module(container) + ": Redis's password from the optional Secret chat-redis");
             assertTrue(USER_SECRETS.containsAll(secrets), module(container) + " refers to secrets " + secrets);
             // The public key: a file on the mount of the Secret chat-jwt.
             String location = environment(container).get("MP_JWT_VERIFY_PUBLICKEY_LOCATION");
@@ -319,6 +327,75 @@ class DeploymentManifestsTest {
         }
         assertEquals(8080, gateway.httpPort());
         assertEquals(8081, history.httpPort());
+    }
+
+    // --- Kustomize and monitoring ---------------------------------------------------------------
+
+    @Test
+    void kustomizeRendersEveryManifestFile() {
+        Assumptions.assumeTrue(kubectl(), "no kubectl on the PATH: the other tests check the files as written");
+        Set<String> rendered = new HashSet<>();
+        for (String dir : KUSTOMIZATIONS) {
+            for (Map<String, Object> doc : render(dir)) {
+                rendered.add(doc.get("kind") + "/" + name(doc));
+                assertEquals("chat", strings(map(map(doc, "metadata"), "labels")).get("app.kubernetes.io/part-of"), "label on " + name(doc));
+            }
+        }
+        Set<String> written = new HashSet<>();
+        manifestFiles().forEach(file -> load(file).forEach(doc -> written.add(doc.get("kind") + "/" + name(doc))));
+        written.add("ConfigMap/chat-dashboard"); // generated from monitoring/chat-dashboard.json
+        assertEquals(written, rendered);
+        for (Map<String, Object> container : serviceContainers()) {
+            assertTrue(((String) container.get("image")).matches(".*:[0-9][\\w.-]*"), "a rendered image has its tag: " + container.get("image"));
+        }
+    }
+
+    @Test
+    void theAlertRulesAndTheDashboardAreComplete() throws IOException {
+        Map<String, Object> rule = byName("PrometheusRule").get("chat");
+        assertNotNull(rule, "PrometheusRule chat (monitoring/alerts.yaml)");
+        Set<String> alerts = new HashSet<>();
+        for (Map<String, Object> group : list(map(rule, "spec"), "groups")) {
+            for (Map<String, Object> alert : list(group, "rules")) {
+                alerts.add((String) alert.get("alert"));
+                assertNotNull(alert.get("expr"), alert.get("alert") + ": expr");
+                assertTrue(Set.of("info", "warning", "critical").contains(strings(map(alert, "labels")).get("severity")), alert.get("alert") + ": severity");
+                assertNotNull(map(alert, "annotations").get("summary"), alert.get("alert") + ": summary");
+                assertMetricNamesKnown(String.valueOf(alert.get("expr")), "alert " + alert.get("alert"));
+            }
+        }
+        assertTrue(alerts.containsAll(Set.of("ChatIngestLagGrowing", "ChatMessagesLost", "ChatMessagesRejected", "ChatRedisSubscriberDown",
+                "ChatGatewayNearConnectionCap")), "alerts: " + alerts);
+        for (Map<String, Object> monitor : kind("PodMonitor")) {
+            Map<String, Object> endpoint = only(list(map(monitor, "spec"), "podMetricsEndpoints"), monitor);
+            assertEquals("management", endpoint.get("port"), "PodMonitor " + name(monitor) + " scrapes the management port");
+            assertEquals("/q/metrics", endpoint.get("path"));
+            assertNotNull(workloadWithLabels(map(map(monitor, "spec"), "selector").containsKey("matchLabels")
+                    ? map(map(map(monitor, "spec"), "selector"), "matchLabels") : Map.of()), "PodMonitor " + name(monitor) + " selects a workload");
+        }
+        com.fasterxml.jackson.databind.JsonNode dashboard = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(KUBERNETES.resolve("monitoring/chat-dashboard.json").toFile());
+        assertTrue(dashboard.path("panels").size() >= 6, "dashboard panels");
+        String all = dashboard.toString();
+        for (String series : List.of("chat_gateway_connections", "chat_gateway_frames_sent_total", "chat_gateway_publish_latency_seconds_bucket",
+                "chat_gateway_fanout_latency_seconds_bucket", "chat_gateway_slow_consumer_closes_total", "chat_history_ingest_lag",
+                "chat_history_lost_total")) {
+            assertTrue(all.contains(series), "the dashboard shows " + series);
+        }
+        for (com.fasterxml.jackson.databind.JsonNode panel : dashboard.path("panels")) {
+            assertFalse(panel.path("targets").isEmpty(), panel.path("title") + " has no query");
+            for (com.fasterxml.jackson.databind.JsonNode target : panel.path("targets")) {
+                assertMetricNamesKnown(target.path("expr").asText(), "panel " + panel.path("title"));
+            }
+        }
+    }
+
+    /** Our series are chat_gateway_* or chat_history_* (each service's MonitoringFilesTest checks it exposes them); else Prometheus's own. */
+    static void assertMetricNamesKnown(String expr, String where) {
+        Matcher chat = Pattern.compile("\\bchat_[a-z0-9_]+").matcher(expr);
+        while (chat.find()) {
+            assertTrue(chat.group().startsWith("chat_gateway_") || chat.group().startsWith("chat_history_"), where + ": " + chat.group());
+        }
     }
 
     // --- docker-compose --------------------------------------------------------------------------
@@ -472,13 +549,61 @@ class DeploymentManifestsTest {
         }
     }
 
-    static List<Map<String, Object>> manifests() {
-        List<Map<String, Object>> docs = new ArrayList<>();
-        for (Path file : manifestFiles()) {
-            docs.addAll(load(file));
+    /** The kustomization folders, each applied on its own (README, "Running on Kubernetes"). */
+    static final List<String> KUSTOMIZATIONS = List.of(".", "test-cluster", "monitoring");
+    private static List<Map<String, Object>> manifests;
+
+    /**
+     * Every manifest as Kubernetes receives it: rendered by {@code kubectl kustomize} (image tags, labels
+     * and generated ConfigMaps applied) when kubectl is on the PATH, else the files as written.
+     */
+    static synchronized List<Map<String, Object>> manifests() {
+        if (manifests == null) {
+            List<Map<String, Object>> docs = new ArrayList<>();
+            if (kubectl()) {
+                KUSTOMIZATIONS.forEach(dir -> docs.addAll(render(dir)));
+            } else {
+                manifestFiles().forEach(file -> docs.addAll(load(file)));
+            }
+            assertFalse(docs.isEmpty(), "no manifests in " + KUBERNETES);
+            manifests = docs;
         }
-        assertFalse(docs.isEmpty(), "no manifests in " + KUBERNETES);
-        return docs;
+        return manifests;
+    }
+
+    static boolean kubectl() {
+        try {
+            Process which = new ProcessBuilder("kubectl", "version", "--client").redirectErrorStream(true).start();
+            which.getInputStream().readAllBytes();
+            return which.waitFor() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<Map<String, Object>> render(String dir) {
+        try {
+            Process kustomize = new ProcessBuilder("kubectl", "kustomize", KUBERNETES.resolve(dir).toString()).start();
+            String out = new String(kustomize.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            String err = new String(kustomize.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(0, kustomize.waitFor(), "kubectl kustomize " + dir + ": " + err);
+            List<Map<String, Object>> docs = new ArrayList<>();
+            for (Object doc : new Yaml(new SafeConstructor(new LoaderOptions())).loadAll(out)) {
+                if (doc != null) {
+                    docs.add((Map<String, Object>) doc);
+                }
+            }
+            return docs;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     @SuppressWarnings("unchecked")

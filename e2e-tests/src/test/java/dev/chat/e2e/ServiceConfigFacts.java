@@ -31,6 +31,7 @@ final class ServiceConfigFacts {
             "QUARKUS_PROFILE", "Quarkus: the configuration profile",
             "QUARKUS_HTTP_HOST", "Quarkus: quarkus.http.host",
             "QUARKUS_DATASOURCE_PASSWORD", "Quarkus: quarkus.datasource.password (history)",
+            "QUARKUS_REDIS_PASSWORD", "Quarkus: quarkus.redis.password (read by the dedicated Redis connections too)",
             "QUARKUS_LOG_CONSOLE_JSON_ENABLED", "quarkus-logging-json: quarkus.log.console.json.enabled",
             "MP_JWT_VERIFY_PUBLICKEY_LOCATION", "SmallRye JWT: mp.jwt.verify.publickey.location (read by SigningKeyGuard too)",
             "MP_JWT_VERIFY_PUBLICKEY", "SmallRye JWT: mp.jwt.verify.publickey",
