@@ -30,6 +30,9 @@ final class ServiceProcess implements AutoCloseable {
     static final Path ROOT = Path.of(System.getProperty("chat.root", "..")).toAbsolutePath().normalize();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+    /** -Dchat.e2e.native=true (.ci/native): run the native executables of a -Pnative build instead of the jars. */
+    static final boolean NATIVE = Boolean.getBoolean("chat.e2e.native");
+
     /** Per module, this test run's private copy of the packaged app (see {@link #snapshot}). */
     private static final Map<String, Path> SNAPSHOTS = new ConcurrentHashMap<>();
 
@@ -105,12 +108,13 @@ final class ServiceProcess implements AutoCloseable {
 
     /** Starts the process and waits until its readiness probe says UP. */
     ServiceProcess start() {
-        Path jar = snapshot(module);
+        List<String> command = NATIVE ? List.of(nativeExecutable(module).toString(), "-Xmx256m")
+                : List.of(javaBinary(), "-Xmx256m", "-jar", snapshot(module).toString());
         try {
             Path logs = ROOT.resolve("e2e-tests/target/e2e-logs");
             Files.createDirectories(logs);
             File log = logs.resolve(name + ".log").toFile();
-            ProcessBuilder builder = new ProcessBuilder(javaBinary(), "-Xmx256m", "-jar", jar.toString())
+            ProcessBuilder builder = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log));
             builder.environment().putAll(env);
@@ -266,6 +270,16 @@ final class ServiceProcess implements AutoCloseable {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteRecursively(copy)));
             return copy.resolve("quarkus-run.jar");
         });
+    }
+
+    /** The module's native executable, target/*-runner, from a -Pnative build. */
+    private static Path nativeExecutable(String module) {
+        try (Stream<Path> files = Files.list(ROOT.resolve(module).resolve("target"))) {
+            return files.filter(p -> p.getFileName().toString().endsWith("-runner") && Files.isExecutable(p)).findFirst()
+                    .orElseThrow(() -> new IllegalStateException(module + "/target/*-runner is missing: build it with ./mvnw package -Pnative"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static void deleteRecursively(Path root) {
