@@ -8,6 +8,8 @@ import dev.chat.history.store.MessageRepository;
 import dev.chat.history.store.StoreFailures;
 import dev.chat.history.store.StoredMessage;
 import io.micrometer.core.instrument.Counter;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
@@ -54,8 +56,11 @@ public class IngestWriter {
     private volatile boolean failing;
     private volatile String lastFailure;
 
+    private final IngestTraces traces;
+
     public IngestWriter(MessageRepository repository, DatabaseContexts databaseContexts, Vertx vertx, HistoryConfig config,
-            MeterRegistry registry) {
+            MeterRegistry registry, IngestTraces traces) {
+        this.traces = traces;
         this.repository = repository;
         this.databaseContexts = databaseContexts;
         this.vertx = vertx;
@@ -131,9 +136,17 @@ public class IngestWriter {
             batch.add(p);
             messages.add(p.message());
         }
+        Span span = traces.startInsert(messages);
         databaseContexts.run(() -> repository.insertAll(messages)).subscribe().with(
-                inserted -> context.runOnContext(v -> written(batch, messages, inserted)),
-                failure -> context.runOnContext(v -> failed(batch, failure)));
+                inserted -> {
+                    span.end();
+                    context.runOnContext(v -> written(batch, messages, inserted));
+                },
+                failure -> {
+                    span.setStatus(StatusCode.ERROR, String.valueOf(failure.getMessage()));
+                    span.end();
+                    context.runOnContext(v -> failed(batch, failure));
+                });
     }
 
     private void written(List<Pending> batch, List<ChatMessage> messages, List<StoredMessage.Key> inserted) {

@@ -17,8 +17,11 @@ public class Payloads {
 
     private final ObjectMapper mapper;
 
-    public Payloads(ObjectMapper mapper) {
+    private final IngestTraces traces;
+
+    public Payloads(ObjectMapper mapper, IngestTraces traces) {
         this.mapper = mapper;
+        this.traces = traces;
     }
 
     /** The message in {@code payload} for {@code room}, or null when it is not a storable message. */
@@ -44,6 +47,8 @@ public class Payloads {
             Log.warnf("Ignoring a malformed message payload on room %s (seq %d)", room, seq);
             return null;
         }
+        // Present only when the gateway traces: the insert continues the sender's trace.
+        traces.remember(room, seq, node.path("traceparent").asText(null));
         return new ChatMessage(room, seq, storable(from.asText()), storable(text.asText()), ts.asLong(),
                 cid.isTextual() ? storable(cid.asText()) : null);
     }
