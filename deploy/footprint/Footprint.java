@@ -192,12 +192,14 @@ public class Footprint {
     /** One service process on a free loopback port; close() stops it (SIGTERM, then SIGKILL). */
     static final class Service implements AutoCloseable {
         final int port;
+        final int managementPort;
         final Process process;
         final long started;
 
         Service(String module, List<String> jvm, Map<String, String> env) throws IOException {
-            try (ServerSocket socket = new ServerSocket(0)) {
+            try (ServerSocket socket = new ServerSocket(0); ServerSocket management = new ServerSocket(0)) {
                 port = socket.getLocalPort();
+                managementPort = management.getLocalPort();
             }
             Path jar = Path.of(module, "target/quarkus-app/quarkus-run.jar");
             if (!Files.exists(jar)) {
@@ -214,6 +216,7 @@ public class Footprint {
             builder.environment().put("QUARKUS_PROFILE", "dev");
             builder.environment().put("QUARKUS_HTTP_HOST", "127.0.0.1");
             builder.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
+            builder.environment().put("QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort));
             builder.environment().put("CHAT_JWT_SECRET", SECRET);
             started = System.nanoTime();
             process = builder.start();
@@ -230,7 +233,7 @@ public class Footprint {
                     throw new IllegalStateException("the service exited with " + process.exitValue());
                 }
                 try {
-                    if (HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/q/health/ready")).timeout(Duration.ofSeconds(2)).build(),
+                    if (HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/q/health/ready")).timeout(Duration.ofSeconds(2)).build(),
                             HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
                         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
                     }

@@ -29,6 +29,10 @@ NGINX_PORT=8000
 GATEWAY_A_PORT=8080
 HISTORY_PORT=8081
 GATEWAY_B_PORT=8082
+# Management interfaces (health, metrics, OpenAPI): one port per process, never behind nginx.
+GATEWAY_A_MANAGEMENT_PORT=9000
+HISTORY_MANAGEMENT_PORT=9001
+GATEWAY_B_MANAGEMENT_PORT=9002
 RUN=$root/run
 LOGS=$RUN/logs
 PIDS=$RUN/pids
@@ -36,6 +40,7 @@ ready_timeout=${CHAT_READY_TIMEOUT:-180}
 
 names=(gateway-a gateway-b history)
 declare -A port=([gateway-a]=$GATEWAY_A_PORT [gateway-b]=$GATEWAY_B_PORT [history]=$HISTORY_PORT [nginx]=$NGINX_PORT)
+declare -A management=([gateway-a]=$GATEWAY_A_MANAGEMENT_PORT [gateway-b]=$GATEWAY_B_MANAGEMENT_PORT [history]=$HISTORY_MANAGEMENT_PORT)
 declare -A jar=(
   [gateway-a]=gateway-service/target/quarkus-app/quarkus-run.jar
   [gateway-b]=gateway-service/target/quarkus-app/quarkus-run.jar
@@ -129,9 +134,11 @@ ensure_database chat "$RUN/postgres.env"
 # --- Ports, build ----------------------------------------------------------------------------
 
 for name in "${names[@]}" nginx; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/${port[$name]}") 2>/dev/null; then
-    die "port ${port[$name]} (for $name) is already in use on 127.0.0.1; stop what listens there first"
-  fi
+  for p in "${port[$name]}" ${management[$name]:-}; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      die "port $p (for $name) is already in use on 127.0.0.1; stop what listens there first"
+    fi
+  done
 done
 
 stale() {
@@ -170,11 +177,12 @@ common_env=(QUARKUS_PROFILE=dev QUARKUS_HTTP_HOST=127.0.0.1 "QUARKUS_REDIS_HOSTS
 say "Starting gateway-a (:$GATEWAY_A_PORT), gateway-b (:$GATEWAY_B_PORT), history (:$HISTORY_PORT); logs in run/logs/"
 for name in gateway-a gateway-b; do
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
-  start "$name" env "${common_env[@]}" QUARKUS_HTTP_PORT="${port[$name]}" CHAT_NODE_ID="$name" \
+  start "$name" env "${common_env[@]}" QUARKUS_HTTP_PORT="${port[$name]}" \
+    QUARKUS_MANAGEMENT_PORT="${management[$name]}" CHAT_NODE_ID="$name" \
     java ${JAVA_OPTS:-} -jar "$root/${jar[$name]}"
 done
 # shellcheck disable=SC2086
-start history env "${common_env[@]}" QUARKUS_HTTP_PORT="$HISTORY_PORT" \
+start history env "${common_env[@]}" QUARKUS_HTTP_PORT="$HISTORY_PORT" QUARKUS_MANAGEMENT_PORT="$HISTORY_MANAGEMENT_PORT" \
   QUARKUS_DATASOURCE_REACTIVE_URL="vertx-reactive:postgresql://127.0.0.1:$PG_PORT/chat" \
   QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/chat" \
   QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" \
@@ -193,7 +201,11 @@ ready() {
 wait_ready() {
   local deadline=$((SECONDS + ready_timeout)) name waiting
   declare -A url=()
-  for name in "$@"; do url[$name]="http://127.0.0.1:${port[$name]}/q/health/ready"; done
+  # The services' readiness on their management ports; nginx's: the page, through a gateway.
+  for name in "$@"; do
+    if [ -n "${management[$name]:-}" ]; then url[$name]="http://127.0.0.1:${management[$name]}/q/health/ready"
+    else url[$name]="http://127.0.0.1:${port[$name]}/"; fi
+  done
   waiting=("$@")
   while [ ${#waiting[@]} -gt 0 ]; do
     local still=()
@@ -252,7 +264,7 @@ Chat is running: nginx :$NGINX_PORT -> gateway-a :$GATEWAY_A_PORT, gateway-b :$G
   Open         $base/$page_note
   WebSocket    ws://localhost:$NGINX_PORT/chat?access_token=$alice
   History API  $base/rooms/general/messages   $base/users/me/rooms   (Authorization: Bearer <token>)
-  Health       http://127.0.0.1:$GATEWAY_A_PORT/q/health/ready (gateway-a; gateway-b :$GATEWAY_B_PORT, history :$HISTORY_PORT); metrics at /q/metrics
+  Health       http://127.0.0.1:$GATEWAY_A_MANAGEMENT_PORT/q/health/ready (gateway-a; gateway-b :$GATEWAY_B_MANAGEMENT_PORT, history :$HISTORY_MANAGEMENT_PORT); metrics at /q/metrics, API at /q/openapi
 
 Tokens for alice and bob (HS256, valid 12 h; more: deploy/local/token.sh USER), to paste into a shell:
 

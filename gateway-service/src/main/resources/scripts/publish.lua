@@ -4,7 +4,8 @@
 --       7 events stream, 8 recipient's online set (direct messages only; else a dummy)
 -- ARGV: 1 room, 2 from, 3 text, 4 cid ('' for none), 5 epoch to use if the room is new,
 --       6 min entries, 7 min age ms, 8 max entries, 9 idempotency ttl ms, 10 channel, 11 protect unstored ('1'/'0'),
---       12 sender's user channel and 13 recipient's user channel (direct messages; else ''), 14 recipient, 15 events max length
+--       12 sender's user channel and 13 recipient's user channel (direct messages; else ''), 14 recipient, 15 events max length,
+--       16 W3C traceparent of the publish span ('' when tracing is off; optional)
 -- Returns {'ok', seq, ts} | {'dup', seq, ts} | {'reseed'}
 local cid = ARGV[4]
 if cid ~= '' then
@@ -33,6 +34,10 @@ local ts = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local msg = {type = 'message', room = ARGV[1], seq = seq, from = ARGV[2], text = ARGV[3], ts = ts}
 if cid ~= '' then
   msg.cid = cid
+end
+-- Tracing only: the history service continues the trace from here (an optional field; clients ignore it).
+if ARGV[16] and ARGV[16] ~= '' then
+  msg.traceparent = ARGV[16]
 end
 local payload = cjson.encode(msg)
 

@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -42,7 +43,11 @@ class DeploymentManifestsTest {
     static final Map<String, String> PROBES = Map.of(
             "startupProbe", "/q/health/started", "readinessProbe", "/q/health/ready", "livenessProbe", "/q/health/live");
     /** The Secrets the README tells the user to create; the only ones the manifests may reference. */
-    static final Set<String> USER_SECRETS = Set.of("chat-jwt", "chat-db");
+    static final Set<String> USER_SECRETS = Set.of("chat-jwt", "chat-db", "chat-redis");
+    /** Secrets a pod starts without (the service then runs without that setting). */
+    static final Set<String> OPTIONAL_SECRETS = Set.of("chat-redis");
+    /** The images' registry: a reserved domain (RFC 2606), so a name resolves to nobody's account. */
+    static final String PLACEHOLDER_REGISTRY = "registry.example.invalid";
     /** Margin between the end of a graceful shutdown and SIGKILL. */
     static final int GRACE_MARGIN_SECONDS = 5;
 
@@ -55,19 +60,25 @@ class DeploymentManifestsTest {
                 "a Deployment for each service");
         for (Map<String, Object> container : containers) {
             ServiceConfigFacts service = SERVICES.get(module(container));
-            Map<String, Object> port = only(list(container, "ports"), container);
+            List<Map<String, Object>> ports = list(container, "ports");
+            assertEquals(2, ports.size(), service.module + ": the public port and the management port");
+            Map<String, Object> port = ports.get(0);
             assertEquals(service.httpPort(), port.get("containerPort"), service.module + ": containerPort");
-            assertEquals("http", port.get("name"), service.module + ": the probes and the Service refer to the port by name");
+            assertEquals("http", port.get("name"), service.module + ": the Service refers to the port by name");
+            Map<String, Object> management = ports.get(1);
+            assertEquals(service.managementPort(), management.get("containerPort"), service.module + ": management containerPort");
+            assertEquals("management", management.get("name"), service.module + ": the probes refer to the management port by name");
             String envPort = environment(container).get("QUARKUS_HTTP_PORT");
             if (envPort != null) {
                 assertEquals(Integer.toString(service.httpPort()), envPort, service.module + ": QUARKUS_HTTP_PORT");
             }
+            assertFalse(environment(container).containsKey("QUARKUS_MANAGEMENT_ENABLED"), "the management interface stays on");
             PROBES.forEach((probe, path) -> {
                 Map<String, Object> httpGet = map(map(container, probe), "httpGet");
                 assertEquals(path, httpGet.get("path"), service.module + " " + probe);
                 Object probePort = httpGet.get("port");
-                assertTrue("http".equals(probePort) || Integer.valueOf(service.httpPort()).equals(probePort),
-                        service.module + " " + probe + " port " + probePort);
+                assertTrue("management".equals(probePort) || Integer.valueOf(service.managementPort()).equals(probePort),
+                        service.module + " " + probe + " asks the management port, not " + probePort);
             });
         }
         for (Map<String, Object> deployment : kind("Deployment")) {
@@ -75,9 +86,63 @@ class DeploymentManifestsTest {
             Map<String, Object> container = podSpec(deployment).containsKey("containers") ? only(list(podSpec(deployment), "containers"), deployment) : null;
             if (container != null && annotations.containsKey("prometheus.io/scrape")) {
                 assertEquals("/q/metrics", annotations.get("prometheus.io/path"));
-                assertEquals(Integer.toString(SERVICES.get(module(container)).httpPort()), annotations.get("prometheus.io/port"));
+                assertEquals(Integer.toString(SERVICES.get(module(container)).managementPort()), annotations.get("prometheus.io/port"));
             }
         }
+    }
+
+    @Test
+    void noServiceOrIngressExposesTheManagementPort() {
+        for (Map<String, Object> service : kind("Service")) {
+            for (Map<String, Object> port : list(map(service, "spec"), "ports")) {
+                Object target = port.get("targetPort");
+                assertFalse("management".equals(target) || SERVICES.values().stream().anyMatch(s -> Integer.valueOf(s.managementPort()).equals(target))
+                        || SERVICES.values().stream().anyMatch(s -> Integer.valueOf(s.managementPort()).equals(port.get("port"))),
+                        "Service " + name(service) + " exposes the management port: " + port);
+            }
+        }
+        for (Map<String, Object> ingress : kind("Ingress")) {
+            for (Map<String, Object> rule : list(map(ingress, "spec"), "rules")) {
+                for (Map<String, Object> path : list(map(rule, "http"), "paths")) {
+                    Map<String, Object> port = map(map(map(path, "backend"), "service"), "port");
+                    assertEquals("http", port.get("name"), "Ingress " + name(ingress) + " routes to a public port only: " + port);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theIngressLogsNoTokenAndRetriesARefusingGateway() {
+        for (Map<String, Object> ingress : kind("Ingress")) {
+            Map<String, String> annotations = strings(map(map(ingress, "metadata"), "annotations"));
+            assertEquals("false", annotations.get("nginx.ingress.kubernetes.io/enable-access-log"),
+                    "Ingress " + name(ingress) + ": its access log would hold access_token query strings");
+            assertTrue(annotations.getOrDefault("nginx.ingress.kubernetes.io/proxy-next-upstream", "").contains("http_503"),
+                    "Ingress " + name(ingress) + ": a draining or full gateway's 503 goes to the next gateway");
+        }
+    }
+
+    @Test
+    void imagesArePlaceholdersThatResolveToNoRegistry() {
+        Map<String, Object> kustomization = load(KUBERNETES.resolve("kustomization.yaml")).get(0);
+        Set<String> overridden = new HashSet<>();
+        for (Map<String, Object> image : list(kustomization, "images")) {
+            overridden.add((String) image.get("name"));
+        }
+        for (Map<String, Object> container : serviceContainers()) {
+            String image = (String) container.get("image");
+            assertTrue(image.startsWith(PLACEHOLDER_REGISTRY + "/"), image + ": a name under " + PLACEHOLDER_REGISTRY
+                    + " (a reserved domain) cannot pull someone else's image");
+            assertTrue(overridden.contains(image.replaceFirst(":[^/]*$", "")), image + " has an images: entry in kustomization.yaml");
+        }
+    }
+
+    @Test
+    void theTestClusterRedisNeverEvicts() {
+        Map<String, Object> redis = byName("StatefulSet").get("redis");
+        List<String> args = strings(objects(only(list(podSpec(redis), "containers"), redis), "args"));
+        assertEquals("noeviction", args.get(args.indexOf("--maxmemory-policy") + 1), "test-cluster Redis: " + args);
+        assertTrue(args.contains("--maxmemory"), "test-cluster Redis: a maxmemory below the container limit: " + args);
     }
 
     @Test
@@ -111,9 +176,14 @@ class DeploymentManifestsTest {
             for (Map<String, Object> env : list(container, "env")) {
                 Map<String, Object> from = map(env, "valueFrom");
                 if (from.containsKey("secretKeyRef")) {
-                    secrets.add((String) map(from, "secretKeyRef").get("name"));
+                    Map<String, Object> ref = map(from, "secretKeyRef");
+                    secrets.add((String) ref.get("name"));
+                    assertEquals(OPTIONAL_SECRETS.contains(ref.get("name")), Boolean.TRUE.equals(ref.get("optional")),
+                            module(container) + ": " + ref + " is optional exactly when the README calls it optional");
                 }
             }
+            assertTrue(secrets.contains("chat-redis") && "secret:chat-redis".equals(environment(container).get("QUARKUS_REDIS_PASSWORD")),
+                    module(container) + ": Redis's password from the optional Secret chat-redis");
             assertTrue(USER_SECRETS.containsAll(secrets), module(container) + " refers to secrets " + secrets);
             // The public key: a file on the mount of the Secret chat-jwt.
             String location = environment(container).get("MP_JWT_VERIFY_PUBLICKEY_LOCATION");
@@ -259,6 +329,75 @@ class DeploymentManifestsTest {
         assertEquals(8081, history.httpPort());
     }
 
+    // --- Kustomize and monitoring ---------------------------------------------------------------
+
+    @Test
+    void kustomizeRendersEveryManifestFile() {
+        Assumptions.assumeTrue(kubectl(), "no kubectl on the PATH: the other tests check the files as written");
+        Set<String> rendered = new HashSet<>();
+        for (String dir : KUSTOMIZATIONS) {
+            for (Map<String, Object> doc : render(dir)) {
+                rendered.add(doc.get("kind") + "/" + name(doc));
+                assertEquals("chat", strings(map(map(doc, "metadata"), "labels")).get("app.kubernetes.io/part-of"), "label on " + name(doc));
+            }
+        }
+        Set<String> written = new HashSet<>();
+        manifestFiles().forEach(file -> load(file).forEach(doc -> written.add(doc.get("kind") + "/" + name(doc))));
+        written.add("ConfigMap/chat-dashboard"); // generated from monitoring/chat-dashboard.json
+        assertEquals(written, rendered);
+        for (Map<String, Object> container : serviceContainers()) {
+            assertTrue(((String) container.get("image")).matches(".*:[0-9][\\w.-]*"), "a rendered image has its tag: " + container.get("image"));
+        }
+    }
+
+    @Test
+    void theAlertRulesAndTheDashboardAreComplete() throws IOException {
+        Map<String, Object> rule = byName("PrometheusRule").get("chat");
+        assertNotNull(rule, "PrometheusRule chat (monitoring/alerts.yaml)");
+        Set<String> alerts = new HashSet<>();
+        for (Map<String, Object> group : list(map(rule, "spec"), "groups")) {
+            for (Map<String, Object> alert : list(group, "rules")) {
+                alerts.add((String) alert.get("alert"));
+                assertNotNull(alert.get("expr"), alert.get("alert") + ": expr");
+                assertTrue(Set.of("info", "warning", "critical").contains(strings(map(alert, "labels")).get("severity")), alert.get("alert") + ": severity");
+                assertNotNull(map(alert, "annotations").get("summary"), alert.get("alert") + ": summary");
+                assertMetricNamesKnown(String.valueOf(alert.get("expr")), "alert " + alert.get("alert"));
+            }
+        }
+        assertTrue(alerts.containsAll(Set.of("ChatIngestLagGrowing", "ChatMessagesLost", "ChatMessagesRejected", "ChatRedisSubscriberDown",
+                "ChatGatewayNearConnectionCap")), "alerts: " + alerts);
+        for (Map<String, Object> monitor : kind("PodMonitor")) {
+            Map<String, Object> endpoint = only(list(map(monitor, "spec"), "podMetricsEndpoints"), monitor);
+            assertEquals("management", endpoint.get("port"), "PodMonitor " + name(monitor) + " scrapes the management port");
+            assertEquals("/q/metrics", endpoint.get("path"));
+            assertNotNull(workloadWithLabels(map(map(monitor, "spec"), "selector").containsKey("matchLabels")
+                    ? map(map(map(monitor, "spec"), "selector"), "matchLabels") : Map.of()), "PodMonitor " + name(monitor) + " selects a workload");
+        }
+        com.fasterxml.jackson.databind.JsonNode dashboard = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(KUBERNETES.resolve("monitoring/chat-dashboard.json").toFile());
+        assertTrue(dashboard.path("panels").size() >= 6, "dashboard panels");
+        String all = dashboard.toString();
+        for (String series : List.of("chat_gateway_connections", "chat_gateway_frames_sent_total", "chat_gateway_publish_latency_seconds_bucket",
+                "chat_gateway_fanout_latency_seconds_bucket", "chat_gateway_slow_consumer_closes_total", "chat_history_ingest_lag",
+                "chat_history_lost_total")) {
+            assertTrue(all.contains(series), "the dashboard shows " + series);
+        }
+        for (com.fasterxml.jackson.databind.JsonNode panel : dashboard.path("panels")) {
+            assertFalse(panel.path("targets").isEmpty(), panel.path("title") + " has no query");
+            for (com.fasterxml.jackson.databind.JsonNode target : panel.path("targets")) {
+                assertMetricNamesKnown(target.path("expr").asText(), "panel " + panel.path("title"));
+            }
+        }
+    }
+
+    /** Our series are chat_gateway_* or chat_history_* (each service's MonitoringFilesTest checks it exposes them); else Prometheus's own. */
+    static void assertMetricNamesKnown(String expr, String where) {
+        Matcher chat = Pattern.compile("\\bchat_[a-z0-9_]+").matcher(expr);
+        while (chat.find()) {
+            assertTrue(chat.group().startsWith("chat_gateway_") || chat.group().startsWith("chat_history_"), where + ": " + chat.group());
+        }
+    }
+
     // --- docker-compose --------------------------------------------------------------------------
 
     @Test
@@ -277,21 +416,27 @@ class DeploymentManifestsTest {
             }
             Map<String, Object> build = map(service, "build");
             Path context = DEPLOY.resolve((String) build.get("context")).normalize();
-            ServiceConfigFacts facts = SERVICES.get(context.getFileName().toString());
-            assertNotNull(facts, entry.getKey() + " builds " + context);
-            Path dockerfile = context.resolve((String) build.get("dockerfile"));
+            assertEquals(ServiceProcess.ROOT, context, entry.getKey() + ": the images build from the repository root (parent pom, wrapper)");
+            String dockerfileName = (String) build.get("dockerfile");
+            ServiceConfigFacts facts = SERVICES.get(Path.of(dockerfileName).getName(0).toString());
+            assertNotNull(facts, entry.getKey() + " builds " + dockerfileName);
+            Path dockerfile = context.resolve(dockerfileName);
             assertTrue(Files.exists(dockerfile), dockerfile.toString());
+            assertTrue(((String) service.get("image")).startsWith(PLACEHOLDER_REGISTRY + "/"), entry.getKey() + ": image " + service.get("image"));
             Map<String, String> env = strings(map(service, "environment"));
             for (String name : env.keySet()) {
                 assertTrue(facts.reads(name), entry.getKey() + ": " + facts.module + " reads no " + name);
             }
             int port = Integer.parseInt(env.getOrDefault("QUARKUS_HTTP_PORT", Integer.toString(facts.httpPort())));
-            assertTrue(Files.readString(dockerfile).contains("EXPOSE " + port), dockerfile + " exposes " + port);
+            int managementPort = Integer.parseInt(env.getOrDefault("QUARKUS_MANAGEMENT_PORT", Integer.toString(facts.managementPort())));
+            assertTrue(Files.readString(dockerfile).contains("EXPOSE " + port + " " + managementPort), dockerfile + " exposes " + port + " and " + managementPort);
             httpPorts.put(entry.getKey(), port);
             String health = String.join(" ", strings(objects(map(service, "healthcheck"), "test")));
             assertTrue(health.contains("GET /q/health/ready "), entry.getKey() + " health check asks readiness: " + health);
-            assertTrue(health.contains("{QUARKUS_HTTP_PORT}") || health.contains(":" + port + "/"),
-                    entry.getKey() + " health check asks the service's own port: " + health);
+            assertTrue(health.contains("{QUARKUS_MANAGEMENT_PORT}") || health.contains(":" + managementPort + "/"),
+                    entry.getKey() + " health check asks the service's management port: " + health);
+            assertFalse(String.join(" ", strings(objects(service, "ports"))).contains(Integer.toString(managementPort)),
+                    entry.getKey() + " publishes its management port");
             if (facts.module.equals("gateway-service")) {
                 long drain = seconds(env.getOrDefault("CHAT_SHUTDOWN_DELAY", facts.envReads.get("CHAT_SHUTDOWN_DELAY")))
                         + seconds(env.getOrDefault("CHAT_DRAIN_TIMEOUT", facts.defaultOf("chat.drain-timeout")));
@@ -326,6 +471,71 @@ class DeploymentManifestsTest {
         assertTrue(listen.find());
         String published = String.join(" ", strings(objects(map(services, "nginx"), "ports")));
         assertTrue(published.endsWith(":" + listen.group(1)), "compose publishes nginx's port " + listen.group(1) + ": " + published);
+        List<String> redis = strings(objects(map(services, "redis"), "command"));
+        assertEquals("noeviction", redis.get(redis.indexOf("--maxmemory-policy") + 1), "compose Redis: " + redis);
+    }
+
+    // --- nginx -----------------------------------------------------------------------------------
+
+    @Test
+    void nginxRefusesManagementPathsAndRetriesARefusingGateway() throws IOException {
+        String routes = Files.readString(DEPLOY.resolve("nginx/chat-routes.conf"));
+        assertTrue(Pattern.compile("location \\^~ /q/ \\{\\s*return 404;").matcher(routes).find(), "nginx refuses /q/");
+        Matcher retry = Pattern.compile("(?m)^proxy_next_upstream ([^;]*);").matcher(routes);
+        assertTrue(retry.find() && retry.group(1).contains("http_503"), "nginx retries a 503 on the next gateway");
+        assertFalse(retry.group(1).contains("non_idempotent"), "a POST is never sent twice");
+        String http = Files.readString(DEPLOY.resolve("nginx/chat-http.conf"));
+        Matcher format = Pattern.compile("log_format chat ([^;]*);").matcher(http);
+        assertTrue(format.find());
+        for (String leaky : List.of("$request ", "$request\"", "$request_uri", "$args", "$query_string", "$arg_")) {
+            assertFalse(format.group(1).contains(leaky), "the access log would hold query strings (access_token): " + leaky);
+        }
+    }
+
+    // --- Dockerfiles ---------------------------------------------------------------------------
+
+    @Test
+    void theDockerfilesBuildTheJarThemselves() throws IOException {
+        List<String> ignored = Files.readAllLines(ServiceProcess.ROOT.resolve(".dockerignore")).stream()
+                .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+        assertTrue(ignored.containsAll(List.of("**/target/", ".git/", "**/node_modules/")), ".dockerignore: " + ignored);
+        for (ServiceConfigFacts service : SERVICES.values()) {
+            for (String variant : List.of("Dockerfile.jvm", "Dockerfile.native")) {
+                Path file = service.dir.resolve("src/main/docker/" + variant);
+                List<String> lines = Files.readAllLines(file).stream().map(String::strip).filter(l -> !l.startsWith("#")).toList();
+                List<String> stages = lines.stream().filter(l -> l.startsWith("FROM ")).toList();
+                assertEquals(2, stages.size(), file + ": a build stage and a runtime stage");
+                assertTrue(stages.get(0).endsWith(" AS build"), file + ": " + stages.get(0));
+                if (variant.equals("Dockerfile.jvm")) {
+                    assertTrue(stages.get(0).matches("FROM \\S*17\\S* AS build") && stages.get(0).contains("jdk")
+                            && !stages.get(0).contains("runtime"), file + ": a JDK 17 builder: " + stages.get(0));
+                    assertTrue(stages.get(1).contains("runtime") || stages.get(1).contains("jre"), file + ": a JRE to run: " + stages.get(1));
+                } else {
+                    Matcher pinned = Pattern.compile("<quarkus.native.builder-image>([^<]+)<").matcher(Files.readString(ServiceProcess.ROOT.resolve("pom.xml")));
+                    assertTrue(pinned.find(), "the root pom pins the native builder image");
+                    assertEquals("FROM " + pinned.group(1) + " AS build", stages.get(0), file + ": the builder image the native profile pins");
+                }
+                String body = String.join("\n", lines).replace("\\\n", " ");
+                assertTrue(body.contains("./mvnw ") && body.contains("-pl " + service.module), file + " runs the Maven wrapper for " + service.module);
+                for (String line : lines) {
+                    Matcher copy = Pattern.compile("^COPY (?!--from)(?:--\\S+ )*(.+) (\\S+)$").matcher(line);
+                    if (copy.matches()) {
+                        for (String source : copy.group(1).split(" ")) {
+                            Path path = ServiceProcess.ROOT.resolve(source);
+                            assertTrue(Files.exists(path), file + " copies a missing " + source);
+                            assertFalse(ignored.stream().anyMatch(i -> source.contains(i.replace("**/", "").replace("/", ""))
+                                    && !i.startsWith("*.")), file + " copies " + source + ", which .dockerignore drops");
+                        }
+                    } else if (line.startsWith("COPY --from=build")) {
+                        assertTrue(line.contains("/" + service.module + "/target/"), file + ": copies the build's output: " + line);
+                    }
+                }
+                int expose = service.httpPort();
+                assertTrue(lines.contains("EXPOSE " + expose + " " + service.managementPort()), file + " exposes " + expose + " and management");
+                Matcher user = Pattern.compile("(?m)^USER (\\d+)$").matcher(String.join("\n", lines));
+                assertTrue(user.find() && !user.group(1).equals("0"), file + " runs as a non-root user");
+            }
+        }
     }
 
     // --- helpers ---------------------------------------------------------------------------------
@@ -339,13 +549,61 @@ class DeploymentManifestsTest {
         }
     }
 
-    static List<Map<String, Object>> manifests() {
-        List<Map<String, Object>> docs = new ArrayList<>();
-        for (Path file : manifestFiles()) {
-            docs.addAll(load(file));
+    /** The kustomization folders, each applied on its own (README, "Running on Kubernetes"). */
+    static final List<String> KUSTOMIZATIONS = List.of(".", "test-cluster", "monitoring");
+    private static List<Map<String, Object>> manifests;
+
+    /**
+     * Every manifest as Kubernetes receives it: rendered by {@code kubectl kustomize} (image tags, labels
+     * and generated ConfigMaps applied) when kubectl is on the PATH, else the files as written.
+     */
+    static synchronized List<Map<String, Object>> manifests() {
+        if (manifests == null) {
+            List<Map<String, Object>> docs = new ArrayList<>();
+            if (kubectl()) {
+                KUSTOMIZATIONS.forEach(dir -> docs.addAll(render(dir)));
+            } else {
+                manifestFiles().forEach(file -> docs.addAll(load(file)));
+            }
+            assertFalse(docs.isEmpty(), "no manifests in " + KUBERNETES);
+            manifests = docs;
         }
-        assertFalse(docs.isEmpty(), "no manifests in " + KUBERNETES);
-        return docs;
+        return manifests;
+    }
+
+    static boolean kubectl() {
+        try {
+            Process which = new ProcessBuilder("kubectl", "version", "--client").redirectErrorStream(true).start();
+            which.getInputStream().readAllBytes();
+            return which.waitFor() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<Map<String, Object>> render(String dir) {
+        try {
+            Process kustomize = new ProcessBuilder("kubectl", "kustomize", KUBERNETES.resolve(dir).toString()).start();
+            String out = new String(kustomize.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            String err = new String(kustomize.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(0, kustomize.waitFor(), "kubectl kustomize " + dir + ": " + err);
+            List<Map<String, Object>> docs = new ArrayList<>();
+            for (Object doc : new Yaml(new SafeConstructor(new LoaderOptions())).loadAll(out)) {
+                if (doc != null) {
+                    docs.add((Map<String, Object>) doc);
+                }
+            }
+            return docs;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     @SuppressWarnings("unchecked")

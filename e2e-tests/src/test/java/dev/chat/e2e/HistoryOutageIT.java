@@ -95,7 +95,7 @@ class HistoryOutageIT {
             // Acknowledged while the database is down: history is not on the send path.
             send(writer, "down", 40);
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
-                HttpResponse<String> ready = history.get("/q/health/ready", "probe");
+                HttpResponse<String> ready = history.management("/q/health/ready");
                 assertEquals(503, ready.statusCode(), ready.body());
                 assertEquals("DOWN", HistoryApi.json(ready.body()).path("status").asText());
             });

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * The deployment shape of deploy/local/run.sh and docker-compose: nginx, configured from
  * deploy/nginx/ (the same template and routes), round-robins WebSocket clients over two real gateway
  * processes, and clients that landed on different gateways ({@code welcome.node}) talk to each other
- * through it; the history API and the health endpoints answer through it too.
+ * through it; the history API answers through it too, and /q/* (health, metrics) does not.
  */
 class NginxFrontIT {
 
@@ -107,7 +107,10 @@ class NginxFrontIT {
                 assertEquals("from A", messages.get(0).path("text").asText());
                 assertEquals("from B", messages.get(1).path("text").asText());
             });
-            assertEquals(200, get("/q/health/ready", null).statusCode());
+            // Health and metrics are on the services' management ports only: nginx exposes neither.
+            assertEquals(404, get("/q/health/ready", null).statusCode());
+            assertEquals(404, get("/q/metrics", null).statusCode());
+            assertEquals(200, gatewayA.management("/q/health/ready").statusCode());
             assertTrue(get("/chat", null).statusCode() >= 400, "an upgrade without a token is refused through nginx too");
         } finally {
             opened.forEach(WsClient::close);

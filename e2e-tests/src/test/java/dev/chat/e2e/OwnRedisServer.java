@@ -5,6 +5,8 @@ import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -18,15 +20,22 @@ final class OwnRedisServer implements AutoCloseable {
     final RedisCli cli = new RedisCli(port);
     private final Thread shutdownHook = new Thread(this::kill, "own-redis-stop");
     private final Path log;
+    private final List<String> extraArgs;
     private Process process;
 
-    private OwnRedisServer(String name) {
+    private OwnRedisServer(String name, List<String> extraArgs) {
         this.log = logFile(name);
+        this.extraArgs = extraArgs;
     }
 
     /** Starts a server and waits until it accepts connections. */
     static OwnRedisServer start(String name) {
-        OwnRedisServer redis = new OwnRedisServer(name);
+        return start(name, List.of());
+    }
+
+    /** Starts a server with extra redis-server arguments (e.g. --requirepass, --maxmemory-policy). */
+    static OwnRedisServer start(String name, List<String> extraArgs) {
+        OwnRedisServer redis = new OwnRedisServer(name, extraArgs);
         Runtime.getRuntime().addShutdownHook(redis.shutdownHook);
         redis.start();
         return redis;
@@ -42,8 +51,10 @@ final class OwnRedisServer implements AutoCloseable {
             throw new IllegalStateException("redis-server on " + port + " is already running");
         }
         try {
-            process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--protected-mode", "no")
+            List<String> command = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "no", "--protected-mode", "no"));
+            command.addAll(extraArgs);
+            process = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .start();

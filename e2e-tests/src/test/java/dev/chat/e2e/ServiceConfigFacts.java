@@ -31,6 +31,7 @@ final class ServiceConfigFacts {
             "QUARKUS_PROFILE", "Quarkus: the configuration profile",
             "QUARKUS_HTTP_HOST", "Quarkus: quarkus.http.host",
             "QUARKUS_DATASOURCE_PASSWORD", "Quarkus: quarkus.datasource.password (history)",
+            "QUARKUS_REDIS_PASSWORD", "Quarkus: quarkus.redis.password (read by the dedicated Redis connections too)",
             "QUARKUS_LOG_CONSOLE_JSON_ENABLED", "quarkus-logging-json: quarkus.log.console.json.enabled",
             "MP_JWT_VERIFY_PUBLICKEY_LOCATION", "SmallRye JWT: mp.jwt.verify.publickey.location (read by SigningKeyGuard too)",
             "MP_JWT_VERIFY_PUBLICKEY", "SmallRye JWT: mp.jwt.verify.publickey",
@@ -107,6 +108,12 @@ final class ServiceConfigFacts {
     /** The port application.properties gives (quarkus.http.port), which the probes and Services must use. */
     int httpPort() {
         return Integer.parseInt(properties.get("quarkus.http.port"));
+    }
+
+    /** The management interface's port (quarkus.management.port): health, metrics, OpenAPI; never public. */
+    int managementPort() {
+        assert "true".equals(properties.get("quarkus.management.enabled")) : module + ": management interface off";
+        return Integer.parseInt(properties.get("quarkus.management.port"));
     }
 
     /** Whether setting this environment variable changes anything in the service (SmallRye's env name mapping). */

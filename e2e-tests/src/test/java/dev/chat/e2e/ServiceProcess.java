@@ -30,11 +30,16 @@ final class ServiceProcess implements AutoCloseable {
     static final Path ROOT = Path.of(System.getProperty("chat.root", "..")).toAbsolutePath().normalize();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+    /** -Dchat.e2e.native=true (.ci/native): run the native executables of a -Pnative build instead of the jars. */
+    static final boolean NATIVE = Boolean.getBoolean("chat.e2e.native");
+
     /** Per module, this test run's private copy of the packaged app (see {@link #snapshot}). */
     private static final Map<String, Path> SNAPSHOTS = new ConcurrentHashMap<>();
 
     final String name;
     final int port;
+    /** The management interface (health, metrics, OpenAPI): its own port, as in production. */
+    final int managementPort;
     private final String module;
     private final Map<String, String> env;
     private Process process;
@@ -42,9 +47,11 @@ final class ServiceProcess implements AutoCloseable {
     private ServiceProcess(String name, String module, Map<String, String> env) {
         this.name = name;
         this.port = freePort();
+        this.managementPort = freePort();
         this.module = module;
         this.env = new HashMap<>(env);
         this.env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        this.env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort));
         this.env.put("QUARKUS_PROFILE", "dev");
         this.env.put("CHAT_JWT_SECRET", Tokens.SECRET);
     }
@@ -81,6 +88,11 @@ final class ServiceProcess implements AutoCloseable {
         return "http://127.0.0.1:" + port;
     }
 
+    /** Base URL of the management interface: /q/health/*, /q/metrics, /q/openapi. */
+    String managementUrl() {
+        return "http://127.0.0.1:" + managementPort;
+    }
+
     /** Starts the services at once (their JVMs boot in parallel) and waits until every one is ready. */
     static void startAll(ServiceProcess... services) {
         List<CompletableFuture<ServiceProcess>> starts = new ArrayList<>();
@@ -96,12 +108,13 @@ final class ServiceProcess implements AutoCloseable {
 
     /** Starts the process and waits until its readiness probe says UP. */
     ServiceProcess start() {
-        Path jar = snapshot(module);
+        List<String> command = NATIVE ? List.of(nativeExecutable(module).toString(), "-Xmx256m")
+                : List.of(javaBinary(), "-Xmx256m", "-jar", snapshot(module).toString());
         try {
             Path logs = ROOT.resolve("e2e-tests/target/e2e-logs");
             Files.createDirectories(logs);
             File log = logs.resolve(name + ".log").toFile();
-            ProcessBuilder builder = new ProcessBuilder(javaBinary(), "-Xmx256m", "-jar", jar.toString())
+            ProcessBuilder builder = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log));
             builder.environment().putAll(env);
@@ -127,10 +140,10 @@ final class ServiceProcess implements AutoCloseable {
         throw new IllegalStateException(name + " not ready within " + timeout + "; see e2e-tests/target/e2e-logs/" + name + ".log");
     }
 
-    /** HTTP status of /q/health/ready, or -1 if nothing answers. */
+    /** HTTP status of /q/health/ready (management port), or -1 if nothing answers. */
     int readyStatus() {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/q/health/ready")).timeout(Duration.ofSeconds(2)).build(),
+            return HTTP.send(HttpRequest.newBuilder(URI.create(managementUrl() + "/q/health/ready")).timeout(Duration.ofSeconds(2)).build(),
                     HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException e) {
             return -1;
@@ -146,6 +159,19 @@ final class ServiceProcess implements AutoCloseable {
             return HTTP.send(HttpRequest.newBuilder(URI.create(url() + path))
                     .header("Authorization", "Bearer " + Tokens.forUser(user))
                     .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** GET on the management interface (no token: it needs none); returns status and body. */
+    HttpResponse<String> management(String path) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(managementUrl() + path)).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -244,6 +270,16 @@ final class ServiceProcess implements AutoCloseable {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteRecursively(copy)));
             return copy.resolve("quarkus-run.jar");
         });
+    }
+
+    /** The module's native executable, target/*-runner, from a -Pnative build. */
+    private static Path nativeExecutable(String module) {
+        try (Stream<Path> files = Files.list(ROOT.resolve(module).resolve("target"))) {
+            return files.filter(p -> p.getFileName().toString().endsWith("-runner") && Files.isExecutable(p)).findFirst()
+                    .orElseThrow(() -> new IllegalStateException(module + "/target/*-runner is missing: build it with ./mvnw package -Pnative"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static void deleteRecursively(Path root) {

@@ -104,7 +104,7 @@ class FrameFuzzTest {
             }
             fuzzer.close();
             assertTrue(reconnects < batches, "the fuzzer mostly stayed connected: " + closeCodes);
-            given().get("/q/health/ready").then().statusCode(200).body("status", is("UP"));
+            Management.given().get("/q/health/ready").then().statusCode(200).body("status", is("UP"));
         }
         System.gc();
         long growth = usedHeap() - heapBefore;

@@ -1,5 +1,6 @@
 package dev.chat.gateway;
 
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 
 /**
@@ -7,5 +8,6 @@ import io.quarkus.test.junit.QuarkusIntegrationTest;
  * executable after {@code ./mvnw verify -Pnative}. Started with the test profile (root pom, failsafe).
  */
 @QuarkusIntegrationTest
+@WithTestResource(ManagementPort.class)
 class HealthIT extends HealthTest {
 }

@@ -7,13 +7,13 @@ import static org.hamcrest.Matchers.is;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 
-/** The probes an orchestrator relies on. */
+/** The probes an orchestrator relies on, on the management port only. */
 @QuarkusTest
 class HealthTest {
 
     @Test
     void readinessReportsRedisAndTheSubscriberConnection() {
-        given().when().get("/q/health/ready").then()
+        Management.given().when().get("/q/health/ready").then()
                 .statusCode(200)
                 .body("status", is("UP"))
                 .body("checks.name", hasItems("redis-subscriber", "Redis connection health check"));
@@ -21,12 +21,19 @@ class HealthTest {
 
     @Test
     void livenessAndStartupAreUp() {
-        given().when().get("/q/health/live").then().statusCode(200).body("status", is("UP"));
-        given().when().get("/q/health/started").then().statusCode(200).body("status", is("UP"));
+        Management.given().when().get("/q/health/live").then().statusCode(200).body("status", is("UP"));
+        Management.given().when().get("/q/health/started").then().statusCode(200).body("status", is("UP"));
+    }
+
+    @Test
+    void healthAndMetricsAreOnlyOnTheManagementPort() {
+        for (String path : new String[] {"/q/health/ready", "/q/health/live", "/q/metrics"}) {
+            given().when().get(path).then().statusCode(404);
+        }
     }
 
     @Test
     void metricsArePublishedForPrometheus() {
-        given().when().get("/q/metrics").then().statusCode(200);
+        Management.given().when().get("/q/metrics").then().statusCode(200);
     }
 }

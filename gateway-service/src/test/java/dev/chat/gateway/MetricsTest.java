@@ -41,7 +41,7 @@ class MetricsTest {
                 alice.next("ack");
                 alice.next("message");
             }
-            String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+            String metrics = Management.given().get("/q/metrics").then().statusCode(200).extract().asString();
             assertTrue(value(metrics, "chat_gateway_connections") >= 1, "open connections");
             assertTrue(value(metrics, "chat_gateway_rooms") >= 1, "joined rooms");
             assertTrue(value(metrics, "chat_gateway_redis_subscriptions") >= 2, "room and user channels");

@@ -98,12 +98,12 @@ class RedisFaultTest {
             JsonObject refused = send(alice, room, "during", "d1");
             assertEquals("unavailable", refused.getString("code"), "never a false ack");
             assertEquals("d1", refused.getString("cid"));
-            await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> given().get("/q/health/ready").then().statusCode(503));
+            await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> Management.given().get("/q/health/ready").then().statusCode(503));
 
             OwnRedis.startServer();
             // Redis came back empty: the generation marker is gone until the history service re-seeds; stand in for it.
             OwnRedis.cli("SET", "chat:generation", "g2");
-            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> given().get("/q/health/ready").then().statusCode(200));
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> Management.given().get("/q/health/ready").then().statusCode(200));
 
             JsonObject retried = send(alice, room, "during", "d1");
             assertEquals("ack", retried.getString("type"), "the resend with the same cid is accepted once Redis is back");

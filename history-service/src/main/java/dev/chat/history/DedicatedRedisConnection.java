@@ -8,6 +8,7 @@ import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
+import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
  * A Redis connection of one's own (its own client, a pool of one), for commands that hold a connection (PSUBSCRIBE, a
@@ -42,9 +43,14 @@ public final class DedicatedRedisConnection {
         this.clientName = clientNamePrefix + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
     }
 
-    /** Options for a pool of one on the first of the {@code quarkus.redis.hosts}. */
+    /**
+     * Options for a pool of one on the first of the {@code quarkus.redis.hosts}. The URL carries the ACL
+     * user and TLS ({@code rediss://}); the password comes from {@code quarkus.redis.password} (a Secret)
+     * unless the URL has one, as for Quarkus's own client.
+     */
     public static RedisOptions options(String redisHosts, String poolName) {
         return new RedisOptions().setConnectionString(redisHosts.split(",")[0].trim()).setPoolName(poolName)
+                .setPassword(ConfigProvider.getConfig().getOptionalValue("quarkus.redis.password", String.class).orElse(null))
                 .setMaxPoolSize(1).setMaxPoolWaiting(1);
     }
 

@@ -22,13 +22,14 @@ import org.junit.jupiter.api.Test;
 class HealthTest {
 
     /** The reactive pool (reads) and the JDBC one (Flyway): both PostgreSQL. */
-    private static final List<String> READY_CHECKS = List.of("Reactive PostgreSQL connections health check", "Database connections health check");
+    private static final List<String> READY_CHECKS = List.of("Reactive PostgreSQL connections health check", "Database connections health check",
+            "redis-memory-policy");
     private static final List<String> INGEST_CHECKS = List.of("redis-subscriber", "reseed", "ingest");
 
     @Test
     void readinessIsPostgresOnly() {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            JsonPath ready = given().get("/q/health/ready").then().extract().jsonPath();
+            JsonPath ready = Management.given().get("/q/health/ready").then().extract().jsonPath();
             assertEquals(Set.copyOf(READY_CHECKS), Set.copyOf(ready.getList("checks.name")));
             assertEquals("UP", ready.getString("status"));
         });
@@ -37,7 +38,7 @@ class HealthTest {
     @Test
     void ingestGroupListsTheNamedChecksUp() {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            JsonPath ingest = given().get("/q/health/group/ingest").then().extract().jsonPath();
+            JsonPath ingest = Management.given().get("/q/health/group/ingest").then().extract().jsonPath();
             for (String check : INGEST_CHECKS) {
                 assertEquals("UP", ingest.getString("checks.find { it.name == '" + check + "' }.status"), check);
             }
@@ -47,13 +48,20 @@ class HealthTest {
 
     @Test
     void livenessAndStartupAreUp() {
-        given().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
-        given().get("/q/health/started").then().statusCode(200).body("status", equalTo("UP"));
+        Management.given().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
+        Management.given().get("/q/health/started").then().statusCode(200).body("status", equalTo("UP"));
+    }
+
+    @Test
+    void healthAndMetricsAreOnlyOnTheManagementPort() {
+        for (String path : new String[] {"/q/health/ready", "/q/health/live", "/q/metrics"}) {
+            given().get(path).then().statusCode(404);
+        }
     }
 
     @Test
     void metricsAreExposed() {
-        given().get("/q/metrics").then().statusCode(200)
+        Management.given().get("/q/metrics").then().statusCode(200)
                 .body(containsString("chat_history_ingested_total"))
                 .body(containsString("chat_history_backfilled_total"))
                 .body(containsString("chat_history_ingest_pending"))

@@ -90,12 +90,12 @@ class IngestFailureTest {
         gateway.publish(room, 2, "alice", "two");
 
         await().atMost(WAIT).untilAsserted(() -> {
-            JsonPath ingest = given().get("/q/health/group/ingest").then().statusCode(503).extract().jsonPath();
+            JsonPath ingest = Management.given().get("/q/health/group/ingest").then().statusCode(503).extract().jsonPath();
             assertEquals("DOWN", ingest.getString("checks.find { it.name == 'ingest' }.status"));
             assertTrue(ingest.getInt("checks.find { it.name == 'ingest' }.data.pending") >= 2);
         });
         // Ingest trouble is a metric and an alert, not a readiness failure: what is stored can still be read.
-        given().get("/q/health/ready").then().statusCode(200);
+        Management.given().get("/q/health/ready").then().statusCode(200);
         assertEquals(1.0, IngestTest.metric("chat_history_ingest_failing"));
         // The ingest-lag gauges (refreshed by each sweep) count both messages as in Redis but not stored.
         await().atMost(WAIT).untilAsserted(() -> assertTrue(IngestTest.metric("chat_history_ingest_lag_max") >= 2));
@@ -160,6 +160,6 @@ class IngestFailureTest {
     }
 
     private static String check(String name) {
-        return given().get("/q/health/group/ingest").jsonPath().getString("checks.find { it.name == '" + name + "' }.status");
+        return Management.given().get("/q/health/group/ingest").jsonPath().getString("checks.find { it.name == '" + name + "' }.status");
     }
 }

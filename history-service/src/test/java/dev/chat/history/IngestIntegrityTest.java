@@ -42,7 +42,7 @@ class IngestIntegrityTest {
     @BeforeEach
     void setUp() {
         gateway = new Gateway(redis);
-        await().atMost(WAIT).until(() -> "UP".equals(given().get("/q/health/group/ingest").jsonPath()
+        await().atMost(WAIT).until(() -> "UP".equals(Management.given().get("/q/health/group/ingest").jsonPath()
                 .getString("checks.find { it.name == 'redis-subscriber' }.status")));
     }
 

@@ -42,7 +42,7 @@ class IngestQueueFullTest {
 
     @Test
     void droppedMessagesAreBackfilledWhileTheRoomKeepsTalking() throws Exception {
-        await().atMost(WAIT).until(() -> "UP".equals(given().get("/q/health/group/ingest").jsonPath()
+        await().atMost(WAIT).until(() -> "UP".equals(Management.given().get("/q/health/group/ingest").jsonPath()
                 .getString("checks.find { it.name == 'redis-subscriber' }.status")));
         Gateway gateway = new Gateway(redis);
         String room = Gateway.uniqueRoom("never-quiet");

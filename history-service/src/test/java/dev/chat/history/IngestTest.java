@@ -33,7 +33,7 @@ class IngestTest {
     void setUp() {
         gateway = new Gateway(redis);
         // Messages published before the subscription is in place would only arrive through the sweep.
-        await().atMost(WAIT).until(() -> "UP".equals(given().get("/q/health/group/ingest").jsonPath()
+        await().atMost(WAIT).until(() -> "UP".equals(Management.given().get("/q/health/group/ingest").jsonPath()
                 .getString("checks.find { it.name == 'redis-subscriber' }.status")));
     }
 
@@ -145,7 +145,7 @@ class IngestTest {
     }
 
     static double metric(String name) {
-        String body = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String body = Management.given().get("/q/metrics").then().statusCode(200).extract().asString();
         for (String line : body.split("\n")) {
             if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
                 return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));

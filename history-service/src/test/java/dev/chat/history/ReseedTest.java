@@ -53,7 +53,7 @@ class ReseedTest {
         // A counter Redis still holds above the stored maximum is left alone.
         assertEquals("20", gateway.get(RoomKeys.seq(aheadRoom)));
         assertEquals("kept", gateway.get(RoomKeys.epoch(aheadRoom)));
-        await().atMost(Duration.ofSeconds(30)).until(() -> "UP".equals(given().get("/q/health/group/ingest").jsonPath()
+        await().atMost(Duration.ofSeconds(30)).until(() -> "UP".equals(Management.given().get("/q/health/group/ingest").jsonPath()
                 .getString("checks.find { it.name == 'reseed' }.status")));
     }
 

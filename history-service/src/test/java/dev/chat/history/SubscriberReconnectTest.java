@@ -71,6 +71,6 @@ class SubscriberReconnectTest {
     }
 
     private static String check(String name) {
-        return given().get("/q/health/group/ingest").jsonPath().getString("checks.find { it.name == '" + name + "' }.status");
+        return Management.given().get("/q/health/group/ingest").jsonPath().getString("checks.find { it.name == '" + name + "' }.status");
     }
 }

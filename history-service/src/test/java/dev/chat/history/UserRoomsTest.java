@@ -44,7 +44,7 @@ class UserRoomsTest {
     void setUp() {
         gateway = new Gateway(redis);
         // Messages published before the subscription is in place would only arrive through the sweep.
-        await().atMost(WAIT).until(() -> "UP".equals(given().get("/q/health/group/ingest").jsonPath()
+        await().atMost(WAIT).until(() -> "UP".equals(Management.given().get("/q/health/group/ingest").jsonPath()
                 .getString("checks.find { it.name == 'redis-subscriber' }.status")));
     }
 

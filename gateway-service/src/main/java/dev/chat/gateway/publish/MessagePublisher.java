@@ -4,6 +4,10 @@ import dev.chat.gateway.GatewayConfig;
 import dev.chat.gateway.metrics.GatewayMetrics;
 import io.micrometer.core.instrument.Timer;
 import dev.chat.gateway.protocol.RoomNames;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
@@ -20,9 +24,11 @@ public class MessagePublisher {
     private final GatewayConfig config;
 
     private final GatewayMetrics metrics;
+    private final Tracer tracer;
 
-    public MessagePublisher(ReactiveRedisDataSource redis, GatewayConfig config, GatewayMetrics metrics) {
+    public MessagePublisher(ReactiveRedisDataSource redis, GatewayConfig config, GatewayMetrics metrics, Tracer tracer) {
         this.metrics = metrics;
+        this.tracer = tracer;
         this.redis = redis;
         this.config = config;
     }
@@ -41,8 +47,19 @@ public class MessagePublisher {
                 RoomKeys.channel(room), log.protectUnstored() ? "1" : "0",
                 recipient == null ? "" : RoomKeys.userChannel(from), recipient == null ? "" : RoomKeys.userChannel(recipient),
                 recipient == null ? "" : recipient, Integer.toString(config.events().maxLength()));
+        // Tracing (off by default): a child of the frame's span if there is one; its traceparent rides in
+        // the message (ARGV 16) so the history insert joins the same trace. Empty when tracing is off.
+        Span span = tracer.spanBuilder("chat publish").setSpanKind(SpanKind.PRODUCER).setAttribute("chat.room", room).startSpan();
+        args = new java.util.ArrayList<>(args);
+        args.add(Traceparent.of(span.getSpanContext()));
         Timer.Sample sample = metrics.startPublish();
         return PUBLISH.run(redis, keys, args)
+                .onTermination().invoke((reply, failure, cancelled) -> {
+                    if (failure != null) {
+                        span.setStatus(StatusCode.ERROR, failure.getMessage());
+                    }
+                    span.end();
+                })
                 .onFailure().transform(e -> new RoomUnavailable("Redis did not accept the message", e))
                 .map(reply -> accepted(room, reply))
                 .invoke(accepted -> {

@@ -21,6 +21,7 @@ import jakarta.enterprise.event.Observes;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.function.BiConsumer;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
@@ -62,7 +63,9 @@ public class RoomSubscriber {
 
     void start(@Observes StartupEvent event) {
         context = vertx.getOrCreateContext();
-        client = Redis.createClient(vertx, new RedisOptions().setConnectionString(redisUrl).setMaxPoolSize(1).setMaxPoolWaiting(1));
+        // The URL carries the ACL user and TLS (rediss://); the password is quarkus.redis.password (a Secret), as for Quarkus's client.
+        client = Redis.createClient(vertx, new RedisOptions().setConnectionString(redisUrl).setMaxPoolSize(1).setMaxPoolWaiting(1)
+                .setPassword(ConfigProvider.getConfig().getOptionalValue("quarkus.redis.password", String.class).orElse(null)));
         backoffMs = config.subscriber().minBackoff().toMillis();
         context.runOnContext(v -> connect());
     }

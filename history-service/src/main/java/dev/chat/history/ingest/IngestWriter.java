@@ -8,6 +8,8 @@ import dev.chat.history.store.MessageBatch;
 import dev.chat.history.store.MessageWriter;
 import dev.chat.history.store.StoreFailures;
 import io.micrometer.core.instrument.Counter;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
@@ -61,9 +63,13 @@ public class IngestWriter {
     private volatile boolean failing;
     private volatile String lastFailure;
 
-    public IngestWriter(MessageWriter store, DeadLetters deadLetters, Vertx vertx, HistoryConfig config, MeterRegistry registry) {
+    private final IngestTraces traces;
+
+    public IngestWriter(MessageWriter store, DeadLetters deadLetters, Vertx vertx, HistoryConfig config, MeterRegistry registry,
+            IngestTraces traces) {
         this.store = store;
         this.deadLetters = deadLetters;
+        this.traces = traces;
         this.vertx = vertx;
         this.config = config.ingest();
         this.backoff = new Backoff(this.config.minRetryBackoff(), this.config.maxRetryBackoff());
@@ -155,9 +161,17 @@ public class IngestWriter {
         }
         Map<String, Long> marks = positions;
         positions = new HashMap<>();
+        Span span = traces.startInsert(messages);
         store.write(new MessageBatch(messages, fromLog, marks)).subscribe().with(
-                outcome -> context.runOnContext(v -> written(batch, messages, outcome)),
-                failure -> context.runOnContext(v -> failed(batch, marks, failure)));
+                outcome -> {
+                    span.end();
+                    context.runOnContext(v -> written(batch, messages, outcome));
+                },
+                failure -> {
+                    span.setStatus(StatusCode.ERROR, String.valueOf(failure.getMessage()));
+                    span.end();
+                    context.runOnContext(v -> failed(batch, marks, failure));
+                });
     }
 
     private void written(List<Pending> batch, List<ChatMessage> messages, BatchOutcome outcome) {

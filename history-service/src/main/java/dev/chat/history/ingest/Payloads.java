@@ -19,8 +19,11 @@ public class Payloads {
 
     private final JsonFactory json;
 
-    public Payloads(ObjectMapper mapper) {
+    private final IngestTraces traces;
+
+    public Payloads(ObjectMapper mapper, IngestTraces traces) {
         this.json = mapper.getFactory();
+        this.traces = traces;
     }
 
     /** The message in {@code payload} for {@code room}, or null when it is not a storable message. */
@@ -33,6 +36,7 @@ public class Payloads {
         String text = null;
         String payloadRoom = null;
         String cid = null;
+        String traceparent = null;
         try (JsonParser p = json.createParser(payload)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return null;
@@ -54,6 +58,7 @@ public class Payloads {
                     case "text" -> text = value == JsonToken.VALUE_STRING ? p.getText() : null;
                     case "room" -> payloadRoom = value == JsonToken.VALUE_STRING ? p.getText() : null;
                     case "cid" -> cid = value == JsonToken.VALUE_STRING ? p.getText() : null;
+                    case "traceparent" -> traceparent = value == JsonToken.VALUE_STRING ? p.getText() : null;
                     default -> p.skipChildren();
                 }
             }
@@ -71,6 +76,8 @@ public class Payloads {
             Log.warnf("Ignoring a malformed message payload on room %s (seq %d)", room, seq);
             return null;
         }
+        // Present only when the gateway traces: the insert continues the sender's trace.
+        traces.remember(room, seq, traceparent);
         return new ChatMessage(room, seq, storable(from), storable(text), ts, cid == null ? null : storable(cid));
     }
 

@@ -1,0 +1,10 @@
+package dev.chat.gateway;
+
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusIntegrationTest;
+
+/** {@link MonitoringFilesTest} against the packaged artifact: the jar, or the native executable with -Pnative (.ci/native). */
+@QuarkusIntegrationTest
+@WithTestResource(ManagementPort.class)
+class MonitoringFilesIT extends MonitoringFilesTest {
+}
