@@ -155,8 +155,9 @@ public class ConnectionFootprint {
             Thread.sleep(10_000);
             Sample with = sample(gateway.pid());
             System.out.printf("with %d: %s%n", n, with);
-            System.out.printf("per connection: RSS %.1f KiB, heap after full GC %.1f KiB%n",
-                    (with.rssKb - before.rssKb) / (double) n, (with.heapUsedKb - before.heapUsedKb) / (double) n);
+            System.out.printf("per connection: RSS %.1f KiB, heap after full GC %.1f KiB, outside the heap %.1f KiB%n",
+                    (with.rssKb - before.rssKb) / (double) n, (with.heapUsedKb - before.heapUsedKb) / (double) n,
+                    (with.nonHeapKb - before.nonHeapKb) / (double) n);
         } finally {
             for (WebSocket socket : sockets) {
                 socket.abort();
@@ -169,10 +170,11 @@ public class ConnectionFootprint {
         System.exit(0);
     }
 
-    record Sample(long rssKb, long heapUsedKb, String heapInfo) {
+    record Sample(long rssKb, long heapUsedKb, long nonHeapKb, String heapInfo) {
         @Override
         public String toString() {
-            return "RSS " + rssKb / 1024 + " MiB, heap used after full GC " + heapUsedKb / 1024 + " MiB (" + heapInfo + ")";
+            return "RSS " + rssKb / 1024 + " MiB, heap used after full GC " + heapUsedKb / 1024 + " MiB, committed outside the heap "
+                    + (nonHeapKb < 0 ? "? (run with -XX:NativeMemoryTracking=summary)" : nonHeapKb / 1024 + " MiB") + " (" + heapInfo + ")";
         }
     }
 
@@ -197,7 +199,13 @@ public class ConnectionFootprint {
             }
         }
         String firstLine = info.lines().filter(l -> l.contains("used")).findFirst().orElse("").strip();
-        return new Sample(rss, heapUsed, firstLine);
+        // With -XX:NativeMemoryTracking=summary: what the JVM committed outside the Java heap
+        // (metaspace, threads, code, GC, Netty's direct buffers under "Other"), which -Xmx does not bound.
+        String nmt = jcmd(pid, "VM.native_memory summary");
+        Matcher total = Pattern.compile("Total: reserved=\\d+KB, committed=(\\d+)KB").matcher(nmt);
+        Matcher javaHeap = Pattern.compile("Java Heap \\(reserved=\\d+KB, committed=(\\d+)KB\\)").matcher(nmt);
+        long nonHeap = total.find() && javaHeap.find() ? Long.parseLong(total.group(1)) - Long.parseLong(javaHeap.group(1)) : -1;
+        return new Sample(rss, heapUsed, nonHeap, firstLine);
     }
 
     static String jcmd(long pid, String command) throws Exception {
