@@ -43,7 +43,7 @@ import org.junit.jupiter.api.Timeout;
  */
 class DrainSpreadIT {
 
-    private static final int CLIENTS = 2000;
+    private static final int CLIENTS = Integer.getInteger("drain-spread.clients", 2000);
     private static final int ROOMS = 20;
     private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(10);
     /** Spread evenly over 80 % of the timeout, one second holds about 12.5 %; all at once would be ~100 %. */
@@ -107,8 +107,12 @@ class DrainSpreadIT {
 
         long sigterm = System.nanoTime();
         gatewayA.terminate();
-        await().atMost(DRAIN_TIMEOUT.plusSeconds(30)).pollInterval(Duration.ofMillis(200))
-                .until(() -> clients.stream().allMatch(c -> c.joinedOnB.isDone()));
+        try {
+            await().atMost(DRAIN_TIMEOUT.plusSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> clients.stream().allMatch(c -> c.joinedOnB.isDone()));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("not every client is back on B: " + progress(clients), e);
+        }
         assertTrue(gatewayA.awaitExit(Duration.ofSeconds(30)), "gateway A exits after its drain");
         long exited = System.nanoTime();
         writer.stop();
@@ -119,6 +123,7 @@ class DrainSpreadIT {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
                 .until(() -> clients.stream().allMatch(c -> c.lastSeq() >= highest.get(c.room)));
         List<Long> arrivals = new ArrayList<>();
+        List<Long> told = new ArrayList<>();
         int joinRetries = 0;
         for (Client client : clients) {
             assertEquals(List.of(), client.errors, client.user);
@@ -127,6 +132,7 @@ class DrainSpreadIT {
             assertEquals(highest.get(client.room), client.lastSeq(), client.user + " holds its room up to the last ack");
             assertEquals(client.lastSeq() - client.firstSeq, client.received.get(), client.user + ": each message once");
             arrivals.add(TimeUnit.NANOSECONDS.toMillis(client.arrivedOnB - sigterm));
+            told.add(TimeUnit.NANOSECONDS.toMillis(client.toldAt - sigterm));
             joinRetries += client.joinRetries.get();
         }
         assertEquals(List.of(), writer.errors, "the writer's sends");
@@ -149,8 +155,8 @@ class DrainSpreadIT {
         String drainLog = Files.readString(ServiceProcess.ROOT.resolve("e2e-tests/target/e2e-logs/drain-spread-a.log"));
         System.out.printf("DrainSpreadIT: %d clients arrived on B from %d ms to %d ms after SIGTERM (10th-90th percentile %d-%d ms); "
                 + "busiest second (from %d ms) %d clients = %.1f %%; A exited after %d ms; %d joins retried after `unavailable`; "
-                + "arrivals per second %s%n", CLIENTS, arrivals.get(0), arrivals.get(CLIENTS - 1), p10, p90, busiestStart, busiest,
-                100.0 * busiest / CLIENTS, TimeUnit.NANOSECONDS.toMillis(exited - sigterm), joinRetries, perSecond(arrivals));
+                + "arrivals per second %s (reconnect frames received per second %s)%n", CLIENTS, arrivals.get(0), arrivals.get(CLIENTS - 1), p10, p90, busiestStart, busiest,
+                100.0 * busiest / CLIENTS, TimeUnit.NANOSECONDS.toMillis(exited - sigterm), joinRetries, perSecond(arrivals), perSecond(told));
         assertTrue(busiest <= CLIENTS * MAX_SHARE_PER_SECOND, busiest + " clients reached B within one second (from "
                 + busiestStart + " ms after SIGTERM): the drain did not spread them");
         assertTrue(p90 - p10 >= DRAIN_TIMEOUT.toMillis() / 2, "the middle 80 % of the arrivals span " + (p90 - p10)
@@ -166,6 +172,16 @@ class DrainSpreadIT {
         assertEquals(0, Integer.parseInt(last[1]), "within the drain timeout: no connection had to be cut");
         clients.forEach(Client::close);
         writer.close();
+    }
+
+    /** Where the clients are, for a failure message. */
+    private static String progress(List<Client> clients) {
+        Map<String, Integer> onB = new java.util.TreeMap<>();
+        clients.forEach(c -> c.framesOnB.forEach((type, n) -> onB.merge(type, n, Integer::sum)));
+        return String.format("%d told to reconnect, %d welcomed on B, %d joined on B; frames on B %s; join retries %d; errors: %s",
+                clients.stream().filter(c -> c.sawReconnect).count(), clients.stream().filter(c -> c.arrivedOnB != 0).count(),
+                clients.stream().filter(c -> c.joinedOnB.isDone()).count(), onB, clients.stream().mapToInt(c -> c.joinRetries.get()).sum(),
+                clients.stream().filter(c -> !c.errors.isEmpty()).limit(5).map(c -> c.user + " " + c.errors).toList());
     }
 
     /** Connections per second after SIGTERM, for the report. */
@@ -202,9 +218,11 @@ class DrainSpreadIT {
         final CompletableFuture<Void> joinedOnB = new CompletableFuture<>();
         final AtomicInteger received = new AtomicInteger();
         final AtomicInteger joinRetries = new AtomicInteger();
+        final Map<String, Integer> framesOnB = new ConcurrentHashMap<>();
         volatile boolean sawReconnect;
         volatile Boolean recoveredOnB;
         volatile long arrivedOnB;
+        volatile long toldAt;
         volatile long firstSeq = -1;
         private long lastSeq = -1;
         private String epoch;
@@ -235,6 +253,9 @@ class DrainSpreadIT {
             if (from != generation) {
                 return; // the drained connection: everything after `reconnect` comes again through `since`
             }
+            if (from > 0) {
+                framesOnB.merge(frame.path("type").asText(), 1, Integer::sum);
+            }
             switch (frame.path("type").asText()) {
                 case "welcome" -> {
                     if (from > 0) {
@@ -262,6 +283,7 @@ class DrainSpreadIT {
                 }
                 case "reconnect" -> {
                     sawReconnect = true;
+                    toldAt = System.nanoTime();
                     generation = from + 1;
                     connect(gatewayB.url());
                 }
