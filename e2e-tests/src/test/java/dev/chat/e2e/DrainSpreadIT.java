@@ -46,8 +46,11 @@ class DrainSpreadIT {
     private static final int CLIENTS = Integer.getInteger("drain-spread.clients", 2000);
     private static final int ROOMS = 20;
     private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(10);
-    /** Spread evenly over 80 % of the timeout, one second holds about 12.5 %; all at once would be ~100 %. */
-    private static final double MAX_SHARE_PER_SECOND = 0.25;
+    /**
+     * Spread evenly over 80 % of the timeout, one second holds about 12.5 %; all at once, close to 100 %.
+     * The margin is for a busy machine, where the processes' own slowness bunches some of them.
+     */
+    private static final double MAX_SHARE_PER_SECOND = 0.4;
 
     static ServiceProcess gatewayA;
     static ServiceProcess gatewayB;
@@ -63,6 +66,10 @@ class DrainSpreadIT {
         redis.run("SET", "chat:generation", "drain-spread-it", "NX");
         Map<String, String> env = Map.of("CHAT_DRAIN_TIMEOUT", DRAIN_TIMEOUT.toSeconds() + "s", "CHAT_LIMITS_JOINS_PER_SECOND", "1000");
         gatewayA = ServiceProcess.gateway("drain-spread-a", redis.url(), env);
+        // -Ddrain-spread.spread=0 runs A with the old drain (everyone at once), to see this test fail.
+        if (System.getProperty("drain-spread.spread") != null) {
+            gatewayA.with("CHAT_DRAIN_SPREAD", System.getProperty("drain-spread.spread"));
+        }
         gatewayB = ServiceProcess.gateway("drain-spread-b", redis.url(), env);
         ServiceProcess.startAll(gatewayA, gatewayB);
     }
@@ -107,14 +114,15 @@ class DrainSpreadIT {
 
         long sigterm = System.nanoTime();
         gatewayA.terminate();
+        assertTrue(gatewayA.awaitExit(Duration.ofSeconds(30)), "gateway A exits after its drain");
+        long exited = System.nanoTime();
         try {
-            await().atMost(DRAIN_TIMEOUT.plusSeconds(30)).pollInterval(Duration.ofMillis(200))
+            // Generous: on a busy machine B may need a while (and join retries) for 2,000 joins.
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
                     .until(() -> clients.stream().allMatch(c -> c.joinedOnB.isDone()));
         } catch (org.awaitility.core.ConditionTimeoutException e) {
             throw new AssertionError("not every client is back on B: " + progress(clients), e);
         }
-        assertTrue(gatewayA.awaitExit(Duration.ofSeconds(30)), "gateway A exits after its drain");
-        long exited = System.nanoTime();
         writer.stop();
 
         // Nothing lost: each client holds every acknowledged message of its room, once, in order.
@@ -137,26 +145,24 @@ class DrainSpreadIT {
         }
         assertEquals(List.of(), writer.errors, "the writer's sends");
 
-        // Spread: B never gets more than a quarter of A's clients within one second.
+        // Spread: A tells its clients over the window, and B never gets a large share of them within one second.
         Collections.sort(arrivals);
-        int busiest = 0;
-        long busiestStart = 0;
-        for (int first = 0, last = 0; first < arrivals.size(); first++) {
-            while (last < arrivals.size() && arrivals.get(last) < arrivals.get(first) + 1000) {
-                last++;
-            }
-            if (last - first > busiest) {
-                busiest = last - first;
-                busiestStart = arrivals.get(first);
-            }
-        }
+        Collections.sort(told);
+        long[] busiestArrivals = busiestSecond(arrivals);
+        long[] busiestTold = busiestSecond(told);
+        int busiest = (int) busiestArrivals[0];
+        long busiestStart = busiestArrivals[1];
         long p10 = arrivals.get(CLIENTS / 10);
         long p90 = arrivals.get(CLIENTS * 9 / 10);
         String drainLog = Files.readString(ServiceProcess.ROOT.resolve("e2e-tests/target/e2e-logs/drain-spread-a.log"));
         System.out.printf("DrainSpreadIT: %d clients arrived on B from %d ms to %d ms after SIGTERM (10th-90th percentile %d-%d ms); "
                 + "busiest second (from %d ms) %d clients = %.1f %%; A exited after %d ms; %d joins retried after `unavailable`; "
-                + "arrivals per second %s (reconnect frames received per second %s)%n", CLIENTS, arrivals.get(0), arrivals.get(CLIENTS - 1), p10, p90, busiestStart, busiest,
-                100.0 * busiest / CLIENTS, TimeUnit.NANOSECONDS.toMillis(exited - sigterm), joinRetries, perSecond(arrivals), perSecond(told));
+                + "arrivals per second %s (reconnect frames received per second %s, busiest second %d)%n", CLIENTS, arrivals.get(0), arrivals.get(CLIENTS - 1), p10, p90, busiestStart, busiest,
+                100.0 * busiest / CLIENTS, TimeUnit.NANOSECONDS.toMillis(exited - sigterm), joinRetries, perSecond(arrivals), perSecond(told), busiestTold[0]);
+        assertTrue(busiestTold[0] <= CLIENTS * MAX_SHARE_PER_SECOND, busiestTold[0] + " clients were told to reconnect within one second (from "
+                + busiestTold[1] + " ms after SIGTERM): gateway A did not spread its reconnect frames");
+        assertTrue(told.get(CLIENTS * 9 / 10) - told.get(CLIENTS / 10) >= DRAIN_TIMEOUT.toMillis() / 2,
+                "the middle 80 % of the reconnect frames span less than half the drain timeout");
         assertTrue(busiest <= CLIENTS * MAX_SHARE_PER_SECOND, busiest + " clients reached B within one second (from "
                 + busiestStart + " ms after SIGTERM): the drain did not spread them");
         assertTrue(p90 - p10 >= DRAIN_TIMEOUT.toMillis() / 2, "the middle 80 % of the arrivals span " + (p90 - p10)
@@ -178,10 +184,25 @@ class DrainSpreadIT {
     private static String progress(List<Client> clients) {
         Map<String, Integer> onB = new java.util.TreeMap<>();
         clients.forEach(c -> c.framesOnB.forEach((type, n) -> onB.merge(type, n, Integer::sum)));
-        return String.format("%d told to reconnect, %d welcomed on B, %d joined on B; frames on B %s; join retries %d; errors: %s",
+        return String.format("%d told to reconnect, %d connected to B, %d joined on B; frames on B %s; join retries %d; errors: %s",
                 clients.stream().filter(c -> c.sawReconnect).count(), clients.stream().filter(c -> c.arrivedOnB != 0).count(),
                 clients.stream().filter(c -> c.joinedOnB.isDone()).count(), onB, clients.stream().mapToInt(c -> c.joinRetries.get()).sum(),
                 clients.stream().filter(c -> !c.errors.isEmpty()).limit(5).map(c -> c.user + " " + c.errors).toList());
+    }
+
+    /** The most events within one second of sorted times (ms), and when that second starts. */
+    private static long[] busiestSecond(List<Long> sorted) {
+        long[] busiest = {0, 0};
+        for (int first = 0, last = 0; first < sorted.size(); first++) {
+            while (last < sorted.size() && sorted.get(last) < sorted.get(first) + 1000) {
+                last++;
+            }
+            if (last - first > busiest[0]) {
+                busiest[0] = last - first;
+                busiest[1] = sorted.get(first);
+            }
+        }
+        return busiest;
     }
 
     /** Connections per second after SIGTERM, for the report. */
@@ -242,7 +263,12 @@ class DrainSpreadIT {
             int mine = generation;
             return HTTP.newWebSocketBuilder().header("Authorization", "Bearer " + Tokens.forUser(user))
                     .buildAsync(URI.create(base.replaceFirst("^http", "ws") + "/chat"), new Listener(mine))
-                    .thenAccept(sockets::add)
+                    .thenAccept(socket -> {
+                        if (mine > 0) {
+                            arrivedOnB = System.nanoTime(); // B accepted the upgrade: a connection arrived there
+                        }
+                        sockets.add(socket);
+                    })
                     .exceptionally(e -> {
                         errors.add("upgrade to " + base + " failed: " + e);
                         return null;
@@ -257,12 +283,7 @@ class DrainSpreadIT {
                 framesOnB.merge(frame.path("type").asText(), 1, Integer::sum);
             }
             switch (frame.path("type").asText()) {
-                case "welcome" -> {
-                    if (from > 0) {
-                        arrivedOnB = System.nanoTime();
-                    }
-                    join(socket);
-                }
+                case "welcome" -> join(socket);
                 case "joined" -> {
                     if (from == 0) {
                         lastSeq = firstSeq = frame.path("seq").asLong();
@@ -289,9 +310,11 @@ class DrainSpreadIT {
                 }
                 case "error" -> {
                     if ("unavailable".equals(frame.path("code").asText())) {
-                        // A join that met a busy Redis: try again, as the browser client does.
-                        joinRetries.incrementAndGet();
-                        RETRIES.schedule(() -> resend(socket, from), 200, TimeUnit.MILLISECONDS);
+                        // A join that met a busy Redis: try again later, backing off as the browser client does
+                        // (1 s, doubling up to 15 s, "equal jitter").
+                        long ceiling = Math.min(15_000, 1000L << Math.min(4, joinRetries.getAndIncrement()));
+                        long delay = ceiling / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
+                        RETRIES.schedule(() -> resend(socket, from), delay, TimeUnit.MILLISECONDS);
                     } else {
                         errors.add("error " + frame);
                     }
@@ -377,7 +400,7 @@ class DrainSpreadIT {
             reader = new Thread(this::read, "drain-spread-writer");
             reader.setDaemon(true);
             reader.start();
-            // 20 messages a second over the 20 rooms: each room has traffic all through the drain.
+            // 5 messages a second over the 20 rooms: every room has messages during the drain to recover.
             ticks.scheduleAtFixedRate(() -> {
                 int n = sent.getAndIncrement();
                 String room = rooms.get(n % rooms.size());
@@ -385,7 +408,7 @@ class DrainSpreadIT {
                 String frame = WsClient.frame("send").put("room", room).put("text", "m" + n).put("cid", cid).toString();
                 pending.put(cid, frame);
                 socket.send(frame);
-            }, 0, 50, TimeUnit.MILLISECONDS);
+            }, 0, 200, TimeUnit.MILLISECONDS);
         }
 
         private void read() {
