@@ -142,9 +142,9 @@ test('after a drop: backs off, re-joins with since and epoch, resends unacked se
   c.close();
 });
 
-test('a reconnect frame: reconnects at once when the gateway closes, and replays in-band', async () => {
+test('a reconnect frame: reconnects within the drain jitter (not the backoff) when the gateway closes, and replays in-band', async () => {
   const sockets = new FakeSockets();
-  const { c, seen, states } = client(sockets, fakeHistory({}), { minBackoff: 5000, maxBackoff: 5000 });
+  const { c, seen, states } = client(sockets, fakeHistory({}), { minBackoff: 5000, maxBackoff: 5000, drainJitter: 50 });
   c.connect();
   const ws1 = await sockets.next(1);
   ws1.frame({ type: 'welcome', user: 'alice', node: 'gw-1' });
@@ -163,6 +163,28 @@ test('a reconnect frame: reconnects at once when the gateway closes, and replays
   assert.deepEqual(seen, ['general#11', 'general#12']);
   assert.equal(states.at(-1), 'recovered');
   c.close();
+});
+
+test('the drain jitter is seconds by default: clients of a draining gateway reconnect spread over 0-5 s', async () => {
+  const delays = [];
+  for (const random of [0.1, 0.5, 0.9]) {
+    const sockets = new FakeSockets();
+    const c = new ChatClient({ token: 't0k', baseUrl: 'http://chat.test', WebSocket: sockets.WebSocket, fetch: fakeHistory({}) });
+    c.on('state', (s) => s.state === 'reconnecting' && delays.push(s.delay));
+    const realRandom = Math.random;
+    Math.random = () => random;
+    try {
+      c.connect();
+      const ws = await sockets.next(1);
+      ws.frame({ type: 'welcome', user: 'alice', node: 'gw-1' });
+      ws.frame({ type: 'reconnect', reason: 'shutdown' });
+      ws.drop(1012);
+    } finally {
+      Math.random = realRandom;
+      c.close();
+    }
+  }
+  assert.deepEqual(delays, [500, 2500, 4500]);
 });
 
 test('direct messages: tracked without a join, joined with since after a reconnect; sendDirect is resent', async () => {

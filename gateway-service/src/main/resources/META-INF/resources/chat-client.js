@@ -84,12 +84,15 @@ export class ChatClient extends EventTarget {
    * @param {string} [options.historyUrl] http(s) URL of the history API; default: `baseUrl`
    * @param {number} [options.minBackoff=500] first reconnect delay, ms (doubles per failed try, with jitter)
    * @param {number} [options.maxBackoff=15000] longest reconnect delay, ms
+   * @param {number} [options.drainJitter=5000] after a `reconnect` frame (the gateway drains), the
+   *   reconnect waits a random 0 to this many ms, so the clients of a draining gateway do not all
+   *   land on the remaining ones in the same instant (the gateway also spreads its `reconnect` frames)
    * @param {number} [options.pingInterval=20000] ms of silence before a `ping`; twice that and the socket counts as dead
    */
   constructor(options) {
     super();
     const origin = globalThis.location?.origin;
-    this.options = { minBackoff: 500, maxBackoff: 15000, pingInterval: 20000, ...options };
+    this.options = { minBackoff: 500, maxBackoff: 15000, drainJitter: 5000, pingInterval: 20000, ...options };
     this.baseUrl = (options.baseUrl || origin || '').replace(/\/$/, '');
     this.historyUrl = (options.historyUrl || this.baseUrl).replace(/\/$/, '');
     /** @type {string} */ this.state = 'idle';
@@ -325,8 +328,9 @@ export class ChatClient extends EventTarget {
   _onClose(code, reason) {
     this._detach();
     if (this._stopped) return;
-    // After `reconnect` (drain) go at once; after a failure back off, more with each failed try.
-    this._scheduleReconnect(this._draining ? Math.random() * 300 : this._backoff(), reason, code);
+    // After `reconnect` (drain) go within seconds, at a random moment: thousands of clients of one
+    // gateway must not reach the others together. After a failure back off, more with each failed try.
+    this._scheduleReconnect(this._draining ? Math.random() * this.options.drainJitter : this._backoff(), reason, code);
   }
 
   _backoff() {

@@ -277,6 +277,142 @@ class DeploymentManifestsTest {
         assertEquals(Set.of("gateway", "history"), new HashSet<>(kind("PodDisruptionBudget").stream().map(DeploymentManifestsTest::name).toList()));
     }
 
+    // --- Autoscaling and the connection cap -----------------------------------------------------
+
+    @Test
+    void theAutoscalerAloneSetsTheNumberOfGateways() {
+        Map<String, Object> gateway = byName("Deployment").get("gateway");
+        assertFalse(map(gateway, "spec").containsKey("replicas"),
+                "the gateway Deployment fixes no replicas: kubectl apply would reset what the autoscaler chose");
+        Map<String, Object> target = map(map(gatewayAutoscaler(), "spec"), "scaleTargetRef");
+        assertEquals(List.of("Deployment", "gateway"), List.of(target.get("kind"), target.get("name")));
+    }
+
+    @Test
+    void theAutoscalerScalesOnConnectionsPerPodAndOnCpuAndScalesDownGently() {
+        Map<String, Object> spec = map(gatewayAutoscaler(), "spec");
+        Map<String, Map<String, Object>> metrics = new LinkedHashMap<>();
+        for (Map<String, Object> metric : list(spec, "metrics")) {
+            metrics.put((String) metric.get("type"), metric);
+        }
+        assertEquals(Set.of("Pods", "Resource"), metrics.keySet(), "connections per pod and CPU");
+        Map<String, Object> pods = map(metrics.get("Pods"), "pods");
+        assertEquals("chat_gateway_connections", map(pods, "metric").get("name"));
+        assertEquals("AverageValue", map(pods, "target").get("type"), "connections averaged over the gateways");
+        long perPod = Long.parseLong(String.valueOf(map(pods, "target").get("averageValue")));
+        long cap = connectionCap();
+        assertTrue(perPod > 0 && perPod <= cap * 0.8, "scale out at " + perPod + " connections per pod, well before the cap " + cap
+                + " makes a gateway refuse upgrades");
+        Map<String, Object> cpu = map(metrics.get("Resource"), "resource");
+        assertEquals("cpu", cpu.get("name"));
+        assertEquals("Utilization", map(cpu, "target").get("type"));
+
+        // Each removed gateway sends its clients to the others: slowly, so the drains do not cascade.
+        Map<String, Object> scaleDown = map(map(spec, "behavior"), "scaleDown");
+        assertTrue(((Number) scaleDown.get("stabilizationWindowSeconds")).intValue() >= 300, "minutes of low load before scaling down");
+        assertFalse(list(scaleDown, "policies").isEmpty(), "a scale-down rate");
+        for (Map<String, Object> policy : list(scaleDown, "policies")) {
+            double perMinute = ((Number) policy.get("value")).doubleValue() * 60 / ((Number) policy.get("periodSeconds")).doubleValue();
+            if ("Pods".equals(policy.get("type"))) {
+                assertTrue(perMinute <= 3, "at most a few gateways per minute: " + policy);
+            } else {
+                assertEquals("Percent", policy.get("type"));
+                assertTrue(perMinute <= 20, "at most a fifth of the gateways per minute: " + policy);
+            }
+        }
+        assertTrue(!"Disabled".equals(scaleDown.get("selectPolicy")), "scaling down is not switched off");
+    }
+
+    @Test
+    void theMetricsAdapterServesAMetricTheGatewayExportsPerPod() {
+        String metric = (String) map(map(firstOfType(list(map(gatewayAutoscaler(), "spec"), "metrics"), "Pods"), "pods"), "metric").get("name");
+        Map<String, Object> adapter = byName("ConfigMap").get("prometheus-adapter");
+        assertNotNull(adapter, "the Prometheus adapter's rules (deploy/kubernetes/prometheus-adapter)");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> config = (Map<String, Object>) new Yaml(new SafeConstructor(new LoaderOptions()))
+                .load((String) map(adapter, "data").get("config.yaml"));
+        Map<String, Object> rule = list(config, "rules").stream()
+                .filter(r -> metric.equals(map(r, "name").getOrDefault("as", seriesName(r)))).findFirst()
+                .orElseThrow(() -> new AssertionError("no adapter rule serves " + metric));
+        String series = seriesName(rule);
+        assertTrue(gatewayGauges().contains(series), "the adapter reads " + series + ", which is not a gauge the gateway exports; it exports "
+                + gatewayGauges());
+        Map<String, Object> overrides = map(map(rule, "resources"), "overrides");
+        assertEquals("pod", map(overrides, "pod").get("resource"), "values tied to pods (an HPA Pods metric)");
+        assertEquals("namespace", map(overrides, "namespace").get("resource"));
+        assertTrue(((String) rule.get("metricsQuery")).contains("<<.Series>>{<<.LabelMatchers>>}"), "the query selects the asked pods");
+    }
+
+    @Test
+    void theConnectionCapFitsTheMemoryLimitByTheDocumentedFormula() {
+        Map<String, Object> gateway = byName("Deployment").get("gateway");
+        Map<String, Object> annotations = map(map(gateway, "metadata"), "annotations");
+        Map<String, Object> container = serviceContainers().stream().filter(c -> module(c).equals("gateway-service")).findFirst().orElseThrow();
+        long limit = bytes((String) map(map(container, "resources"), "limits").get("memory"));
+        Matcher xmx = Pattern.compile("-Xmx(\\d+[kKmMgG])").matcher(environment(container).get("JAVA_OPTS_APPEND"));
+        assertTrue(xmx.find());
+        long heap = bytes(xmx.group(1));
+        long baseRss = bytes((String) annotations.get("chat.dev/base-rss"));
+        long perConnection = bytes((String) annotations.get("chat.dev/rss-per-connection"));
+        long headroom = bytes((String) annotations.get("chat.dev/headroom"));
+        long heapBase = bytes((String) annotations.get("chat.dev/heap-base"));
+        long heapPerConnection = bytes((String) annotations.get("chat.dev/heap-per-connection"));
+        long cap = connectionCap();
+        long largest = (limit - baseRss - headroom) / perConnection;
+        assertTrue(baseRss + perConnection * cap + headroom <= limit, "base RSS + " + cap + " connections + headroom exceed the memory limit: "
+                + "CHAT_LIMITS_MAX_CONNECTIONS must be at most " + largest);
+        assertTrue(cap >= largest * 0.9, "CHAT_LIMITS_MAX_CONNECTIONS " + cap + " wastes the pod's memory: the formula allows " + largest);
+        assertTrue(heapBase + heapPerConnection * cap <= heap * 0.6, cap + " connections fill more than 60 % of the heap (-Xmx"
+                + xmx.group(1) + "): the rest is for traffic, and a full heap thrashes long before the pod is killed");
+        assertTrue(SERVICES.get("gateway-service").reads("CHAT_LIMITS_MAX_CONNECTIONS"));
+    }
+
+    static Map<String, Object> gatewayAutoscaler() {
+        Map<String, Object> hpa = byName("HorizontalPodAutoscaler").get("gateway");
+        assertNotNull(hpa, "a HorizontalPodAutoscaler for the gateways");
+        return hpa;
+    }
+
+    static long connectionCap() {
+        Map<String, Object> container = serviceContainers().stream().filter(c -> module(c).equals("gateway-service")).findFirst().orElseThrow();
+        String cap = environment(container).get("CHAT_LIMITS_MAX_CONNECTIONS");
+        assertNotNull(cap, "the gateway Deployment sets CHAT_LIMITS_MAX_CONNECTIONS");
+        return Long.parseLong(cap);
+    }
+
+    static Map<String, Object> firstOfType(List<Map<String, Object>> metrics, String type) {
+        return metrics.stream().filter(m -> type.equals(m.get("type"))).findFirst().orElseThrow(() -> new AssertionError("no " + type + " metric"));
+    }
+
+    /** The metric an adapter rule reads: the name its seriesQuery starts with. */
+    static String seriesName(Map<String, Object> rule) {
+        Matcher name = Pattern.compile("^\\s*'?([a-zA-Z_:][a-zA-Z0-9_:]*)").matcher((String) rule.get("seriesQuery"));
+        assertTrue(name.find(), "seriesQuery names a metric: " + rule.get("seriesQuery"));
+        return name.group(1);
+    }
+
+    /**
+     * The gauges the gateway registers (Micrometer names such as chat.gateway.connections), under their
+     * Prometheus names (dots become underscores; a gauge gets no suffix). MetricsTest and DrainSpreadIT
+     * read chat_gateway_connections from a running gateway's /q/metrics.
+     */
+    static Set<String> gatewayGauges() {
+        Set<String> gauges = new HashSet<>();
+        Pattern gauge = Pattern.compile("(?:\\.gauge|Gauge\\.builder)\\(\\s*\"([a-z0-9_.]+)\"");
+        try (Stream<Path> sources = Files.walk(SERVICES.get("gateway-service").dir.resolve("src/main/java"))) {
+            for (Path source : sources.filter(p -> p.toString().endsWith(".java")).toList()) {
+                Matcher m = gauge.matcher(Files.readString(source));
+                while (m.find()) {
+                    gauges.add(m.group(1).replace('.', '_'));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        assertFalse(gauges.isEmpty(), "no gauges found in the gateway's sources");
+        return gauges;
+    }
+
     @Test
     void theBackingServiceAddressesMatchTheTestClusterOnes() {
         Map<String, String> common = configMap("chat-common");

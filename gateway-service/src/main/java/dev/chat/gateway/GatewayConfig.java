@@ -74,6 +74,13 @@ public interface GatewayConfig {
     @WithDefault("10S")
     Duration drainTimeout();
 
+    /**
+     * Share of the drain timeout over which {@code reconnect} frames are spread, in batches, so the
+     * remaining gateways do not get every client of a draining one in the same instant; 0 tells all at once.
+     */
+    @WithDefault("0.8")
+    double drainSpread();
+
     /** How often each local room's head in Redis is compared with what was delivered, to catch a lost tail. */
     @WithDefault("5S")
     Duration positionCheckInterval();

@@ -89,6 +89,11 @@ public class ChatSessions {
         release(session.user());
     }
 
+    /** Whether the session is still open here (a draining gateway skips the ones that left on their own). */
+    boolean holds(ChatSession session) {
+        return sessions.get(session.id()) == session;
+    }
+
     public Collection<ChatSession> all() {
         return sessions.values();
     }

@@ -9,11 +9,15 @@ import io.quarkus.runtime.ShutdownEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Takes a gateway out of service on SIGTERM: readiness goes DOWN first, then every client gets
- * {@code reconnect} and, once its in-flight frames are answered, close code 1012, within the drain timeout.
+ * Takes a gateway out of service on SIGTERM: readiness goes DOWN and new upgrades are refused first,
+ * then the clients get {@code reconnect} in batches spread over {@code chat.drain-spread} of the drain
+ * timeout (so the other gateways are not hit by all of them at once), and each closes with 1012 once
+ * its in-flight frames are answered; whatever is still open at the drain timeout is cut.
  */
 @ApplicationScoped
 public class GatewayDrain {
@@ -43,30 +47,52 @@ public class GatewayDrain {
         drainAll();
     }
 
+    // Runs on the shutdown thread, never on an event loop, so its waits block nothing else.
     private synchronized void drainAll() {
         if (draining) {
             return;
         }
-        draining = true;
-        int count = sessions.count();
-        Log.infof("Draining %d connections", count);
+        draining = true; // from here no new connection is admitted, so the list below is complete
+        List<ChatSession> toTell = new ArrayList<>(sessions.all());
+        long start = System.nanoTime();
+        long deadline = start + config.drainTimeout().toNanos();
+        DrainSchedule schedule = DrainSchedule.of(toTell.size(), config.drainTimeout(), config.drainSpread());
+        Log.infof("Draining %d connections: reconnect in %d batches over %d ms", toTell.size(), schedule.batches(),
+                schedule.window().toMillis());
         String reconnect = codec.encode(new ServerFrame.Reconnect("shutdown"));
-        for (ChatSession session : sessions.all()) {
-            session.drain(reconnect);
-        }
-        Instant deadline = Instant.now().plus(config.drainTimeout());
-        // Runs on the shutdown thread, never on an event loop, so waiting here blocks nothing else.
-        while (sessions.count() > 0 && Instant.now().isBefore(deadline)) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+        // Until its batch, a client keeps full service (it sends, receives, is acked). Told, it gets
+        // `reconnect` after every frame already queued to it, then 1012 once its frames in flight are
+        // answered. The last batch goes at (spread x timeout), which leaves the rest of the timeout
+        // for those answers before anything is cut.
+        for (int batch = 0; batch < schedule.batches(); batch++) {
+            waitUntil(start + schedule.offset(batch).toNanos(), () -> false);
+            for (ChatSession session : toTell.subList(schedule.firstOf(batch), schedule.firstOf(batch + 1))) {
+                if (sessions.holds(session)) {
+                    session.drain(reconnect);
+                }
             }
         }
+        waitUntil(deadline, () -> sessions.count() == 0);
+        int forced = sessions.count();
         for (ChatSession session : sessions.all()) {
             session.forceClose();
         }
-        Log.infof("Drained %d connections; %d forced", count, sessions.count());
+        Log.infof("Drained %d connections; %d forced", toTell.size(), forced);
+    }
+
+    /** Waits until the System.nanoTime() deadline, or until {@code done} holds (checked every 20 ms). */
+    private static void waitUntil(long deadlineNanos, java.util.function.BooleanSupplier done) {
+        while (!done.getAsBoolean()) {
+            long left = deadlineNanos - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            try {
+                Thread.sleep(Math.max(1, Math.min(20, TimeUnit.NANOSECONDS.toMillis(left))));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 }
