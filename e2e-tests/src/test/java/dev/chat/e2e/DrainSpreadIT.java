@@ -231,7 +231,7 @@ class DrainSpreadIT {
 
     /** chat_gateway_connections as the gateway exports it on /q/metrics (what the autoscaler reads). */
     private static long gatewayConnections(ServiceProcess gateway) throws IOException, InterruptedException {
-        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(gateway.url() + "/q/metrics")).build(),
+        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(gateway.managementUrl() + "/q/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         Matcher gauge = Pattern.compile("(?m)^chat_gateway_connections(?:\\{[^}]*})? ([0-9.eE+]+)$").matcher(metrics);
         assertTrue(gauge.find(), "chat_gateway_connections on /q/metrics");
