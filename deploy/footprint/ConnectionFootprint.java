@@ -58,8 +58,10 @@ public class ConnectionFootprint {
             }
         }
         int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
+        int managementPort;
+        try (ServerSocket socket = new ServerSocket(0); ServerSocket management = new ServerSocket(0)) {
             port = socket.getLocalPort();
+            managementPort = management.getLocalPort();
         }
         Path jar = Path.of("gateway-service/target/quarkus-app/quarkus-run.jar");
         if (!Files.exists(jar)) {
@@ -76,6 +78,7 @@ public class ConnectionFootprint {
         builder.environment().put("QUARKUS_PROFILE", "dev");
         builder.environment().put("QUARKUS_HTTP_HOST", "127.0.0.1");
         builder.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        builder.environment().put("QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort));
         builder.environment().put("QUARKUS_REDIS_HOSTS", env("QUARKUS_REDIS_HOSTS", "redis://127.0.0.1:6379"));
         builder.environment().put("CHAT_JWT_SECRET", SECRET);
         builder.environment().put("CHAT_NODE_ID", "footprint");
@@ -87,7 +90,7 @@ public class ConnectionFootprint {
         List<WebSocket> sockets = new ArrayList<>();
         try {
             String base = "http://127.0.0.1:" + port;
-            awaitReady(http, base, gateway);
+            awaitReady(http, "http://127.0.0.1:" + managementPort, gateway);
             System.out.printf("JVM options: %s; log %s%n", String.join(" ", jvm), log);
             Thread.sleep(10_000); // the JIT and the schedulers settle
             Sample before = sample(gateway.pid());
