@@ -34,17 +34,26 @@ class ProcStatTest {
     }
 
     @Test
-    void treeSumsDescendants() throws Exception {
-        Process child = new ProcessBuilder("sleep", "30").start();
+    void treeSumsDescendantsAndTheFilterPicksThem() throws Exception {
+        // A shell with two sleeping children: none of them grows while it is sampled.
+        Process shell = new ProcessBuilder("sh", "-c", "sleep 30 & sleep 30 & wait").start();
         try {
-            int self = (int) ProcessHandle.current().pid();
-            double[] alone = new Watched("me", self, false, "").sample();
-            double[] tree = new Watched("me", self, true, "").sample();
-            double[] filtered = new Watched("me", self, true, "no-such-command-line").sample();
-            assertTrue(tree[1] > alone[1], "the sleep child's RSS is added");
-            assertTrue(filtered[1] < tree[1], "a filter leaves non-matching children out");
+            int root = (int) shell.pid();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (shell.descendants().count() < 2 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertEquals(2, shell.descendants().count());
+            double alone = new Watched("sh", root, false, "").sample()[1];
+            double tree = new Watched("sh", root, true, "").sample()[1];
+            double none = new Watched("sh", root, true, "no-such-command-line").sample()[1];
+            double sleeps = new Watched("sh", root, true, "sleep").sample()[1];
+            assertTrue(tree > alone, "the children's RSS is added");
+            assertEquals(alone, none, "a filter matching no child adds nothing");
+            assertEquals(tree, sleeps, "a filter matching both children adds both");
         } finally {
-            child.destroy();
+            shell.descendants().forEach(ProcessHandle::destroy);
+            shell.destroy();
         }
     }
 
