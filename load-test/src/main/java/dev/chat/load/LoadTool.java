@@ -171,6 +171,7 @@ public final class LoadTool {
             tick(1000);
         }
         long end = run.lastJoinNanos.get();
+        run.connectJoin.cut(secondsSinceStart());
         boolean complete = run.joined.get() == clients.size();
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("clients", clients.size());
