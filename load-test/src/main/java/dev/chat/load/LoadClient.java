@@ -149,7 +149,6 @@ final class LoadClient {
             return;
         }
         if (first && sentAt >= run.measureFromNanos) {
-            run.windowDeliveries.increment();
             run.latency.recordMicros((now - sentAt) / 1000);
         }
     }

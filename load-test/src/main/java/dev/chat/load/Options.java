@@ -179,6 +179,10 @@ public record Options(String mode, String protocol, List<URI> targets, String jw
             throw new UsageException("--rate must be >= 0");
         }
         int pubs = publishers != null ? publishers : rooms;
+        if (mode.equals("idle")) {
+            rate = 0;
+            pubs = 0;
+        }
         if (rate > 0 && (rooms == 0 || pubs == 0)) {
             throw new UsageException("sending (--rate > 0) needs --rooms and --publishers above 0");
         }

@@ -22,7 +22,6 @@ final class RunState {
     final Counts refusals = new Counts();
     final Counts closes = new Counts();
     final Counts otherFrames = new Counts();
-    final LongAdder windowDeliveries = new LongAdder();
     final LongAdder allFrames = new LongAdder();
     final LongAdder foreignMessages = new LongAdder();
     final AtomicInteger connected = new AtomicInteger();

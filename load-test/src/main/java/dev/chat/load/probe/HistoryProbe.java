@@ -88,6 +88,35 @@ public final class HistoryProbe {
         return behind.isEmpty() ? (System.nanoTime() - start) / 1_000_000 : -1;
     }
 
+    /**
+     * Samples one room a second (round-robin over the acked rooms) on a thread of its own, so a slow
+     * history service never delays the tool's clock. Returns a handle that stops the sampling.
+     */
+    public AutoCloseable sampleEverySecond() {
+        java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "history-probe");
+            t.setDaemon(true);
+            return t;
+        });
+        java.util.concurrent.atomic.AtomicLong turn = new java.util.concurrent.atomic.AtomicLong();
+        timer.scheduleWithFixedDelay(() -> {
+            List<String> rooms = new ArrayList<>(ledger.ackedRooms());
+            if (!rooms.isEmpty()) {
+                rooms.sort(null);
+                sample(rooms.get((int) (turn.getAndIncrement() % rooms.size())));
+            }
+        }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+        return () -> {
+            timer.shutdownNow();
+            timer.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        };
+    }
+
+    /** The newest lag sample, or -1 before the first. */
+    public synchronized long lastSample() {
+        return lagSamplesMs.isEmpty() ? -1 : lagSamplesMs.get(lagSamplesMs.size() - 1);
+    }
+
     public synchronized List<Long> samples() {
         return List.copyOf(lagSamplesMs);
     }

@@ -146,6 +146,7 @@ public final class Summary {
                 JsonNode integrity = j.path("integrity");
                 f.put("lost + duplicated + out of order", integrity.isMissingNode() ? null
                         : orZero(integrity.path("lost")) + orZero(integrity.path("duplicated")) + orZero(integrity.path("outOfOrder")));
+                f.put("sends never answered", num(integrity.path("sendsNeverAnswered")));
                 f.put("refusals (joins, sends, connects)", refusals(j) + (double) (connect.path("clients").asLong() - connect.path("joined").asLong()));
                 JsonNode cpu = j.path("cpu").path("processes");
                 double deliveries = j.path("send").path("deliveries").asDouble();
