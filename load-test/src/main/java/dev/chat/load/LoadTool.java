@@ -102,6 +102,8 @@ public final class LoadTool {
                 sendPhase(vertx, clients);
             }
             closeAll(clients);
+            result.putIfAbsent("refusals", run.refusals.snapshot());
+            result.putIfAbsent("closes", run.closes.snapshot());
             Reports.write(opt.out(), result, progress);
             System.out.println("report: " + opt.out() + ".json, " + opt.out() + ".html");
             return allIn || opt.mode().equals("run") ? 0 : 3;
@@ -246,9 +248,18 @@ public final class LoadTool {
         // Deliveries that arrived inside the window (whenever sent): the work the CPU figures of the window paid for.
         long windowArrivals = run.ledger.firstDeliveries() - arrivalsAtWindow;
         phase = "drain";
-        long drainDeadline = System.nanoTime() + opt.drain().toNanos();
-        while (System.nanoTime() < drainDeadline
+        // Wait while anything is still owed and still moving: a backlogged server that keeps delivering is
+        // given time (up to drain-max), one that has gone quiet for `drain` with messages owed has lost them.
+        long hardDeadline = System.nanoTime() + opt.drainMax().toNanos();
+        long quietSince = System.nanoTime();
+        long lastSeen = -1;
+        while (System.nanoTime() < hardDeadline && System.nanoTime() - quietSince < opt.drain().toNanos()
                 && (run.ledger.pendingCount() > 0 || run.ledger.firstDeliveries() < run.ledger.expectedSoFar())) {
+            long seen = run.ledger.firstDeliveries() + run.ledger.ackedCount() - run.ledger.pendingCount();
+            if (seen != lastSeen) {
+                lastSeen = seen;
+                quietSince = System.nanoTime();
+            }
             tick(200);
         }
         long drainedMs = (System.nanoTime() - windowEnd) / 1_000_000;

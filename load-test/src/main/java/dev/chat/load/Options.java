@@ -10,7 +10,7 @@ import java.util.concurrent.ThreadLocalRandom;
 /** The command line, parsed and checked once; {@link #USAGE} documents every flag. */
 public record Options(String mode, String protocol, List<URI> targets, String jwtSecret, String tokenCommand, String issuer,
         String userPrefix, String roomPrefix, int clients, int rooms, int publishers, double rate, Duration duration,
-        Duration warmup, Duration drain, int messageSize, int connectConcurrency, Duration connectTimeout, Duration hold,
+        Duration warmup, Duration drain, Duration drainMax, int messageSize, int connectConcurrency, Duration connectTimeout, Duration hold,
         List<Watched> pids, boolean gcHeap, String history, String label, String out, boolean insecure, int eventLoops) {
 
     static final String USAGE = """
@@ -28,7 +28,9 @@ public record Options(String mode, String protocol, List<URI> targets, String jw
               --rate R                     aggregate messages per second over all publishers (default 100; 0: connect only)
               --duration D                 measured sending time, e.g. 30s, 2m (default 30s)
               --warmup D                   sending before measuring (default 5s)
-              --drain D                    after sending stops, wait up to this for missing acks and deliveries (default 10s)
+              --drain D                    after sending stops, wait for missing acks and deliveries until nothing has
+                                           moved for D (default 10s) ...
+              --drain-max D                ... or D has passed (default 60s); what is still missing then is lost
               --message-size N             characters of message text (default 100, at least 40)
               --connect-concurrency N      upgrades in flight at once (default 200)
               --connect-timeout D          time allowed for all clients to connect and join (default 120s)
@@ -58,6 +60,7 @@ public record Options(String mode, String protocol, List<URI> targets, String jw
         m.put("durationSeconds", duration.toMillis() / 1000.0);
         m.put("warmupSeconds", warmup.toMillis() / 1000.0);
         m.put("drainSeconds", drain.toMillis() / 1000.0);
+        m.put("drainMaxSeconds", drainMax.toMillis() / 1000.0);
         m.put("messageSize", messageSize);
         m.put("connectConcurrency", connectConcurrency);
         m.put("roomPrefix", roomPrefix);
@@ -83,6 +86,7 @@ public record Options(String mode, String protocol, List<URI> targets, String jw
         Duration duration = Duration.ofSeconds(30);
         Duration warmup = Duration.ofSeconds(5);
         Duration drain = Duration.ofSeconds(10);
+        Duration drainMax = Duration.ofSeconds(60);
         int size = 100;
         int concurrency = 200;
         Duration connectTimeout = Duration.ofSeconds(120);
@@ -146,6 +150,7 @@ public record Options(String mode, String protocol, List<URI> targets, String jw
                     case "--duration" -> duration = duration(value);
                     case "--warmup" -> warmup = duration(value);
                     case "--drain" -> drain = duration(value);
+                    case "--drain-max" -> drainMax = duration(value);
                     case "--message-size" -> size = positive(a, Integer.parseInt(value), 40);
                     case "--connect-concurrency" -> concurrency = positive(a, Integer.parseInt(value), 1);
                     case "--connect-timeout" -> connectTimeout = duration(value);
@@ -190,7 +195,7 @@ public record Options(String mode, String protocol, List<URI> targets, String jw
             throw new UsageException("--publishers (" + pubs + ") exceeds --clients (" + clients + ")");
         }
         return new Options(mode, protocol, List.copyOf(targets), secret, tokenCommand, issuer, userPrefix, roomPrefix, clients,
-                rooms, pubs, rate, duration, warmup, drain, size, concurrency, connectTimeout, hold, List.copyOf(pids), gcHeap,
+                rooms, pubs, rate, duration, warmup, drain, drainMax, size, concurrency, connectTimeout, hold, List.copyOf(pids), gcHeap,
                 history, label == null ? protocol : label, out, insecure, loops);
     }
 
