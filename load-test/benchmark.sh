@@ -173,32 +173,52 @@ fi
 
 # --- The systems ----------------------------------------------------------------------------------
 declare -A port=()
+start_gateway() { # NAME: on its port (chosen on first start, kept on restarts)
+  local name=$1
+  port[$name]=${port[$name]:-$(free_port)}
+  # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
+  start "$name" env "${ours_env[@]}" QUARKUS_HTTP_PORT="${port[$name]}" CHAT_NODE_ID="$name" java ${JAVA_OPTS:-} -jar "$gateway_jar"
+}
 start_ours() {
   local name
-  port[gateway-a]=$(free_port); port[gateway-b]=$(free_port); port[history]=$(free_port)
-  local common=(QUARKUS_PROFILE=dev QUARKUS_HTTP_HOST=127.0.0.1 "QUARKUS_REDIS_HOSTS=redis://127.0.0.1:$redis_ours_port"
+  ours_env=(QUARKUS_PROFILE=dev QUARKUS_HTTP_HOST=127.0.0.1 "QUARKUS_REDIS_HOSTS=redis://127.0.0.1:$redis_ours_port"
     CHAT_JWT_SECRET="$CHAT_JWT_SECRET" QUARKUS_LOG_LEVEL=WARN)
-  for name in gateway-a gateway-b; do
-    # shellcheck disable=SC2086
-    start $name env "${common[@]}" QUARKUS_HTTP_PORT="${port[$name]}" CHAT_NODE_ID=$name java ${JAVA_OPTS:-} -jar "$gateway_jar"
-  done
+  start_gateway gateway-a
+  start_gateway gateway-b
+  port[history]=$(free_port)
   # shellcheck disable=SC2086
-  start history env "${common[@]}" QUARKUS_HTTP_PORT="${port[history]}" \
+  start history env "${ours_env[@]}" QUARKUS_HTTP_PORT="${port[history]}" \
     QUARKUS_DATASOURCE_REACTIVE_URL="vertx-reactive:postgresql://127.0.0.1:$PG_PORT/bench" \
     QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/bench" \
     QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" java ${JAVA_OPTS:-} -jar "$history_jar"
   for name in gateway-a gateway-b history; do wait_http $name "http://127.0.0.1:${port[$name]}/q/health/ready"; done
   say "ours: gateway-a :${port[gateway-a]} (pid ${pid[gateway-a]}), gateway-b :${port[gateway-b]} (pid ${pid[gateway-b]}), history :${port[history]}, redis :$redis_ours_port"
 }
+start_peer_instance() { # NAME
+  local name=$1
+  port[$name]=${port[$name]:-$(free_port)}
+  start "$name" env PORT="${port[$name]}" NODE_ID="$name" REDIS_URL="redis://127.0.0.1:$redis_peer_port" \
+    CHAT_JWT_SECRET="$CHAT_JWT_SECRET" node load-test/peers/socketio/server.js
+}
 start_peer() {
   local name
-  for name in peer-a peer-b; do
-    port[$name]=$(free_port)
-    start $name env PORT="${port[$name]}" NODE_ID=$name REDIS_URL="redis://127.0.0.1:$redis_peer_port" \
-      CHAT_JWT_SECRET="$CHAT_JWT_SECRET" node load-test/peers/socketio/server.js
-  done
+  start_peer_instance peer-a
+  start_peer_instance peer-b
   for name in peer-a peer-b; do wait_http $name "http://127.0.0.1:${port[$name]}/health"; done
   say "peer: peer-a :${port[peer-a]} (pid ${pid[peer-a]}), peer-b :${port[peer-b]} (pid ${pid[peer-b]}), redis :$redis_peer_port"
+}
+# Fresh server processes for the idle-memory scenario: a baseline taken after earlier load would hold
+# memory the process has not given back yet (Node's RSS even shrinks while it is measured).
+restart_servers() { # SYSTEM
+  local name
+  if [ "$1" = ours ]; then
+    for name in gateway-a gateway-b; do stop $name; start_gateway $name; done
+    for name in gateway-a gateway-b; do wait_http $name "http://127.0.0.1:${port[$name]}/q/health/ready"; done
+  else
+    for name in peer-a peer-b; do stop $name; start_peer_instance $name; done
+    for name in peer-a peer-b; do wait_http $name "http://127.0.0.1:${port[$name]}/health"; done
+  fi
+  sleep 5 # let start-up work settle before the baseline is read
 }
 has "$systems" ours && start_ours
 has "$systems" peer && start_peer
@@ -243,6 +263,7 @@ scenario() { # SCENARIO SYSTEM RUN
     S3) tool "$sys" "S3-$sys-run$r" --target "$t" --clients 2000 --rooms 200 --publishers 400 --rate 2000 \
           --duration $S3_DURATION --warmup $WARMUP $(history_args "$sys") ;;
     S4) local gc=()
+        restart_servers "$sys"
         [ "$sys" = ours ] && command -v jcmd >/dev/null 2>&1 && gc=(--gc-heap)
         tool "$sys" "S4-$sys-run$r" --mode idle --target "$t" --clients $S4_CLIENTS --rooms 0 --connect-concurrency 1000 \
           --hold 10s "${gc[@]}" ;;
@@ -260,14 +281,14 @@ scenario() { # SCENARIO SYSTEM RUN
           for cores in 1 2; do
             taskset -a -p -c "$([ $cores = 1 ] && echo 0 || echo 0-1)" "${pid[gateway-a]}" >/dev/null
             tool ours "S8-ours-run$r-cores$cores" --target "$(targets ours one)" --clients 1010 --rooms 1 --publishers 30 \
-              --rate 150 --duration $S8_DURATION --warmup $WARMUP
+              --rate 150 --duration $S8_DURATION --warmup $WARMUP --drain-max 20s
           done
           taskset -a -p -c 0-"$(($(nproc) - 1))" "${pid[gateway-a]}" >/dev/null
         else
           # Node fans out on one thread: pinned to one core, like ours in its first step.
           taskset -a -p -c 0 "${pid[peer-a]}" >/dev/null
           tool peer "S8-peer-run$r-cores1" --target "$(targets peer one)" --clients 1010 --rooms 1 --publishers 30 \
-            --rate 150 --duration $S8_DURATION --warmup $WARMUP
+            --rate 150 --duration $S8_DURATION --warmup $WARMUP --drain-max 20s
           taskset -a -p -c 0-"$(($(nproc) - 1))" "${pid[peer-a]}" >/dev/null
         fi ;;
   esac

@@ -39,16 +39,17 @@ final class HtmlReport {
                         .append(", delivered for a room not joined ").append(i.get("deliveredForRoomNotJoined")).append(".</p>");
             }
         }
+        if (r.get("send") instanceof Map<?, ?> send && r.get("latency") instanceof Map<?, ?> lat) {
+            b.append("<p><b>").append(esc(send.get("deliveriesPerSecond"))).append(" deliveries/s</b> (")
+                    .append(esc(send.get("sentPerSecond"))).append(" sends/s); latency p50 ").append(esc(lat.get("p50Ms")))
+                    .append(" ms, p99 ").append(esc(lat.get("p99Ms"))).append(" ms, p99.9 ").append(esc(lat.get("p999Ms")))
+                    .append(" ms, max ").append(esc(lat.get("maxMs"))).append(" ms.</p>");
+        }
+        if (r.get("cpu") instanceof Map<?, ?> cpu) {
+            b.append("<p>Limited by: ").append(esc(cpu.get("limitedBy"))).append("</p>");
+        }
         if (r.get("refusals") instanceof Map<?, ?> ref && !ref.isEmpty()) {
             b.append("<p class=\"bad\">Refusals: ").append(esc(ref)).append("</p>");
-        }
-        for (String section : List.of("connect", "send", "latency", "ackLatency", "integrity", "costs", "cpu", "historyIngest", "idle",
-                "closes", "otherFrames", "options")) {
-            Object v = r.get(section);
-            if (v instanceof Map<?, ?> m && !m.isEmpty()) {
-                b.append("<h2>").append(section).append("</h2>");
-                table(b, m);
-            }
         }
         @SuppressWarnings("unchecked")
         List<Latency.Interval> timeline = (List<Latency.Interval>) r.getOrDefault("latencyTimeline", List.of());
@@ -87,6 +88,14 @@ final class HtmlReport {
             }
             b.append("<h2>Deliveries and sends per second</h2>");
             chart(b, "seconds since start", List.of(d, s), List.of("deliveries/s", "sends/s"), true);
+        }
+        for (String section : List.of("connect", "send", "latency", "ackLatency", "integrity", "costs", "cpu", "historyIngest", "idle",
+                "closes", "otherFrames", "options")) {
+            Object v = r.get(section);
+            if (v instanceof Map<?, ?> m && !m.isEmpty()) {
+                b.append("<h2>").append(section).append("</h2>");
+                table(b, m);
+            }
         }
         b.append("</body></html>\n");
         return b.toString();
