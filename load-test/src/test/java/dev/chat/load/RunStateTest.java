@@ -32,8 +32,14 @@ class RunStateTest {
         Options o = Options.parse(new String[] {"--target", "ws://a:1,ws://b:2", "--jwt-secret=s", "--clients", "10", "--rooms", "2"});
         assertEquals(2, o.targets().size());
         assertEquals(2, o.publishers());
+        Options idle = Options.parse(new String[] {"--mode", "idle", "--target", "ws://a:1", "--jwt-secret", "s", "--rooms", "0"});
+        assertEquals(0.0, idle.rate(), "idle mode sends nothing");
+        assertEquals(0, idle.publishers());
         org.junit.jupiter.api.Assertions.assertThrows(Options.UsageException.class,
                 () -> Options.parse(new String[] {"--target", "http://a:1", "--jwt-secret", "s"}));
+        org.junit.jupiter.api.Assertions.assertThrows(Options.UsageException.class,
+                () -> Options.parse(new String[] {"--target", "ws://a:1", "--jwt-secret", "s", "--rooms", "0"}),
+                "sending needs rooms");
         org.junit.jupiter.api.Assertions.assertThrows(Options.UsageException.class,
                 () -> Options.parse(new String[] {"--target", "ws://a:1", "--jwt-secret", "s", "--clients", "3", "--publishers", "4"}));
     }
