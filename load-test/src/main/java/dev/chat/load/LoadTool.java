@@ -263,6 +263,10 @@ public final class LoadTool {
             tick(200);
         }
         long drainedMs = (System.nanoTime() - windowEnd) / 1_000_000;
+        boolean owed = run.ledger.pendingCount() > 0 || run.ledger.firstDeliveries() < run.ledger.expectedSoFar();
+        // Why the drain ended: a "cap" means the server was still delivering a backlog, so what is missing may
+        // be queued rather than dropped; "quiet" means nothing moved for the drain period: missing is lost.
+        String drainEnd = !owed ? "complete" : System.nanoTime() - quietSince >= opt.drain().toNanos() ? "quiet" : "cap";
         run.latency.cut(secondsSinceStart());
         run.ackLatency.cut(secondsSinceStart());
         long measured = run.latency.total().getTotalCount();
@@ -294,10 +298,13 @@ public final class LoadTool {
         s.put("expectedDeliveriesPerSecond", round1(rate * (double) run.joined.get() / Math.max(1, opt.rooms())));
         s.put("maxScheduleBacklog", maxBacklog.get());
         s.put("drainMs", drainedMs);
+        s.put("drainEnd", drainEnd);
         result.put("send", s);
         result.put("latency", Latency.summary(run.latency.total()));
         result.put("ackLatency", Latency.summary(run.ackLatency.total()));
-        result.put("integrity", Reports.integrity(integrity));
+        Map<String, Object> integrityReport = Reports.integrity(integrity);
+        integrityReport.put("drainEnd", drainEnd);
+        result.put("integrity", integrityReport);
         result.put("cpu", cpu);
         result.put("costs", Reports.costs(cpu, windowArrivals, windowAcks));
         if (ingest != null) {
@@ -318,7 +325,9 @@ public final class LoadTool {
         System.out.println("limited by: " + cpu.get("limitedBy"));
         if (!integrity.clean()) {
             System.out.println("!!! INTEGRITY PROBLEM: lost " + integrity.lost() + ", duplicated " + integrity.duplicated()
-                    + ", out of order " + integrity.outOfOrder() + ", not joined " + integrity.notJoined() + " !!!");
+                    + ", out of order " + integrity.outOfOrder() + ", not joined " + integrity.notJoined() + " !!!"
+                    + (drainEnd.equals("cap") ? " (the drain ended at --drain-max while deliveries were still arriving:"
+                            + " the missing ones may be queued, not dropped)" : ""));
         } else {
             System.out.println("integrity: 0 lost, 0 duplicated, 0 out of order (" + integrity.expected() + " deliveries expected)");
         }

@@ -36,7 +36,9 @@ final class HtmlReport {
             } else {
                 b.append("<p class=\"bad\">INTEGRITY PROBLEM: lost ").append(i.get("lost")).append(", duplicated ")
                         .append(i.get("duplicated")).append(", out of order ").append(i.get("outOfOrder"))
-                        .append(", delivered for a room not joined ").append(i.get("deliveredForRoomNotJoined")).append(".</p>");
+                        .append(", delivered for a room not joined ").append(i.get("deliveredForRoomNotJoined"))
+                        .append("cap".equals(i.get("drainEnd")) ? " (the drain ended at --drain-max while deliveries were still"
+                                + " arriving: the missing ones may be queued, not dropped)" : "").append(".</p>");
             }
         }
         if (r.get("send") instanceof Map<?, ?> send && r.get("latency") instanceof Map<?, ?> lat) {

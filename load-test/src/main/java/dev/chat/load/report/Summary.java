@@ -74,7 +74,8 @@ public final class Summary {
             JsonNode i = r.json().path("integrity");
             if (!i.isMissingNode() && !i.path("clean").asBoolean(true)) {
                 bad.add(name(r) + ": lost " + i.path("lost").asLong() + ", duplicated " + i.path("duplicated").asLong() + ", out of order "
-                        + i.path("outOfOrder").asLong() + ", for a room not joined " + i.path("deliveredForRoomNotJoined").asLong());
+                        + i.path("outOfOrder").asLong() + ", for a room not joined " + i.path("deliveredForRoomNotJoined").asLong()
+                        + ("cap".equals(i.path("drainEnd").asText()) ? " (drain cut at --drain-max while still delivering: may be backlog)" : ""));
             }
         }
         if (!bad.isEmpty()) {
