@@ -163,6 +163,7 @@ public final class LoadTool {
                 });
             }
         };
+        monitor.startWindow();
         vertx.runOnContext(v -> {
             for (int k = 0; k < Math.min(opt.connectConcurrency(), clients.size()); k++) {
                 startOne[0].run();
@@ -172,6 +173,9 @@ public final class LoadTool {
         while (done.get() < clients.size() && System.nanoTime() < deadline) {
             tick(1000);
         }
+        Map<String, Object> connectCpu = monitor.endWindow();
+        // The connect phase's CPU is the run's CPU when nothing is sent afterwards (S1, S2, S4).
+        result.put(opt.mode().equals("run") && opt.rate() > 0 ? "connectCpu" : "cpu", connectCpu);
         long end = run.lastJoinNanos.get();
         run.connectJoin.cut(secondsSinceStart());
         boolean complete = run.joined.get() == clients.size();
