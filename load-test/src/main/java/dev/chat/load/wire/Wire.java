@@ -1,0 +1,39 @@
+package dev.chat.load.wire;
+
+import java.io.IOException;
+
+/**
+ * What differs between the systems under test: the upgrade path, the frames a client writes and how an
+ * inbound text frame reads. Everything else (connecting, scheduling, measuring) is shared code, so both
+ * systems are driven identically.
+ */
+public interface Wire {
+
+    /** Name used in reports: "chat" or "socketio". */
+    String name();
+
+    /** Path and query of the WebSocket upgrade when the target URL gives none. */
+    String defaultPath();
+
+    /** Query to add to the upgrade URL for this token (may be empty). */
+    String upgradeQuery(String token);
+
+    String join(String room, String cid);
+
+    String send(String room, String text, String cid);
+
+    /**
+     * Reads one inbound text frame. Besides the protocol frames it may return the control types
+     * {@code ready} (the client may join now), {@code reply} (write {@link Frame#text()} back, e.g. a pong)
+     * and {@code refused} (the connection was refused, {@link Frame#code()} says why).
+     */
+    Frame read(String text, String token) throws IOException;
+
+    static Wire named(String name) {
+        return switch (name) {
+            case "chat", "ours" -> new ChatWire();
+            case "socketio", "socket.io" -> new SocketIoWire();
+            default -> throw new IllegalArgumentException("unknown protocol " + name + " (chat or socketio)");
+        };
+    }
+}

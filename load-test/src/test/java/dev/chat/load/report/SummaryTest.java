@@ -1,0 +1,67 @@
+package dev.chat.load.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SummaryTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static String run(double p99, long lost, double serverCpu, long deliveries) {
+        return """
+                {"send":{"deliveries":%d,"acked":100,"deliveriesPerSecond":1000,"sentPerSecond":10},
+                 "latency":{"count":%d,"p50Ms":1,"p99Ms":%s,"p999Ms":5,"maxMs":9},
+                 "integrity":{"clean":%s,"lost":%d,"duplicated":0,"outOfOrder":0,"deliveredForRoomNotJoined":0},
+                 "cpu":{"limitedBy":"nothing saturated","machineBusy":0.5,
+                        "processes":{"server-a":{"cpuSeconds":%s},"server-b":{"cpuSeconds":0},"redis":{"cpuSeconds":0.01}}},
+                 "connect":{"clients":10,"joined":10}}
+                """.formatted(deliveries, deliveries, p99, lost == 0, lost, serverCpu);
+    }
+
+    @Test
+    void mediansRangesAndRatiosPerScenario(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("S5-ours-run1.json"), run(2, 0, 0.1, 100_000));
+        Files.writeString(dir.resolve("S5-ours-run2.json"), run(4, 0, 0.3, 100_000));
+        Files.writeString(dir.resolve("S5-ours-run3.json"), run(3, 0, 0.2, 100_000));
+        Files.writeString(dir.resolve("S5-peer-run1.json"), run(6, 0, 0.4, 100_000));
+        String md = Summary.render(dir);
+        assertTrue(md.contains("| latency p99 (ms) | 3.00 (2.00-4.00) | 6.00 | 0.50x |"), md);
+        // 0.2 s of server CPU over 100,000 deliveries = 2 us each; the peer's 0.4 s = 4 us.
+        assertTrue(md.contains("| server CPU per delivery (us) | 2.00 (1.00-3.00) | 4.00 | 0.50x |"), md);
+        assertFalse(md.contains("Integrity problems"));
+    }
+
+    @Test
+    void aRunWithLossesIsListedFirst(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("S3-ours-run1.json"), run(2, 7, 0.1, 100));
+        String md = Summary.render(dir);
+        assertTrue(md.indexOf("Integrity problems") < md.indexOf("## S3"), md);
+        assertTrue(md.contains("S3-ours-run1: lost 7"), md);
+    }
+
+    @Test
+    void rungPassesOnlyWithLowP99AndNothingLost() throws Exception {
+        assertTrue(Summary.rungPassed(JSON.readTree(run(99, 0, 0.1, 10))));
+        assertFalse(Summary.rungPassed(JSON.readTree(run(101, 0, 0.1, 10))));
+        assertFalse(Summary.rungPassed(JSON.readTree(run(5, 1, 0.1, 10))));
+        assertFalse(Summary.rungPassed(JSON.readTree(run(5, 0, 0.1, 0))), "a rung that delivered nothing does not pass");
+    }
+
+    @Test
+    void ladderReportsHighestPassingRate(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("S7-ours-run1-rate20.json"), run(5, 0, 0.1, 10));
+        Files.writeString(dir.resolve("S7-ours-run1-rate40.json"), run(50, 0, 0.1, 10));
+        Files.writeString(dir.resolve("S7-ours-run1-rate60.json"), run(150, 0, 0.1, 10));
+        String md = Summary.render(dir);
+        assertTrue(md.contains("| ours | run 1: 40 / 60; |"), md);
+        assertEquals(2.5, Summary.median(List.of(1.0, 4.0, 2.0, 3.0)));
+    }
+}
