@@ -174,12 +174,16 @@ if has "$systems" ours; then
 fi
 
 # --- The systems ----------------------------------------------------------------------------------
-declare -A port=()
-start_gateway() { # NAME: on its port (chosen on first start, kept on restarts)
+declare -A port=() mport=()
+# Health and metrics are on each service's management port (QUARKUS_MANAGEMENT_PORT).
+ready_url() { echo "http://127.0.0.1:${mport[$1]}/q/health/ready"; }
+start_gateway() { # NAME: on its ports (chosen on first start, kept on restarts)
   local name=$1
   port[$name]=${port[$name]:-$(free_port)}
+  mport[$name]=${mport[$name]:-$(free_port)}
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
-  start "$name" env "${ours_env[@]}" QUARKUS_HTTP_PORT="${port[$name]}" CHAT_NODE_ID="$name" java ${JAVA_OPTS:-} -jar "$gateway_jar"
+  start "$name" env "${ours_env[@]}" QUARKUS_HTTP_PORT="${port[$name]}" QUARKUS_MANAGEMENT_PORT="${mport[$name]}" \
+    CHAT_NODE_ID="$name" java ${JAVA_OPTS:-} -jar "$gateway_jar"
 }
 start_ours() {
   local name
@@ -188,12 +192,13 @@ start_ours() {
   start_gateway gateway-a
   start_gateway gateway-b
   port[history]=$(free_port)
+  mport[history]=$(free_port)
   # shellcheck disable=SC2086
-  start history env "${ours_env[@]}" QUARKUS_HTTP_PORT="${port[history]}" \
+  start history env "${ours_env[@]}" QUARKUS_HTTP_PORT="${port[history]}" QUARKUS_MANAGEMENT_PORT="${mport[history]}" \
     QUARKUS_DATASOURCE_REACTIVE_URL="vertx-reactive:postgresql://127.0.0.1:$PG_PORT/bench" \
     QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/bench" \
     QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" java ${JAVA_OPTS:-} -jar "$history_jar"
-  for name in gateway-a gateway-b history; do wait_http $name "http://127.0.0.1:${port[$name]}/q/health/ready"; done
+  for name in gateway-a gateway-b history; do wait_http $name "$(ready_url $name)"; done
   say "ours: gateway-a :${port[gateway-a]} (pid ${pid[gateway-a]}), gateway-b :${port[gateway-b]} (pid ${pid[gateway-b]}), history :${port[history]}, redis :$redis_ours_port"
 }
 start_peer_instance() { # NAME
@@ -215,7 +220,7 @@ restart_servers() { # SYSTEM
   local name
   if [ "$1" = ours ]; then
     for name in gateway-a gateway-b; do stop $name; start_gateway $name; done
-    for name in gateway-a gateway-b; do wait_http $name "http://127.0.0.1:${port[$name]}/q/health/ready"; done
+    for name in gateway-a gateway-b; do wait_http $name "$(ready_url $name)"; done
   else
     for name in peer-a peer-b; do stop $name; start_peer_instance $name; done
     for name in peer-a peer-b; do wait_http $name "http://127.0.0.1:${port[$name]}/health"; done
