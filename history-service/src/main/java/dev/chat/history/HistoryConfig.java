@@ -22,8 +22,8 @@ public interface HistoryConfig {
     Unread unread();
 
     interface Ingest {
-        /** Most messages written to PostgreSQL in one transaction. */
-        @WithDefault("200")
+        /** Most messages written to PostgreSQL in one statement (500: at 2,000 msg/s fewer, larger statements keep the lag low). */
+        @WithDefault("500")
         int batchSize();
 
         /**
