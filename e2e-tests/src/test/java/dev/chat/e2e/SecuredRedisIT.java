@@ -38,11 +38,11 @@ class SecuredRedisIT {
         redis = OwnRedisServer.start("secured-redis", List.of("--requirepass", ADMIN_PASSWORD, "--maxmemory-policy", "allkeys-lru",
                 "--user", "chat", "on", ">" + CHAT_PASSWORD, "~*", "&*", "+@all",
                 "--user", "limited", "on", ">" + CHAT_PASSWORD, "~*", "&*", "+@all", "-config"));
-        String asChat = "redis://chat@127.0.0.1:" + redis.port;
+        String asChat = "redis://127.0.0.1:" + redis.port + "?user=chat";
         Map<String, String> password = Map.of("QUARKUS_REDIS_PASSWORD", CHAT_PASSWORD);
         String suffix = UUID.randomUUID().toString().substring(0, 6);
         gateway = ServiceProcess.gateway("secured-gateway-" + suffix, asChat, password);
-        limitedGateway = ServiceProcess.gateway("limited-gateway-" + suffix, "redis://limited@127.0.0.1:" + redis.port, password);
+        limitedGateway = ServiceProcess.gateway("limited-gateway-" + suffix, "redis://127.0.0.1:" + redis.port + "?user=limited", password);
         history = ServiceProcess.history("secured-history-" + suffix, asChat, RedisCli.sharedDatabase())
                 .with("QUARKUS_REDIS_PASSWORD", CHAT_PASSWORD);
         ServiceProcess.startAll(gateway, limitedGateway, history);

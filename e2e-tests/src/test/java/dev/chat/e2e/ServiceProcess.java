@@ -122,7 +122,8 @@ final class ServiceProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        awaitReady(Duration.ofSeconds(60));
+        // Generous: on a shared, loaded machine a JVM start has taken over 60 s.
+        awaitReady(Duration.ofSeconds(150));
         return this;
     }
 
