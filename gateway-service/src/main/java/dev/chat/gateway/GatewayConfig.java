@@ -157,6 +157,10 @@ public interface GatewayConfig {
         /** Keep entries the history service has not stored yet (up to max-entries), so a history outage loses nothing. */
         @WithDefault("true")
         boolean protectUnstored();
+
+        /** Retention runs in the publish script once every this many messages of a room, not on every send. */
+        @WithDefault("64")
+        int trimInterval();
     }
 
     interface Subscriber {

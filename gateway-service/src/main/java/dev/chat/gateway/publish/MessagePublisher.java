@@ -33,14 +33,15 @@ public class MessagePublisher {
         String recipient = RoomNames.isDirect(room) ? RoomNames.otherParticipant(room, from) : null;
         List<String> keys = List.of(RoomKeys.seq(room), RoomKeys.epoch(room), RoomKeys.log(room), idemKey,
                 RoomKeys.GENERATION, RoomKeys.stored(room), config.events().stream(),
-                recipient == null ? RoomKeys.online(from) : RoomKeys.online(recipient));
+                recipient == null ? RoomKeys.online(from) : RoomKeys.online(recipient), RoomKeys.reseedRequest(room));
         GatewayConfig.RecentLog log = config.log();
-        List<String> args = List.of(room, from, text, cid == null ? "" : cid, Epochs.next(),
+        List<String> args = List.of(room, from, MessagePayload.open(room, from, text, cid), cid == null ? "" : cid, Epochs.next(),
                 Integer.toString(log.minEntries()), Long.toString(log.minAge().toMillis()),
                 Integer.toString(log.maxEntries()), Long.toString(config.idempotencyWindow().toMillis()),
                 RoomKeys.channel(room), log.protectUnstored() ? "1" : "0",
                 recipient == null ? "" : RoomKeys.userChannel(from), recipient == null ? "" : RoomKeys.userChannel(recipient),
-                recipient == null ? "" : recipient, Integer.toString(config.events().maxLength()));
+                recipient == null ? "" : recipient, Integer.toString(config.events().maxLength()),
+                Integer.toString(log.trimInterval()));
         Timer.Sample sample = metrics.startPublish();
         return PUBLISH.run(redis, keys, args)
                 .onFailure().transform(e -> new RoomUnavailable("Redis did not accept the message", e))

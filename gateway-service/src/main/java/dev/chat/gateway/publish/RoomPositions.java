@@ -23,7 +23,8 @@ public class RoomPositions {
     }
 
     public Uni<RoomPosition> position(String room, Long since, String epoch) {
-        List<String> keys = List.of(RoomKeys.seq(room), RoomKeys.epoch(room), RoomKeys.log(room), RoomKeys.GENERATION);
+        List<String> keys = List.of(RoomKeys.seq(room), RoomKeys.epoch(room), RoomKeys.log(room), RoomKeys.GENERATION,
+                RoomKeys.stored(room), RoomKeys.reseedRequest(room));
         List<String> args = List.of(since == null ? "" : Long.toString(since), epoch == null ? "" : epoch,
                 Epochs.next(), Integer.toString(config.log().maxEntries()));
         return JOIN.run(redis, keys, args)
