@@ -53,9 +53,6 @@ public class PresenceRegistry {
     private final Set<Object> counted = new HashSet<>();
     private final Map<String, Set<String>> changedRooms = new HashMap<>();
     private final Map<String, Integer> onlineUsers = new HashMap<>();
-    private final Set<String> changedOnline = new HashSet<>();
-    /** Connections waiting for their user's online entry to be written (see {@link #connected}). */
-    private final Map<String, Promise<Void>> onlineWritten = new HashMap<>();
     private boolean heartbeatDue;
     private boolean flushing;
     private long timer = -1;
@@ -128,21 +125,25 @@ public class PresenceRegistry {
     }
 
     /**
-     * A connection of {@code user} opened on this gateway. Completes once Redis knows the user is online
-     * here (the next flush), so that a direct message sent after {@code welcome} never counts them offline.
+     * A connection of {@code user} opened on this gateway. For the user's first connection here, completes
+     * once Redis knows the user is online (one command, like the join that follows), so that a direct
+     * message sent after {@code welcome} never counts them offline.
      */
     public io.vertx.core.Future<Void> connected(String user) {
+        boolean first;
         synchronized (this) {
-            if (onlineUsers.merge(user, 1, Integer::sum) == 1) {
-                changedOnline.add(user);
-            }
-            Promise<Void> pending = onlineWritten.get(user);
-            if (pending == null && changedOnline.contains(user)) {
-                pending = Promise.promise();
-                onlineWritten.put(user, pending);
-            }
-            return pending == null ? io.vertx.core.Future.succeededFuture() : pending.future();
+            first = onlineUsers.merge(user, 1, Integer::sum) == 1;
         }
+        if (!first) {
+            return io.vertx.core.Future.succeededFuture();
+        }
+        Promise<Void> written = Promise.promise();
+        REFRESH.run(redis, List.of(RoomKeys.online(user)), List.of(expiry(), keyTtl(), node)).subscribe().with(
+                r -> written.tryComplete(), e -> {
+                    Log.debugf("online status of %s not written: %s", user, e.getMessage());
+                    written.tryFail(e);
+                });
+        return written.future();
     }
 
     /** A connection of {@code user} closed on this gateway. */
@@ -156,13 +157,16 @@ public class PresenceRegistry {
             last = count == 1;
             if (last) {
                 onlineUsers.remove(user);
-                changedOnline.add(user);
             } else {
                 onlineUsers.put(user, count - 1);
             }
         }
         if (last) {
             typing.forget(user);
+            OFFLINE.run(redis, List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), config.events().stream()),
+                    List.of(user, node, now(), Integer.toString(config.events().maxLength())))
+                    .subscribe().with(r -> {
+                    }, e -> Log.debugf("offline status of %s not written: %s", user, e.getMessage()));
         }
     }
 
@@ -191,7 +195,7 @@ public class PresenceRegistry {
     void flush() {
         Snapshot snapshot;
         synchronized (this) {
-            if (flushing || (changedRooms.isEmpty() && changedOnline.isEmpty() && !heartbeatDue)) {
+            if (flushing || (changedRooms.isEmpty() && !heartbeatDue)) {
                 return;
             }
             flushing = true;
@@ -218,28 +222,8 @@ public class PresenceRegistry {
             }
         }
         changedRooms.clear();
-        List<String> online = new ArrayList<>();
-        List<String> offline = new ArrayList<>();
-        for (String user : changedOnline) {
-            (onlineUsers.containsKey(user) ? online : offline).add(user);
-        }
-        if (heartbeat) {
-            for (String user : onlineUsers.keySet()) {
-                if (!changedOnline.contains(user)) {
-                    online.add(user);
-                }
-            }
-        }
-        changedOnline.clear();
-        Map<String, Promise<Void>> waiting = new HashMap<>(onlineWritten);
-        onlineWritten.clear();
-        // A connection that closed before its user's online entry was written waits no longer.
-        waiting.forEach((user, written) -> {
-            if (!onlineUsers.containsKey(user)) {
-                written.tryComplete();
-            }
-        });
-        return new Snapshot(heartbeat, new ArrayList<>(rooms.values()), online, offline, waiting);
+        List<String> online = heartbeat ? new ArrayList<>(onlineUsers.keySet()) : List.of();
+        return new Snapshot(heartbeat, new ArrayList<>(rooms.values()), online);
     }
 
     private RoomUpdate update(String room, Set<String> changed, boolean heartbeat) {
@@ -266,13 +250,9 @@ public class PresenceRegistry {
                 .onItem().transformToUniAndConcatenate(chunk -> writeRooms(chunk, now, expiry))
                 .collect().last().replaceWithVoid();
         Uni<Void> online = Multi.createFrom().iterable(chunks(snapshot.online(), size))
-                .onItem().transformToUniAndConcatenate(chunk -> writeOnline(chunk, snapshot.waiting(), expiry))
+                .onItem().transformToUniAndConcatenate(chunk -> refreshOnline(chunk, expiry))
                 .collect().last().replaceWithVoid();
-        Uni<Void> offline = Multi.createFrom().iterable(chunks(snapshot.offline(), size))
-                .onItem().transformToUniAndConcatenate(chunk -> writeOffline(chunk, now))
-                .collect().last().replaceWithVoid();
-        // Online first: connections wait for it before their welcome.
-        return online.chain(() -> rooms).chain(() -> offline);
+        return rooms.chain(() -> online);
     }
 
     private Uni<Void> writeRooms(List<RoomUpdate> chunk, String now, String expiry) {
@@ -305,51 +285,19 @@ public class PresenceRegistry {
                 });
     }
 
-    private Uni<Void> writeOnline(List<String> users, Map<String, Promise<Void>> waiting, String expiry) {
+    /** Heartbeat of the online status of every user connected here. */
+    private Uni<Void> refreshOnline(List<String> users, String expiry) {
         List<List<String>> keys = new ArrayList<>(users.size());
         List<List<String>> args = new ArrayList<>(users.size());
         for (String user : users) {
             keys.add(List.of(RoomKeys.online(user)));
             args.add(List.of(expiry, keyTtl(), node));
         }
-        return REFRESH.runBatch(redis, keys, args)
-                .invoke(() -> users.forEach(user -> {
-                    Promise<Void> written = waiting.get(user);
-                    if (written != null) {
-                        written.tryComplete();
-                    }
-                }))
-                .replaceWithVoid()
+        return REFRESH.runBatch(redis, keys, args).replaceWithVoid()
                 .onFailure().recoverWithUni(e -> {
-                    Log.warnf("Online status of %d users not written (%s); retrying in the next flush", users.size(), e.getMessage());
+                    Log.warnf("Online heartbeat of %d users failed (%s); retrying in the next flush", users.size(), e.getMessage());
                     synchronized (this) {
-                        changedOnline.addAll(users);
-                        for (String user : users) {
-                            Promise<Void> written = waiting.get(user);
-                            if (written != null) {
-                                Promise<Void> newer = onlineWritten.putIfAbsent(user, written);
-                                if (newer != null) {
-                                    newer.future().onComplete(written);
-                                }
-                            }
-                        }
-                    }
-                    return Uni.createFrom().voidItem();
-                });
-    }
-
-    private Uni<Void> writeOffline(List<String> users, String now) {
-        List<List<String>> keys = new ArrayList<>(users.size());
-        List<List<String>> args = new ArrayList<>(users.size());
-        for (String user : users) {
-            keys.add(List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), config.events().stream()));
-            args.add(List.of(user, node, now, Integer.toString(config.events().maxLength())));
-        }
-        return OFFLINE.runBatch(redis, keys, args).replaceWithVoid()
-                .onFailure().recoverWithUni(e -> {
-                    Log.warnf("Offline status of %d users not written (%s); retrying in the next flush", users.size(), e.getMessage());
-                    synchronized (this) {
-                        changedOnline.addAll(users);
+                        heartbeatDue = true;
                     }
                     return Uni.createFrom().voidItem();
                 });
@@ -378,7 +326,6 @@ public class PresenceRegistry {
     private record RoomUpdate(String room, List<String> present, List<String> absent, boolean heartbeat) {
     }
 
-    private record Snapshot(boolean heartbeat, List<RoomUpdate> rooms, List<String> online, List<String> offline,
-            Map<String, Promise<Void>> waiting) {
+    private record Snapshot(boolean heartbeat, List<RoomUpdate> rooms, List<String> online) {
     }
 }
