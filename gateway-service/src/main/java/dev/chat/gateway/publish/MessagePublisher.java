@@ -11,6 +11,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 
 /** Accepts messages in one Redis round trip: the publish script assigns seq, logs, publishes and records the idempotency key. */
+// Created at start, so its script is read while file descriptors are plentiful (not first under a connect storm).
+@io.quarkus.runtime.Startup
 @ApplicationScoped
 public class MessagePublisher {
 

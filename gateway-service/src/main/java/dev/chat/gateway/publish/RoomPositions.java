@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Reads a room's position, and the recent log after a client's {@code since}, in one atomic Redis step. */
+// Created at start, so its script is read while file descriptors are plentiful (not first under a connect storm).
+@io.quarkus.runtime.Startup
 @ApplicationScoped
 public class RoomPositions {
 
