@@ -1,13 +1,37 @@
 -- Reads a room's position for a join and, with `since`, the messages a client missed.
--- KEYS: 1 seq counter, 2 epoch, 3 recent log, 4 generation
+-- KEYS: 1 seq counter, 2 epoch, 3 recent log, 4 generation, 5 history's stored position, 6 the room's re-seed request
 -- ARGV: 1 since ('' for none), 2 client's epoch ('' for none), 3 epoch to use if the room is new, 4 max replay
 -- Returns {'reseed'} | {'ok', seq, epoch, recovered (-1 no since, 0 no, 1 yes), payload...}
 local seq = redis.call('GET', KEYS[1])
 if not seq then
-  if redis.call('EXISTS', KEYS[4]) == 0 then
+  -- As in publish.lua: a room is new only while Redis holds its generation marker and nothing of the
+  -- room; a counter missing beside the room's other keys was lost and is re-seeded, never restarted.
+  local generation = redis.call('GET', KEYS[4])
+  if not generation then
     return {'reseed'}
   end
-  seq = '0'
+  if redis.call('EXISTS', KEYS[2], KEYS[3], KEYS[5]) > 0 then
+    local epoch = redis.call('GET', KEYS[2]) or ''
+    local asked = redis.call('GET', KEYS[6])
+    if asked ~= false and asked ~= generation .. ' ' .. epoch and string.sub(asked, -#epoch - 1) == ' ' .. epoch then
+      local start = tonumber(redis.call('GET', KEYS[5]) or '0')
+      local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
+      if last then
+        start = math.max(start, tonumber(string.match(last[1], '^(%d+)')))
+      end
+      seq = string.format('%d', start)
+      redis.call('SET', KEYS[2], ARGV[3])
+      redis.call('DEL', KEYS[6])
+    else
+      redis.call('SET', KEYS[6], generation .. ' ' .. epoch)
+      redis.call('DEL', KEYS[4])
+      return {'reseed'}
+    end
+  else
+    seq = '0'
+  end
+  -- The counter is created with the epoch, so an epoch without a counter always means a loss.
+  redis.call('SET', KEYS[1], seq)
 end
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then

@@ -44,6 +44,18 @@ public interface GatewayConfig {
     @WithDefault("chat-service")
     String serviceRole();
 
+    Activity activity();
+
+    interface Activity {
+        /** Joins and read positions are written to the activity stream once per this interval, coalesced per user and room. */
+        @WithDefault("1S")
+        Duration flushInterval();
+
+        /** Distinct (user, room) entries waiting for a flush; beyond it a {@code read} is refused with {@code unavailable}. */
+        @WithDefault("100000")
+        int maxPending();
+    }
+
     /** Redis Stream of joins and read markers that the history service consumes. */
     @WithDefault("chat:activity")
     String activityStream();
@@ -59,6 +71,21 @@ public interface GatewayConfig {
 
         @WithDefault("10S")
         Duration heartbeatInterval();
+
+        /**
+         * Presence changes (joins, leaves, online status) are written to Redis and announced once per this
+         * interval, per room: each member gets a bounded number of presence frames per interval, whatever the join rate.
+         */
+        @WithDefault("200MS")
+        Duration batchInterval();
+
+        /** Up to this many changes of a room in one interval go out as single presence.join/leave frames; more as one presence list. */
+        @WithDefault("8")
+        int batchEvents();
+
+        /** Script calls per Redis pipeline of presence work (one pooled connection, one round trip each). */
+        @WithDefault("256")
+        int batchSize();
     }
 
     interface Events {
@@ -164,6 +191,10 @@ public interface GatewayConfig {
         /** Keep entries the history service has not stored yet (up to max-entries), so a history outage loses nothing. */
         @WithDefault("true")
         boolean protectUnstored();
+
+        /** Retention runs in the publish script once every this many messages of a room, not on every send. */
+        @WithDefault("64")
+        int trimInterval();
     }
 
     interface Subscriber {

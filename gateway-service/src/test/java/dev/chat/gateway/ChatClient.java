@@ -149,6 +149,11 @@ public final class ChatClient implements AutoCloseable {
         }
     }
 
+    /** The next frame of any type (stashed ones first), or null if none arrives within the given time. */
+    public JsonObject pollAny(long millis) {
+        return !stash.isEmpty() ? stash.poll() : poll(millis);
+    }
+
     public Integer closeCode() {
         return closeCode;
     }

@@ -60,8 +60,8 @@ public class ChatSessions {
     /** Registers a connection; completes once its user's direct messages are routed to this gateway. */
     Future<Void> open(ChatSession session) {
         sessions.put(session.id(), session);
-        presence.connected(session.user());
-        return direct.connected(session);
+        // Welcome waits for both: direct messages routed here, and the user recorded online (else a DM right after welcome would count them offline).
+        return Future.all(presence.connected(session.user()), direct.connected(session)).mapEmpty();
     }
 
     ChatSession newSession(WebSocketConnection connection, String user) {
@@ -79,11 +79,13 @@ public class ChatSessions {
             return;
         }
         expiry.cancel(session);
-        for (Member member : session.rooms().values()) {
-            rooms.remove(member);
-            presence.left(member.room(), session.user());
-        }
+        // Cleared before presence is told: a join completing meanwhile sees its membership gone and uncounts it itself.
+        java.util.List<Member> members = java.util.List.copyOf(session.rooms().values());
         session.rooms().clear();
+        for (Member member : members) {
+            rooms.remove(member);
+            presence.left(member, member.room(), session.user());
+        }
         direct.disconnected(session);
         presence.disconnected(session.user());
         release(session.user());

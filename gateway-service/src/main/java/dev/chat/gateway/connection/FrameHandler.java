@@ -3,6 +3,7 @@ package dev.chat.gateway.connection;
 import dev.chat.gateway.GatewayConfig;
 import dev.chat.gateway.activity.ActivityLog;
 import dev.chat.gateway.presence.PresenceRegistry;
+import dev.chat.gateway.presence.TypingSignals;
 import dev.chat.gateway.publish.RoomKeys;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import dev.chat.gateway.protocol.ClientFrame;
@@ -41,9 +42,11 @@ public class FrameHandler {
     private final ActivityLog activity;
     private final ReactiveRedisDataSource redis;
     private final LimitPolicy limits;
+    private final TypingSignals typingSignals;
 
     public FrameHandler(FrameCodec codec, RoomRegistry rooms, RoomPositions positions, MessagePublisher publisher, GatewayConfig config,
-            PresenceRegistry presence, ActivityLog activity, ReactiveRedisDataSource redis, LimitPolicy limits) {
+            PresenceRegistry presence, ActivityLog activity, ReactiveRedisDataSource redis, LimitPolicy limits, TypingSignals typingSignals) {
+        this.typingSignals = typingSignals;
         this.limits = limits;
         this.config = config;
         this.presence = presence;
@@ -107,11 +110,14 @@ public class FrameHandler {
     private Uni<Void> join(ChatSession session, ClientFrame.Join join) {
         checkAccess(session, join.room(), join.cid());
         limits.checkJoin(session, join.room(), join.cid());
-        Member member = new Member(join.room(), session);
+        Member member = new Member(join.room(), session, join.presenceDiff());
         Member previous = session.rooms().put(join.room(), member);
         if (previous != null) {
-            // A repeated join restarts the room for this connection, replaying from the new `since`.
+            // A repeated join restarts the room for this connection, replaying from the new `since`. Its
+            // presence ends with the old membership (if the new one fails, nothing is left behind); a
+            // successful re-join counts again within the same presence interval, so no one sees a change.
             rooms.remove(previous);
+            presence.left(previous, join.room(), session.user());
         }
         return Uni.createFrom().completionStage(() -> rooms.add(member).toCompletionStage())
                 .ifNoItem().after(SUBSCRIBE_TIMEOUT).failWith(() -> new RoomUnavailable("Redis subscription timed out", null))
@@ -119,10 +125,14 @@ public class FrameHandler {
                 .invoke(position -> {
                     rooms.joinedAt(join.room(), position.seq());
                     member.start(codec.encode(joined(join, position)), replay(position), position.seq());
+                    presence.joined(member, join.room(), session.user());
+                    if (session.rooms().get(join.room()) != member) {
+                        // The connection closed or left while the join was in flight: whoever removed the
+                        // membership may have looked before it was counted, so uncount it here (once either way).
+                        presence.left(member, join.room(), session.user());
+                    }
                     if (previous == null) {
-                        presence.joined(join.room(), session.user());
-                        activity.joined(session.user(), join.room()).subscribe().with(v -> {
-                        }, e -> Log.debugf("activity not recorded: %s", e.getMessage()));
+                        activity.joined(session.user(), join.room());
                     }
                 })
                 .onFailure().invoke(e -> {
@@ -146,7 +156,7 @@ public class FrameHandler {
             throw new FrameRejected(ErrorCode.NOT_JOINED, "not joined to " + leave.room(), leave.cid());
         }
         rooms.remove(member);
-        presence.left(leave.room(), session.user());
+        presence.left(member, leave.room(), session.user());
         return reply(session, new ServerFrame.Left(leave.room(), leave.cid()));
     }
 
@@ -170,11 +180,8 @@ public class FrameHandler {
         if (!session.rooms().containsKey(typing.room())) {
             throw new FrameRejected(ErrorCode.NOT_JOINED, "join " + typing.room() + " before typing in it", typing.cid());
         }
-        if (!limits.typingAllowed(session.user(), typing.room(), config.typingInterval().toMillis())) {
-            return Uni.createFrom().voidItem();
-        }
         String frame = codec.encode(new ServerFrame.Typing(typing.room(), session.user()));
-        return redis.execute("PUBLISH", RoomKeys.channel(typing.room()), frame)
+        return typingSignals.signal(session.user(), typing.room(), frame)
                 .onFailure().transform(e -> new RoomUnavailable("Redis did not answer", e))
                 .replaceWithVoid();
     }

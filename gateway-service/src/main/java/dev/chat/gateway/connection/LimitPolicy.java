@@ -18,7 +18,6 @@ public class LimitPolicy {
     private final GatewayConfig.Limits limits;
     private final GatewayMetrics metrics;
     private final ConcurrentHashMap<String, TokenBucket> userBuckets = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, Long> lastTyping = new ConcurrentHashMap<>();
 
     public LimitPolicy(GatewayConfig config, GatewayMetrics metrics) {
         this.limits = config.limits();
@@ -50,24 +49,9 @@ public class LimitPolicy {
         }
     }
 
-    /** Whether a typing signal of this user in this room may be passed on now: at most one per interval per user and room. */
-    boolean typingAllowed(String user, String room, long intervalMillis) {
-        long now = System.currentTimeMillis();
-        boolean[] allowed = {false};
-        lastTyping.compute(user + '|' + room, (key, last) -> {
-            if (last == null || now - last >= intervalMillis) {
-                allowed[0] = true;
-                return now;
-            }
-            return last;
-        });
-        return allowed[0];
-    }
-
     /** Forgets the per-user state once a user has no connection left here. */
     void forget(String user) {
         userBuckets.remove(user);
-        lastTyping.keySet().removeIf(key -> key.startsWith(user + '|'));
     }
 
     private void refuse(ChatSession session, String message, String cid) {

@@ -6,88 +6,144 @@ import dev.chat.gateway.publish.LuaScript;
 import dev.chat.gateway.publish.RoomKeys;
 import io.quarkus.logging.Log;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
-import io.quarkus.scheduler.Scheduled;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
  * Who is in which room and who is online, across all gateways. Each gateway writes its own entries
  * to Redis with an expiry and refreshes them on a heartbeat, so a crashed gateway's users expire
  * (and are announced as leaving) within the TTL plus one heartbeat.
+ *
+ * <p>Nothing is written per join: changes are collected per room and flushed every batch interval,
+ * in pipelines of at most batch-size script calls, one pipeline at a time. So a connect storm costs
+ * Redis one call per changed room per interval, never competes with sends for more than one pooled
+ * connection, and each room announces its changes in a bounded number of frames (presence-update.lua).
  */
 @ApplicationScoped
 public class PresenceRegistry {
 
-    private static final LuaScript JOIN = LuaScript.fromResource("scripts/presence-join.lua");
-    private static final LuaScript LEAVE = LuaScript.fromResource("scripts/presence-leave.lua");
-    private static final LuaScript SWEEP = LuaScript.fromResource("scripts/presence-sweep.lua");
+    private static final LuaScript UPDATE = LuaScript.fromResource("scripts/presence-update.lua");
     private static final LuaScript REFRESH = LuaScript.fromResource("scripts/presence-refresh.lua");
     private static final LuaScript OFFLINE = LuaScript.fromResource("scripts/user-offline.lua");
 
     private final ReactiveRedisDataSource redis;
     private final GatewayConfig config;
+    private final GatewayConfig.Presence settings;
     private final String node;
+    private final Vertx vertx;
+    private final TypingSignals typing;
 
-    // Local connection counts; guarded by `this`. Redis is only told about the first and the last.
+    // Guarded by `this`. Redis is only told about a user's first and last connection, in the next flush.
     private final Map<String, Map<String, Integer>> roomUsers = new HashMap<>();
+    /** The memberships counted in roomUsers: each is counted and uncounted exactly once. */
+    private final Set<Object> counted = new HashSet<>();
+    private final Map<String, Set<String>> changedRooms = new HashMap<>();
     private final Map<String, Integer> onlineUsers = new HashMap<>();
+    private boolean heartbeatDue;
+    private boolean flushing;
+    private long timer = -1;
+    private long heartbeatTimer = -1;
 
-    public PresenceRegistry(ReactiveRedisDataSource redis, GatewayConfig config, NodeName node) {
+    public PresenceRegistry(ReactiveRedisDataSource redis, GatewayConfig config, NodeName node, Vertx vertx, TypingSignals typing) {
         this.redis = redis;
         this.config = config;
+        this.settings = config.presence();
         this.node = node.name();
+        this.vertx = vertx;
+        this.typing = typing;
     }
 
-    /** A connection of {@code user} joined {@code room} on this gateway. */
-    public void joined(String room, String user) {
-        boolean first;
-        synchronized (this) {
-            Map<String, Integer> users = roomUsers.computeIfAbsent(room, r -> new HashMap<>());
-            first = users.merge(user, 1, Integer::sum) == 1;
-        }
-        if (first) {
-            fireAndForget(JOIN.run(redis, List.of(RoomKeys.presence(room)), List.of(user, node, now(), ttl(),
-                    RoomKeys.channel(room), room)), "presence join");
-        }
+    void start(@Observes StartupEvent event) {
+        timer = vertx.setPeriodic(settings.batchInterval().toMillis(), t -> flush());
+        heartbeatTimer = vertx.setPeriodic(settings.heartbeatInterval().toMillis(), t -> {
+            synchronized (this) {
+                heartbeatDue = true;
+            }
+        });
     }
 
-    /** A connection of {@code user} left {@code room} (or closed) on this gateway. */
-    public void left(String room, String user) {
-        boolean last;
+    void stop(@Observes ShutdownEvent event) {
+        vertx.cancelTimer(timer);
+        vertx.cancelTimer(heartbeatTimer);
+    }
+
+    /**
+     * A connection of {@code user} joined {@code room} on this gateway; {@code membership} identifies that
+     * connection's membership, so that it is counted once however join, leave and close interleave.
+     */
+    public void joined(Object membership, String room, String user) {
         synchronized (this) {
-            Map<String, Integer> users = roomUsers.get(room);
-            if (users == null || !users.containsKey(user)) {
+            if (!counted.add(membership)) {
                 return;
             }
-            last = users.merge(user, -1, Integer::sum) == 0;
-            if (last) {
+            if (roomUsers.computeIfAbsent(room, r -> new HashMap<>()).merge(user, 1, Integer::sum) == 1) {
+                changedRooms.computeIfAbsent(room, r -> new HashSet<>()).add(user);
+            }
+        }
+    }
+
+    /** The membership left (or its connection closed); a membership never counted, or already uncounted, changes nothing. */
+    public void left(Object membership, String room, String user) {
+        synchronized (this) {
+            if (!counted.remove(membership)) {
+                return;
+            }
+            Map<String, Integer> users = roomUsers.get(room);
+            if (users.merge(user, -1, Integer::sum) == 0) {
                 users.remove(user);
                 if (users.isEmpty()) {
                     roomUsers.remove(room);
                 }
+                changedRooms.computeIfAbsent(room, r -> new HashSet<>()).add(user);
             }
-        }
-        if (last) {
-            fireAndForget(LEAVE.run(redis, List.of(RoomKeys.presence(room)), List.of(user, node, now(),
-                    RoomKeys.channel(room), room)), "presence leave");
         }
     }
 
-    /** A connection of {@code user} opened on this gateway. */
-    public void connected(String user) {
+    /** Whether this gateway counts {@code user} as present in {@code room} (tests and diagnostics). */
+    public synchronized boolean isLocallyPresent(String room, String user) {
+        Map<String, Integer> users = roomUsers.get(room);
+        return users != null && users.containsKey(user);
+    }
+
+    /** Memberships currently counted on this gateway (tests and diagnostics). */
+    public synchronized int countedMemberships() {
+        return counted.size();
+    }
+
+    /**
+     * A connection of {@code user} opened on this gateway. For the user's first connection here, completes
+     * once Redis knows the user is online (one command, like the join that follows), so that a direct
+     * message sent after {@code welcome} never counts them offline.
+     */
+    public io.vertx.core.Future<Void> connected(String user) {
         boolean first;
         synchronized (this) {
             first = onlineUsers.merge(user, 1, Integer::sum) == 1;
         }
-        if (first) {
-            fireAndForget(REFRESH.run(redis, List.of(RoomKeys.online(user)), List.of(expiry(), keyTtl(), node)), "online");
+        if (!first) {
+            return io.vertx.core.Future.succeededFuture();
         }
+        Promise<Void> written = Promise.promise();
+        REFRESH.run(redis, List.of(RoomKeys.online(user)), List.of(expiry(), keyTtl(), node)).subscribe().with(
+                r -> written.tryComplete(), e -> {
+                    Log.debugf("online status of %s not written: %s", user, e.getMessage());
+                    written.tryFail(e);
+                });
+        return written.future();
     }
 
     /** A connection of {@code user} closed on this gateway. */
@@ -106,8 +162,11 @@ public class PresenceRegistry {
             }
         }
         if (last) {
-            fireAndForget(OFFLINE.run(redis, List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), config.events().stream()),
-                    List.of(user, node, now(), Integer.toString(config.events().maxLength()))), "offline");
+            typing.forget(user);
+            OFFLINE.run(redis, List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), config.events().stream()),
+                    List.of(user, node, now(), Integer.toString(config.events().maxLength())))
+                    .subscribe().with(r -> {
+                    }, e -> Log.debugf("offline status of %s not written: %s", user, e.getMessage()));
         }
     }
 
@@ -117,7 +176,7 @@ public class PresenceRegistry {
             TreeSet<String> users = new TreeSet<>();
             for (Response member : reply) {
                 String value = member.toString();
-                users.add(value.substring(0, value.indexOf('|')));
+                users.add(value.substring(0, value.lastIndexOf('|')));
             }
             return List.copyOf(users);
         });
@@ -132,44 +191,141 @@ public class PresenceRegistry {
                                 .map(seen -> new OnlineStatus(user, false, seen == null ? null : seen.toLong())));
     }
 
-    /** Heartbeat: refreshes this gateway's entries and removes expired ones of crashed gateways. */
-    @Scheduled(every = "${chat.presence.heartbeat-interval:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    void heartbeat() {
-        Map<String, List<String>> rooms = new HashMap<>();
-        List<String> users;
+    /** One flush at a time: the changes since the last one and, when due, the heartbeat of everything local. */
+    void flush() {
+        Snapshot snapshot;
         synchronized (this) {
-            roomUsers.forEach((room, present) -> rooms.put(room, new ArrayList<>(present.keySet())));
-            users = new ArrayList<>(onlineUsers.keySet());
+            if (flushing || (changedRooms.isEmpty() && !heartbeatDue)) {
+                return;
+            }
+            flushing = true;
+            snapshot = snapshot();
         }
-        rooms.forEach((room, present) -> {
-            List<String> args = new ArrayList<>(List.of(expiry(), keyTtl()));
-            present.forEach(user -> args.add(user + "|" + node));
-            fireAndForget(REFRESH.run(redis, List.of(RoomKeys.presence(room)), args), "presence heartbeat");
-            fireAndForget(SWEEP.run(redis, List.of(RoomKeys.presence(room)), List.of(now(), RoomKeys.channel(room), room)), "presence sweep");
-        });
-        for (String user : users) {
-            fireAndForget(REFRESH.run(redis, List.of(RoomKeys.online(user)), List.of(expiry(), keyTtl(), node)), "online heartbeat");
-        }
+        write(snapshot).subscribe().with(done -> finished(), failure -> finished());
     }
 
-    private static void fireAndForget(Uni<Response> call, String what) {
-        call.subscribe().with(r -> {
-        }, e -> Log.debugf("%s failed: %s", what, e.getMessage()));
+    private synchronized void finished() {
+        flushing = false;
+    }
+
+    /** What to write, taken under the lock: each user's final state, so a join and leave within an interval cancel out. */
+    private Snapshot snapshot() {
+        boolean heartbeat = heartbeatDue;
+        heartbeatDue = false;
+        Map<String, RoomUpdate> rooms = new HashMap<>();
+        for (Map.Entry<String, Set<String>> changed : changedRooms.entrySet()) {
+            rooms.put(changed.getKey(), update(changed.getKey(), changed.getValue(), heartbeat));
+        }
+        if (heartbeat) {
+            for (String room : roomUsers.keySet()) {
+                rooms.computeIfAbsent(room, r -> update(r, Set.of(), true));
+            }
+        }
+        changedRooms.clear();
+        List<String> online = heartbeat ? new ArrayList<>(onlineUsers.keySet()) : List.of();
+        return new Snapshot(heartbeat, new ArrayList<>(rooms.values()), online);
+    }
+
+    private RoomUpdate update(String room, Set<String> changed, boolean heartbeat) {
+        Map<String, Integer> local = roomUsers.getOrDefault(room, Map.of());
+        List<String> present = new ArrayList<>(heartbeat ? local.keySet() : List.of());
+        List<String> absent = new ArrayList<>();
+        for (String user : changed) {
+            if (local.containsKey(user)) {
+                if (!heartbeat) {
+                    present.add(user);
+                }
+            } else {
+                absent.add(user);
+            }
+        }
+        return new RoomUpdate(room, present, absent, heartbeat);
+    }
+
+    private Uni<Void> write(Snapshot snapshot) {
+        int size = Math.max(1, settings.batchSize());
+        String now = now();
+        String expiry = expiry();
+        Uni<Void> rooms = Multi.createFrom().iterable(chunks(snapshot.rooms(), size))
+                .onItem().transformToUniAndConcatenate(chunk -> writeRooms(chunk, now, expiry))
+                .collect().last().replaceWithVoid();
+        Uni<Void> online = Multi.createFrom().iterable(chunks(snapshot.online(), size))
+                .onItem().transformToUniAndConcatenate(chunk -> refreshOnline(chunk, expiry))
+                .collect().last().replaceWithVoid();
+        return rooms.chain(() -> online);
+    }
+
+    private Uni<Void> writeRooms(List<RoomUpdate> chunk, String now, String expiry) {
+        List<List<String>> keys = new ArrayList<>(chunk.size());
+        List<List<String>> args = new ArrayList<>(chunk.size());
+        for (RoomUpdate update : chunk) {
+            keys.add(List.of(RoomKeys.presence(update.room())));
+            List<String> arg = new ArrayList<>(9 + update.present().size() + update.absent().size());
+            arg.addAll(List.of(node, now, expiry, keyTtl(), RoomKeys.channel(update.room()), update.room(),
+                    Integer.toString(settings.batchEvents()), update.heartbeat() ? "1" : "0", Integer.toString(update.present().size())));
+            arg.addAll(update.present());
+            arg.addAll(update.absent());
+            args.add(arg);
+        }
+        return UPDATE.runBatch(redis, keys, args).replaceWithVoid()
+                .onFailure().recoverWithUni(e -> {
+                    Log.warnf("Presence update of %d rooms failed (%s); retrying in the next flush", chunk.size(), e.getMessage());
+                    synchronized (this) {
+                        for (RoomUpdate update : chunk) {
+                            Set<String> changed = changedRooms.computeIfAbsent(update.room(), r -> new HashSet<>());
+                            changed.addAll(update.absent());
+                            if (!update.heartbeat()) {
+                                changed.addAll(update.present());
+                            } else {
+                                heartbeatDue = true;
+                            }
+                        }
+                    }
+                    return Uni.createFrom().voidItem();
+                });
+    }
+
+    /** Heartbeat of the online status of every user connected here. */
+    private Uni<Void> refreshOnline(List<String> users, String expiry) {
+        List<List<String>> keys = new ArrayList<>(users.size());
+        List<List<String>> args = new ArrayList<>(users.size());
+        for (String user : users) {
+            keys.add(List.of(RoomKeys.online(user)));
+            args.add(List.of(expiry, keyTtl(), node));
+        }
+        return REFRESH.runBatch(redis, keys, args).replaceWithVoid()
+                .onFailure().recoverWithUni(e -> {
+                    Log.warnf("Online heartbeat of %d users failed (%s); retrying in the next flush", users.size(), e.getMessage());
+                    synchronized (this) {
+                        heartbeatDue = true;
+                    }
+                    return Uni.createFrom().voidItem();
+                });
+    }
+
+    private static <T> List<List<T>> chunks(List<T> items, int size) {
+        List<List<T>> chunks = new ArrayList<>();
+        for (int i = 0; i < items.size(); i += size) {
+            chunks.add(items.subList(i, Math.min(items.size(), i + size)));
+        }
+        return chunks;
     }
 
     private static String now() {
         return Long.toString(System.currentTimeMillis());
     }
 
-    private String ttl() {
-        return Long.toString(config.presence().ttl().toMillis());
-    }
-
     private String expiry() {
-        return Long.toString(System.currentTimeMillis() + config.presence().ttl().toMillis());
+        return Long.toString(System.currentTimeMillis() + settings.ttl().toMillis());
     }
 
     private String keyTtl() {
-        return Long.toString(config.presence().ttl().toMillis() * 2);
+        return Long.toString(settings.ttl().toMillis() * 2);
+    }
+
+    private record RoomUpdate(String room, List<String> present, List<String> absent, boolean heartbeat) {
+    }
+
+    private record Snapshot(boolean heartbeat, List<RoomUpdate> rooms, List<String> online) {
     }
 }

@@ -52,7 +52,8 @@ public class FrameCodec {
             throw new FrameRejected(ErrorCode.BAD_REQUEST, "missing field: type", cid);
         }
         return switch (type.asText()) {
-            case "join" -> new ClientFrame.Join(room(node, cid), optionalSeq(node, "since", cid), optionalText(node, "epoch", 64, cid), cid);
+            case "join" -> new ClientFrame.Join(room(node, cid), optionalSeq(node, "since", cid), optionalText(node, "epoch", 64, cid), cid,
+                    presenceMode(node, cid));
             case "leave" -> new ClientFrame.Leave(room(node, cid), cid);
             case "send" -> send(node, cid);
             case "typing" -> new ClientFrame.Typing(room(node, cid), cid);
@@ -137,6 +138,18 @@ public class FrameCodec {
             throw new FrameRejected(ErrorCode.BAD_REQUEST, field + " must be a non-negative integer", cid);
         }
         return value.asLong();
+    }
+
+    /** Optional {@code presence} on {@code join}: {@code "events"} (the default) or {@code "diff"}. */
+    private static boolean presenceMode(JsonNode node, String cid) {
+        String mode = optionalText(node, "presence", 16, cid);
+        if (mode == null || "events".equals(mode)) {
+            return false;
+        }
+        if ("diff".equals(mode)) {
+            return true;
+        }
+        throw new FrameRejected(ErrorCode.BAD_REQUEST, "presence must be \"events\" or \"diff\"", cid);
     }
 
     private static String optionalText(JsonNode node, String field, int max, String cid) {

@@ -2,13 +2,16 @@ package dev.chat.gateway.publish;
 
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.redis.client.Request;
 import io.vertx.mutiny.redis.client.Response;
+import io.vertx.mutiny.redis.client.Command;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -36,8 +39,32 @@ public final class LuaScript {
 
     public Uni<Response> run(ReactiveRedisDataSource redis, List<String> keys, List<String> args) {
         return redis.execute("EVALSHA", command(sha, keys, args))
-                .onFailure(e -> String.valueOf(e.getMessage()).startsWith("NOSCRIPT"))
+                .onFailure(e -> String.valueOf(e.getMessage()).contains("NOSCRIPT"))
                 .recoverWithUni(() -> redis.execute("EVAL", command(source, keys, args)));
+    }
+
+    /**
+     * Runs many invocations of this script pipelined on one pooled connection, so background work of
+     * any size takes one connection for one round trip instead of queueing a command per item.
+     * After a Redis restart (NOSCRIPT) the script is loaded and the batch sent once more.
+     */
+    public Uni<List<Response>> runBatch(ReactiveRedisDataSource redis, List<List<String>> keys, List<List<String>> args) {
+        return redis.getRedis().batch(requests(keys, args))
+                .onFailure(e -> String.valueOf(e.getMessage()).contains("NOSCRIPT"))
+                .recoverWithUni(() -> redis.execute("SCRIPT", "LOAD", source)
+                        .chain(() -> redis.getRedis().batch(requests(keys, args))));
+    }
+
+    private List<Request> requests(List<List<String>> keys, List<List<String>> args) {
+        List<Request> requests = new ArrayList<>(keys.size());
+        for (int i = 0; i < keys.size(); i++) {
+            Request request = Request.cmd(Command.EVALSHA);
+            for (String part : command(sha, keys.get(i), args.get(i))) {
+                request.arg(part);
+            }
+            requests.add(request);
+        }
+        return requests;
     }
 
     private static String[] command(String script, List<String> keys, List<String> args) {

@@ -15,6 +15,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 
 /** Accepts messages in one Redis round trip: the publish script assigns seq, logs, publishes and records the idempotency key. */
+// Created at start, so its script is read while file descriptors are plentiful (not first under a connect storm).
+@io.quarkus.runtime.Startup
 @ApplicationScoped
 public class MessagePublisher {
 
@@ -39,19 +41,19 @@ public class MessagePublisher {
         String recipient = RoomNames.isDirect(room) ? RoomNames.otherParticipant(room, from) : null;
         List<String> keys = List.of(RoomKeys.seq(room), RoomKeys.epoch(room), RoomKeys.log(room), idemKey,
                 RoomKeys.GENERATION, RoomKeys.stored(room), config.events().stream(),
-                recipient == null ? RoomKeys.online(from) : RoomKeys.online(recipient));
+                recipient == null ? RoomKeys.online(from) : RoomKeys.online(recipient), RoomKeys.reseedRequest(room));
         GatewayConfig.RecentLog log = config.log();
-        List<String> args = List.of(room, from, text, cid == null ? "" : cid, Epochs.next(),
+        // Tracing (off by default): a child of the frame's span if there is one; its traceparent rides in
+        // the message (an optional field) so the history insert joins the same trace. Empty when tracing is off.
+        Span span = tracer.spanBuilder("chat publish").setSpanKind(SpanKind.PRODUCER).setAttribute("chat.room", room).startSpan();
+        String payload = MessagePayload.open(room, from, text, cid, Traceparent.of(span.getSpanContext()));
+        List<String> args = List.of(room, from, payload, cid == null ? "" : cid, Epochs.next(),
                 Integer.toString(log.minEntries()), Long.toString(log.minAge().toMillis()),
                 Integer.toString(log.maxEntries()), Long.toString(config.idempotencyWindow().toMillis()),
                 RoomKeys.channel(room), log.protectUnstored() ? "1" : "0",
                 recipient == null ? "" : RoomKeys.userChannel(from), recipient == null ? "" : RoomKeys.userChannel(recipient),
-                recipient == null ? "" : recipient, Integer.toString(config.events().maxLength()));
-        // Tracing (off by default): a child of the frame's span if there is one; its traceparent rides in
-        // the message (ARGV 16) so the history insert joins the same trace. Empty when tracing is off.
-        Span span = tracer.spanBuilder("chat publish").setSpanKind(SpanKind.PRODUCER).setAttribute("chat.room", room).startSpan();
-        args = new java.util.ArrayList<>(args);
-        args.add(Traceparent.of(span.getSpanContext()));
+                recipient == null ? "" : recipient, Integer.toString(config.events().maxLength()),
+                Integer.toString(log.trimInterval()));
         Timer.Sample sample = metrics.startPublish();
         return PUBLISH.run(redis, keys, args)
                 .onTermination().invoke((reply, failure, cancelled) -> {

@@ -2,6 +2,8 @@ package dev.chat.gateway.publish;
 
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.redis.client.Command;
+import io.vertx.mutiny.redis.client.Request;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
@@ -26,6 +28,27 @@ public class RecentLog {
     /** The room's latest seq, 0 if it has none. */
     public Uni<Long> head(String room) {
         return redis.execute("GET", RoomKeys.seq(room)).map(reply -> reply == null ? 0L : reply.toLong());
+    }
+
+    /**
+     * The latest seq of each room (0 if none), read in one pipeline on one pooled connection: for
+     * periodic checks of every local room, which must not take a pooled connection per room.
+     */
+    public Uni<List<Long>> heads(List<String> rooms) {
+        if (rooms.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
+        List<Request> requests = new ArrayList<>(rooms.size());
+        for (String room : rooms) {
+            requests.add(Request.cmd(Command.GET).arg(RoomKeys.seq(room)));
+        }
+        return redis.getRedis().batch(requests).map(replies -> {
+            List<Long> heads = new ArrayList<>(replies.size());
+            for (Response reply : replies) {
+                heads.add(reply == null ? 0L : reply.toLong());
+            }
+            return heads;
+        });
     }
 
     private static List<String> payloads(Response reply) {

@@ -33,6 +33,14 @@ public final class RoomKeys {
         return "chat:{" + room + "}:stored";
     }
 
+    /**
+     * Set when a send or join found the room's counter missing while other keys of the room remain: it
+     * holds the generation in which a re-seed was asked for (see publish.lua).
+     */
+    public static String reseedRequest(String room) {
+        return "chat:{" + room + "}:reseed";
+    }
+
     public static String idempotency(String room, String user, String cid) {
         return "chat:{" + room + "}:idem:" + user + ":" + cid;
     }

@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Reads a room's position, and the recent log after a client's {@code since}, in one atomic Redis step. */
+// Created at start, so its script is read while file descriptors are plentiful (not first under a connect storm).
+@io.quarkus.runtime.Startup
 @ApplicationScoped
 public class RoomPositions {
 
@@ -23,7 +25,8 @@ public class RoomPositions {
     }
 
     public Uni<RoomPosition> position(String room, Long since, String epoch) {
-        List<String> keys = List.of(RoomKeys.seq(room), RoomKeys.epoch(room), RoomKeys.log(room), RoomKeys.GENERATION);
+        List<String> keys = List.of(RoomKeys.seq(room), RoomKeys.epoch(room), RoomKeys.log(room), RoomKeys.GENERATION,
+                RoomKeys.stored(room), RoomKeys.reseedRequest(room));
         List<String> args = List.of(since == null ? "" : Long.toString(since), epoch == null ? "" : epoch,
                 Epochs.next(), Integer.toString(config.log().maxEntries()));
         return JOIN.run(redis, keys, args)

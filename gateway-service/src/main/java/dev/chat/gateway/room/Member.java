@@ -14,9 +14,17 @@ public final class Member {
     private List<RoomMessage> buffer = new ArrayList<>();
     private long lastSeq;
 
+    private final boolean presenceDiff;
+
     public Member(String room, Recipient recipient) {
+        this(room, recipient, false);
+    }
+
+    /** {@code presenceDiff}: the client takes presence.diff frames instead of presence.join/leave and unsolicited lists. */
+    public Member(String room, Recipient recipient, boolean presenceDiff) {
         this.room = room;
         this.recipient = recipient;
+        this.presenceDiff = presenceDiff;
     }
 
     public String room() {
@@ -39,9 +47,20 @@ public final class Member {
 
     /** Delivers an ephemeral frame (typing, presence) if the member is live; never to {@code exceptUser}. */
     public synchronized void deliverEphemeral(RoomMessage message, String exceptUser) {
-        if (buffer == null && (exceptUser == null || !exceptUser.equals(recipient.user()))) {
+        if (buffer == null && (exceptUser == null || !exceptUser.equals(recipient.user())) && wants(message.type())) {
             recipient.send(message.frame());
         }
+    }
+
+    /** Each presence change is published in both forms (presence-update.lua); a member takes the one it asked for. */
+    private boolean wants(String type) {
+        if ("presence.diff".equals(type)) {
+            return presenceDiff;
+        }
+        if ("presence.join".equals(type) || "presence.leave".equals(type) || "presence".equals(type)) {
+            return !presenceDiff;
+        }
+        return true;
     }
 
     /**

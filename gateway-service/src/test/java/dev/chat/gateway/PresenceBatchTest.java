@@ -1,0 +1,302 @@
+package dev.chat.gateway;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.chat.gateway.activity.ActivityLog;
+import dev.chat.gateway.presence.PresenceRegistry;
+import dev.chat.gateway.presence.TypingSignals;
+import io.quarkus.redis.datasource.RedisDataSource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.mutiny.redis.client.Response;
+import jakarta.inject.Inject;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Presence under a join storm: each member gets a bounded number of presence frames per interval
+ * however many users join, and the presence each member can compute from them is right. Also:
+ * presence never leaks from a join that was in flight when its connection closed or that failed,
+ * typing state goes with a user's last connection, and read positions are coalesced.
+ */
+@QuarkusTest
+@TestProfile(PresenceBatchTest.Batching.class)
+class PresenceBatchTest {
+
+    static final long INTERVAL_MS = 500;
+    static final int CAP = 8;
+
+    public static class Batching implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("chat.presence.batch-interval", INTERVAL_MS + "ms", "chat.presence.batch-events", Integer.toString(CAP),
+                    "chat.activity.flush-interval", "500ms", "chat.limits.messages-per-second", "1000",
+                    "chat.limits.message-burst", "1000");
+        }
+    }
+
+    @TestHTTPResource("/")
+    URI base;
+
+    @Inject
+    Vertx vertx;
+
+    @Inject
+    RedisDataSource redis;
+
+    @Inject
+    PresenceRegistry presence;
+
+    @Inject
+    TypingSignals typing;
+
+    @Inject
+    ActivityLog activity;
+
+    String suffix;
+    String room;
+
+    @BeforeEach
+    void setUp() {
+        redis.execute("SET", "chat:generation", "test", "NX");
+        suffix = UUID.randomUUID().toString().substring(0, 6);
+        room = "pres-" + suffix;
+    }
+
+    ChatClient connect(String user) {
+        ChatClient client = ChatClient.connect(vertx, base, Tokens.forUser(user));
+        client.next("welcome");
+        return client;
+    }
+
+    /** What a client knows about a room's presence, from the frames it received, as a client author would compute it. */
+    static final class View {
+        final Set<String> users = new TreeSet<>();
+        int presenceFrames;
+
+        void apply(JsonObject frame) {
+            switch (frame.getString("type")) {
+                case "presence.join" -> {
+                    users.add(frame.getString("user"));
+                    presenceFrames++;
+                }
+                case "presence.leave" -> {
+                    users.remove(frame.getString("user"));
+                    presenceFrames++;
+                }
+                case "presence.diff" -> {
+                    frame.getJsonArray("joined").forEach(u -> users.add((String) u));
+                    frame.getJsonArray("left").forEach(u -> users.remove((String) u));
+                    presenceFrames++;
+                }
+                case "presence" -> {
+                    // Our own query's answer carries our cid; an unsolicited list replaces what we knew.
+                    users.clear();
+                    frame.getJsonArray("users").forEach(u -> users.add((String) u));
+                    if (frame.getString("cid") == null) {
+                        presenceFrames++;
+                    }
+                }
+                default -> {
+                }
+            }
+        }
+    }
+
+    /** Drains every frame that arrives within the given quiet time into the view. */
+    static void drain(ChatClient client, View view, long quietMillis) {
+        JsonObject frame;
+        while ((frame = client.pollAny(quietMillis)) != null) {
+            view.apply(frame);
+        }
+    }
+
+    @Test
+    void aJoinStormCostsEachMemberABoundedNumberOfPresenceFramesAndEveryoneEndsUpRight() {
+        int n = 200;
+        List<ChatClient> clients = new ArrayList<>();
+        List<String> users = new ArrayList<>();
+        long start = System.currentTimeMillis();
+        try {
+            for (int i = 0; i < n; i++) {
+                String user = String.format("u%03d-%s", i, suffix);
+                users.add(user);
+                ChatClient client = connect(user);
+                // Every other client opts in to presence.diff; the rest get single events or a list.
+                JsonObject join = new JsonObject().put("type", "join").put("room", room);
+                if (i % 2 == 1) {
+                    join.put("presence", "diff");
+                }
+                client.send(join);
+                clients.add(client);
+            }
+            List<View> views = new ArrayList<>();
+            for (ChatClient client : clients) {
+                client.next("joined");
+                // A client learns who was there before it from a presence query, then follows the changes.
+                client.send(new JsonObject().put("type", "presence").put("room", room).put("cid", "q"));
+                views.add(new View());
+            }
+            long joinedAll = System.currentTimeMillis();
+            for (int i = 0; i < n; i++) {
+                drain(clients.get(i), views.get(i), i == 0 ? 3 * INTERVAL_MS : 50);
+            }
+            long elapsed = System.currentTimeMillis() - start;
+            long intervals = elapsed / INTERVAL_MS + 2;
+            Set<String> everyone = new TreeSet<>(users);
+            for (int i = 0; i < n; i++) {
+                View view = views.get(i);
+                assertEquals(everyone, view.users, "client " + i + " knows everyone who joined");
+                long bound = i % 2 == 1 ? intervals : intervals * CAP;
+                assertTrue(view.presenceFrames <= bound, "client " + i + " got " + view.presenceFrames
+                        + " presence frames for " + n + " joins in " + elapsed + " ms; at most " + bound + " expected");
+            }
+            assertTrue(views.get(0).presenceFrames < n - 1, "the first member did not get one frame per join: "
+                    + views.get(0).presenceFrames + " (joins took " + (joinedAll - start) + " ms)");
+
+            // Half of them leave at once: the others learn it in a bounded number of frames too.
+            for (int i = 0; i < n; i += 2) {
+                clients.get(i).close();
+            }
+            Set<String> remaining = new TreeSet<>();
+            for (int i = 1; i < n; i += 2) {
+                remaining.add(users.get(i));
+            }
+            for (int i = 1; i < n; i += 2) {
+                View view = views.get(i);
+                int before = view.presenceFrames;
+                int index = i;
+                await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                    drain(clients.get(index), view, 20);
+                    assertEquals(remaining, view.users, "client " + index + " saw the leaves");
+                });
+                assertTrue(view.presenceFrames - before <= 10, "100 leaves in a few intervals cost a few frames, not 100: "
+                        + (view.presenceFrames - before));
+            }
+        } finally {
+            clients.forEach(ChatClient::close);
+        }
+    }
+
+    @Test
+    void aConnectionClosedWhileItsJoinIsInFlightLeavesNoPresenceBehind() {
+        String user = "ghost-" + suffix;
+        for (int i = 0; i < 30; i++) {
+            ChatClient client = connect(user);
+            client.send(new JsonObject().put("type", "join").put("room", room));
+            client.close();
+        }
+        try (ChatClient observer = connect("observer-" + suffix)) {
+            observer.send(new JsonObject().put("type", "join").put("room", room));
+            observer.next("joined");
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                assertFalse(presence.isLocallyPresent(room, user), "no membership of the closed connections is counted");
+                assertFalse(presenceEntries().stream().anyMatch(m -> m.startsWith(user + "|")), "nothing in Redis either");
+            });
+        }
+    }
+
+    @Test
+    void aFailedRejoinLeavesNoPresenceBehind() {
+        String user = "rejoin-" + suffix;
+        try (ChatClient client = connect(user); ChatClient observer = connect("watcher-" + suffix)) {
+            observer.send(new JsonObject().put("type", "join").put("room", room));
+            observer.next("joined");
+            client.send(new JsonObject().put("type", "join").put("room", room));
+            client.next("joined");
+            await().atMost(Duration.ofSeconds(10)).until(() -> presenceEntries().stream().anyMatch(m -> m.startsWith(user + "|")));
+
+            // The room's counter goes missing (its epoch remains): the re-join is refused until a re-seed.
+            redis.execute("DEL", "chat:{" + room + "}:seq");
+            client.send(new JsonObject().put("type", "join").put("room", room).put("cid", "again"));
+            assertEquals("unavailable", client.next("error").getString("code"));
+            redis.execute("SET", "chat:generation", "test");
+
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                assertFalse(presence.isLocallyPresent(room, user), "the failed re-join left the user out of the room");
+                assertFalse(presenceEntries().stream().anyMatch(m -> m.startsWith(user + "|")));
+            });
+            assertEquals(user, observer.next(f -> "presence.leave".equals(f.getString("type"))).getString("user"));
+        } finally {
+            redis.execute("SET", "chat:generation", "test");
+        }
+    }
+
+    @Test
+    void typingStateGoesWithTheUsersLastConnection() {
+        String user = "typist-" + suffix;
+        int before = typing.trackedUsers();
+        try (ChatClient client = connect(user); ChatClient second = connect(user)) {
+            for (int i = 0; i < 5; i++) {
+                String r = room + "-" + i;
+                client.send(new JsonObject().put("type", "join").put("room", r));
+                client.next("joined");
+                client.send(new JsonObject().put("type", "typing").put("room", r));
+            }
+            client.send(new JsonObject().put("type", "ping"));
+            client.next("pong");
+            assertEquals(before + 1, typing.trackedUsers());
+            client.close();
+            second.send(new JsonObject().put("type", "ping"));
+            second.next("pong");
+            assertEquals(before + 1, typing.trackedUsers(), "kept while the user has another connection");
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> typing.trackedUsers() == before);
+    }
+
+    @Test
+    void readPositionsAreCoalescedToTheHighestPerRoom() {
+        String user = "reader-" + suffix;
+        try (ChatClient client = connect(user)) {
+            for (int seq = 1; seq <= 60; seq++) {
+                client.send(new JsonObject().put("type", "read").put("room", room).put("seq", seq % 7 == 0 ? 1 : seq));
+            }
+            client.send(new JsonObject().put("type", "ping"));
+            client.next("pong");
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            List<JsonObject> reads = activityEntries(user, "read");
+            assertEquals(1, reads.size(), "one entry for 60 read frames: " + reads);
+            assertEquals("60", reads.get(0).getString("seq"));
+        });
+    }
+
+    List<String> presenceEntries() {
+        List<String> members = new ArrayList<>();
+        for (Response member : redis.execute("ZRANGE", "chat:{" + room + "}:presence", "0", "-1")) {
+            members.add(member.toString());
+        }
+        return members;
+    }
+
+    List<JsonObject> activityEntries(String user, String type) {
+        List<JsonObject> found = new ArrayList<>();
+        for (Response entry : redis.execute("XREVRANGE", "chat:activity", "+", "-", "COUNT", "5000")) {
+            JsonObject fields = new JsonObject();
+            Response values = entry.get(1);
+            for (int i = 0; i + 1 < values.size(); i += 2) {
+                fields.put(values.get(i).toString(), values.get(i + 1).toString());
+            }
+            if (user.equals(fields.getString("user")) && type.equals(fields.getString("type"))) {
+                found.add(fields);
+            }
+        }
+        return found;
+    }
+}
