@@ -57,18 +57,25 @@ public class FrameHandler {
 
     Uni<Void> handle(ChatSession session, String text) {
         ClientFrame frame;
-        try {
-            frame = codec.decode(checkSize(text));
-        } catch (FrameRejected e) {
-            return reply(session, e.toFrame());
-        }
         Uni<Void> result;
         try {
+            frame = codec.decode(checkSize(text));
+            // Before any Redis work: a refused frame costs a decode and a token count, nothing more.
+            limits.checkRate(session, frame);
             result = dispatch(session, frame);
         } catch (FrameRejected e) {
-            return reply(session, e.toFrame());
+            return refuse(session, e);
         }
-        return result.onFailure().recoverWithUni(e -> reply(session, errorFor(e, frame.cid())));
+        return result.onFailure().recoverWithUni(e -> e instanceof FrameRejected rejected
+                ? refuse(session, rejected)
+                : reply(session, errorFor(e, frame.cid())));
+    }
+
+    /** Answers a refused frame with its error and counts it toward the abuse close. */
+    Uni<Void> refuse(ChatSession session, FrameRejected rejected) {
+        Uni<Void> answered = reply(session, rejected.toFrame());
+        limits.refusal(session, rejected.code());
+        return answered;
     }
 
     private Uni<Void> dispatch(ChatSession session, ClientFrame frame) {
@@ -106,9 +113,9 @@ public class FrameHandler {
 
     private Uni<Void> join(ChatSession session, ClientFrame.Join join) {
         checkAccess(session, join.room(), join.cid());
-        limits.checkJoin(session, join.room(), join.cid());
+        limits.checkRooms(session, join.room(), join.cid());
         Member member = new Member(join.room(), session);
-        Member previous = session.rooms().put(join.room(), member);
+        Member previous = session.putRoom(join.room(), member);
         if (previous != null) {
             // A repeated join restarts the room for this connection, replaying from the new `since`.
             rooms.remove(previous);
@@ -126,7 +133,7 @@ public class FrameHandler {
                     }
                 })
                 .onFailure().invoke(e -> {
-                    session.rooms().remove(join.room(), member);
+                    session.removeRoom(join.room(), member);
                     rooms.remove(member);
                 })
                 .replaceWithVoid();
@@ -141,7 +148,7 @@ public class FrameHandler {
     }
 
     private Uni<Void> leave(ChatSession session, ClientFrame.Leave leave) {
-        Member member = session.rooms().remove(leave.room());
+        Member member = session.removeRoom(leave.room());
         if (member == null) {
             throw new FrameRejected(ErrorCode.NOT_JOINED, "not joined to " + leave.room(), leave.cid());
         }
@@ -151,14 +158,13 @@ public class FrameHandler {
     }
 
     private Uni<Void> send(ChatSession session, ClientFrame.Send send) {
-        limits.checkSend(session, send.cid());
         String room;
         if (send.to() != null) {
             room = RoomNames.direct(session.user(), send.to());
         } else {
             room = send.room();
             checkAccess(session, room, send.cid());
-            if (!session.rooms().containsKey(room)) {
+            if (!session.hasJoined(room)) {
                 throw new FrameRejected(ErrorCode.NOT_JOINED, "join " + room + " before sending to it", send.cid());
             }
         }
@@ -167,7 +173,7 @@ public class FrameHandler {
     }
 
     private Uni<Void> typing(ChatSession session, ClientFrame.Typing typing) {
-        if (!session.rooms().containsKey(typing.room())) {
+        if (!session.hasJoined(typing.room())) {
             throw new FrameRejected(ErrorCode.NOT_JOINED, "join " + typing.room() + " before typing in it", typing.cid());
         }
         if (!limits.typingAllowed(session.user(), typing.room(), config.typingInterval().toMillis())) {
