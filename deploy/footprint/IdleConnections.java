@@ -27,6 +27,8 @@ import javax.crypto.spec.SecretKeySpec;
  *
  *   java deploy/footprint/IdleConnections.java [connections] [-- gateway JVM options, e.g. -Xss256k]
  *
+ * GATEWAY_JAR picks another build (default gateway-service/target/quarkus-app/quarkus-run.jar).
+ *
  * Needs `ulimit -n` above the connection count. Numbers vary with the machine and its load.
  */
 public class IdleConnections {
@@ -50,7 +52,7 @@ public class IdleConnections {
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
         }
-        Path jar = Path.of("gateway-service/target/quarkus-app/quarkus-run.jar");
+        Path jar = Path.of(System.getenv().getOrDefault("GATEWAY_JAR", "gateway-service/target/quarkus-app/quarkus-run.jar"));
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.addAll(jvm);
         command.addAll(List.of("-jar", jar.toString()));
@@ -78,6 +80,7 @@ public class IdleConnections {
             long openMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             Thread.sleep(5000);
             Snapshot after = Snapshot.take(gateway.pid());
+            int count = n;
             System.out.printf("connections: %d (opened in %d ms)%n", n, openMillis);
             System.out.printf("RSS:  %d MB -> %d MB, %.1f KB per connection%n", before.rssKb >> 10, after.rssKb >> 10, (after.rssKb - before.rssKb) / (double) n);
             System.out.printf("heap after full GC: %d MB -> %d MB, %.1f KB per connection%n", before.heapKb >> 10, after.heapKb >> 10,
@@ -86,8 +89,8 @@ public class IdleConnections {
             after.histogram.entrySet().stream()
                     .sorted((a, b) -> Long.compare(grow(b, before), grow(a, before)))
                     .limit(25)
-                    .forEach(e -> System.out.printf("  %8.1f B %6.2f  %s%n", grow(e, before) / (double) n,
-                            (e.getValue()[0] - before.histogram.getOrDefault(e.getKey(), new long[2])[0]) / (double) n, e.getKey()));
+                    .forEach(e -> System.out.printf("  %8.1f B %6.2f  %s%n", grow(e, before) / (double) count,
+                            (e.getValue()[0] - before.histogram.getOrDefault(e.getKey(), new long[2])[0]) / (double) count, e.getKey()));
         } finally {
             for (WebSocket ws : sockets) {
                 ws.abort();
