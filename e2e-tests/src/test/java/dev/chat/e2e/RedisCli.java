@@ -53,6 +53,11 @@ final class RedisCli {
         }
     }
 
+    /** Entries of a stream (0 if it does not exist). */
+    long xlen(String stream) {
+        return Long.parseLong(run("XLEN", stream).get(0).trim());
+    }
+
     /** Subscribers of a channel, over all clients. */
     long subscribers(String channel) {
         return Long.parseLong(run("PUBSUB", "NUMSUB", channel).get(1).trim());

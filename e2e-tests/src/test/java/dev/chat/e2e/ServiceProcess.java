@@ -154,6 +154,20 @@ final class ServiceProcess implements AutoCloseable {
         }
     }
 
+    /** Resident set size of the running process, in KB (from /proc). */
+    long rssKb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new IllegalStateException("no VmRSS for " + name);
+    }
+
     /** GET with a user's token; returns status and body. */
     HttpResponse<String> get(String path, String user) {
         try {

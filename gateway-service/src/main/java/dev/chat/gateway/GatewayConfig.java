@@ -154,6 +154,52 @@ public interface GatewayConfig {
         @WithDefault("30")
         int joinBurst();
 
+        /** Sustained leave frames per second per connection; bursts up to leave-burst. */
+        @WithDefault("5")
+        double leavesPerSecond();
+
+        @WithDefault("30")
+        int leaveBurst();
+
+        /** Sustained read markers per second per connection (a reconnecting client sends one per room). */
+        @WithDefault("10")
+        double readsPerSecond();
+
+        @WithDefault("200")
+        int readBurst();
+
+        /** Sustained presence queries per second per connection. */
+        @WithDefault("2")
+        double presencePerSecond();
+
+        @WithDefault("30")
+        int presenceBurst();
+
+        /** Sustained typing frames per second per connection (what passes on to the room is limited by chat.typing-interval). */
+        @WithDefault("5")
+        double typingPerSecond();
+
+        @WithDefault("30")
+        int typingBurst();
+
+        /** Sustained pings per second per connection (clients ping after ~20 s of silence). */
+        @WithDefault("5")
+        double pingsPerSecond();
+
+        @WithDefault("30")
+        int pingBurst();
+
+        /**
+         * Frames of one connection waiting to be handled (they are handled one at a time, in order) before
+         * reading from its socket pauses; four times as many close it with 1008.
+         */
+        @WithDefault("32")
+        int inboundFrames();
+
+        /** Bytes of one connection's frames waiting to be handled before reading pauses; four times as many close it with 1008. */
+        @WithDefault("262144")
+        int inboundBytes();
+
         /** Refusals within a minute after which a connection counts as abusive and is closed with 1008. */
         @WithDefault("100")
         int abuseThreshold();
@@ -173,6 +219,14 @@ public interface GatewayConfig {
         /** Outbound frames written but not yet flushed to a client before it counts as too slow (1013). */
         @WithDefault("1000")
         int outboundQueue();
+
+        /** Outbound bytes written but not yet flushed to a client before it counts as too slow (1013). */
+        @WithDefault("1048576")
+        int outboundBytes();
+
+        /** Kernel receive buffer per connection, in bytes (SO_RCVBUF): bounds what a flooding client parks in the kernel while reading is paused. */
+        @WithDefault("65536")
+        int socketReceiveBuffer();
     }
 
     interface RecentLog {

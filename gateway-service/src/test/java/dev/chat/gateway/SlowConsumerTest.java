@@ -69,6 +69,27 @@ class SlowConsumerTest {
         }
     }
 
+    @Test
+    void theLimitCountsBytesSoFewLargeFramesCannotPinMegabytes() throws Exception {
+        redis.execute("SET", "chat:generation", "test", "NX");
+        String room = "slow-bytes-" + UUID.randomUUID().toString().substring(0, 8);
+        try (Socket stalled = new Socket(base.getHost(), base.getPort())) {
+            stalled.setReceiveBufferSize(4096);
+            upgrade(stalled, Tokens.forUser("stalled-bytes"));
+            sendMasked(stalled.getOutputStream(), new JsonObject().put("type", "join").put("room", room).encode());
+            awaitJoinedFrame(stalled);
+
+            // 90 frames of 24 KB: below the frame bound (100), 2 MB above the byte bound (1 MiB by default).
+            String filler = "x".repeat(24 * 1024);
+            for (int i = 0; i < 90; i++) {
+                redis.execute("PUBLISH", "chat:room:" + room,
+                        new JsonObject().put("type", "typing").put("room", room).put("user", "big-" + i).put("pad", filler).encode());
+            }
+            stalled.setSoTimeout(15_000);
+            assertEquals(1013, readUntilClose(stalled), "cut off by the bytes it left unread, not by the count of frames");
+        }
+    }
+
     private static void upgrade(Socket socket, String token) throws IOException {
         String request = "GET /chat HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"

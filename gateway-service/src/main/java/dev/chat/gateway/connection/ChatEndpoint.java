@@ -4,6 +4,7 @@ import dev.chat.gateway.NodeName;
 import dev.chat.gateway.metrics.GatewayMetrics;
 import dev.chat.gateway.protocol.ErrorCode;
 import dev.chat.gateway.protocol.FrameCodec;
+import dev.chat.gateway.protocol.FrameRejected;
 import dev.chat.gateway.protocol.RoomNames;
 import dev.chat.gateway.protocol.ServerFrame;
 import io.quarkus.logging.Log;
@@ -12,6 +13,7 @@ import io.quarkus.security.identity.SecurityIdentity;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.OnBinaryMessage;
 import io.quarkus.websockets.next.OnClose;
+import io.quarkus.websockets.next.OnError;
 import io.quarkus.websockets.next.OnOpen;
 import io.quarkus.websockets.next.OnPongMessage;
 import io.quarkus.websockets.next.OnTextMessage;
@@ -29,6 +31,8 @@ public class ChatEndpoint {
 
     private static final int POLICY_VIOLATION = 1008;
     private static final int TRY_AGAIN_LATER = 1013;
+    private static final int MESSAGE_TOO_BIG = 1009;
+    private static final int INTERNAL_ERROR = 1011;
 
     private final SecurityIdentity identity;
     private final ChatSessions sessions;
@@ -80,15 +84,20 @@ public class ChatEndpoint {
         }
         metrics.frameIn();
         session.heard();
+        // Completes at once: the session's own bounded queue orders the frames, so websockets-next's
+        // unbounded one never grows.
         session.frameStarted();
-        return handler.handle(session, text).eventually(session::frameFinished);
+        if (session.inbound().arrived(text, sessions.inboundLimits(), t -> handler.handle(session, t).eventually(session::frameFinished)) == InboundFrames.Arrival.OVERFLOW) {
+            session.close(POLICY_VIOLATION, "too many unhandled frames");
+        }
+        return Uni.createFrom().voidItem();
     }
 
     @OnBinaryMessage
     public void onBinary(Buffer data, WebSocketConnection connection) {
         ChatSession session = sessions.get(connection);
         if (session != null) {
-            session.send(codec.encode(new ServerFrame.Error(ErrorCode.BAD_REQUEST.wire(), "binary frames are not supported; send JSON text frames", null)));
+            handler.refuse(session, new FrameRejected(ErrorCode.BAD_REQUEST, "binary frames are not supported; send JSON text frames", null));
         }
     }
 
@@ -98,6 +107,19 @@ public class ChatEndpoint {
         if (session != null) {
             session.heard();
         }
+    }
+
+    /**
+     * Vert.x refuses a message above quarkus.websockets-next.server.max-message-size with this exception;
+     * PROTOCOL.md promises 1009 for it (websockets-next's default would be 1011).
+     */
+    @OnError
+    public Uni<Void> onTooBig(IllegalStateException e, WebSocketConnection connection) {
+        if (e.getMessage() != null && e.getMessage().contains("max message size")) {
+            return connection.close(new CloseReason(MESSAGE_TOO_BIG, "message too large"));
+        }
+        Log.errorf(e, "Connection %s failed", connection.id());
+        return connection.close(new CloseReason(INTERNAL_ERROR, "internal error"));
     }
 
     @OnClose

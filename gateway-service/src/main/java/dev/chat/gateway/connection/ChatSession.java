@@ -6,11 +6,16 @@ import dev.chat.gateway.room.Recipient;
 import io.quarkus.logging.Log;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
+import io.vertx.core.net.impl.ConnectionBase;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
-/** One client connection: who it is, which rooms it joined, and its bounded outbound queue. */
+/**
+ * One client connection: who it is, which rooms it joined, its rate budgets and its bounded inbound and
+ * outbound queues. Kept small (tens of thousands are idle at once): maps and budgets exist only once used.
+ */
 public final class ChatSession implements Recipient {
 
     /** Close code for a client too slow to keep up (PROTOCOL.md). */
@@ -19,29 +24,34 @@ public final class ChatSession implements Recipient {
     static final int SERVICE_RESTART = 1012;
     static final int POLICY_VIOLATION = 1008;
 
+    private static final AtomicIntegerFieldUpdater<ChatSession> UNFLUSHED = AtomicIntegerFieldUpdater.newUpdater(ChatSession.class, "unflushed");
+    private static final AtomicLongFieldUpdater<ChatSession> UNFLUSHED_BYTES = AtomicLongFieldUpdater.newUpdater(ChatSession.class, "unflushedBytes");
+    private static final AtomicIntegerFieldUpdater<ChatSession> IN_FLIGHT = AtomicIntegerFieldUpdater.newUpdater(ChatSession.class, "inFlight");
+    private static final AtomicIntegerFieldUpdater<ChatSession> STRIKES = AtomicIntegerFieldUpdater.newUpdater(ChatSession.class, "strikes");
+
     private final WebSocketConnection connection;
     private final String user;
-    private final int outboundLimit;
-    private final Map<String, Member> rooms = new ConcurrentHashMap<>();
-    private final AtomicInteger unflushed = new AtomicInteger();
-    private final AtomicInteger inFlight = new AtomicInteger();
+    private final Outbound outbound;
+    private final GatewayMetrics metrics;
+    private final InboundFrames inbound;
+    private volatile Map<String, Member> rooms;
+    private TokenBucket[] budgets;
+    private volatile int unflushed;
+    private volatile long unflushedBytes;
+    private volatile int inFlight;
+    private volatile int strikes;
     private volatile boolean closing;
     private volatile boolean draining;
-
-    private final GatewayMetrics metrics;
-    private final TokenBucket messages;
-    private final TokenBucket joins;
-    private final AtomicInteger strikes = new AtomicInteger();
     private volatile long strikeWindowStart = System.currentTimeMillis();
     private volatile long lastHeard = System.currentTimeMillis();
+    private volatile long expiresAt = Long.MAX_VALUE;
 
-    ChatSession(WebSocketConnection connection, String user, int outboundLimit, GatewayMetrics metrics, TokenBucket messages, TokenBucket joins) {
+    ChatSession(WebSocketConnection connection, String user, Outbound outbound, GatewayMetrics metrics, ConnectionBase socket) {
         this.metrics = metrics;
-        this.messages = messages;
-        this.joins = joins;
         this.connection = connection;
         this.user = user;
-        this.outboundLimit = outboundLimit;
+        this.outbound = outbound;
+        this.inbound = new InboundFrames(socket);
     }
 
     @Override
@@ -55,33 +65,69 @@ public final class ChatSession implements Recipient {
 
     @Override
     public boolean hasJoined(String room) {
-        return rooms.containsKey(room);
+        Map<String, Member> joined = rooms;
+        return joined != null && joined.containsKey(room);
     }
 
+    /** The rooms joined, read-only view for iteration; empty until the first join. */
     Map<String, Member> rooms() {
-        return rooms;
+        Map<String, Member> joined = rooms;
+        return joined == null ? Map.of() : joined;
     }
 
-    private volatile long expiryTimer = -1;
-
-    void expiryTimer(long id) {
-        expiryTimer = id;
+    Member putRoom(String room, Member member) {
+        Map<String, Member> joined = rooms;
+        if (joined == null) {
+            synchronized (this) {
+                if (rooms == null) {
+                    rooms = new ConcurrentHashMap<>(4);
+                }
+                joined = rooms;
+            }
+        }
+        return joined.put(room, member);
     }
 
-    long expiryTimer() {
-        return expiryTimer;
+    Member removeRoom(String room) {
+        Map<String, Member> joined = rooms;
+        return joined == null ? null : joined.remove(room);
     }
 
-    TokenBucket messages() {
-        return messages;
-    }
-
-    TokenBucket joins() {
-        return joins;
+    void removeRoom(String room, Member member) {
+        Map<String, Member> joined = rooms;
+        if (joined != null) {
+            joined.remove(room, member);
+        }
     }
 
     int roomCount() {
-        return rooms.size();
+        Map<String, Member> joined = rooms;
+        return joined == null ? 0 : joined.size();
+    }
+
+    InboundFrames inbound() {
+        return inbound;
+    }
+
+    /** Takes one token of this frame type's budget; budgets are created on first use. */
+    synchronized boolean tryTake(FrameRate kind, double perSecond, int burst) {
+        if (budgets == null) {
+            budgets = new TokenBucket[FrameRate.values().length];
+        }
+        TokenBucket bucket = budgets[kind.ordinal()];
+        if (bucket == null) {
+            bucket = new TokenBucket(perSecond, burst);
+            budgets[kind.ordinal()] = bucket;
+        }
+        return bucket.tryTake();
+    }
+
+    void expiresAt(long epochMillis) {
+        expiresAt = epochMillis;
+    }
+
+    long expiresAt() {
+        return expiresAt;
     }
 
     /** Counts a refusal; true once the refusals within one minute reach the threshold. */
@@ -89,9 +135,9 @@ public final class ChatSession implements Recipient {
         long now = System.currentTimeMillis();
         if (now - strikeWindowStart > 60_000) {
             strikeWindowStart = now;
-            strikes.set(0);
+            STRIKES.set(this, 0);
         }
-        return strikes.incrementAndGet() >= threshold;
+        return STRIKES.incrementAndGet(this) >= threshold;
     }
 
     void closeForAbuse() {
@@ -118,11 +164,11 @@ public final class ChatSession implements Recipient {
 
     /** Counts a client frame being handled; draining waits for it so its answer is not lost. */
     void frameStarted() {
-        inFlight.incrementAndGet();
+        IN_FLIGHT.incrementAndGet(this);
     }
 
     void frameFinished() {
-        if (inFlight.decrementAndGet() == 0 && draining) {
+        if (IN_FLIGHT.decrementAndGet(this) == 0 && draining) {
             closeForRestart();
         }
     }
@@ -135,7 +181,7 @@ public final class ChatSession implements Recipient {
     void drain(String reconnectFrame) {
         send(reconnectFrame);
         draining = true;
-        if (inFlight.get() == 0) {
+        if (inFlight == 0) {
             closeForRestart();
         }
     }
@@ -157,17 +203,28 @@ public final class ChatSession implements Recipient {
         if (closing) {
             return;
         }
-        if (unflushed.incrementAndGet() > outboundLimit) {
+        // Bytes as UTF-16 length: exact for the ASCII JSON we write, a lower bound otherwise.
+        int bytes = frame.length();
+        if (UNFLUSHED.incrementAndGet(this) > outbound.maxFrames() || UNFLUSHED_BYTES.addAndGet(this, bytes) > outbound.maxBytes()) {
             // The client does not read fast enough: drop it rather than buffer without bound or slow the room.
             closing = true;
             metrics.slowConsumerClosed();
-            Log.infof("Closing connection %s of %s: %d frames not flushed", connection.id(), user, outboundLimit);
+            Log.infof("Closing connection %s of %s: %d frames, %d bytes not flushed", connection.id(), user, unflushed, unflushedBytes);
             connection.close(new CloseReason(TRY_AGAIN_LATER, "too slow")).subscribe().with(v -> {
             }, e -> {
             });
             return;
         }
         metrics.frameOut();
-        connection.sendText(frame).subscribe().with(v -> unflushed.decrementAndGet(), e -> unflushed.decrementAndGet());
+        connection.sendText(frame).subscribe().with(v -> flushed(bytes), e -> flushed(bytes));
+    }
+
+    private void flushed(int bytes) {
+        UNFLUSHED.decrementAndGet(this);
+        UNFLUSHED_BYTES.addAndGet(this, -bytes);
+    }
+
+    /** The outbound bounds, shared by all connections. */
+    record Outbound(int maxFrames, long maxBytes) {
     }
 }

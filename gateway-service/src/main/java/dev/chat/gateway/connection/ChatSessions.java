@@ -25,12 +25,12 @@ public class ChatSessions {
 
     private final GatewayMetrics metrics;
     private final LimitPolicy limits;
-    private final TokenExpiry expiry;
     private final Map<String, Integer> perUser = new ConcurrentHashMap<>();
+    private final ChatSession.Outbound outbound;
+    private final InboundFrames.Limits inboundLimits;
 
     public ChatSessions(RoomRegistry rooms, PresenceRegistry presence, DirectDelivery direct, GatewayConfig config, GatewayMetrics metrics,
-            LimitPolicy limits, TokenExpiry expiry) {
-        this.expiry = expiry;
+            LimitPolicy limits) {
         this.metrics = metrics;
         this.limits = limits;
         metrics.gauge("chat.gateway.connections", "Open WebSocket connections", sessions::size);
@@ -38,6 +38,12 @@ public class ChatSessions {
         this.presence = presence;
         this.direct = direct;
         this.config = config;
+        this.outbound = new ChatSession.Outbound(config.limits().outboundQueue(), config.limits().outboundBytes());
+        this.inboundLimits = new InboundFrames.Limits(config.limits().inboundFrames(), config.limits().inboundBytes());
+    }
+
+    InboundFrames.Limits inboundLimits() {
+        return inboundLimits;
     }
 
     /** Whether the user may open one more connection here (at most connections-per-user per gateway). */
@@ -65,7 +71,7 @@ public class ChatSessions {
     }
 
     ChatSession newSession(WebSocketConnection connection, String user) {
-        return new ChatSession(connection, user, config.limits().outboundQueue(), metrics, limits.messageBucket(), limits.joinBucket());
+        return new ChatSession(connection, user, outbound, metrics, SocketReading.take(connection.userData()));
     }
 
     ChatSession get(WebSocketConnection connection) {
@@ -78,10 +84,11 @@ public class ChatSessions {
         if (session == null) {
             return;
         }
-        expiry.cancel(session);
         // Cleared before presence is told: a join completing meanwhile sees its membership gone and uncounts it itself.
         java.util.List<Member> members = java.util.List.copyOf(session.rooms().values());
-        session.rooms().clear();
+        for (Member member : members) {
+            session.removeRoom(member.room(), member);
+        }
         for (Member member : members) {
             rooms.remove(member);
             presence.left(member, member.room(), session.user());

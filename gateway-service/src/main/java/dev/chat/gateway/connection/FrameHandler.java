@@ -60,18 +60,25 @@ public class FrameHandler {
 
     Uni<Void> handle(ChatSession session, String text) {
         ClientFrame frame;
-        try {
-            frame = codec.decode(checkSize(text));
-        } catch (FrameRejected e) {
-            return reply(session, e.toFrame());
-        }
         Uni<Void> result;
         try {
+            frame = codec.decode(checkSize(text));
+            // Before any Redis work: a refused frame costs a decode and a token count, nothing more.
+            limits.checkRate(session, frame);
             result = dispatch(session, frame);
         } catch (FrameRejected e) {
-            return reply(session, e.toFrame());
+            return refuse(session, e);
         }
-        return result.onFailure().recoverWithUni(e -> reply(session, errorFor(e, frame.cid())));
+        return result.onFailure().recoverWithUni(e -> e instanceof FrameRejected rejected
+                ? refuse(session, rejected)
+                : reply(session, errorFor(e, frame.cid())));
+    }
+
+    /** Answers a refused frame with its error and counts it toward the abuse close. */
+    Uni<Void> refuse(ChatSession session, FrameRejected rejected) {
+        Uni<Void> answered = reply(session, rejected.toFrame());
+        limits.refusal(session, rejected.code());
+        return answered;
     }
 
     private Uni<Void> dispatch(ChatSession session, ClientFrame frame) {
@@ -109,9 +116,9 @@ public class FrameHandler {
 
     private Uni<Void> join(ChatSession session, ClientFrame.Join join) {
         checkAccess(session, join.room(), join.cid());
-        limits.checkJoin(session, join.room(), join.cid());
+        limits.checkRooms(session, join.room(), join.cid());
         Member member = new Member(join.room(), session, join.presenceDiff());
-        Member previous = session.rooms().put(join.room(), member);
+        Member previous = session.putRoom(join.room(), member);
         if (previous != null) {
             // A repeated join restarts the room for this connection, replaying from the new `since`. Its
             // presence ends with the old membership (if the new one fails, nothing is left behind); a
@@ -136,7 +143,7 @@ public class FrameHandler {
                     }
                 })
                 .onFailure().invoke(e -> {
-                    session.rooms().remove(join.room(), member);
+                    session.removeRoom(join.room(), member);
                     rooms.remove(member);
                 })
                 .replaceWithVoid();
@@ -151,7 +158,7 @@ public class FrameHandler {
     }
 
     private Uni<Void> leave(ChatSession session, ClientFrame.Leave leave) {
-        Member member = session.rooms().remove(leave.room());
+        Member member = session.removeRoom(leave.room());
         if (member == null) {
             throw new FrameRejected(ErrorCode.NOT_JOINED, "not joined to " + leave.room(), leave.cid());
         }
@@ -161,14 +168,13 @@ public class FrameHandler {
     }
 
     private Uni<Void> send(ChatSession session, ClientFrame.Send send) {
-        limits.checkSend(session, send.cid());
         String room;
         if (send.to() != null) {
             room = RoomNames.direct(session.user(), send.to());
         } else {
             room = send.room();
             checkAccess(session, room, send.cid());
-            if (!session.rooms().containsKey(room)) {
+            if (!session.hasJoined(room)) {
                 throw new FrameRejected(ErrorCode.NOT_JOINED, "join " + room + " before sending to it", send.cid());
             }
         }
@@ -177,7 +183,7 @@ public class FrameHandler {
     }
 
     private Uni<Void> typing(ChatSession session, ClientFrame.Typing typing) {
-        if (!session.rooms().containsKey(typing.room())) {
+        if (!session.hasJoined(typing.room())) {
             throw new FrameRejected(ErrorCode.NOT_JOINED, "join " + typing.room() + " before typing in it", typing.cid());
         }
         String frame = codec.encode(new ServerFrame.Typing(typing.room(), session.user()));

@@ -2,50 +2,80 @@ package dev.chat.gateway.connection;
 
 import dev.chat.gateway.GatewayConfig;
 import dev.chat.gateway.metrics.GatewayMetrics;
+import dev.chat.gateway.protocol.ClientFrame;
 import dev.chat.gateway.protocol.ErrorCode;
 import dev.chat.gateway.protocol.FrameRejected;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The abuse limits: message and join rates per connection, message rate per user, rooms per
- * connection. A refusal is a {@code rate_limited} error; a connection that keeps hitting the
- * limits is closed with 1008.
+ * The abuse limits: a rate per connection for every frame type, a message rate per user, rooms per
+ * connection. A refusal is a {@code rate_limited} error decided before any Redis work; a connection
+ * whose frames keep being refused (for any reason) is closed with 1008.
  */
 @ApplicationScoped
 public class LimitPolicy {
 
+    private static final String[] TOO_MANY = {
+        "too many messages; slow down", "too many joins; slow down", "too many leaves; slow down",
+        "too many typing frames; slow down", "too many read markers; slow down", "too many presence queries; slow down",
+        "too many pings; slow down"};
+
     private final GatewayConfig.Limits limits;
     private final GatewayMetrics metrics;
+    private final double[] rates = new double[FrameRate.values().length];
+    private final int[] bursts = new int[FrameRate.values().length];
     private final ConcurrentHashMap<String, TokenBucket> userBuckets = new ConcurrentHashMap<>();
 
     public LimitPolicy(GatewayConfig config, GatewayMetrics metrics) {
         this.limits = config.limits();
         this.metrics = metrics;
+        rate(FrameRate.SEND, limits.messagesPerSecond(), limits.messageBurst());
+        rate(FrameRate.JOIN, limits.joinsPerSecond(), limits.joinBurst());
+        rate(FrameRate.LEAVE, limits.leavesPerSecond(), limits.leaveBurst());
+        rate(FrameRate.TYPING, limits.typingPerSecond(), limits.typingBurst());
+        rate(FrameRate.READ, limits.readsPerSecond(), limits.readBurst());
+        rate(FrameRate.PRESENCE, limits.presencePerSecond(), limits.presenceBurst());
+        rate(FrameRate.PING, limits.pingsPerSecond(), limits.pingBurst());
     }
 
-    TokenBucket messageBucket() {
-        return new TokenBucket(limits.messagesPerSecond(), limits.messageBurst());
+    private void rate(FrameRate kind, double perSecond, int burst) {
+        rates[kind.ordinal()] = perSecond;
+        bursts[kind.ordinal()] = burst;
     }
 
-    TokenBucket joinBucket() {
-        return new TokenBucket(limits.joinsPerSecond(), limits.joinBurst());
-    }
-
-    void checkSend(ChatSession session, String cid) {
-        TokenBucket user = userBuckets.computeIfAbsent(session.user(),
-                u -> new TokenBucket(limits.userMessagesPerSecond(), limits.userMessageBurst()));
-        if (!session.messages().tryTake() || !user.tryTake()) {
-            refuse(session, "too many messages; slow down", cid);
+    /** Refuses the frame with {@code rate_limited} if its type's budget on this connection is spent (and, for send, the user's). */
+    void checkRate(ChatSession session, ClientFrame frame) {
+        FrameRate kind = FrameRate.of(frame);
+        int i = kind.ordinal();
+        if (!session.tryTake(kind, rates[i], bursts[i])) {
+            throw refused(TOO_MANY[i], frame.cid());
+        }
+        if (kind == FrameRate.SEND) {
+            TokenBucket user = userBuckets.computeIfAbsent(session.user(),
+                    u -> new TokenBucket(limits.userMessagesPerSecond(), limits.userMessageBurst()));
+            if (!user.tryTake()) {
+                throw refused(TOO_MANY[i], frame.cid());
+            }
         }
     }
 
-    void checkJoin(ChatSession session, String room, String cid) {
-        if (!session.joins().tryTake()) {
-            refuse(session, "too many joins; slow down", cid);
-        }
+    void checkRooms(ChatSession session, String room, String cid) {
         if (!session.hasJoined(room) && session.roomCount() >= limits.roomsPerConnection()) {
-            throw new FrameRejected(ErrorCode.RATE_LIMITED, "at most " + limits.roomsPerConnection() + " rooms per connection", cid);
+            throw refused("at most " + limits.roomsPerConnection() + " rooms per connection", cid);
+        }
+    }
+
+    /**
+     * Counts a refused frame (of any kind) against the connection; closes it with 1008 once the refusals
+     * within a minute reach the abuse threshold.
+     */
+    void refusal(ChatSession session, ErrorCode code) {
+        if (code == ErrorCode.RATE_LIMITED) {
+            metrics.rateLimited();
+        }
+        if (session.strike(limits.abuseThreshold())) {
+            session.closeForAbuse();
         }
     }
 
@@ -54,11 +84,7 @@ public class LimitPolicy {
         userBuckets.remove(user);
     }
 
-    private void refuse(ChatSession session, String message, String cid) {
-        metrics.rateLimited();
-        if (session.strike(limits.abuseThreshold())) {
-            session.closeForAbuse();
-        }
-        throw new FrameRejected(ErrorCode.RATE_LIMITED, message, cid);
+    private static FrameRejected refused(String message, String cid) {
+        return new FrameRejected(ErrorCode.RATE_LIMITED, message, cid);
     }
 }

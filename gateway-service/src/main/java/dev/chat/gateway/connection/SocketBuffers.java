@@ -8,7 +8,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 /**
  * Caps each connection's kernel send buffer. Left to autotuning, a client that stops reading can
  * park megabytes in the kernel before the outbound queue notices; with a cap, a stalled client hits
- * the queue limit (and 1013) after a bounded, small amount of memory.
+ * the queue limit (and 1013) after a bounded, small amount of memory. The receive buffer is capped
+ * for the same reason inbound: while reading is paused, a flooding client parks little in the kernel.
  */
 @ApplicationScoped
 public class SocketBuffers implements HttpServerOptionsCustomizer {
@@ -22,5 +23,6 @@ public class SocketBuffers implements HttpServerOptionsCustomizer {
     @Override
     public void customizeHttpServer(HttpServerOptions options) {
         options.setSendBufferSize(config.limits().socketSendBuffer());
+        options.setReceiveBufferSize(config.limits().socketReceiveBuffer());
     }
 }

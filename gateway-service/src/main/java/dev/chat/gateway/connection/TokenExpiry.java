@@ -1,25 +1,33 @@
 package dev.chat.gateway.connection;
 
-import io.vertx.core.Vertx;
+import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.jwt.JsonWebToken;
 
-/** Ends a connection with 1008 when the token it was opened with expires: a revoked session cannot linger. */
+/**
+ * Ends a connection with 1008 when the token it was opened with expires: a revoked session cannot
+ * linger. One sweep a second over all sessions instead of a timer per connection (memory per idle connection).
+ */
 @ApplicationScoped
 public class TokenExpiry {
 
-    private final Vertx vertx;
+    private final ChatSessions sessions;
 
-    public TokenExpiry(Vertx vertx) {
-        this.vertx = vertx;
+    public TokenExpiry(ChatSessions sessions) {
+        this.sessions = sessions;
     }
 
     void watch(ChatSession session, JsonWebToken token) {
-        long delay = token.getExpirationTime() * 1000 - System.currentTimeMillis();
-        session.expiryTimer(vertx.setTimer(Math.max(1, delay), id -> session.close(ChatSession.POLICY_VIOLATION, "token expired")));
+        session.expiresAt(token.getExpirationTime() * 1000);
     }
 
-    void cancel(ChatSession session) {
-        vertx.cancelTimer(session.expiryTimer());
+    @Scheduled(every = "${chat.limits.expiry-check-interval:1s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void closeExpired() {
+        long now = System.currentTimeMillis();
+        for (ChatSession session : sessions.all()) {
+            if (session.expiresAt() <= now) {
+                session.close(ChatSession.POLICY_VIOLATION, "token expired");
+            }
+        }
     }
 }

@@ -1,0 +1,118 @@
+package dev.chat.gateway;
+
+import io.vertx.core.json.JsonObject;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+/** A WebSocket client over a plain socket, for tests that must control exactly what is written and read (and when not). */
+final class RawWebSocket {
+
+    private static final byte[] MASK = {1, 2, 3, 4};
+
+    private RawWebSocket() {
+    }
+
+    static void upgrade(Socket socket, String token) throws IOException {
+        String request = "GET /chat HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                + "Authorization: Bearer " + token + "\r\n\r\n";
+        socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+        DataInputStream in = new DataInputStream(socket.getInputStream());
+        int newlines = 0;
+        while (newlines < 2) {
+            int c = in.read();
+            if (c < 0) {
+                throw new IOException("closed during the upgrade");
+            }
+            if (c == '\n') {
+                newlines++;
+            } else if (c != '\r') {
+                newlines = 0;
+            }
+        }
+    }
+
+    static void sendText(OutputStream out, String text) throws IOException {
+        sendFragment(out, text.getBytes(StandardCharsets.UTF_8), true, true);
+    }
+
+    /** One frame of a (possibly fragmented) text message, masked as a client must. */
+    static void sendFragment(OutputStream out, byte[] payload, boolean first, boolean last) throws IOException {
+        int opcode = first ? 0x1 : 0x0;
+        byte[] frame = new byte[14 + payload.length];
+        int n = 0;
+        frame[n++] = (byte) ((last ? 0x80 : 0) | opcode);
+        if (payload.length < 126) {
+            frame[n++] = (byte) (0x80 | payload.length);
+        } else if (payload.length < 65536) {
+            frame[n++] = (byte) (0x80 | 126);
+            frame[n++] = (byte) (payload.length >> 8);
+            frame[n++] = (byte) payload.length;
+        } else {
+            frame[n++] = (byte) (0x80 | 127);
+            for (int shift = 56; shift >= 0; shift -= 8) {
+                frame[n++] = (byte) ((long) payload.length >> shift);
+            }
+        }
+        System.arraycopy(MASK, 0, frame, n, 4);
+        n += 4;
+        for (int i = 0; i < payload.length; i++) {
+            frame[n++] = (byte) (payload[i] ^ MASK[i % 4]);
+        }
+        out.write(frame, 0, n);
+        out.flush();
+    }
+
+    /** Reads text frames until one of the given type; throws if the connection closes first. */
+    static JsonObject readUntil(DataInputStream in, String type) throws IOException {
+        while (true) {
+            Frame frame = Frame.read(in);
+            if (frame.opcode() == 8) {
+                throw new IOException("closed with " + frame.closeCode() + " while waiting for " + type);
+            }
+            if (frame.opcode() == 1) {
+                JsonObject json = new JsonObject(frame.text());
+                if (type.equals(json.getString("type"))) {
+                    return json;
+                }
+            }
+        }
+    }
+
+    /** Drains whatever was queued and returns the close code. */
+    static int readUntilClose(DataInputStream in) throws IOException {
+        while (true) {
+            Frame frame = Frame.read(in);
+            if (frame.opcode() == 8) {
+                return frame.closeCode();
+            }
+        }
+    }
+
+    record Frame(int opcode, byte[] payload) {
+        static Frame read(DataInputStream in) throws IOException {
+            int first = in.readUnsignedByte();
+            int second = in.readUnsignedByte();
+            long length = second & 0x7F;
+            if (length == 126) {
+                length = in.readUnsignedShort();
+            } else if (length == 127) {
+                length = in.readLong();
+            }
+            byte[] payload = new byte[(int) length];
+            in.readFully(payload);
+            return new Frame(first & 0x0F, payload);
+        }
+
+        String text() {
+            return new String(payload, StandardCharsets.UTF_8);
+        }
+
+        int closeCode() {
+            return payload.length < 2 ? 1005 : ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
+        }
+    }
+}
