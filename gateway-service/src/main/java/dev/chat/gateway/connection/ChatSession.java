@@ -35,7 +35,11 @@ public final class ChatSession implements Recipient {
     private volatile long strikeWindowStart = System.currentTimeMillis();
     private volatile long lastHeard = System.currentTimeMillis();
 
-    ChatSession(WebSocketConnection connection, String user, int outboundLimit, GatewayMetrics metrics, TokenBucket messages, TokenBucket joins) {
+    private final io.netty.channel.EventLoop eventLoop;
+
+    ChatSession(WebSocketConnection connection, String user, int outboundLimit, GatewayMetrics metrics, TokenBucket messages, TokenBucket joins,
+            io.netty.channel.EventLoop eventLoop) {
+        this.eventLoop = eventLoop;
         this.metrics = metrics;
         this.messages = messages;
         this.joins = joins;
@@ -153,7 +157,17 @@ public final class ChatSession implements Recipient {
     }
 
     @Override
+    public io.netty.channel.EventLoop eventLoop() {
+        return eventLoop;
+    }
+
+    @Override
     public void send(String frame) {
+        send(frame, null);
+    }
+
+    @Override
+    public void send(String frame, Runnable written) {
         if (closing) {
             return;
         }
@@ -168,6 +182,11 @@ public final class ChatSession implements Recipient {
             return;
         }
         metrics.frameOut();
-        connection.sendText(frame).subscribe().with(v -> unflushed.decrementAndGet(), e -> unflushed.decrementAndGet());
+        connection.sendText(frame).subscribe().with(v -> {
+            unflushed.decrementAndGet();
+            if (written != null) {
+                written.run();
+            }
+        }, e -> unflushed.decrementAndGet());
     }
 }

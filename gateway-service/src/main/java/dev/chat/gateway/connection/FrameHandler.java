@@ -17,14 +17,12 @@ import dev.chat.gateway.publish.RoomPosition;
 import dev.chat.gateway.publish.RoomPositions;
 import dev.chat.gateway.publish.RoomUnavailable;
 import dev.chat.gateway.room.Member;
-import dev.chat.gateway.room.RoomMessage;
 import dev.chat.gateway.room.RoomRegistry;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 
 /** Carries out one client frame for a session and answers it; every failure becomes an {@code error} frame. */
 @ApplicationScoped
@@ -117,8 +115,8 @@ public class FrameHandler {
                 .ifNoItem().after(SUBSCRIBE_TIMEOUT).failWith(() -> new RoomUnavailable("Redis subscription timed out", null))
                 .chain(() -> positions.position(join.room(), join.since(), join.epoch()))
                 .invoke(position -> {
-                    rooms.joinedAt(join.room(), position.seq());
-                    member.start(codec.encode(joined(join, position)), replay(position), position.seq());
+                    // joined, the gap in chunks, then live: written by the member on this connection's event loop.
+                    rooms.start(member, position, codec.encode(joined(join, position)), join.since());
                     if (previous == null) {
                         presence.joined(join.room(), session.user());
                         activity.joined(session.user(), join.room()).subscribe().with(v -> {
@@ -134,10 +132,6 @@ public class FrameHandler {
 
     private static ServerFrame.Joined joined(ClientFrame.Join join, RoomPosition position) {
         return new ServerFrame.Joined(join.room(), position.seq(), position.epoch(), position.recovered(), join.cid());
-    }
-
-    private static List<RoomMessage> replay(RoomPosition position) {
-        return position.replay().stream().map(RoomMessage::of).toList();
     }
 
     private Uni<Void> leave(ChatSession session, ClientFrame.Leave leave) {

@@ -8,7 +8,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Reads a room's position, and the recent log after a client's {@code since}, in one atomic Redis step. */
+/**
+ * Reads a room's position, and the first chunk of the recent log after a client's {@code since}, in one
+ * atomic Redis step (the rest of a long gap is read in chunks by the member catching up).
+ */
 @ApplicationScoped
 public class RoomPositions {
 
@@ -25,7 +28,8 @@ public class RoomPositions {
     public Uni<RoomPosition> position(String room, Long since, String epoch) {
         List<String> keys = List.of(RoomKeys.seq(room), RoomKeys.epoch(room), RoomKeys.log(room), RoomKeys.GENERATION);
         List<String> args = List.of(since == null ? "" : Long.toString(since), epoch == null ? "" : epoch,
-                Epochs.next(), Integer.toString(config.log().maxEntries()));
+                Epochs.next(), Integer.toString(config.log().maxEntries()),
+                Integer.toString(config.replay().chunk()));
         return JOIN.run(redis, keys, args)
                 .onFailure().transform(e -> new RoomUnavailable("Redis did not answer", e))
                 .map(RoomPositions::position);
