@@ -32,11 +32,18 @@ final class LocalRoom {
         this.subscribed = subscribed;
     }
 
-    /** A typing or presence frame: straight to live members, never to the user it is about if it is typing. */
+    /**
+     * A typing or presence frame: straight to live members, never to the user it is about if it is
+     * typing; like messages, each event loop writes to its own members.
+     */
     void onEphemeral(RoomMessage message) {
         String except = "typing".equals(message.type()) ? message.user() : null;
-        for (Member member : members) {
-            member.deliverEphemeral(message, except);
+        for (Shard shard : shards) {
+            onLoop(shard, () -> {
+                for (Member member : shard.members) {
+                    member.deliverEphemeral(message, except);
+                }
+            });
         }
     }
 
@@ -83,11 +90,15 @@ final class LocalRoom {
     void deliver(RoomMessage message) {
         delivered = message.seq();
         for (Shard shard : shards) {
-            if (shard.loop.inEventLoop()) {
-                shard.deliver(message);
-            } else {
-                shard.loop.execute(() -> shard.deliver(message));
-            }
+            onLoop(shard, () -> shard.deliver(message));
+        }
+    }
+
+    private static void onLoop(Shard shard, Runnable task) {
+        if (shard.loop.inEventLoop()) {
+            task.run();
+        } else {
+            shard.loop.execute(task);
         }
     }
 
