@@ -73,13 +73,13 @@ class SlowConsumerTest {
     void aDeepReplayGoesAtTheClientsPaceAndNeverTripsTheSlowConsumerClose() {
         redis.execute("SET", "chat:generation", "test", "NX");
         String room = "deep-" + UUID.randomUUID().toString().substring(0, 8);
-        int depth = 1000;
-        // 1,000 messages in the room's log, 10 times the outbound limit of this profile.
+        int depth = 3000;
+        // 3,000 messages of 4 KB in the room's log: 30 times the outbound limit of this profile, more than socket buffers hold.
         redis.execute("EVAL", """
                 for i = 1, tonumber(ARGV[2]) do
                   local seq = redis.call('INCR', KEYS[1])
                   redis.call('XADD', KEYS[2], seq .. '-0', 'm', cjson.encode({type = 'message', room = ARGV[1], seq = seq,
-                    from = 'history', text = 'old ' .. seq, ts = 1}), 't', 1)
+                    from = 'history', text = 'old ' .. seq .. string.rep('x', 4000), ts = 1}), 't', 1)
                 end
                 """, "2", "chat:{" + room + "}:seq", "chat:{" + room + "}:log", room, Integer.toString(depth));
         try (ChatClient reader = ChatClient.connect(vertx, base, Tokens.forUser("reader"));
