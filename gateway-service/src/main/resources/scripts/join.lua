@@ -1,6 +1,7 @@
 -- Reads a room's position for a join and, with `since`, the messages a client missed.
 -- KEYS: 1 seq counter, 2 epoch, 3 recent log, 4 generation, 5 history's stored position, 6 the room's re-seed request
--- ARGV: 1 since ('' for none), 2 client's epoch ('' for none), 3 epoch to use if the room is new, 4 max replay
+-- ARGV: 1 since ('' for none), 2 client's epoch ('' for none), 3 epoch to use if the room is new, 4 max replay,
+--       5 first chunk: most payloads returned (the gateway reads the rest of the gap in chunks of the same size)
 -- Returns {'reseed'} | {'ok', seq, epoch, recovered (-1 no since, 0 no, 1 yes), payload...}
 local seq = redis.call('GET', KEYS[1])
 if not seq then
@@ -49,12 +50,16 @@ end
 if since == head then
   return {'ok', head, epoch, 1}
 end
-local entries = redis.call('XRANGE', KEYS[3], since + 1, '+')
+local entries = redis.call('XRANGE', KEYS[3], since + 1, head, 'COUNT', tonumber(ARGV[5]))
 if #entries == 0 or tonumber(string.match(entries[1][1], '^(%d+)')) ~= since + 1 then
   return {'ok', head, epoch, 0}
 end
 local out = {'ok', head, epoch, 1}
-for _, entry in ipairs(entries) do
+for i, entry in ipairs(entries) do
+  -- Contiguous from since + 1: the gateway continues after the last one returned.
+  if tonumber(string.match(entry[1], '^(%d+)')) ~= since + i then
+    break
+  end
   out[#out + 1] = entry[2][2]
 end
 return out

@@ -16,6 +16,17 @@ public interface GatewayConfig {
 
     RecentLog log();
 
+    Replay replay();
+
+    interface Replay {
+        /**
+         * Messages per chunk of an in-band replay (join with {@code since}, or a member catching up); the
+         * next chunk is read once the previous one reached the socket. Keep it well below the outbound limit.
+         */
+        @WithDefault("50")
+        int chunk();
+    }
+
     /** Idempotency window for {@code send} with a {@code cid}. */
     @WithDefault("5M")
     Duration idempotencyWindow();

@@ -81,4 +81,25 @@ class GapFillTest {
             assertEquals("silently lost", message.getString("text"));
         }
     }
+
+    @Test
+    void aGapWhoseStartIsNoLongerInTheLogGivesRecoveredFalseNeverASilentHole() {
+        try (ChatClient alice = joined("alice"); ChatClient bob = joined("bob")) {
+            alice.send(new JsonObject().put("type", "send").put("room", room).put("text", "one").put("cid", "1"));
+            assertEquals(1, bob.next("message").getLong("seq"));
+
+            acceptWithoutPublishing("lost two");
+            acceptWithoutPublishing("lost three");
+            // The log was trimmed at the front: 2 is gone, 3 is still there.
+            redis.execute("XDEL", "chat:{" + room + "}:log", "2-0");
+            alice.send(new JsonObject().put("type", "send").put("room", room).put("text", "four").put("cid", "4"));
+
+            JsonObject next = bob.next(f -> "message".equals(f.getString("type")) || "joined".equals(f.getString("type")));
+            assertEquals("joined", next.getString("type"), "not message 3 after 1: " + next);
+            assertEquals(false, next.getBoolean("recovered"));
+            assertEquals(4, next.getLong("seq"), "reload up to 4 from history, then live continues");
+            alice.send(new JsonObject().put("type", "send").put("room", room).put("text", "five").put("cid", "5"));
+            assertEquals(5, bob.next("message").getLong("seq"));
+        }
+    }
 }

@@ -136,4 +136,70 @@ class RedisFaultTest {
             assertEquals("ack", send(alice, room, "now", "n1").getString("type"));
         }
     }
+
+    @Inject
+    dev.chat.gateway.room.RoomSubscriber subscriber;
+
+    @Test
+    @Order(4)
+    void aSubscriptionCountsAsInPlaceOnlyOnceRedisConfirmedIt() {
+        OwnRedis.cli("SET", "chat:generation", "g");
+        String channel = "chat:room:confirm-" + UUID.randomUUID().toString().substring(0, 6);
+        // Redis takes no command for 2 s: the SUBSCRIBE is written to the socket but not yet carried out.
+        OwnRedis.cli("CLIENT", "PAUSE", "2000", "ALL");
+        io.vertx.core.Future<Void> subscribed = subscriber.subscribe(channel);
+        await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(1)).until(() -> !subscribed.isComplete());
+        await().atMost(Duration.ofSeconds(10)).until(subscribed::succeeded);
+        assertEquals("1", OwnRedis.cli("PUBSUB", "NUMSUB", channel).lines().reduce((a, b) -> b).orElse(""),
+                "when it completes, Redis holds the subscription");
+        subscriber.unsubscribe(channel);
+    }
+
+    @Test
+    @Order(5)
+    void directMessagesLostWhileTheSubscriberWasCutOffAreFilled() {
+        OwnRedis.cli("SET", "chat:generation", "g");
+        String suffix = UUID.randomUUID().toString().substring(0, 6);
+        String alice = "alice" + suffix;
+        String bob = "bob" + suffix;
+        String room = "dm:" + alice + ":" + bob;
+        try (ChatClient a = connect(alice); ChatClient b = connect(bob)) {
+            a.send(new JsonObject().put("type", "send").put("to", bob).put("text", "one").put("cid", "d1"));
+            assertEquals(1, b.next("message").getLong("seq"));
+
+            // Published while the subscriber was away: in the room's log, never on the user channels.
+            OwnRedis.cli("INCR", "chat:{" + room + "}:seq");
+            String payload = new JsonObject().put("type", "message").put("room", room).put("seq", 2).put("from", alice)
+                    .put("text", "while cut off").put("ts", System.currentTimeMillis()).encode();
+            OwnRedis.cli("XADD", "chat:{" + room + "}:log", "2-0", "m", payload, "t", Long.toString(System.currentTimeMillis()));
+            OwnRedis.cli("CLIENT", "KILL", "TYPE", "pubsub");
+
+            JsonObject filled = b.next("message");
+            assertEquals(2, filled.getLong("seq"));
+            assertEquals("while cut off", filled.getString("text"));
+            a.send(new JsonObject().put("type", "send").put("to", bob).put("text", "three").put("cid", "d3"));
+            assertEquals(3, b.next("message").getLong("seq"), "then live, in order, once");
+        }
+    }
+
+    @Test
+    @Order(6)
+    void aDirectMessageAfterAHoleWaitsUntilTheHoleIsFilled() {
+        OwnRedis.cli("SET", "chat:generation", "g");
+        String suffix = UUID.randomUUID().toString().substring(0, 6);
+        String alice = "alice" + suffix;
+        String bob = "bob" + suffix;
+        String room = "dm:" + alice + ":" + bob;
+        try (ChatClient a = connect(alice); ChatClient b = connect(bob)) {
+            a.send(new JsonObject().put("type", "send").put("to", bob).put("text", "one").put("cid", "d1"));
+            assertEquals(1, b.next("message").getLong("seq"));
+            OwnRedis.cli("INCR", "chat:{" + room + "}:seq");
+            String payload = new JsonObject().put("type", "message").put("room", room).put("seq", 2).put("from", alice)
+                    .put("text", "dropped by pub/sub").put("ts", System.currentTimeMillis()).encode();
+            OwnRedis.cli("XADD", "chat:{" + room + "}:log", "2-0", "m", payload, "t", Long.toString(System.currentTimeMillis()));
+            a.send(new JsonObject().put("type", "send").put("to", bob).put("text", "three").put("cid", "d3"));
+            assertEquals(2, b.next("message").getLong("seq"));
+            assertEquals(3, b.next("message").getLong("seq"));
+        }
+    }
 }

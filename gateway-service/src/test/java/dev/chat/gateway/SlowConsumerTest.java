@@ -90,6 +90,37 @@ class SlowConsumerTest {
         }
     }
 
+    @Test
+    void aDeepReplayGoesAtTheClientsPaceAndNeverTripsTheSlowConsumerClose() {
+        redis.execute("SET", "chat:generation", "test", "NX");
+        String room = "deep-" + UUID.randomUUID().toString().substring(0, 8);
+        int depth = 3000;
+        // 3,000 messages of 4 KB in the room's log: 30 times the outbound limit of this profile, more than socket buffers hold.
+        redis.execute("EVAL", """
+                for i = 1, tonumber(ARGV[2]) do
+                  local seq = redis.call('INCR', KEYS[1])
+                  redis.call('XADD', KEYS[2], seq .. '-0', 'm', cjson.encode({type = 'message', room = ARGV[1], seq = seq,
+                    from = 'history', text = 'old ' .. seq .. string.rep('x', 4000), ts = 1}), 't', 1)
+                end
+                """, "2", "chat:{" + room + "}:seq", "chat:{" + room + "}:log", room, Integer.toString(depth));
+        try (ChatClient reader = ChatClient.connect(vertx, base, Tokens.forUser("reader"));
+                ChatClient writer = ChatClient.connect(vertx, base, Tokens.forUser("writer"))) {
+            reader.next("welcome");
+            writer.next("welcome");
+            writer.send(new JsonObject().put("type", "join").put("room", room));
+            writer.next("joined");
+            reader.send(new JsonObject().put("type", "join").put("room", room).put("since", 0));
+            JsonObject joined = reader.next("joined");
+            assertEquals(true, joined.getBoolean("recovered"));
+            assertEquals(depth, joined.getLong("seq"));
+            writer.send(new JsonObject().put("type", "send").put("room", room).put("text", "live").put("cid", "l1"));
+            for (long seq = 1; seq <= depth + 1; seq++) {
+                assertEquals(seq, reader.next("message").getLong("seq"), "the whole gap in order, then live");
+            }
+            org.junit.jupiter.api.Assertions.assertNull(reader.closeCode(), "not closed as a slow consumer");
+        }
+    }
+
     private static void upgrade(Socket socket, String token) throws IOException {
         String request = "GET /chat HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"

@@ -46,7 +46,11 @@ public final class ChatSession implements Recipient {
     private volatile long lastHeard = System.currentTimeMillis();
     private volatile long expiresAt = Long.MAX_VALUE;
 
-    ChatSession(WebSocketConnection connection, String user, Outbound outbound, GatewayMetrics metrics, ConnectionBase socket) {
+    private final io.netty.channel.EventLoop eventLoop;
+
+    ChatSession(WebSocketConnection connection, String user, Outbound outbound, GatewayMetrics metrics, ConnectionBase socket,
+            io.netty.channel.EventLoop eventLoop) {
+        this.eventLoop = eventLoop;
         this.metrics = metrics;
         this.connection = connection;
         this.user = user;
@@ -199,7 +203,17 @@ public final class ChatSession implements Recipient {
     }
 
     @Override
+    public io.netty.channel.EventLoop eventLoop() {
+        return eventLoop;
+    }
+
+    @Override
     public void send(String frame) {
+        send(frame, null);
+    }
+
+    @Override
+    public void send(String frame, Runnable written) {
         if (closing) {
             return;
         }
@@ -216,7 +230,12 @@ public final class ChatSession implements Recipient {
             return;
         }
         metrics.frameOut();
-        connection.sendText(frame).subscribe().with(v -> flushed(bytes), e -> flushed(bytes));
+        connection.sendText(frame).subscribe().with(v -> {
+            flushed(bytes);
+            if (written != null) {
+                written.run();
+            }
+        }, e -> flushed(bytes));
     }
 
     private void flushed(int bytes) {

@@ -71,7 +71,11 @@ public class ChatSessions {
     }
 
     ChatSession newSession(WebSocketConnection connection, String user) {
-        return new ChatSession(connection, user, outbound, metrics, SocketReading.take(connection.userData()));
+        // Called on the connection's own event loop (onOpen): deliveries to it will run there.
+        io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+        io.netty.channel.EventLoop loop = context instanceof io.vertx.core.impl.ContextInternal internal && context.isEventLoopContext()
+                ? internal.nettyEventLoop() : null;
+        return new ChatSession(connection, user, outbound, metrics, SocketReading.take(connection.userData()), loop);
     }
 
     ChatSession get(WebSocketConnection connection) {

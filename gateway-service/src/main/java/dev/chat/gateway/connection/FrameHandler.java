@@ -18,14 +18,12 @@ import dev.chat.gateway.publish.RoomPosition;
 import dev.chat.gateway.publish.RoomPositions;
 import dev.chat.gateway.publish.RoomUnavailable;
 import dev.chat.gateway.room.Member;
-import dev.chat.gateway.room.RoomMessage;
 import dev.chat.gateway.room.RoomRegistry;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 
 /** Carries out one client frame for a session and answers it; every failure becomes an {@code error} frame. */
 @ApplicationScoped
@@ -130,8 +128,8 @@ public class FrameHandler {
                 .ifNoItem().after(SUBSCRIBE_TIMEOUT).failWith(() -> new RoomUnavailable("Redis subscription timed out", null))
                 .chain(() -> positions.position(join.room(), join.since(), join.epoch()))
                 .invoke(position -> {
-                    rooms.joinedAt(join.room(), position.seq());
-                    member.start(codec.encode(joined(join, position)), replay(position), position.seq());
+                    // joined, the gap in chunks, then live: written by the member on this connection's event loop.
+                    rooms.start(member, position, codec.encode(joined(join, position)), join.since());
                     presence.joined(member, join.room(), session.user());
                     if (session.rooms().get(join.room()) != member) {
                         // The connection closed or left while the join was in flight: whoever removed the
@@ -151,10 +149,6 @@ public class FrameHandler {
 
     private static ServerFrame.Joined joined(ClientFrame.Join join, RoomPosition position) {
         return new ServerFrame.Joined(join.room(), position.seq(), position.epoch(), position.recovered(), join.cid());
-    }
-
-    private static List<RoomMessage> replay(RoomPosition position) {
-        return position.replay().stream().map(RoomMessage::of).toList();
     }
 
     private Uni<Void> leave(ChatSession session, ClientFrame.Leave leave) {

@@ -1,12 +1,22 @@
 package dev.chat.gateway.direct;
 
+import dev.chat.gateway.protocol.FrameCodec;
+import dev.chat.gateway.protocol.ServerFrame;
 import dev.chat.gateway.publish.RoomKeys;
+import dev.chat.gateway.publish.RoomPositions;
 import dev.chat.gateway.room.Recipient;
+import dev.chat.gateway.room.RoomLogReader;
 import dev.chat.gateway.room.RoomMessage;
+import dev.chat.gateway.room.RoomSequencer;
 import dev.chat.gateway.room.RoomSubscriber;
 import io.quarkus.logging.Log;
 import io.vertx.core.Future;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -14,20 +24,36 @@ import java.util.concurrent.ConcurrentHashMap;
  * Direct messages reach every connection of both users without a join: each gateway subscribes to
  * the user channel of every user connected to it (once per user, like rooms) and writes what
  * arrives to that user's connections, except those that joined the direct-message room itself.
+ * Each direct-message room a user receives in is put in seq order like a joined room (a
+ * {@link RoomSequencer} per user and room), so a message lost while the subscriber was cut off is
+ * filled from the recent log, or the connections are told {@code recovered: false} for that room.
  */
 @ApplicationScoped
 public class DirectDelivery {
 
+    private static final int HOLD_LIMIT = 1_000;
+    private static final int FILL_LIMIT = 500;
+    private static final int HEAD_BATCH = 500;
+
     private final ConcurrentHashMap<String, Set<Recipient>> users = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Future<Void>> subscriptions = new ConcurrentHashMap<>();
+    /** user -> direct-message room -> its order; confined to the subscriber's context. */
+    private final Map<String, Map<String, RoomSequencer>> sequencers = new HashMap<>();
     private final RoomSubscriber subscriber;
+    private final RoomLogReader reader;
+    private final RoomPositions positions;
+    private final FrameCodec codec;
 
-    public DirectDelivery(RoomSubscriber subscriber) {
+    public DirectDelivery(RoomSubscriber subscriber, RoomLogReader reader, RoomPositions positions, FrameCodec codec) {
         this.subscriber = subscriber;
+        this.reader = reader;
+        this.positions = positions;
+        this.codec = codec;
         subscriber.route(RoomKeys.USER_CHANNEL_PREFIX, this::onMessage);
+        subscriber.onReconnect(this::afterReconnect);
     }
 
-    /** Registers a connection; completes once its user's channel is subscribed on this gateway. */
+    /** Registers a connection; completes once Redis confirmed its user's channel on this gateway. */
     public Future<Void> connected(Recipient recipient) {
         String user = recipient.user();
         users.compute(user, (u, set) -> {
@@ -47,6 +73,11 @@ public class DirectDelivery {
             if (set.isEmpty()) {
                 subscriptions.remove(user);
                 subscriber.unsubscribe(RoomKeys.userChannel(user));
+                subscriber.runOnContext(() -> {
+                    if (!users.containsKey(user)) {
+                        sequencers.remove(user);
+                    }
+                });
                 return null;
             }
             return set;
@@ -54,7 +85,8 @@ public class DirectDelivery {
     }
 
     private void onMessage(String channel, String payload) {
-        Set<Recipient> local = users.get(channel.substring(RoomKeys.USER_CHANNEL_PREFIX.length()));
+        String user = channel.substring(RoomKeys.USER_CHANNEL_PREFIX.length());
+        Set<Recipient> local = users.get(user);
         if (local == null) {
             return;
         }
@@ -65,10 +97,118 @@ public class DirectDelivery {
             Log.warnf("Dropping unreadable payload on %s", channel);
             return;
         }
+        if (message.isEphemeral() || message.room() == null) {
+            deliver(user, message);
+            return;
+        }
+        RoomSequencer order = sequencers.computeIfAbsent(user, u -> new HashMap<>()).get(message.room());
+        if (order == null) {
+            // First message of this room on this gateway for the user: it is the starting point.
+            order = new RoomSequencer(new Effects(user, message.room()), HOLD_LIMIT, FILL_LIMIT);
+            sequencers.get(user).put(message.room(), order);
+            order.start(message.seq() - 1);
+        }
+        order.live(message);
+    }
+
+    private void deliver(String user, RoomMessage message) {
+        Set<Recipient> local = users.get(user);
+        if (local == null) {
+            return;
+        }
         for (Recipient recipient : local) {
             if (!recipient.hasJoined(message.room())) {
-                recipient.send(payload);
+                recipient.send(message.frame());
             }
+        }
+    }
+
+    /** Messages published while the subscriber was cut off: each room's head says what to fill. */
+    private void afterReconnect() {
+        List<String[]> keys = new ArrayList<>();
+        List<RoomSequencer> orders = new ArrayList<>();
+        List<Long> before = new ArrayList<>();
+        sequencers.forEach((user, rooms) -> rooms.forEach((room, order) -> {
+            keys.add(new String[] {user, room});
+            orders.add(order);
+            before.add(order.delivered());
+        }));
+        Future<Void> chain = Future.succeededFuture();
+        for (int start = 0; start < keys.size(); start += HEAD_BATCH) {
+            int from = start;
+            int to = Math.min(keys.size(), start + HEAD_BATCH);
+            chain = chain.compose(v -> reader.heads(keys.subList(from, to).stream().map(k -> k[1]).toList()).map(heads -> {
+                subscriber.runOnContext(() -> {
+                    for (int i = from; i < to; i++) {
+                        Map<String, RoomSequencer> rooms = sequencers.get(keys.get(i)[0]);
+                        if (rooms != null && rooms.get(keys.get(i)[1]) == orders.get(i)) {
+                            orders.get(i).resubscribed(heads.get(i - from), before.get(i));
+                        }
+                    }
+                });
+                return null;
+            }));
+        }
+        chain.onFailure(e -> Log.warnf("Could not read direct-message positions after reconnecting: %s", e.getMessage()));
+    }
+
+    /** The reads one user's direct-message room asks for; answers go back to the subscriber's context. */
+    private final class Effects implements RoomSequencer.Effects {
+
+        private final String user;
+        private final String room;
+
+        Effects(String user, String room) {
+            this.user = user;
+            this.room = room;
+        }
+
+        private RoomSequencer order() {
+            Map<String, RoomSequencer> rooms = sequencers.get(user);
+            return rooms == null ? null : rooms.get(room);
+        }
+
+        @Override
+        public void deliver(RoomMessage message) {
+            DirectDelivery.this.deliver(user, message);
+        }
+
+        @Override
+        public void fetch(int token, long from, long to) {
+            reader.range(room, from, to, (int) (to - from + 1)).onComplete(read -> subscriber.runOnContext(() -> {
+                RoomSequencer order = order();
+                if (order == null) {
+                    return;
+                }
+                if (read.succeeded()) {
+                    order.filled(token, read.result(), to);
+                } else {
+                    order.fillFailed(token);
+                }
+            }));
+        }
+
+        @Override
+        public void readPosition(int token) {
+            positions.position(room, null, null)
+                    .onFailure(e -> users.containsKey(user)).retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(2)).indefinitely()
+                    .subscribe().with(position -> subscriber.runOnContext(() -> {
+                        RoomSequencer order = order();
+                        if (order != null) {
+                            order.restartAt(token, position.seq(), () -> {
+                                // Reload this room from history up to here: nothing in between reached this user.
+                                String frame = codec.encode(new ServerFrame.Joined(room, position.seq(), position.epoch(), false, null));
+                                Set<Recipient> local = users.get(user);
+                                if (local != null) {
+                                    for (Recipient recipient : local) {
+                                        if (!recipient.hasJoined(room)) {
+                                            recipient.send(frame);
+                                        }
+                                    }
+                                }
+                            });
+                        }
+                    }), e -> Log.debugf("Direct room %s of %s: position not read: %s", room, user, e.getMessage()));
         }
     }
 }

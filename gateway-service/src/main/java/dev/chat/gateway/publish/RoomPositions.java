@@ -8,7 +8,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Reads a room's position, and the recent log after a client's {@code since}, in one atomic Redis step. */
+/**
+ * Reads a room's position, and the first chunk of the recent log after a client's {@code since}, in one
+ * atomic Redis step (the rest of a long gap is read in chunks by the member catching up).
+ */
 // Created at start, so its script is read while file descriptors are plentiful (not first under a connect storm).
 @io.quarkus.runtime.Startup
 @ApplicationScoped
@@ -28,7 +31,8 @@ public class RoomPositions {
         List<String> keys = List.of(RoomKeys.seq(room), RoomKeys.epoch(room), RoomKeys.log(room), RoomKeys.GENERATION,
                 RoomKeys.stored(room), RoomKeys.reseedRequest(room));
         List<String> args = List.of(since == null ? "" : Long.toString(since), epoch == null ? "" : epoch,
-                Epochs.next(), Integer.toString(config.log().maxEntries()));
+                Epochs.next(), Integer.toString(config.log().maxEntries()),
+                Integer.toString(config.replay().chunk()));
         return JOIN.run(redis, keys, args)
                 .onFailure().transform(e -> new RoomUnavailable("Redis did not answer", e))
                 .map(RoomPositions::position);

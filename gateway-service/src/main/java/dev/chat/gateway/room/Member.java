@@ -1,18 +1,41 @@
 package dev.chat.gateway.room;
 
-import java.util.ArrayList;
+import java.util.ArrayDeque;
 import java.util.List;
 
 /**
- * One connection's membership of one room. Until its join completes it buffers live messages, so
- * the client gets {@code joined}, then the replayed gap, then live messages: no gap, no duplicate.
+ * One connection's membership of one room. Until it is live it writes {@code joined}, then the gap
+ * (replayed from the recent log in bounded chunks, each written only once the previous one reached the
+ * socket), then what the room delivered meanwhile: no gap, no duplicate, bounded memory whatever the
+ * gap. Everything but {@link #deliverEphemeral} runs on the connection's event loop ({@link #loop()}).
  */
 public final class Member {
 
+    /** What a member needs from its room to catch up: the recent log and how to say "reload from history". */
+    interface CatchUp {
+        /** Reads up to {@code count} messages {@code from..to} from the room's log; answers on any thread. */
+        io.vertx.core.Future<List<RoomMessage>> read(String room, long from, long to, int count);
+
+        /** The unsolicited {@code joined} ({@code recovered: false}) for a range the log no longer holds. */
+        String lost(String room, long seq, String epoch);
+
+        /** Messages per chunk, and the most live messages kept while catching up. */
+        int chunk();
+    }
+
     private final String room;
     private final Recipient recipient;
-    private List<RoomMessage> buffer = new ArrayList<>();
+    // Confined to the connection's event loop.
+    private final ArrayDeque<RoomMessage> pending = new ArrayDeque<>();
+    private CatchUp catchUp;
+    private boolean started;
+    private boolean busy;
+    private int generation;
     private long lastSeq;
+    private long target;
+    private String epoch;
+    /** Written by the loop, read by ephemeral delivery from the room's thread. */
+    private volatile boolean live;
 
     private final boolean presenceDiff;
 
@@ -35,19 +58,50 @@ public final class Member {
         return recipient;
     }
 
-    /** Delivers a live message, in seq order, at most once. */
-    public synchronized void deliver(RoomMessage message) {
-        if (buffer != null) {
-            buffer.add(message);
-        } else if (message.seq() > lastSeq) {
-            lastSeq = message.seq();
-            recipient.send(message.frame());
+    void attach(CatchUp catchUp) {
+        this.catchUp = catchUp;
+    }
+
+    /** Runs a task on the connection's event loop (at once if already there). */
+    void onLoop(Runnable task) {
+        var loop = recipient.eventLoop();
+        if (loop == null || loop.inEventLoop()) {
+            task.run();
+        } else {
+            loop.execute(task);
+        }
+    }
+
+    /** A live message of the room, in seq order (on the connection's event loop). */
+    void deliver(RoomMessage message) {
+        if (live) {
+            if (message.seq() <= lastSeq) {
+                return;
+            }
+            if (message.seq() == lastSeq + 1) {
+                lastSeq = message.seq();
+                recipient.send(message.frame());
+                return;
+            }
+            // The room started above this member's position: the messages between come from the log.
+            live = false;
+            pending.add(message);
+            pump();
+            return;
+        }
+        if (!pending.isEmpty() && message.seq() != pending.peekLast().seq() + 1) {
+            pending.clear();
+        }
+        pending.add(message);
+        if (catchUp != null && pending.size() > catchUp.chunk()) {
+            // Bounded: the oldest is in the recent log and is read back from there.
+            pending.poll();
         }
     }
 
     /** Delivers an ephemeral frame (typing, presence) if the member is live; never to {@code exceptUser}. */
-    public synchronized void deliverEphemeral(RoomMessage message, String exceptUser) {
-        if (buffer == null && (exceptUser == null || !exceptUser.equals(recipient.user())) && wants(message.type())) {
+    public void deliverEphemeral(RoomMessage message, String exceptUser) {
+        if (live && (exceptUser == null || !exceptUser.equals(recipient.user())) && wants(message.type())) {
             recipient.send(message.frame());
         }
     }
@@ -64,33 +118,101 @@ public final class Member {
     }
 
     /**
+     * Completes the join (on the connection's event loop): writes {@code joined} and the first replayed
+     * chunk, then catches up to {@code target} and what the room delivered meanwhile, and goes live.
+     *
+     * @param from the seq the client has (its {@code since} when the gap is replayed, else the room's seq)
+     * @param target the seq to reach from the log before live messages (at least the {@code joined} seq)
+     */
+    void start(String joinedFrame, String epoch, long from, long target, List<RoomMessage> firstChunk) {
+        this.epoch = epoch;
+        started = true;
+        lastSeq = from;
+        this.target = target;
+        recipient.send(joinedFrame);
+        write(firstChunk);
+    }
+
+    /**
      * The room's stream was reset or a gap could not be filled in-band: tells the client with a
      * {@code joined} frame ({@code recovered: false}: fetch up to its seq from history) and continues from there.
      */
-    public synchronized void restartAt(String joinedFrame, long position) {
-        if (buffer != null) {
+    void restartAt(String joinedFrame, long position) {
+        generation++;
+        busy = false;
+        pending.clear();
+        if (!started) {
             return;
         }
         recipient.send(joinedFrame);
         lastSeq = position;
+        target = position;
+        live = false;
+        pump();
     }
 
-    /**
-     * Completes the join: writes the {@code joined} frame and the replayed messages, then every
-     * buffered live message after them, and from then on delivers live.
-     *
-     * @param position the seq the client is now at, once the replay is written
-     */
-    public synchronized void start(String joinedFrame, List<RoomMessage> replay, long position) {
-        recipient.send(joinedFrame);
-        for (RoomMessage message : replay) {
-            recipient.send(message.frame());
+    /** Writes a contiguous run after lastSeq, then continues once it reached the socket. */
+    private void write(List<RoomMessage> messages) {
+        String last = null;
+        for (RoomMessage message : messages) {
+            if (message.seq() != lastSeq + 1) {
+                continue;
+            }
+            if (last != null) {
+                recipient.send(last);
+            }
+            last = message.frame();
+            lastSeq = message.seq();
         }
-        lastSeq = position;
-        List<RoomMessage> pending = buffer;
-        buffer = null;
-        for (RoomMessage message : pending) {
-            deliver(message);
+        if (last == null) {
+            pump();
+            return;
         }
+        busy = true;
+        int current = generation;
+        recipient.send(last, () -> onLoop(() -> {
+            if (current == generation) {
+                busy = false;
+                pump();
+            }
+        }));
+    }
+
+    /** The next step of catching up: what waited in order, else the next chunk from the log, else live. */
+    private void pump() {
+        if (busy || !started) {
+            return;
+        }
+        while (!pending.isEmpty() && pending.peek().seq() <= lastSeq) {
+            pending.poll();
+        }
+        if (!pending.isEmpty() && pending.peek().seq() == lastSeq + 1) {
+            List<RoomMessage> run = List.copyOf(pending);
+            pending.clear();
+            write(run);
+            return;
+        }
+        long upTo = pending.isEmpty() ? target : pending.peek().seq() - 1;
+        if (lastSeq >= upTo) {
+            live = true;
+            return;
+        }
+        busy = true;
+        int current = generation;
+        long from = lastSeq + 1;
+        catchUp.read(room, from, upTo, catchUp.chunk()).onComplete(read -> onLoop(() -> {
+            if (current != generation) {
+                return;
+            }
+            busy = false;
+            if (read.succeeded() && !read.result().isEmpty() && read.result().get(0).seq() == from) {
+                write(read.result());
+            } else {
+                // The log no longer holds the range (or Redis did not answer): history has it.
+                recipient.send(catchUp.lost(room, upTo, epoch));
+                lastSeq = upTo;
+                pump();
+            }
+        }));
     }
 }

@@ -1,5 +1,7 @@
 package dev.chat.gateway.room;
 
+import io.netty.channel.EventLoop;
+
 /** Where a room delivers: one client connection, written to with frames that are already encoded. */
 public interface Recipient {
 
@@ -11,4 +13,16 @@ public interface Recipient {
 
     /** Writes an encoded frame; never blocks, never throws (a recipient that cannot keep up closes itself). */
     void send(String frame);
+
+    /**
+     * Writes an encoded frame and runs {@code written} once it was written to the socket (not if the
+     * connection closes first): lets a long replay go at the pace the client reads.
+     */
+    void send(String frame, Runnable written);
+
+    /**
+     * The event loop that owns the connection's socket. Deliveries to it run there, so writes need
+     * no hop to another thread; null when unknown (then any thread may write).
+     */
+    EventLoop eventLoop();
 }

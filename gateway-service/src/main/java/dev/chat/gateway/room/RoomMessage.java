@@ -1,8 +1,9 @@
 package dev.chat.gateway.room;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
 
 /**
  * A frame as Redis carries it to every gateway: read once per gateway for routing (room, seq, user)
@@ -11,18 +12,37 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  */
 public record RoomMessage(String type, long seq, String room, String user, long ts, String frame) {
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final JsonFactory JSON = new JsonFactory();
 
+    /** Reads the routing fields with a streaming parser (no tree: this runs once per message per gateway). */
     public static RoomMessage of(String frame) {
-        try {
-            JsonNode node = MAPPER.readTree(frame);
-            JsonNode seq = node.get("seq");
-            JsonNode user = node.has("from") ? node.get("from") : node.get("user");
-            return new RoomMessage(node.path("type").asText(""), seq != null && seq.canConvertToLong() ? seq.asLong() : -1,
-                    node.path("room").asText(null), user == null ? null : user.asText(), node.path("ts").asLong(0), frame);
-        } catch (JsonProcessingException e) {
+        String type = "";
+        long seq = -1;
+        String room = null;
+        String from = null;
+        String user = null;
+        long ts = 0;
+        try (JsonParser parser = JSON.createParser(frame)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw new IllegalArgumentException("frame is not a JSON object");
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken value = parser.nextToken();
+                switch (field) {
+                    case "type" -> type = value == JsonToken.VALUE_STRING ? parser.getText() : type;
+                    case "seq" -> seq = value == JsonToken.VALUE_NUMBER_INT ? parser.getLongValue() : -1;
+                    case "room" -> room = value == JsonToken.VALUE_STRING ? parser.getText() : null;
+                    case "from" -> from = value == JsonToken.VALUE_STRING ? parser.getText() : null;
+                    case "user" -> user = value == JsonToken.VALUE_STRING ? parser.getText() : null;
+                    case "ts" -> ts = value == JsonToken.VALUE_NUMBER_INT ? parser.getLongValue() : 0;
+                    default -> parser.skipChildren();
+                }
+            }
+        } catch (IOException e) {
             throw new IllegalArgumentException("frame is not JSON", e);
         }
+        return new RoomMessage(type, seq, room, from != null ? from : user, ts, frame);
     }
 
     public boolean isEphemeral() {

@@ -1,170 +1,105 @@
 package dev.chat.gateway.room;
 
-import dev.chat.gateway.publish.RoomKeys;
-import io.quarkus.logging.Log;
-import io.vertx.core.Future;
+import dev.chat.gateway.GatewayConfig;
 import dev.chat.gateway.metrics.GatewayMetrics;
 import dev.chat.gateway.protocol.FrameCodec;
 import dev.chat.gateway.protocol.ServerFrame;
-import dev.chat.gateway.publish.RecentLog;
+import dev.chat.gateway.publish.RoomKeys;
+import dev.chat.gateway.publish.RoomPosition;
 import dev.chat.gateway.publish.RoomPositions;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.EventExecutor;
+import io.quarkus.logging.Log;
 import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 
 /**
  * Room membership on this gateway. A room's channel is subscribed when its first local member
- * joins and unsubscribed when its last one leaves; every message from Redis is handed, already
- * encoded, to the room's local members only.
+ * joins and unsubscribed when its last one leaves. The subscriber only routes by channel; each room
+ * parses and orders its messages on its own event loop and hands the same encoded frame to every
+ * local member, and this class carries out the Redis reads its {@link RoomSequencer} asks for.
  */
 @ApplicationScoped
 public class RoomRegistry {
 
+    /** Live messages a room holds at most while it starts, fills or resets (the oldest is re-read from the log). */
+    private static final int HOLD_LIMIT = 10_000;
+    /** Most messages one gap fill reads; a longer gap takes several. */
+    private static final int FILL_LIMIT = 500;
+    /** Rooms per pipelined batch of head reads; batches run one after the other. */
+    private static final int HEAD_BATCH = 500;
+    private static final int FILL_ATTEMPTS = 5;
+
     private final ConcurrentHashMap<String, LocalRoom> rooms = new ConcurrentHashMap<>();
+    private final EventLoop[] loops;
+    private final Vertx vertx;
     private final RoomSubscriber subscriber;
-    private final RecentLog recentLog;
-    private final Counter gapFills;
-
-    private final GatewayMetrics metrics;
-
+    private final RoomLogReader reader;
     private final RoomPositions positions;
     private final FrameCodec codec;
+    private final GatewayMetrics metrics;
+    private final Counter gapFills;
+    private final Member.CatchUp catchUp;
 
-    public RoomRegistry(RoomSubscriber subscriber, RecentLog recentLog, MeterRegistry registry, GatewayMetrics metrics,
-            RoomPositions positions, FrameCodec codec) {
+    public RoomRegistry(Vertx vertx, RoomSubscriber subscriber, RoomLogReader reader, MeterRegistry registry, GatewayMetrics metrics,
+            RoomPositions positions, FrameCodec codec, GatewayConfig config) {
+        this.vertx = vertx;
+        this.subscriber = subscriber;
+        this.reader = reader;
         this.positions = positions;
         this.codec = codec;
-        this.subscriber = subscriber;
         this.metrics = metrics;
+        this.loops = eventLoops(vertx);
         this.gapFills = Counter.builder("chat.gateway.gap.fills").description("Gaps in Pub/Sub delivery filled from the recent log").register(registry);
         metrics.gauge("chat.gateway.rooms", "Rooms with members on this gateway", rooms::size);
         metrics.gauge("chat.gateway.redis.subscriptions", "Channels held on the Redis subscriber connection", subscriber::channelCount);
-        this.recentLog = recentLog;
+        int chunk = config.replay().chunk();
+        this.catchUp = new Member.CatchUp() {
+            @Override
+            public Future<List<RoomMessage>> read(String room, long from, long to, int count) {
+                return reader.range(room, from, to, count);
+            }
+
+            @Override
+            public String lost(String room, long seq, String epoch) {
+                return codec.encode(new ServerFrame.Joined(room, seq, epoch, false, null));
+            }
+
+            @Override
+            public int chunk() {
+                return chunk;
+            }
+        };
         subscriber.route(RoomKeys.CHANNEL_PREFIX, this::onMessage);
         subscriber.onReconnect(this::afterReconnect);
     }
 
-    /** Records the position a member joined at; see {@link LocalRoom#baseline(long)}. */
-    public void joinedAt(String room, long position) {
-        subscriber.runOnContext(() -> {
-            LocalRoom local = rooms.get(room);
-            if (local != null) {
-                local.baseline(position);
-            }
-        });
-    }
-
-    /** Catches a silent loss at a room's tail: compares each room's head in Redis with what was delivered. */
-    @Scheduled(every = "${chat.position-check-interval:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    void checkPositions() {
-        for (LocalRoom local : rooms.values()) {
-            recentLog.head(local.name).subscribe().with(
-                    head -> subscriber.runOnContext(() -> fill(local, local.onHead(head))),
-                    e -> Log.debugf("Position check of %s failed: %s", local.name, e.getMessage()));
+    private static EventLoop[] eventLoops(Vertx vertx) {
+        List<EventLoop> loops = new ArrayList<>();
+        for (EventExecutor executor : vertx.nettyEventLoopGroup()) {
+            loops.add((EventLoop) executor);
         }
+        return loops.toArray(EventLoop[]::new);
     }
 
-    private void afterReconnect() {
-        for (LocalRoom local : rooms.values()) {
-            // Compare the head with what was delivered before reading it: live messages delivered while
-            // the read is under way may be newer than the head it returns, and are no sign of a reset.
-            long deliveredBefore = local.delivered();
-            recentLog.head(local.name).subscribe().with(
-                    head -> subscriber.runOnContext(() -> {
-                        if (LocalRoom.wasReset(head, deliveredBefore)) {
-                            restart(local);
-                        } else {
-                            fill(local, local.onResubscribed(head));
-                        }
-                    }),
-                    e -> Log.warnf("Could not read the position of %s after reconnecting: %s", local.name, e.getMessage()));
-        }
-    }
-
-    /**
-     * Redis lost the room's stream, or a gap is gone from the recent log: the members get
-     * {@code joined} with {@code recovered: false} and the current position, so they reload the
-     * gap from the history API instead of silently missing it.
-     */
-    private void restart(LocalRoom local) {
-        local.beginReset();
-        int reset = local.resets();
-        AtomicBoolean warned = new AtomicBoolean();
-        // Until the position can be read (Redis is back and, if it lost its data, history re-seeded the
-        // counter) the room delivers nothing: keep trying while the room and this reset are current.
-        positions.position(local.name, null, null)
-                .onFailure(e -> {
-                    boolean current = rooms.get(local.name) == local && local.resets() == reset;
-                    if (current && warned.compareAndSet(false, true)) {
-                        Log.warnf("Room %s was reset in Redis and its position cannot be read yet (%s); retrying", local.name, e.getMessage());
-                    }
-                    return current;
-                })
-                .retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(2)).indefinitely()
-                .subscribe().with(
-                        position -> subscriber.runOnContext(() -> {
-                            if (local.resets() != reset) {
-                                return;
-                            }
-                            local.restartAt(position.seq());
-                            String frame = codec.encode(new ServerFrame.Joined(local.name, position.seq(), position.epoch(), false, null));
-                            for (Member member : local.members) {
-                                member.restartAt(frame, position.seq());
-                            }
-                            // Then what arrived live while the room was resetting, beyond the new head.
-                            afterFill(local, local.onFilled(List.of(), position.seq()));
-                        }),
-                        e -> Log.debugf("Room %s left this gateway or was reset again before its position could be read: %s",
-                                local.name, e.getMessage()));
-    }
-
-    /** Fetches a gap from the recent log and hands it back to the room on the subscriber's context. */
-    private void fill(LocalRoom local, long[] range) {
-        if (range == null) {
-            return;
-        }
-        gapFills.increment();
-        int reset = local.resets();
-        // A fill that was under way when the room was reset read the old stream: its result is dropped.
-        recentLog.range(local.name, range[0], range[1])
-                .onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(2)).atMost(10)
-                .subscribe().with(
-                        frames -> subscriber.runOnContext(() -> {
-                            if (local.resets() == reset) {
-                                afterFill(local, local.onFilled(parse(frames), range[1]));
-                            }
-                        }),
-                        e -> subscriber.runOnContext(() -> {
-                            if (local.resets() == reset) {
-                                afterFill(local, local.onFilled(List.of(), range[1]));
-                            }
-                        }));
-    }
-
-    private void afterFill(LocalRoom local, long[] next) {
-        if (local.unrecoverable) {
-            local.unrecoverable = false;
-            restart(local);
-            return;
-        }
-        fill(local, next);
-    }
-
-    private static List<RoomMessage> parse(List<String> frames) {
-        return frames.stream().map(RoomMessage::of).toList();
-    }
-
-    /** Adds a member; completes once the room's channel is subscribed on this gateway. */
+    /** Adds a member; completes once Redis confirmed the room's subscription on this gateway. */
     public Future<Void> add(Member member) {
+        member.attach(catchUp);
         // compute() serialises first-join and last-leave of a room, so SUBSCRIBE and UNSUBSCRIBE are issued in order.
         LocalRoom room = rooms.compute(member.room(), (name, existing) -> {
-            LocalRoom local = existing != null ? existing : new LocalRoom(name, subscriber.subscribe(RoomKeys.channel(name)));
-            local.members.add(member);
+            LocalRoom local = existing != null ? existing : newRoom(name);
+            local.add(member);
             return local;
         });
         return room.subscribed;
@@ -172,12 +107,37 @@ public class RoomRegistry {
 
     public void remove(Member member) {
         rooms.computeIfPresent(member.room(), (name, local) -> {
-            local.members.remove(member);
+            local.remove(member);
             if (local.members.isEmpty()) {
                 subscriber.unsubscribe(RoomKeys.channel(name));
                 return null;
             }
             return local;
+        });
+    }
+
+    /**
+     * Completes a member's join with the position read after the subscription was confirmed: the room
+     * starts there if it is new; the member gets {@code joined}, the replayed gap and everything the room
+     * delivers after it.
+     *
+     * @param since the client's {@code since} when the gap is replayed in-band, else null
+     */
+    public void start(Member member, RoomPosition position, String joinedFrame, Long since) {
+        LocalRoom local = rooms.get(member.room());
+        if (local == null || !local.members.contains(member)) {
+            return;
+        }
+        List<RoomMessage> firstChunk = position.replay().stream().map(RoomMessage::of).toList();
+        local.home.execute(() -> {
+            RoomSequencer sequencer = local.sequencer;
+            sequencer.start(position.seq());
+            local.delivered = sequencer.delivered();
+            // A member whose position is below where the room already is reads the messages between from the log.
+            long target = sequencer.state() == RoomSequencer.State.RESETTING ? position.seq()
+                    : Math.max(position.seq(), sequencer.delivered());
+            long from = since != null && Boolean.TRUE.equals(position.recovered()) ? since : position.seq();
+            member.onLoop(() -> member.start(joinedFrame, position.epoch(), from, target, firstChunk));
         });
     }
 
@@ -197,26 +157,132 @@ public class RoomRegistry {
         return rooms.size();
     }
 
+    private LocalRoom newRoom(String name) {
+        LocalRoom local = new LocalRoom(name, loops[Math.floorMod(name.hashCode(), loops.length)], subscriber.subscribe(RoomKeys.channel(name)));
+        local.sequencer = new RoomSequencer(new Effects(local), HOLD_LIMIT, FILL_LIMIT);
+        return local;
+    }
+
+    /** On the subscriber's connection: only routing; parsing and ordering run on the room's own loop. */
     private void onMessage(String channel, String payload) {
-        if (!channel.startsWith(RoomKeys.CHANNEL_PREFIX)) {
-            return;
-        }
         LocalRoom room = rooms.get(RoomKeys.roomOfChannel(channel));
-        if (room == null) {
-            return;
+        if (room != null) {
+            room.home.execute(() -> onPayload(room, payload));
         }
+    }
+
+    private void onPayload(LocalRoom room, String payload) {
         RoomMessage message;
         try {
             message = RoomMessage.of(payload);
         } catch (IllegalArgumentException e) {
-            Log.warnf("Dropping unreadable payload on %s: %s", channel, e.getMessage());
+            Log.warnf("Dropping unreadable payload in room %s: %s", room.name, e.getMessage());
             return;
         }
         if (message.isEphemeral()) {
             room.onEphemeral(message);
         } else {
             metrics.fannedOut(message.ts());
-            fill(room, room.onLive(message));
+            room.sequencer.live(message);
+        }
+    }
+
+    /** Catches a silent loss at a room's tail: compares each room's head in Redis with what was delivered. */
+    @Scheduled(every = "${chat.position-check-interval:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> checkPositions() {
+        Future<Void> done = inBatches(List.copyOf(rooms.values()), (local, head) -> local.home.execute(() -> local.sequencer.head(head)));
+        return Uni.createFrom().completionStage(() -> done.toCompletionStage()).onFailure().recoverWithNull();
+    }
+
+    private void afterReconnect() {
+        List<LocalRoom> all = List.copyOf(rooms.values());
+        // Compare each head with what was delivered before reading it: live messages delivered while the
+        // read is under way may be newer than the head it returns, and are no sign of a reset.
+        java.util.Map<LocalRoom, Long> deliveredBefore = new java.util.IdentityHashMap<>();
+        for (LocalRoom local : all) {
+            deliveredBefore.put(local, local.delivered);
+        }
+        inBatches(all, (local, head) -> local.home.execute(() -> local.sequencer.resubscribed(head, deliveredBefore.get(local))))
+                .onFailure(e -> Log.warnf("Could not read room positions after reconnecting (%s); the position check will catch up", e.getMessage()));
+    }
+
+    /** Reads the heads of the rooms in pipelined batches, one batch at a time, so it holds one connection at most. */
+    private Future<Void> inBatches(List<LocalRoom> all, BiConsumer<LocalRoom, Long> onHead) {
+        Future<Void> chain = Future.succeededFuture();
+        for (int start = 0; start < all.size(); start += HEAD_BATCH) {
+            List<LocalRoom> batch = all.subList(start, Math.min(all.size(), start + HEAD_BATCH));
+            chain = chain.compose(v -> reader.heads(batch.stream().map(local -> local.name).toList()).map(heads -> {
+                for (int i = 0; i < batch.size(); i++) {
+                    if (rooms.get(batch.get(i).name) == batch.get(i)) {
+                        onHead.accept(batch.get(i), heads.get(i));
+                    }
+                }
+                return null;
+            }));
+        }
+        return chain;
+    }
+
+    /** Carries out what a room's sequencer asks for; every answer goes back to the room's home loop. */
+    private final class Effects implements RoomSequencer.Effects {
+
+        private final LocalRoom local;
+
+        Effects(LocalRoom local) {
+            this.local = local;
+        }
+
+        @Override
+        public void deliver(RoomMessage message) {
+            local.deliver(message);
+        }
+
+        @Override
+        public void fetch(int token, long from, long to) {
+            gapFills.increment();
+            fetch(token, from, to, 1);
+        }
+
+        private void fetch(int token, long from, long to, int attempt) {
+            reader.range(local.name, from, to, (int) (to - from + 1)).onComplete(read -> {
+                if (read.succeeded()) {
+                    local.home.execute(() -> local.sequencer.filled(token, read.result(), to));
+                } else if (attempt < FILL_ATTEMPTS && rooms.get(local.name) == local) {
+                    vertx.setTimer(100L * attempt, t -> fetch(token, from, to, attempt + 1));
+                } else {
+                    Log.warnf("Room %s: messages %d..%d could not be read (%s); members reload them from history",
+                            local.name, from, to, read.cause().getMessage());
+                    local.home.execute(() -> local.sequencer.fillFailed(token));
+                }
+            });
+        }
+
+        /**
+         * Until the position can be read (Redis is back and, if it lost its data, history re-seeded the
+         * counter) the room delivers nothing: keep trying while the room is current.
+         */
+        @Override
+        public void readPosition(int token) {
+            Log.warnf("Room %s lost messages in Redis (reset or trimmed); members restart from the current position", local.name);
+            AtomicBoolean warned = new AtomicBoolean();
+            positions.position(local.name, null, null)
+                    .onFailure(e -> {
+                        boolean current = rooms.get(local.name) == local;
+                        if (current && warned.compareAndSet(false, true)) {
+                            Log.warnf("Room %s: position cannot be read yet (%s); retrying", local.name, e.getMessage());
+                        }
+                        return current;
+                    })
+                    .retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(2)).indefinitely()
+                    .subscribe().with(
+                            position -> local.home.execute(() -> local.sequencer.restartAt(token, position.seq(), () -> {
+                                local.delivered = position.seq();
+                                String frame = codec.encode(new ServerFrame.Joined(local.name, position.seq(), position.epoch(), false, null));
+                                for (Member member : local.members) {
+                                    member.onLoop(() -> member.restartAt(frame, position.seq()));
+                                }
+                            })),
+                            e -> Log.debugf("Room %s left this gateway before its position could be read: %s", local.name, e.getMessage()));
         }
     }
 }

@@ -40,11 +40,15 @@ public class RoomSubscriber {
 
     // Confined to `context`.
     private final Set<String> channels = new HashSet<>();
+    /** Subscriptions asked for and not yet confirmed by Redis. */
+    private final java.util.Map<String, java.util.List<Promise<Void>>> unconfirmed = new java.util.HashMap<>();
+    /** After a reconnect: channels re-subscribed and not yet confirmed. */
+    private final Set<String> resubscribing = new HashSet<>();
     private Context context;
     private Redis client;
     private RedisConnection current;
     private RedisConnection connection;
-    private Promise<RedisConnection> connected = Promise.promise();
+    private static final int RESUBSCRIBE_BATCH = 500;
     private long backoffMs;
     private boolean stopped;
     private long connections;
@@ -101,16 +105,21 @@ public class RoomSubscriber {
         return up;
     }
 
-    /** Completes once Redis confirmed the subscription, waiting for a reconnect if the connection is down. */
+    /**
+     * Completes once Redis confirmed the subscription: the {@code subscribe} reply pushed on the
+     * connection, not the write of the command (the Vert.x client completes a SUBSCRIBE's future as
+     * soon as it is written). Waits across a reconnect if the connection is down.
+     */
     public Future<Void> subscribe(String channel) {
         Promise<Void> done = Promise.promise();
         context.runOnContext(v -> {
             channels.add(channel);
             channelCount = channels.size();
-            connected.future()
-                    .compose(conn -> conn.send(Request.cmd(Command.SUBSCRIBE).arg(channel)))
-                    .<Void>mapEmpty()
-                    .onComplete(done);
+            unconfirmed.computeIfAbsent(channel, c -> new java.util.ArrayList<>()).add(done);
+            if (connection != null) {
+                connection.send(Request.cmd(Command.SUBSCRIBE).arg(channel))
+                        .onFailure(e -> Log.debugf("SUBSCRIBE %s failed: %s", channel, e.getMessage()));
+            }
         });
         return done.future();
     }
@@ -119,6 +128,13 @@ public class RoomSubscriber {
         context.runOnContext(v -> {
             channels.remove(channel);
             channelCount = channels.size();
+            if (resubscribing.remove(channel) && resubscribing.isEmpty() && connection != null && !up) {
+                resubscribed();
+            }
+            java.util.List<Promise<Void>> waiting = unconfirmed.remove(channel);
+            if (waiting != null) {
+                waiting.forEach(p -> p.tryFail("unsubscribed before Redis confirmed"));
+            }
             if (connection != null) {
                 connection.send(Request.cmd(Command.UNSUBSCRIBE).arg(channel))
                         .onFailure(e -> Log.debugf("UNSUBSCRIBE %s failed: %s", channel, e.getMessage()));
@@ -151,27 +167,64 @@ public class RoomSubscriber {
     }
 
     private void resubscribe(RedisConnection conn) {
-        Set<String> wanted = Set.copyOf(channels);
         // Named, so operators (and tests) can find this gateway's subscriptions in CLIENT LIST.
-        Future<Void> all = conn.send(Request.cmd(Command.CLIENT).arg("SETNAME").arg(clientName)).mapEmpty();
-        for (String channel : wanted) {
-            all = all.compose(v -> conn.send(Request.cmd(Command.SUBSCRIBE).arg(channel)).mapEmpty());
-        }
-        all.onComplete(ar -> {
+        conn.send(Request.cmd(Command.CLIENT).arg("SETNAME").arg(clientName)).onComplete(ar -> {
             if (ar.failed()) {
                 dropped(conn, ar.cause().getMessage());
                 conn.close();
                 return;
             }
+            if (conn != current) {
+                return;
+            }
             connection = conn;
             backoffMs = config.subscriber().minBackoff().toMillis();
-            connected.tryComplete(conn);
-            up = true;
-            if (connections++ > 0) {
-                Log.infof("Redis subscriber connection re-opened with %d channels", wanted.size());
-                onReconnect.forEach(Runnable::run);
+            resubscribing.clear();
+            resubscribing.addAll(channels);
+            // Many channels per SUBSCRIBE: one round trip per batch instead of one per room.
+            Request batch = null;
+            int inBatch = 0;
+            for (String channel : channels) {
+                if (batch == null) {
+                    batch = Request.cmd(Command.SUBSCRIBE);
+                }
+                batch.arg(channel);
+                if (++inBatch == RESUBSCRIBE_BATCH) {
+                    send(conn, batch);
+                    batch = null;
+                    inBatch = 0;
+                }
+            }
+            if (batch != null) {
+                send(conn, batch);
+            }
+            if (resubscribing.isEmpty()) {
+                resubscribed();
             }
         });
+    }
+
+    private void send(RedisConnection conn, Request subscribe) {
+        conn.send(subscribe).onFailure(e -> Log.debugf("SUBSCRIBE failed: %s", e.getMessage()));
+    }
+
+    /** Every channel is confirmed on the (re-)opened connection. */
+    private void resubscribed() {
+        up = true;
+        if (connections++ > 0) {
+            Log.infof("Redis subscriber connection re-opened with %d channels", channels.size());
+            onReconnect.forEach(Runnable::run);
+        }
+    }
+
+    private void confirmed(String channel) {
+        java.util.List<Promise<Void>> waiting = unconfirmed.remove(channel);
+        if (waiting != null) {
+            waiting.forEach(Promise::tryComplete);
+        }
+        if (resubscribing.remove(channel) && resubscribing.isEmpty() && !up) {
+            resubscribed();
+        }
     }
 
     private void dropped(RedisConnection conn, String why) {
@@ -180,9 +233,7 @@ public class RoomSubscriber {
         }
         current = null;
         connection = null;
-        if (connected.future().isComplete()) {
-            connected = Promise.promise();
-        }
+        resubscribing.clear();
         up = false;
         if (!stopped) {
             Log.warnf("Redis subscriber connection lost (%s); re-opening", why);
@@ -201,7 +252,9 @@ public class RoomSubscriber {
         if (push.type() != ResponseType.MULTI && push.type() != ResponseType.PUSH) {
             return;
         }
-        if (push.size() == 3 && "message".equals(push.get(0).toString())) {
+        if (push.size() == 3 && "subscribe".equals(push.get(0).toString())) {
+            confirmed(push.get(1).toString());
+        } else if (push.size() == 3 && "message".equals(push.get(0).toString())) {
             String channel = push.get(1).toString();
             for (var route : routes.entrySet()) {
                 if (channel.startsWith(route.getKey())) {
