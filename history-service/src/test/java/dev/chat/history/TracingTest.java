@@ -45,7 +45,7 @@ class TracingTest {
         String room = Gateway.uniqueRoom("traced");
         String plain = Gateway.payload(room, 1, "alice", "follow me", Gateway.ts(1), "c1");
         String traced = plain.substring(0, plain.length() - 1) + ",\"traceparent\":\"00-" + TRACE_ID + "-" + PUBLISH_SPAN_ID + "-01\"}";
-        await().atMost(Duration.ofSeconds(30)).until(() -> "UP".equals(Management.given().get("/q/health/ready").jsonPath()
+        await().atMost(Duration.ofSeconds(30)).until(() -> "UP".equals(Management.given().get("/q/health/group/ingest").jsonPath()
                 .getString("checks.find { it.name == 'redis-subscriber' }.status")));
         redis.execute("XADD", RoomKeys.log(room), "1-0", "m", traced, "t", Long.toString(Gateway.ts(1)));
         redis.execute("SET", RoomKeys.seq(room), "1");
