@@ -133,7 +133,8 @@ public class RoomSubscriber {
             }
             java.util.List<Promise<Void>> waiting = unconfirmed.remove(channel);
             if (waiting != null) {
-                waiting.forEach(p -> p.tryFail("unsubscribed before Redis confirmed"));
+                // The join that waited is answered `unavailable` (retry), not `internal`: nothing went wrong but timing.
+                waiting.forEach(p -> p.tryFail(new dev.chat.gateway.publish.RoomUnavailable("left before Redis confirmed the subscription", null)));
             }
             if (connection != null) {
                 connection.send(Request.cmd(Command.UNSUBSCRIBE).arg(channel))
