@@ -13,8 +13,10 @@
 #   --systems LIST    ours,peer (default both)
 #   --no-build        use the jars as they are (default: ./mvnw -B -q package -DskipTests -Dnative-sources.skip=true)
 #   --out DIR         results directory (default load-test/results/<date-time>)
-# Environment: JAVA_OPTS (gateway and history JVM options), LOAD_JAVA_OPTS (load tool, default -Xmx2g),
-#   CHAT_READY_TIMEOUT (seconds, default 180).
+# Environment: JAVA_OPTS (gateway and history JVM options), GATEWAY_JAVA_OPTS (the gateways' GC options,
+#   default those of deploy/: serial GC with tight heap free ratios), LOAD_JAVA_OPTS (load tool, default -Xmx2g),
+#   CHAT_READY_TIMEOUT (seconds, default 180); the sizes below (S1_CLIENTS, S3_DURATION, ROOM_DURATION,
+#   LADDER_DURATION, LADDER_RATES, S8_DURATION, WARMUP, ...) override the defaults of the mode.
 #
 # Scenarios: S1 connect storm (10,000 clients, 100 rooms of 100); S2 1,010 clients join one room;
 # S3 2,000 clients in 200 rooms of 10 at 2,000 msg/s; S4 10,000 idle connections (RSS and heap per
@@ -56,12 +58,13 @@ out=$(cd "$out" && pwd)
 has() { [[ ,$1, == *,$2,* ]]; }
 
 # --- Sizes (full, or --quick) --------------------------------------------------------------------
+# Each size may be overridden from the environment (e.g. S3_DURATION=20s for a shorter full-size run).
 if [ -n "$quick" ]; then
-  S1_CLIENTS=2000; S1_ROOMS=20; S4_CLIENTS=2000
-  S3_DURATION=10s; ROOM_DURATION=10s; LADDER_DURATION=6s; LADDER_RATES="20 60 120"; S8_DURATION=8s; WARMUP=2s
+  : "${S1_CLIENTS:=2000}" "${S1_ROOMS:=20}" "${S4_CLIENTS:=2000}"
+  : "${S3_DURATION:=10s}" "${ROOM_DURATION:=10s}" "${LADDER_DURATION:=6s}" "${LADDER_RATES:=20 60 120}" "${S8_DURATION:=8s}" "${WARMUP:=2s}"
 else
-  S1_CLIENTS=10000; S1_ROOMS=100; S4_CLIENTS=10000
-  S3_DURATION=60s; ROOM_DURATION=60s; LADDER_DURATION=30s; LADDER_RATES="20 30 40 60 80 120"; S8_DURATION=30s; WARMUP=5s
+  : "${S1_CLIENTS:=10000}" "${S1_ROOMS:=100}" "${S4_CLIENTS:=10000}"
+  : "${S3_DURATION:=60s}" "${ROOM_DURATION:=60s}" "${LADDER_DURATION:=30s}" "${LADDER_RATES:=20 30 40 60 80 120}" "${S8_DURATION:=30s}" "${WARMUP:=5s}"
 fi
 
 # --- Tools ---------------------------------------------------------------------------------------
@@ -183,7 +186,7 @@ start_gateway() { # NAME: on its ports (chosen on first start, kept on restarts)
   mport[$name]=${mport[$name]:-$(free_port)}
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
   start "$name" env "${ours_env[@]}" QUARKUS_HTTP_PORT="${port[$name]}" QUARKUS_MANAGEMENT_PORT="${mport[$name]}" \
-    CHAT_NODE_ID="$name" java ${JAVA_OPTS:-} -jar "$gateway_jar"
+    CHAT_NODE_ID="$name" java ${GATEWAY_JAVA_OPTS:--XX:+UseSerialGC -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20} ${JAVA_OPTS:-} -jar "$gateway_jar"
 }
 start_ours() {
   local name
