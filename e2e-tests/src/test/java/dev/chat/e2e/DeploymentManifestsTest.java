@@ -686,7 +686,7 @@ class DeploymentManifestsTest {
     }
 
     /** The kustomization folders, each applied on its own (README, "Running on Kubernetes"). */
-    static final List<String> KUSTOMIZATIONS = List.of(".", "test-cluster", "monitoring");
+    static final List<String> KUSTOMIZATIONS = List.of(".", "test-cluster", "monitoring", "prometheus-adapter");
     private static List<Map<String, Object>> manifests;
 
     /**
