@@ -155,8 +155,9 @@ class GatewayFailoverIT {
         }
 
         void runToTheEnd(Runnable everyRound) {
-            assertTrue(RoomFollower.pumpAll(everyone, () -> writers.stream().allMatch(RoomFollower::doneSending), 90_000, everyRound),
-                    "every message acknowledged");
+            // Clients stay connected until the drain is over: it tells them `reconnect` batch by batch over its window.
+            assertTrue(RoomFollower.pumpAll(everyone, () -> writers.stream().allMatch(RoomFollower::doneSending) && !gatewayA.isAlive(),
+                    90_000, everyRound), "every message acknowledged, and gateway A gone");
             long highest = writers.stream().flatMap(w -> w.acks.values().stream()).mapToLong(Long::longValue).max().orElseThrow();
             assertTrue(RoomFollower.pumpAll(everyone, () -> everyone.stream().allMatch(c -> c.last() >= highest), 60_000, () -> { }),
                     "every client caught up to " + highest);

@@ -109,7 +109,11 @@ final class ServiceProcess implements AutoCloseable {
     /** Starts the process and waits until its readiness probe says UP. */
     ServiceProcess start() {
         List<String> command = NATIVE ? List.of(nativeExecutable(module).toString(), "-Xmx256m")
-                : List.of(javaBinary(), "-Xmx256m", "-jar", snapshot(module).toString());
+                : "gateway-service".equals(module)
+                        // The gateway's options in deploy/ (Dockerfile.jvm, gateway.yaml, run.sh): serial GC, tight free ratios.
+                        ? List.of(javaBinary(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20",
+                                "-jar", snapshot(module).toString())
+                        : List.of(javaBinary(), "-Xmx256m", "-jar", snapshot(module).toString());
         try {
             Path logs = ROOT.resolve("e2e-tests/target/e2e-logs");
             Files.createDirectories(logs);
@@ -166,6 +170,38 @@ final class ServiceProcess implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         throw new IllegalStateException("no VmRSS for " + name);
+    }
+
+    /**
+     * The heap in use right after a full GC, in KB (jcmd GC.run, then GC.heap_info): what the process
+     * really retains, as opposed to heap it has grown and not given back. JVM mode only.
+     */
+    long liveHeapKb() {
+        String pid = Long.toString(process.pid());
+        String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+        run(jcmd, pid, "GC.run");
+        long used = 0;
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("generation\\s+total \\d+K, used (\\d+)K").matcher(run(jcmd, pid, "GC.heap_info"));
+        while (m.find()) {
+            used += Long.parseLong(m.group(1));
+        }
+        return used;
+    }
+
+    private static String run(String... command) {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " failed: " + out);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** GET with a user's token; returns status and body. */
