@@ -116,6 +116,14 @@ final class ServiceProcess implements AutoCloseable {
 
     /** Starts the process and waits until its readiness probe says UP. */
     ServiceProcess start() {
+        launch();
+        // Generous: on a shared, loaded machine a JVM start has taken over 60 s.
+        awaitReady(Duration.ofSeconds(150));
+        return this;
+    }
+
+    /** Starts the process without waiting for it to become ready (for a service that must not). */
+    ServiceProcess launch() {
         List<String> command = new ArrayList<>(NATIVE ? List.of(nativeExecutable(module).toString(), "-Xmx256m")
                 : "gateway-service".equals(module)
                         // The gateway's options in deploy/ (Dockerfile.jvm, gateway.yaml, run.sh): serial GC, tight free ratios.
@@ -138,8 +146,6 @@ final class ServiceProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        // Generous: on a shared, loaded machine a JVM start has taken over 60 s.
-        awaitReady(Duration.ofSeconds(150));
         return this;
     }
 

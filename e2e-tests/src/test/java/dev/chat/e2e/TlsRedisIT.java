@@ -12,6 +12,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -27,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * trust through the JVM trust store (javax.net.ssl.trustStore, as README "Redis, secured" says).
  * The server has no plain port at all, so every connection the services open, Quarkus's pooled
  * client, the gateway's subscriber and history's dedicated connections, can only have worked over
- * TLS, with the CA's certificate and the host name checked.
+ * TLS, with the CA's certificate and the host name checked; a gateway without the trust store refuses
+ * the certificate.
  */
 class TlsRedisIT {
 
@@ -38,6 +40,8 @@ class TlsRedisIT {
     static OwnRedisServer redis;
     static ServiceProcess gateway;
     static ServiceProcess history;
+    /** Has no trust store for the private CA: must refuse the server's certificate. */
+    static ServiceProcess untrusting;
 
     @BeforeAll
     static void start() {
@@ -49,12 +53,13 @@ class TlsRedisIT {
                 .withJvmOptions(certs.trustStoreOptions());
         history = ServiceProcess.history("tls-history-" + suffix, redis.url(), RedisCli.sharedDatabase())
                 .with(HOSTNAME_CHECK, "HTTPS").withJvmOptions(certs.trustStoreOptions());
+        untrusting = ServiceProcess.gateway("tls-untrusting-gateway-" + suffix, redis.url()).launch();
         ServiceProcess.startAll(gateway, history);
     }
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable closeable : new AutoCloseable[] {gateway, history, redis}) {
+        for (AutoCloseable closeable : new AutoCloseable[] {gateway, history, untrusting, redis}) {
             try {
                 if (closeable != null) {
                     closeable.close();
@@ -109,6 +114,15 @@ class TlsRedisIT {
         }
         JsonNode gatewayReady = HistoryApi.json(gateway.management("/q/health/ready").body());
         assertTrue(gatewayReady.path("checks").findValuesAsText("name").contains("redis-subscriber"), gatewayReady.toString());
+    }
+
+    @Test
+    void aServiceWithoutTheCaRefusesTheCertificateAndIsNotReady() {
+        Path log = ServiceProcess.ROOT.resolve("e2e-tests/target/e2e-logs/" + untrusting.name + ".log");
+        await().atMost(Duration.ofSeconds(90)).until(() -> Files.exists(log) && Files.readString(log).contains("PKIX path building failed"));
+        assertTrue(untrusting.isAlive(), untrusting.name + " exited");
+        int status = await().atMost(Duration.ofSeconds(30)).until(untrusting::readyStatus, answered -> answered != -1);
+        assertEquals(503, status, "ready without trusting Redis's certificate");
     }
 
     /** Whether a plain-text PING on the port gets a PONG (it must not: the port speaks TLS only). */
