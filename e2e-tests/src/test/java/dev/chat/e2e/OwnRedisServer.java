@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 /**
  * A redis-server of the test's own on a free port, so fault tests can kill and restart it without
@@ -17,15 +18,17 @@ import java.util.concurrent.TimeUnit;
 final class OwnRedisServer implements AutoCloseable {
 
     final int port = ServiceProcess.freePort();
-    final RedisCli cli = new RedisCli(port);
+    final RedisCli cli;
     private final Thread shutdownHook = new Thread(this::kill, "own-redis-stop");
     private final Path log;
-    private final List<String> extraArgs;
+    /** redis-server arguments after the defaults, given the port (later arguments win). */
+    private final IntFunction<List<String>> extraArgs;
     private Process process;
 
-    private OwnRedisServer(String name, List<String> extraArgs) {
+    private OwnRedisServer(String name, IntFunction<List<String>> extraArgs, List<String> cliConnectionArgs) {
         this.log = logFile(name);
         this.extraArgs = extraArgs;
+        this.cli = new RedisCli(port, cliConnectionArgs);
     }
 
     /** Starts a server and waits until it accepts connections. */
@@ -35,7 +38,21 @@ final class OwnRedisServer implements AutoCloseable {
 
     /** Starts a server with extra redis-server arguments (e.g. --requirepass, --maxmemory-policy). */
     static OwnRedisServer start(String name, List<String> extraArgs) {
-        OwnRedisServer redis = new OwnRedisServer(name, extraArgs);
+        return started(new OwnRedisServer(name, port -> extraArgs, List.of()));
+    }
+
+    /**
+     * Starts a server that speaks TLS only: {@link #port} is its TLS port and the plain port is off
+     * (--port 0). Clients need not present a certificate; {@link #cli} talks TLS, trusting the CA.
+     */
+    static OwnRedisServer startTls(String name, TestCertificates certs) {
+        return started(new OwnRedisServer(name, port -> List.of("--port", "0", "--tls-port", Integer.toString(port),
+                "--tls-cert-file", certs.serverCert().toString(), "--tls-key-file", certs.serverKey().toString(),
+                "--tls-ca-cert-file", certs.ca().toString(), "--tls-auth-clients", "no"),
+                List.of("--tls", "--cacert", certs.ca().toString())));
+    }
+
+    private static OwnRedisServer started(OwnRedisServer redis) {
         Runtime.getRuntime().addShutdownHook(redis.shutdownHook);
         redis.start();
         return redis;
@@ -53,7 +70,7 @@ final class OwnRedisServer implements AutoCloseable {
         try {
             List<String> command = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
                     "--save", "", "--appendonly", "no", "--protected-mode", "no"));
-            command.addAll(extraArgs);
+            command.addAll(extraArgs.apply(port));
             process = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))

@@ -11,9 +11,16 @@ import java.util.concurrent.TimeUnit;
 final class RedisCli {
 
     private final int port;
+    /** How to reach the server beyond host and port, e.g. --tls --cacert ca.crt. */
+    private final List<String> connectionArgs;
 
     RedisCli(int port) {
+        this(port, List.of());
+    }
+
+    RedisCli(int port, List<String> connectionArgs) {
         this.port = port;
+        this.connectionArgs = connectionArgs;
     }
 
     /**
@@ -30,12 +37,13 @@ final class RedisCli {
     }
 
     String url() {
-        return "redis://127.0.0.1:" + port;
+        return (connectionArgs.contains("--tls") ? "rediss" : "redis") + "://127.0.0.1:" + port;
     }
 
     /** Runs one command; returns the output lines. */
     List<String> run(String... command) {
         List<String> args = new ArrayList<>(List.of("redis-cli", "-h", "127.0.0.1", "-p", Integer.toString(port)));
+        args.addAll(connectionArgs);
         args.addAll(List.of(command));
         try {
             Process process = new ProcessBuilder(args).redirectErrorStream(true).start();

@@ -42,6 +42,8 @@ final class ServiceProcess implements AutoCloseable {
     final int managementPort;
     private final String module;
     private final Map<String, String> env;
+    /** JVM options (-D...) before the main class, as JAVA_OPTS_APPEND gives them in the image. */
+    private final List<String> jvmOptions = new ArrayList<>();
     private Process process;
 
     private ServiceProcess(String name, String module, Map<String, String> env) {
@@ -93,6 +95,12 @@ final class ServiceProcess implements AutoCloseable {
         return "http://127.0.0.1:" + managementPort;
     }
 
+    /** Adds JVM options (e.g. -Djavax.net.ssl.trustStore=...); they take effect at the next start. */
+    ServiceProcess withJvmOptions(List<String> options) {
+        jvmOptions.addAll(options);
+        return this;
+    }
+
     /** Starts the services at once (their JVMs boot in parallel) and waits until every one is ready. */
     static void startAll(ServiceProcess... services) {
         List<CompletableFuture<ServiceProcess>> starts = new ArrayList<>();
@@ -108,12 +116,24 @@ final class ServiceProcess implements AutoCloseable {
 
     /** Starts the process and waits until its readiness probe says UP. */
     ServiceProcess start() {
-        List<String> command = NATIVE ? List.of(nativeExecutable(module).toString(), "-Xmx256m")
+        launch();
+        // Generous: on a shared, loaded machine a JVM start has taken over 60 s.
+        awaitReady(Duration.ofSeconds(150));
+        return this;
+    }
+
+    /** Starts the process without waiting for it to become ready (for a service that must not). */
+    ServiceProcess launch() {
+        List<String> command = new ArrayList<>(NATIVE ? List.of(nativeExecutable(module).toString(), "-Xmx256m")
                 : "gateway-service".equals(module)
                         // The gateway's options in deploy/ (Dockerfile.jvm, gateway.yaml, run.sh): serial GC, tight free ratios.
-                        ? List.of(javaBinary(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20",
-                                "-jar", snapshot(module).toString())
-                        : List.of(javaBinary(), "-Xmx256m", "-jar", snapshot(module).toString());
+                        ? List.of(javaBinary(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20")
+                        : List.of(javaBinary(), "-Xmx256m"));
+        // A native executable takes -D options as its arguments, the JVM before -jar.
+        command.addAll(jvmOptions);
+        if (!NATIVE) {
+            command.addAll(List.of("-jar", snapshot(module).toString()));
+        }
         try {
             Path logs = ROOT.resolve("e2e-tests/target/e2e-logs");
             Files.createDirectories(logs);
@@ -126,8 +146,6 @@ final class ServiceProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        // Generous: on a shared, loaded machine a JVM start has taken over 60 s.
-        awaitReady(Duration.ofSeconds(150));
         return this;
     }
 

@@ -46,12 +46,18 @@ public final class DedicatedRedisConnection {
     /**
      * Options for a pool of one on the first of the {@code quarkus.redis.hosts}. The URL carries the ACL
      * user and TLS ({@code rediss://}); the password comes from {@code quarkus.redis.password} (a Secret)
-     * unless the URL has one, as for Quarkus's own client.
+     * unless the URL has one, and the TLS host name check from {@code quarkus.redis.tls.hostname-verification-algorithm},
+     * as for Quarkus's own client; certificates are checked against the JVM's trust store.
      */
     public static RedisOptions options(String redisHosts, String poolName) {
-        return new RedisOptions().setConnectionString(redisHosts.split(",")[0].trim()).setPoolName(poolName)
+        RedisOptions options = new RedisOptions().setConnectionString(redisHosts.split(",")[0].trim()).setPoolName(poolName)
                 .setPassword(ConfigProvider.getConfig().getOptionalValue("quarkus.redis.password", String.class).orElse(null))
                 .setMaxPoolSize(1).setMaxPoolWaiting(1);
+        // Over rediss:// Vert.x refuses to connect until a host name check is chosen: the same as Quarkus's client (NONE unless set).
+        String hostnameCheck = ConfigProvider.getConfig().getOptionalValue("quarkus.redis.tls.hostname-verification-algorithm", String.class)
+                .orElse("NONE");
+        options.getNetClientOptions().setHostnameVerificationAlgorithm("NONE".equalsIgnoreCase(hostnameCheck) ? "" : hostnameCheck);
+        return options;
     }
 
     /**

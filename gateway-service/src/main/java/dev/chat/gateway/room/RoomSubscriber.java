@@ -68,8 +68,13 @@ public class RoomSubscriber {
     void start(@Observes StartupEvent event) {
         context = vertx.getOrCreateContext();
         // The URL carries the ACL user and TLS (rediss://); the password is quarkus.redis.password (a Secret), as for Quarkus's client.
-        client = Redis.createClient(vertx, new RedisOptions().setConnectionString(redisUrl).setMaxPoolSize(1).setMaxPoolWaiting(1)
-                .setPassword(ConfigProvider.getConfig().getOptionalValue("quarkus.redis.password", String.class).orElse(null)));
+        RedisOptions options = new RedisOptions().setConnectionString(redisUrl).setMaxPoolSize(1).setMaxPoolWaiting(1)
+                .setPassword(ConfigProvider.getConfig().getOptionalValue("quarkus.redis.password", String.class).orElse(null));
+        // Over rediss:// Vert.x refuses to connect until a host name check is chosen: the same as Quarkus's client (NONE unless set).
+        String hostnameCheck = ConfigProvider.getConfig().getOptionalValue("quarkus.redis.tls.hostname-verification-algorithm", String.class)
+                .orElse("NONE");
+        options.getNetClientOptions().setHostnameVerificationAlgorithm("NONE".equalsIgnoreCase(hostnameCheck) ? "" : hostnameCheck);
+        client = Redis.createClient(vertx, options);
         backoffMs = config.subscriber().minBackoff().toMillis();
         context.runOnContext(v -> connect());
     }
