@@ -12,10 +12,8 @@ import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -48,8 +46,8 @@ class SlowConsumerTest {
         try (Socket stalled = new Socket(base.getHost(), base.getPort());
                 ChatClient fast = ChatClient.connect(vertx, base, Tokens.forUser("fast"))) {
             stalled.setReceiveBufferSize(4096);
-            upgrade(stalled, Tokens.forUser("stalled"));
-            sendMasked(stalled.getOutputStream(), new JsonObject().put("type", "join").put("room", room).encode());
+            RawWebSocket.upgrade(stalled, Tokens.forUser("stalled"));
+            RawWebSocket.sendText(stalled.getOutputStream(), new JsonObject().put("type", "join").put("room", room).encode());
             fast.next("welcome");
             fast.send(new JsonObject().put("type", "join").put("room", room));
             fast.next("joined");
@@ -75,8 +73,8 @@ class SlowConsumerTest {
         String room = "slow-bytes-" + UUID.randomUUID().toString().substring(0, 8);
         try (Socket stalled = new Socket(base.getHost(), base.getPort())) {
             stalled.setReceiveBufferSize(4096);
-            upgrade(stalled, Tokens.forUser("stalled-bytes"));
-            sendMasked(stalled.getOutputStream(), new JsonObject().put("type", "join").put("room", room).encode());
+            RawWebSocket.upgrade(stalled, Tokens.forUser("stalled-bytes"));
+            RawWebSocket.sendText(stalled.getOutputStream(), new JsonObject().put("type", "join").put("room", room).encode());
             awaitJoinedFrame(stalled);
 
             // 90 frames of 24 KB: below the frame bound (100), 2 MB above the byte bound (1 MiB by default).
@@ -121,74 +119,13 @@ class SlowConsumerTest {
         }
     }
 
-    private static void upgrade(Socket socket, String token) throws IOException {
-        String request = "GET /chat HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                + "Authorization: Bearer " + token + "\r\n\r\n";
-        socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
-        DataInputStream in = new DataInputStream(socket.getInputStream());
-        int newlines = 0;
-        while (newlines < 2) {
-            int c = in.read();
-            if (c == '\n') {
-                newlines++;
-            } else if (c != '\r') {
-                newlines = 0;
-            }
-        }
-    }
-
-    private static void sendMasked(OutputStream out, String text) throws IOException {
-        byte[] payload = text.getBytes(StandardCharsets.UTF_8);
-        byte[] mask = {1, 2, 3, 4};
-        out.write(0x81);
-        out.write(0x80 | payload.length);
-        out.write(mask);
-        for (int i = 0; i < payload.length; i++) {
-            out.write(payload[i] ^ mask[i % 4]);
-        }
-        out.flush();
-    }
-
-    /** Reads frames until the welcome and the joined frame have passed. */
+    /** Reads frames until the joined frame has passed (the welcome first). */
     private static void awaitJoinedFrame(Socket socket) throws IOException {
-        DataInputStream in = new DataInputStream(socket.getInputStream());
-        while (true) {
-            Frame frame = Frame.read(in);
-            if (frame.text().contains("\"joined\"")) {
-                return;
-            }
-        }
+        RawWebSocket.readUntil(new DataInputStream(socket.getInputStream()), "joined");
     }
 
     /** Drains whatever was queued and returns the close code. */
     private static int readUntilClose(Socket socket) throws IOException {
-        DataInputStream in = new DataInputStream(socket.getInputStream());
-        while (true) {
-            Frame frame = Frame.read(in);
-            if (frame.opcode() == 8) {
-                return ((frame.payload()[0] & 0xFF) << 8) | (frame.payload()[1] & 0xFF);
-            }
-        }
-    }
-
-    record Frame(int opcode, byte[] payload) {
-        static Frame read(DataInputStream in) throws IOException {
-            int first = in.readUnsignedByte();
-            int second = in.readUnsignedByte();
-            long length = second & 0x7F;
-            if (length == 126) {
-                length = in.readUnsignedShort();
-            } else if (length == 127) {
-                length = in.readLong();
-            }
-            byte[] payload = new byte[(int) length];
-            in.readFully(payload);
-            return new Frame(first & 0x0F, payload);
-        }
-
-        String text() {
-            return new String(payload, StandardCharsets.UTF_8);
-        }
+        return RawWebSocket.readUntilClose(new DataInputStream(socket.getInputStream()));
     }
 }

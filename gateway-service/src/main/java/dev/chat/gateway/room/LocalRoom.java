@@ -2,9 +2,9 @@ package dev.chat.gateway.room;
 
 import io.netty.channel.EventLoop;
 import io.vertx.core.Future;
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.List;
 
 /**
  * A room as this gateway holds it: its local members, the subscription of its channel, and its
@@ -18,7 +18,6 @@ final class LocalRoom {
     final String name;
     final EventLoop home;
     final Future<Void> subscribed;
-    final Set<Member> members = ConcurrentHashMap.newKeySet();
     /** Set right after construction; confined to {@link #home}. */
     RoomSequencer sequencer;
     /** The sequencer's delivered seq, readable from other threads. */
@@ -49,16 +48,44 @@ final class LocalRoom {
 
     /** Whether any local member of this room is the given user (on any connection). */
     boolean hasMember(String user) {
-        for (Member member : members) {
-            if (member.recipient().user().equals(user)) {
+        for (Shard shard : shards) {
+            for (Member member : shard.members) {
+                if (member.recipient().user().equals(user)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    boolean contains(Member member) {
+        for (Shard shard : shards) {
+            if (Arrays.asList(shard.members).contains(member)) {
                 return true;
             }
         }
         return false;
     }
 
+    boolean isEmpty() {
+        for (Shard shard : shards) {
+            if (shard.members.length > 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A snapshot of the members, over all event loops. */
+    List<Member> members() {
+        List<Member> all = new ArrayList<>();
+        for (Shard shard : shards) {
+            all.addAll(Arrays.asList(shard.members));
+        }
+        return all;
+    }
+
     synchronized void add(Member member) {
-        members.add(member);
         EventLoop loop = member.recipient().eventLoop();
         EventLoop owner = loop != null ? loop : home;
         for (Shard shard : shards) {
@@ -73,7 +100,6 @@ final class LocalRoom {
     }
 
     synchronized void remove(Member member) {
-        members.remove(member);
         for (Shard shard : shards) {
             int i = Arrays.asList(shard.members).indexOf(member);
             if (i >= 0) {

@@ -108,7 +108,7 @@ public class RoomRegistry {
     public void remove(Member member) {
         rooms.computeIfPresent(member.room(), (name, local) -> {
             local.remove(member);
-            if (local.members.isEmpty()) {
+            if (local.isEmpty()) {
                 subscriber.unsubscribe(RoomKeys.channel(name));
                 return null;
             }
@@ -125,7 +125,7 @@ public class RoomRegistry {
      */
     public void start(Member member, RoomPosition position, String joinedFrame, Long since) {
         LocalRoom local = rooms.get(member.room());
-        if (local == null || !local.members.contains(member)) {
+        if (local == null || !local.contains(member)) {
             return;
         }
         List<RoomMessage> firstChunk = position.replay().stream().map(RoomMessage::of).toList();
@@ -278,7 +278,7 @@ public class RoomRegistry {
                             position -> local.home.execute(() -> local.sequencer.restartAt(token, position.seq(), () -> {
                                 local.delivered = position.seq();
                                 String frame = codec.encode(new ServerFrame.Joined(local.name, position.seq(), position.epoch(), false, null));
-                                for (Member member : local.members) {
+                                for (Member member : local.members()) {
                                     member.onLoop(() -> member.restartAt(frame, position.seq()));
                                 }
                             })),
