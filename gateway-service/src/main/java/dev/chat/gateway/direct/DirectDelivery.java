@@ -33,7 +33,6 @@ public class DirectDelivery {
 
     private static final int HOLD_LIMIT = 1_000;
     private static final int FILL_LIMIT = 500;
-    private static final int HEAD_BATCH = 500;
 
     private final ConcurrentHashMap<String, Set<Recipient>> users = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Future<Void>> subscriptions = new ConcurrentHashMap<>();
@@ -133,22 +132,17 @@ public class DirectDelivery {
             orders.add(order);
             before.add(order.delivered());
         }));
-        Future<Void> chain = Future.succeededFuture();
-        for (int start = 0; start < keys.size(); start += HEAD_BATCH) {
-            int from = start;
-            int to = Math.min(keys.size(), start + HEAD_BATCH);
-            chain = chain.compose(v -> reader.heads(keys.subList(from, to).stream().map(k -> k[1]).toList()).map(heads -> {
-                subscriber.runOnContext(() -> {
-                    for (int i = from; i < to; i++) {
-                        Map<String, RoomSequencer> rooms = sequencers.get(keys.get(i)[0]);
-                        if (rooms != null && rooms.get(keys.get(i)[1]) == orders.get(i)) {
-                            orders.get(i).resubscribed(heads.get(i - from), before.get(i));
-                        }
+        Future<Void> chain = reader.heads(keys.stream().map(k -> k[1]).toList()).map(heads -> {
+            subscriber.runOnContext(() -> {
+                for (int i = 0; i < keys.size(); i++) {
+                    Map<String, RoomSequencer> rooms = sequencers.get(keys.get(i)[0]);
+                    if (rooms != null && rooms.get(keys.get(i)[1]) == orders.get(i)) {
+                        orders.get(i).resubscribed(heads.get(i), before.get(i));
                     }
-                });
-                return null;
-            }));
-        }
+                }
+            });
+            return null;
+        });
         chain.onFailure(e -> Log.warnf("Could not read direct-message positions after reconnecting: %s", e.getMessage()));
     }
 

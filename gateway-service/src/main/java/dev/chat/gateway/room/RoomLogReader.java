@@ -23,6 +23,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 @ApplicationScoped
 public class RoomLogReader {
 
+    private static final int HEAD_BATCH = 500;
+
     /** Reads wait for one of these connections; a read always gets one eventually (the queue is deep). */
     private static final int CONNECTIONS = 2;
     private static final int WAITING = 100_000;
@@ -44,19 +46,29 @@ public class RoomLogReader {
                 .map(RoomLogReader::messages);
     }
 
-    /** The latest seq of each room (0 for none), in one pipelined round trip. */
+    /**
+     * The latest seq of each room (0 for none), in the order given: pipelines of at most {@value #HEAD_BATCH}
+     * GETs, one after the other, so reading the heads of every room holds one connection at a time.
+     */
     public Future<List<Long>> heads(List<String> rooms) {
-        List<Request> gets = new ArrayList<>(rooms.size());
-        for (String room : rooms) {
-            gets.add(Request.cmd(Command.GET).arg(RoomKeys.seq(room)));
+        List<Long> heads = new ArrayList<>(rooms.size());
+        Future<Void> chain = Future.succeededFuture();
+        for (int start = 0; start < rooms.size(); start += HEAD_BATCH) {
+            List<String> batch = rooms.subList(start, Math.min(rooms.size(), start + HEAD_BATCH));
+            chain = chain.compose(v -> {
+                List<Request> gets = new ArrayList<>(batch.size());
+                for (String room : batch) {
+                    gets.add(Request.cmd(Command.GET).arg(RoomKeys.seq(room)));
+                }
+                return client.batch(gets).map(replies -> {
+                    for (Response reply : replies) {
+                        heads.add(reply == null ? 0L : reply.toLong());
+                    }
+                    return null;
+                });
+            });
         }
-        return client.batch(gets).map(replies -> {
-            List<Long> heads = new ArrayList<>(replies.size());
-            for (Response reply : replies) {
-                heads.add(reply == null ? 0L : reply.toLong());
-            }
-            return heads;
-        });
+        return chain.map(v -> heads);
     }
 
     private static List<RoomMessage> messages(Response reply) {

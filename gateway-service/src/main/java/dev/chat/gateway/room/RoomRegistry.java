@@ -38,7 +38,6 @@ public class RoomRegistry {
     /** Most messages one gap fill reads; a longer gap takes several. */
     private static final int FILL_LIMIT = 500;
     /** Rooms per pipelined batch of head reads; batches run one after the other. */
-    private static final int HEAD_BATCH = 500;
     private static final int FILL_ATTEMPTS = 5;
 
     private final ConcurrentHashMap<String, LocalRoom> rooms = new ConcurrentHashMap<>();
@@ -190,7 +189,7 @@ public class RoomRegistry {
     /** Catches a silent loss at a room's tail: compares each room's head in Redis with what was delivered. */
     @Scheduled(every = "${chat.position-check-interval:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> checkPositions() {
-        Future<Void> done = inBatches(List.copyOf(rooms.values()), (local, head) -> local.home.execute(() -> local.sequencer.head(head)));
+        Future<Void> done = readHeads(List.copyOf(rooms.values()), (local, head) -> local.home.execute(() -> local.sequencer.head(head)));
         return Uni.createFrom().completionStage(() -> done.toCompletionStage()).onFailure().recoverWithNull();
     }
 
@@ -202,25 +201,20 @@ public class RoomRegistry {
         for (LocalRoom local : all) {
             deliveredBefore.put(local, local.delivered);
         }
-        inBatches(all, (local, head) -> local.home.execute(() -> local.sequencer.resubscribed(head, deliveredBefore.get(local))))
+        readHeads(all, (local, head) -> local.home.execute(() -> local.sequencer.resubscribed(head, deliveredBefore.get(local))))
                 .onFailure(e -> Log.warnf("Could not read room positions after reconnecting (%s); the position check will catch up", e.getMessage()));
     }
 
-    /** Reads the heads of the rooms in pipelined batches, one batch at a time, so it holds one connection at most. */
-    private Future<Void> inBatches(List<LocalRoom> all, BiConsumer<LocalRoom, Long> onHead) {
-        Future<Void> chain = Future.succeededFuture();
-        for (int start = 0; start < all.size(); start += HEAD_BATCH) {
-            List<LocalRoom> batch = all.subList(start, Math.min(all.size(), start + HEAD_BATCH));
-            chain = chain.compose(v -> reader.heads(batch.stream().map(local -> local.name).toList()).map(heads -> {
-                for (int i = 0; i < batch.size(); i++) {
-                    if (rooms.get(batch.get(i).name) == batch.get(i)) {
-                        onHead.accept(batch.get(i), heads.get(i));
-                    }
+    /** Reads the heads of the rooms (pipelined in batches by the reader) and hands each to a room still current here. */
+    private Future<Void> readHeads(List<LocalRoom> all, BiConsumer<LocalRoom, Long> onHead) {
+        return reader.heads(all.stream().map(local -> local.name).toList()).map(heads -> {
+            for (int i = 0; i < all.size(); i++) {
+                if (rooms.get(all.get(i).name) == all.get(i)) {
+                    onHead.accept(all.get(i), heads.get(i));
                 }
-                return null;
-            }));
-        }
-        return chain;
+            }
+            return null;
+        });
     }
 
     /** Carries out what a room's sequencer asks for; every answer goes back to the room's home loop. */
