@@ -72,6 +72,19 @@ public final class Gateway {
         redis.pubsub(String.class).publish(RoomKeys.channel(room), payload);
     }
 
+    /** Logs and publishes each message in one script: Redis runs it atomically, so history receives them together. */
+    private static final String PUBLISH_ALL = "for i = 1, #ARGV, 3 do redis.call('XADD', KEYS[1], ARGV[i] .. '-0', 'm', ARGV[i + 1], "
+            + "'t', ARGV[i + 2]) redis.call('SET', KEYS[2], ARGV[i]) redis.call('PUBLISH', KEYS[3], ARGV[i + 1]) end return #ARGV / 3";
+
+    /** Logs and publishes seqs {@code from..to} at once, like a burst of accepted sends that arrives in one read. */
+    public void publishBurst(String room, long from, long to, String sender) {
+        List<String> args = new ArrayList<>(List.of(PUBLISH_ALL, "3", RoomKeys.log(room), RoomKeys.seq(room), RoomKeys.channel(room)));
+        for (long seq = from; seq <= to; seq++) {
+            args.addAll(List.of(Long.toString(seq), payload(room, seq, sender, "m" + seq, ts(seq), "c" + seq), Long.toString(ts(seq))));
+        }
+        redis.execute("EVAL", args.toArray(String[]::new));
+    }
+
     /** Only logs a message: as if it was published while history was not listening. */
     public String log(String room, long seq, String from, String text) {
         String payload = payload(room, seq, from, text, ts(seq), "c" + seq);
