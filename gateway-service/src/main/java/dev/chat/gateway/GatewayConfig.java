@@ -37,6 +37,18 @@ public interface GatewayConfig {
 
     Events events();
 
+    Direct direct();
+
+    interface Direct {
+        /**
+         * How long a user's index of direct-message rooms remembers a room after its last message. After the
+         * subscriber was cut off, the rooms of each connected user with a message since that user connected are
+         * read from it (to fill what was missed), so it only has to outlast the longest cut-off.
+         */
+        @WithDefault("24H")
+        Duration indexRetention();
+    }
+
     /**
      * Origins (scheme://host[:port]) allowed to open browser WebSocket connections. Unset: only the
      * gateway's own origin (the Host header). Upgrades without an Origin header (non-browser clients) are allowed.

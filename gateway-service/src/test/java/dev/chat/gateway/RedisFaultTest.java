@@ -202,4 +202,65 @@ class RedisFaultTest {
             assertEquals(3, b.next("message").getLong("seq"));
         }
     }
+
+    @Test
+    @Order(7)
+    void aDirectMessageLostInARoomThisGatewayNeverDeliveredToTheUserIsFilled() {
+        OwnRedis.cli("SET", "chat:generation", "g");
+        String suffix = UUID.randomUUID().toString().substring(0, 6);
+        String alice = "alice" + suffix;
+        String bob = "bob" + suffix;
+        String room = "dm:" + alice + ":" + bob;
+        try (ChatClient b = connect(bob)) {
+            // Sent on another gateway while this one was cut off: indexed for bob, logged, never seen here.
+            lostWhileCutOff(bob, room, alice, 1, "first words");
+            OwnRedis.cli("CLIENT", "KILL", "TYPE", "pubsub");
+
+            JsonObject filled = b.next("message");
+            assertEquals(room, filled.getString("room"));
+            assertEquals(1, filled.getLong("seq"));
+            assertEquals("first words", filled.getString("text"));
+            try (ChatClient a = connect(alice)) {
+                a.send(new JsonObject().put("type", "send").put("to", bob).put("text", "two").put("cid", "d2"));
+                JsonObject live = b.next("message");
+                assertEquals(2, live.getLong("seq"), "then live, in order, once");
+                assertEquals("two", live.getString("text"));
+            }
+        }
+        assertEquals(room, OwnRedis.cli("ZRANGE", "chat:dms:{" + alice + "}", "0", "-1").strip(),
+                "a send indexes the room for the sender too");
+    }
+
+    @Test
+    @Order(8)
+    void aDirectMessageLostBeyondTheRecentLogInAnUnseenRoomIsAnnouncedAsNotRecovered() {
+        OwnRedis.cli("SET", "chat:generation", "g");
+        String suffix = UUID.randomUUID().toString().substring(0, 6);
+        String alice = "alice" + suffix;
+        String bob = "bob" + suffix;
+        String room = "dm:" + alice + ":" + bob;
+        try (ChatClient b = connect(bob)) {
+            // Messages 1-4 were trimmed from the log: it no longer reaches back to when bob connected.
+            OwnRedis.cli("SET", "chat:{" + room + "}:seq", "4");
+            OwnRedis.cli("SET", "chat:{" + room + "}:epoch", "e1");
+            lostWhileCutOff(bob, room, alice, 5, "five");
+            lostWhileCutOff(bob, room, alice, 6, "six");
+            OwnRedis.cli("CLIENT", "KILL", "TYPE", "pubsub");
+
+            JsonObject joined = b.next("joined");
+            assertEquals(room, joined.getString("room"));
+            assertFalse(joined.getBoolean("recovered"));
+            assertEquals(6, joined.getLong("seq"), "the client reloads the room up to here from history");
+        }
+    }
+
+    /** What another gateway's send leaves in Redis when this gateway's subscriber misses its publish. */
+    private static void lostWhileCutOff(String recipient, String room, String from, long seq, String text) {
+        long now = System.currentTimeMillis();
+        OwnRedis.cli("ZADD", "chat:dms:{" + recipient + "}", Long.toString(now), room);
+        OwnRedis.cli("INCR", "chat:{" + room + "}:seq");
+        String payload = new JsonObject().put("type", "message").put("room", room).put("seq", seq).put("from", from)
+                .put("text", text).put("ts", now).encode();
+        OwnRedis.cli("XADD", "chat:{" + room + "}:log", seq + "-0", "m", payload, "t", Long.toString(now));
+    }
 }

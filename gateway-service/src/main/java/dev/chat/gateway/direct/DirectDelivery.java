@@ -33,9 +33,13 @@ public class DirectDelivery {
 
     private static final int HOLD_LIMIT = 1_000;
     private static final int FILL_LIMIT = 500;
+    /** How far the gateway's clock may be ahead of Redis's (message times are Redis's). */
+    private static final long CLOCK_SLACK_MS = 2_000;
 
     private final ConcurrentHashMap<String, Set<Recipient>> users = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Future<Void>> subscriptions = new ConcurrentHashMap<>();
+    /** When each local user's first connection here came (gateway clock, ms): what they may have missed starts there. */
+    private final ConcurrentHashMap<String, Long> connectedSince = new ConcurrentHashMap<>();
     /** user -> direct-message room -> its order; confined to the subscriber's context. */
     private final Map<String, Map<String, RoomSequencer>> sequencers = new HashMap<>();
     private final RoomSubscriber subscriber;
@@ -58,6 +62,7 @@ public class DirectDelivery {
         users.compute(user, (u, set) -> {
             Set<Recipient> local = set != null ? set : ConcurrentHashMap.newKeySet();
             if (set == null) {
+                connectedSince.put(u, System.currentTimeMillis());
                 subscriptions.put(u, subscriber.subscribe(RoomKeys.userChannel(u)));
             }
             local.add(recipient);
@@ -71,6 +76,7 @@ public class DirectDelivery {
             set.remove(recipient);
             if (set.isEmpty()) {
                 subscriptions.remove(user);
+                connectedSince.remove(user);
                 subscriber.unsubscribe(RoomKeys.userChannel(user));
                 subscriber.runOnContext(() -> {
                     if (!users.containsKey(user)) {
@@ -144,6 +150,68 @@ public class DirectDelivery {
             return null;
         });
         chain.onFailure(e -> Log.warnf("Could not read direct-message positions after reconnecting: %s", e.getMessage()));
+        recoverUnseenRooms();
+    }
+
+    /**
+     * Direct messages missed in rooms this gateway never delivered to the user (so no sequencer knows them): the
+     * user's room index names every room with a message since the user connected here; each such room gets a
+     * sequencer started at the last message from before that moment, and the fill delivers the rest. If the
+     * recent log does not reach back that far, the user's connections are told {@code recovered: false}.
+     */
+    private void recoverUnseenRooms() {
+        Map<String, Long> since = new HashMap<>();
+        connectedSince.forEach((user, at) -> since.put(user, at - CLOCK_SLACK_MS));
+        reader.directRooms(since).onComplete(read -> subscriber.runOnContext(() -> {
+            if (read.failed()) {
+                Log.warnf("Could not read direct-message rooms after reconnecting: %s", read.cause().getMessage());
+                return;
+            }
+            read.result().forEach((user, rooms) -> {
+                Map<String, RoomSequencer> known = sequencers.computeIfAbsent(user, u -> new HashMap<>());
+                for (String room : rooms) {
+                    if (users.containsKey(user) && !known.containsKey(room)) {
+                        RoomSequencer order = new RoomSequencer(new Effects(user, room), HOLD_LIMIT, FILL_LIMIT);
+                        known.put(room, order);
+                        startUnseen(user, room, order, since.get(user));
+                    }
+                }
+            });
+        }));
+    }
+
+    private void startUnseen(String user, String room, RoomSequencer order, long cutoff) {
+        reader.latest(room, FILL_LIMIT).onComplete(read -> subscriber.runOnContext(() -> {
+            Map<String, RoomSequencer> rooms = sequencers.get(user);
+            if (rooms == null || rooms.get(room) != order) {
+                return;
+            }
+            if (read.failed()) {
+                order.reset();
+                return;
+            }
+            List<RoomMessage> newestFirst = read.result();
+            long head = newestFirst.isEmpty() ? 0 : newestFirst.get(0).seq();
+            long start = -1;
+            for (RoomMessage message : newestFirst) {
+                if (message.ts() < cutoff) {
+                    start = message.seq();
+                    break;
+                }
+            }
+            boolean wholeRoom = newestFirst.size() < FILL_LIMIT
+                    && (newestFirst.isEmpty() || newestFirst.get(newestFirst.size() - 1).seq() == 1);
+            if (start < 0 && wholeRoom) {
+                start = 0;
+            }
+            if (start < 0) {
+                // The log no longer reaches back to when the user connected: the room restarts with recovered: false.
+                order.reset();
+                return;
+            }
+            order.start(start);
+            order.resubscribed(head, -1);
+        }));
     }
 
     /** The reads one user's direct-message room asks for; answers go back to the subscriber's context. */

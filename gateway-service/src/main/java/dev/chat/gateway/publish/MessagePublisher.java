@@ -1,6 +1,7 @@
 package dev.chat.gateway.publish;
 
 import dev.chat.gateway.GatewayConfig;
+import dev.chat.gateway.direct.DirectRoomIndex;
 import dev.chat.gateway.metrics.GatewayMetrics;
 import io.micrometer.core.instrument.Timer;
 import dev.chat.gateway.protocol.RoomNames;
@@ -27,8 +28,11 @@ public class MessagePublisher {
 
     private final GatewayMetrics metrics;
     private final Tracer tracer;
+    private final DirectRoomIndex directRooms;
 
-    public MessagePublisher(ReactiveRedisDataSource redis, GatewayConfig config, GatewayMetrics metrics, Tracer tracer) {
+    public MessagePublisher(ReactiveRedisDataSource redis, GatewayConfig config, GatewayMetrics metrics, Tracer tracer,
+            DirectRoomIndex directRooms) {
+        this.directRooms = directRooms;
         this.metrics = metrics;
         this.tracer = tracer;
         this.redis = redis;
@@ -55,7 +59,10 @@ public class MessagePublisher {
                 recipient == null ? "" : recipient, Integer.toString(config.events().maxLength()),
                 Integer.toString(log.trimInterval()));
         Timer.Sample sample = metrics.startPublish();
-        return PUBLISH.run(redis, keys, args)
+        // A direct message is indexed before it exists, so no gateway can miss it without finding its room.
+        Uni<Response> published = recipient == null ? PUBLISH.run(redis, keys, args)
+                : directRooms.record(room, from, recipient).chain(() -> PUBLISH.run(redis, keys, args));
+        return published
                 .onTermination().invoke((reply, failure, cancelled) -> {
                     if (failure != null) {
                         span.setStatus(StatusCode.ERROR, failure.getMessage());

@@ -55,6 +55,11 @@ public final class RoomKeys {
         return "chat:online:{" + user + "}";
     }
 
+    /** The direct-message rooms of a user: a sorted set of rooms scored by the time of their latest message. */
+    public static String directRooms(String user) {
+        return "chat:dms:{" + user + "}";
+    }
+
     public static String lastSeen(String user) {
         return "chat:lastseen:{" + user + "}";
     }

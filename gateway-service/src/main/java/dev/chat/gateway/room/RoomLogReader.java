@@ -12,7 +12,10 @@ import io.vertx.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
@@ -23,7 +26,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 @ApplicationScoped
 public class RoomLogReader {
 
-    private static final int HEAD_BATCH = 500;
+    private static final int BATCH = 500;
 
     /** Reads wait for one of these connections; a read always gets one eventually (the queue is deep). */
     private static final int CONNECTIONS = 2;
@@ -46,29 +49,59 @@ public class RoomLogReader {
                 .map(RoomLogReader::messages);
     }
 
-    /**
-     * The latest seq of each room (0 for none), in the order given: pipelines of at most {@value #HEAD_BATCH}
-     * GETs, one after the other, so reading the heads of every room holds one connection at a time.
-     */
+    /** At most {@code count} of the room's latest messages, newest first. */
+    public Future<List<RoomMessage>> latest(String room, int count) {
+        return client.send(Request.cmd(Command.XREVRANGE).arg(RoomKeys.log(room)).arg("+").arg("-").arg("COUNT").arg(count))
+                .map(RoomLogReader::messages);
+    }
+
+    /** The latest seq of each room (0 for none), in the order given. */
     public Future<List<Long>> heads(List<String> rooms) {
-        List<Long> heads = new ArrayList<>(rooms.size());
+        return batched(rooms, room -> Request.cmd(Command.GET).arg(RoomKeys.seq(room)), reply -> reply == null ? 0L : reply.toLong());
+    }
+
+    /** Each user's direct-message rooms with a message at or after the user's time (Redis clock, ms). */
+    public Future<Map<String, List<String>>> directRooms(Map<String, Long> sinceByUser) {
+        List<Map.Entry<String, Long>> users = new ArrayList<>(sinceByUser.entrySet());
+        return batched(users, user -> Request.cmd(Command.ZRANGEBYSCORE).arg(RoomKeys.directRooms(user.getKey())).arg(user.getValue())
+                .arg("+inf"), reply -> {
+                    List<String> rooms = new ArrayList<>(reply == null ? 0 : reply.size());
+                    if (reply != null) {
+                        reply.forEach(room -> rooms.add(room.toString()));
+                    }
+                    return rooms;
+                }).map(rooms -> {
+                    Map<String, List<String>> byUser = new HashMap<>();
+                    for (int i = 0; i < users.size(); i++) {
+                        byUser.put(users.get(i).getKey(), rooms.get(i));
+                    }
+                    return byUser;
+                });
+    }
+
+    /**
+     * One command per key, in pipelines of at most {@value #BATCH} sent one after the other, so reading for every
+     * room or user holds one connection at a time; the answers come back in the order of the keys.
+     */
+    private <K, T> Future<List<T>> batched(List<K> keys, Function<K, Request> command, Function<Response, T> answer) {
+        List<T> answers = new ArrayList<>(keys.size());
         Future<Void> chain = Future.succeededFuture();
-        for (int start = 0; start < rooms.size(); start += HEAD_BATCH) {
-            List<String> batch = rooms.subList(start, Math.min(rooms.size(), start + HEAD_BATCH));
+        for (int start = 0; start < keys.size(); start += BATCH) {
+            List<K> batch = keys.subList(start, Math.min(keys.size(), start + BATCH));
             chain = chain.compose(v -> {
-                List<Request> gets = new ArrayList<>(batch.size());
-                for (String room : batch) {
-                    gets.add(Request.cmd(Command.GET).arg(RoomKeys.seq(room)));
+                List<Request> requests = new ArrayList<>(batch.size());
+                for (K key : batch) {
+                    requests.add(command.apply(key));
                 }
-                return client.batch(gets).map(replies -> {
+                return client.batch(requests).map(replies -> {
                     for (Response reply : replies) {
-                        heads.add(reply == null ? 0L : reply.toLong());
+                        answers.add(answer.apply(reply));
                     }
                     return null;
                 });
             });
         }
-        return chain.map(v -> heads);
+        return chain.map(v -> answers);
     }
 
     private static List<RoomMessage> messages(Response reply) {
