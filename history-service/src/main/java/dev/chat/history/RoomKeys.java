@@ -37,7 +37,7 @@ public final class RoomKeys {
         return "chat:{" + room + "}:stored";
     }
 
-    /** The highest seq of the room that history counted as lost (so replicas count each lost message once). */
+    /** The ranges of the room's seqs that history counted as lost (so replicas count each lost message once). */
     public static String lost(String room) {
         return "chat:{" + room + "}:lost";
     }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.chat.history.store.ChatMessage;
 import dev.chat.history.store.MessageBatch;
 import dev.chat.history.store.MessageWriter;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.redis.datasource.stream.StreamMessage;
 import io.quarkus.redis.datasource.stream.StreamRange;
@@ -31,8 +32,13 @@ class IngestIntegrityTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final String DEAD_LETTERS = "chat:history:dead-letter";
 
+    private static final LuaScript COUNT_LOST = LuaScript.fromResource("scripts/count-lost.lua");
+
     @Inject
     RedisDataSource redis;
+
+    @Inject
+    ReactiveRedisDataSource reactiveRedis;
 
     @Inject
     MessageWriter writer;
@@ -93,8 +99,8 @@ class IngestIntegrityTest {
     void aLossFoundByTwoReplicasIsCountedOnce() {
         String counted = Gateway.uniqueRoom("lost-counted");
         String fresh = Gateway.uniqueRoom("lost-fresh");
-        // Both rooms lost seqs 1..3 from the recent log before anyone stored them; another replica already counted
-        // the first room's loss.
+        // Both rooms lost seqs 1..3 from the recent log before anyone stored them; another replica (of the version
+        // before ranges) already counted the first room's loss.
         redis.execute("SET", RoomKeys.lost(counted), "3");
         double lostBefore = IngestTest.metric("chat_history_lost_total");
 
@@ -106,7 +112,26 @@ class IngestIntegrityTest {
             assertEquals("4", gateway.get(RoomKeys.stored(fresh)));
         });
         assertEquals(lostBefore + 3, IngestTest.metric("chat_history_lost_total"));
-        assertEquals("3", gateway.get(RoomKeys.lost(fresh)));
+        assertEquals(List.of("1:3"), redis.sortedSet(String.class).zrange(RoomKeys.lost(fresh), 0, -1));
+    }
+
+    @Test
+    void lossesFoundInAnyOrderAreEachCountedOnce() {
+        String room = Gateway.uniqueRoom("lost-out-of-order");
+        // Two replicas find parts of the room's losses in different orders, and overlapping.
+        assertEquals(11, countLost(room, 10, 20), "first sighting of 10..20");
+        assertEquals(4, countLost(room, 5, 8), "a lower range found later still counts");
+        assertEquals(0, countLost(room, 5, 8), "the other replica finds it again");
+        assertEquals(0, countLost(room, 12, 15), "inside a counted range");
+        assertEquals(10, countLost(room, 1, 25), "only 1..4, 9 and 21..25 are new");
+        assertEquals(List.of("1:25"), redis.sortedSet(String.class).zrange(RoomKeys.lost(room), 0, -1), "merged into one range");
+        assertEquals(5, countLost(room, 30, 34));
+        assertEquals(List.of("1:25", "30:34"), redis.sortedSet(String.class).zrange(RoomKeys.lost(room), 0, -1));
+    }
+
+    private long countLost(String room, long first, long last) {
+        return COUNT_LOST.run(reactiveRedis, List.of(RoomKeys.lost(room)), List.of(Long.toString(first), Long.toString(last)))
+                .await().indefinitely().toLong();
     }
 
     /** The dead-letter entry for (room, seq), waiting for it to appear. */
