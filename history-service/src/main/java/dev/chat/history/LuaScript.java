@@ -40,6 +40,15 @@ public final class LuaScript {
                 .recoverWithUni(() -> redis.execute("EVAL", command(source, keys, args)));
     }
 
+    /** The script as one EVAL request, for a connection of one's own (rare work, where caching by SHA is not worth it). */
+    public io.vertx.redis.client.Request eval(List<String> keys, List<String> args) {
+        io.vertx.redis.client.Request request = io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.EVAL);
+        for (String part : command(source, keys, args)) {
+            request.arg(part);
+        }
+        return request;
+    }
+
     private static String[] command(String script, List<String> keys, List<String> args) {
         String[] command = new String[2 + keys.size() + args.size()];
         command[0] = script;

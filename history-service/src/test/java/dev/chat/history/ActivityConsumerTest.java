@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chat.history.unread.ActivityConsumer;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
@@ -43,8 +44,13 @@ class ActivityConsumerTest {
             + "'user', ARGV[3], 'room', ARGV[4], 'seq', '0', 'ts', ARGV[5]) "
             + "return {id, redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', '1000', 'STREAMS', KEYS[1], '>')}";
 
+    private static final LuaScript REMOVE_STALE = LuaScript.fromResource("scripts/remove-stale-consumers.lua");
+
     @Inject
     RedisDataSource redis;
+
+    @Inject
+    ReactiveRedisDataSource reactiveRedis;
 
     @Inject
     DataSource database;
@@ -193,21 +199,54 @@ class ActivityConsumerTest {
         assertTrue(IngestTest.metric("chat_history_activity_consumers_removed_total") >= 1);
     }
 
-    private List<String> consumers() {
-        List<String> names = new ArrayList<>();
-        for (Response info : redis.execute("XINFO", "CONSUMERS", Gateway.ACTIVITY, GROUP)) {
-            if (info.type() == io.vertx.redis.client.ResponseType.MULTI && info.getKeys().contains("name")) {
-                // RESP3: a map per consumer.
-                names.add(info.get("name").toString());
-                continue;
+    @Test
+    void theRemovalLooksAndDeletesInOneStepAndSparesAConsumerWithEntriesPending() {
+        String stream = "test:stale-consumers:" + Gateway.uniqueUser("s");
+        redis.execute("XGROUP", "CREATE", stream, "g", "$", "MKSTREAM");
+        redis.execute("XGROUP", "CREATECONSUMER", stream, "g", "idle-empty");
+        redis.execute("XGROUP", "CREATECONSUMER", stream, "g", "caller");
+        redis.execute("XADD", stream, "*", "type", "join");
+        // Read and never acknowledged: it was, for instance, read just before the removal ran.
+        redis.execute("XREADGROUP", "GROUP", "g", "busy", "COUNT", "10", "STREAMS", stream, ">");
+        try {
+            await().atMost(WAIT).until(() -> idleMs(stream, "idle-empty") > 200 && idleMs(stream, "busy") > 200);
+            List<String> removed = new ArrayList<>();
+            for (Response name : REMOVE_STALE.run(reactiveRedis, List.of(stream), List.of("g", "caller", "200")).await().indefinitely()) {
+                removed.add(name.toString());
             }
-            for (int f = 0; f + 1 < info.size(); f += 2) {
-                if ("name".equals(info.get(f).toString())) {
-                    names.add(info.get(f + 1).toString());
+            assertEquals(List.of("idle-empty"), removed, "idle with nothing pending, and not the caller");
+            assertTrue(idleMs(stream, "busy") >= 0, "the consumer with an entry pending stays");
+            assertTrue(idleMs(stream, "caller") >= 0, "the caller stays");
+        } finally {
+            redis.execute("DEL", stream);
+        }
+    }
+
+    /** How long the consumer has been idle, -1 if the group has no such consumer. */
+    private long idleMs(String stream, String name) {
+        return consumerInfos(stream, "g").stream().filter(info -> name.equals(info.get("name")))
+                .mapToLong(info -> Long.parseLong(info.get("idle"))).findFirst().orElse(-1);
+    }
+
+    private List<String> consumers() {
+        return consumerInfos(Gateway.ACTIVITY, GROUP).stream().map(info -> info.get("name")).toList();
+    }
+
+    /** XINFO CONSUMERS, one map of fields per consumer (RESP3 answers maps, RESP2 flat lists). */
+    private List<Map<String, String>> consumerInfos(String stream, String group) {
+        List<Map<String, String>> consumers = new ArrayList<>();
+        for (Response info : redis.execute("XINFO", "CONSUMERS", stream, group)) {
+            Map<String, String> fields = new java.util.HashMap<>();
+            if (info.type() == io.vertx.redis.client.ResponseType.MULTI && info.getKeys().contains("name")) {
+                info.getKeys().forEach(k -> fields.put(k, info.get(k).toString()));
+            } else {
+                for (int f = 0; f + 1 < info.size(); f += 2) {
+                    fields.put(info.get(f).toString(), info.get(f + 1).toString());
                 }
             }
+            consumers.add(fields);
         }
-        return names;
+        return consumers;
     }
 
     private List<String> pending(String id, String owner) {

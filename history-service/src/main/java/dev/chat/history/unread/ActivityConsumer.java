@@ -3,6 +3,7 @@ package dev.chat.history.unread;
 import dev.chat.history.Backoff;
 import dev.chat.history.DedicatedRedisConnection;
 import dev.chat.history.HistoryConfig;
+import dev.chat.history.LuaScript;
 import dev.chat.history.store.DatabaseContexts;
 import dev.chat.history.store.StoreFailures;
 import io.micrometer.core.instrument.Counter;
@@ -51,6 +52,8 @@ public class ActivityConsumer {
      */
     private static final String GROUP_START = "0";
     private static final String NO_MORE_TO_CLAIM = "0-0";
+
+    private static final LuaScript REMOVE_STALE_CONSUMERS = LuaScript.fromResource("scripts/remove-stale-consumers.lua");
 
     private final Vertx vertx;
     private final HistoryConfig.Activity config;
@@ -240,49 +243,19 @@ public class ActivityConsumer {
         if (!live(conn)) {
             return;
         }
-        send(conn, Request.cmd(Command.XINFO).arg("CONSUMERS").arg(config.stream()).arg(config.group()), commandTimeoutMs)
-                .onComplete(ar -> {
-                    if (ar.failed()) {
-                        Log.debugf("XINFO CONSUMERS failed (%s); stale consumers stay until the next round", ar.cause().getMessage());
-                        then.run();
-                        return;
-                    }
-                    List<String> stale = new ArrayList<>();
-                    for (Response info : ar.result()) {
-                        String name = null;
-                        long pendingCount = -1;
-                        long idle = -1;
-                        for (int f = 0; f + 1 < info.size(); f += 2) {
-                            switch (info.get(f).toString()) {
-                                case "name" -> name = info.get(f + 1).toString();
-                                case "pending" -> pendingCount = info.get(f + 1).toLong();
-                                case "idle" -> idle = info.get(f + 1).toLong();
-                                default -> {
-                                }
-                            }
-                        }
-                        if (name != null && !name.equals(consumer) && pendingCount == 0 && idle > config.staleConsumerIdle().toMillis()) {
-                            stale.add(name);
-                        }
-                    }
-                    deleteConsumers(conn, stale, 0, then);
-                });
-    }
-
-    private void deleteConsumers(RedisConnection conn, List<String> names, int index, Runnable then) {
-        if (index == names.size() || !live(conn)) {
+        Request remove = REMOVE_STALE_CONSUMERS.eval(List.of(config.stream()),
+                List.of(config.group(), consumer, Long.toString(config.staleConsumerIdle().toMillis())));
+        send(conn, remove, commandTimeoutMs).onComplete(ar -> {
+            if (ar.failed()) {
+                Log.debugf("Removing stale activity consumers failed (%s); they stay until the next round", ar.cause().getMessage());
+            } else {
+                for (Response name : ar.result()) {
+                    Log.infof("Removed activity consumer %s (idle over %s, nothing pending)", name, config.staleConsumerIdle());
+                    removedConsumers.increment();
+                }
+            }
             then.run();
-            return;
-        }
-        String name = names.get(index);
-        send(conn, Request.cmd(Command.XGROUP).arg("DELCONSUMER").arg(config.stream()).arg(config.group()).arg(name), commandTimeoutMs)
-                .onComplete(ar -> {
-                    if (ar.succeeded()) {
-                        Log.infof("Removed activity consumer %s (idle over %s, nothing pending)", name, config.staleConsumerIdle());
-                        removedConsumers.increment();
-                    }
-                    deleteConsumers(conn, names, index + 1, then);
-                });
+        });
     }
 
     /** Stores the well-formed entries, then acknowledges all of them (a malformed entry would fail on every retry). */
