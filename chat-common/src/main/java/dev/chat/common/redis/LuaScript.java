@@ -1,0 +1,111 @@
+package dev.chat.common.redis;
+
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.redis.client.Request;
+import io.vertx.mutiny.redis.client.Response;
+import io.vertx.mutiny.redis.client.Command;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * A Lua script run by EVALSHA, falling back to EVAL once when Redis does not have it cached (after a
+ * restart). The scripts stay in each service's resources; this loader reads them from the classpath.
+ */
+public final class LuaScript {
+
+    private final String source;
+    private final String sha;
+
+    private LuaScript(String source) {
+        this.source = source;
+        this.sha = sha1(source);
+    }
+
+    /** Reads the script at {@code path} from the service's own resources (its class path). */
+    public static LuaScript fromResource(String path) {
+        try (InputStream in = open(path)) {
+            if (in == null) {
+                throw new IllegalStateException("missing script " + path);
+            }
+            return new LuaScript(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The scripts are the services' resources while this class sits in a library jar: ask the context
+     * class loader (the application's, in Quarkus) first, so a class loader that only sees this jar
+     * (a parent one in tests) does not miss them.
+     */
+    private static InputStream open(String path) {
+        ClassLoader context = Thread.currentThread().getContextClassLoader();
+        InputStream in = context == null ? null : context.getResourceAsStream(path);
+        return in != null ? in : LuaScript.class.getClassLoader().getResourceAsStream(path);
+    }
+
+    public Uni<Response> run(ReactiveRedisDataSource redis, List<String> keys, List<String> args) {
+        return redis.execute("EVALSHA", command(sha, keys, args))
+                .onFailure(LuaScript::isNoScript)
+                .recoverWithUni(() -> redis.execute("EVAL", command(source, keys, args)));
+    }
+
+    /**
+     * Runs many invocations of this script pipelined on one pooled connection, so background work of
+     * any size takes one connection for one round trip instead of queueing a command per item.
+     * After a Redis restart (NOSCRIPT) the script is loaded and the batch sent once more.
+     */
+    public Uni<List<Response>> runBatch(ReactiveRedisDataSource redis, List<List<String>> keys, List<List<String>> args) {
+        return redis.getRedis().batch(requests(keys, args))
+                .onFailure(LuaScript::isNoScript)
+                .recoverWithUni(() -> redis.execute("SCRIPT", "LOAD", source)
+                        .chain(() -> redis.getRedis().batch(requests(keys, args))));
+    }
+
+    private List<Request> requests(List<List<String>> keys, List<List<String>> args) {
+        List<Request> requests = new ArrayList<>(keys.size());
+        for (int i = 0; i < keys.size(); i++) {
+            Request request = Request.cmd(Command.EVALSHA);
+            for (String part : command(sha, keys.get(i), args.get(i))) {
+                request.arg(part);
+            }
+            requests.add(request);
+        }
+        return requests;
+    }
+
+    /** Redis's reply when it does not hold the script (its error starts with NOSCRIPT; matched anywhere in the message). */
+    private static boolean isNoScript(Throwable failure) {
+        return String.valueOf(failure.getMessage()).contains("NOSCRIPT");
+    }
+
+    private static String[] command(String script, List<String> keys, List<String> args) {
+        String[] command = new String[2 + keys.size() + args.size()];
+        command[0] = script;
+        command[1] = Integer.toString(keys.size());
+        int i = 2;
+        for (String key : keys) {
+            command[i++] = key;
+        }
+        for (String arg : args) {
+            command[i++] = arg;
+        }
+        return command;
+    }
+
+    private static String sha1(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
