@@ -144,8 +144,9 @@ done
 
 stale() {
   local module=$1 built=$1/target/quarkus-app/quarkus-run.jar
+  # chat-common: both services carry its classes, so a change there rebuilds them too.
   [ ! -f "$built" ] || [ -n "$(find "$module/src/main/java" "$module/src/main/resources" "$module/pom.xml" pom.xml \
-    -newer "$built" -print -quit 2>/dev/null)" ]
+    chat-common/src/main chat-common/pom.xml -newer "$built" -print -quit 2>/dev/null)" ]
 }
 if [ "$build" = auto ] && { stale gateway-service || stale history-service; }; then
   say "Building the services (./mvnw -B -q package -DskipTests; --no-build skips this) ..."

@@ -652,11 +652,14 @@ class DeploymentManifestsTest {
                     assertEquals("FROM " + pinned.group(1) + " AS build", stages.get(0), file + ": the builder image the native profile pins");
                 }
                 String body = String.join("\n", lines).replace("\\\n", " ");
-                assertTrue(body.contains("./mvnw ") && body.contains("-pl " + service.module), file + " runs the Maven wrapper for " + service.module);
+                assertTrue(body.contains("./mvnw ") && body.contains("-pl " + service.module + " -am"),
+                        file + " runs the Maven wrapper for " + service.module + " and what it depends on (-am: chat-common)");
+                List<String> copied = new ArrayList<>();
                 for (String line : lines) {
                     Matcher copy = Pattern.compile("^COPY (?!--from)(?:--\\S+ )*(.+) (\\S+)$").matcher(line);
                     if (copy.matches()) {
                         for (String source : copy.group(1).split(" ")) {
+                            copied.add(source);
                             Path path = ServiceProcess.ROOT.resolve(source);
                             assertTrue(Files.exists(path), file + " copies a missing " + source);
                             assertFalse(ignored.stream().anyMatch(i -> source.contains(i.replace("**/", "").replace("/", ""))
@@ -666,6 +669,12 @@ class DeploymentManifestsTest {
                         assertTrue(line.contains("/" + service.module + "/target/"), file + ": copies the build's output: " + line);
                     }
                 }
+                // Maven refuses a parent whose listed modules are missing, even those it does not build.
+                Matcher module = Pattern.compile("<module>([^<]+)</module>").matcher(Files.readString(ServiceProcess.ROOT.resolve("pom.xml")));
+                while (module.find()) {
+                    assertTrue(copied.contains(module.group(1) + "/pom.xml"), file + " copies " + module.group(1) + "/pom.xml, which the parent lists");
+                }
+                assertTrue(copied.contains("chat-common/src/main/"), file + " copies chat-common's sources, which the service is built with");
                 int expose = service.httpPort();
                 assertTrue(lines.contains("EXPOSE " + expose + " " + service.managementPort()), file + " exposes " + expose + " and management");
                 Matcher user = Pattern.compile("(?m)^USER (\\d+)$").matcher(String.join("\n", lines));

@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -79,20 +80,23 @@ final class ServiceConfigFacts {
                     envReads.put(placeholder.group(1), placeholder.group(2));
                 }
             }
-            try (Stream<Path> sources = Files.walk(dir.resolve("src/main/java"))) {
-                for (Path source : sources.filter(p -> p.toString().endsWith(".java")).toList()) {
-                    String java = Files.readString(source);
-                    Matcher getenv = GETENV.matcher(java);
-                    while (getenv.find()) {
-                        envReads.putIfAbsent(getenv.group(1), null);
-                    }
-                    Matcher injected = CONFIG_PROPERTY.matcher(java);
-                    while (injected.find()) {
-                        propertyNames.add(injected.group(1));
-                    }
-                    Matcher mapping = MAPPING.matcher(java);
-                    if (mapping.find()) {
-                        addMappingLeaves(java, mapping.group(2), mapping.group(1));
+            // chat-common's classes run in both services (DevSecretConfigSource reads CHAT_JWT_SECRET there).
+            for (Path root : List.of(dir.resolve("src/main/java"), ServiceProcess.ROOT.resolve("chat-common/src/main/java"))) {
+                try (Stream<Path> sources = Files.walk(root)) {
+                    for (Path source : sources.filter(p -> p.toString().endsWith(".java")).toList()) {
+                        String java = Files.readString(source);
+                        Matcher getenv = GETENV.matcher(java);
+                        while (getenv.find()) {
+                            envReads.putIfAbsent(getenv.group(1), null);
+                        }
+                        Matcher injected = CONFIG_PROPERTY.matcher(java);
+                        while (injected.find()) {
+                            propertyNames.add(injected.group(1));
+                        }
+                        Matcher mapping = MAPPING.matcher(java);
+                        if (mapping.find()) {
+                            addMappingLeaves(java, mapping.group(2), mapping.group(1));
+                        }
                     }
                 }
             }

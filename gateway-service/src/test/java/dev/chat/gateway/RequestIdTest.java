@@ -7,7 +7,7 @@ import static org.hamcrest.Matchers.matchesPattern;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 
-/** Every response carries the request id its log lines carry (logging/RequestIds). */
+/** Every response carries the request id its log lines carry (chat-common: RequestIds). */
 @QuarkusTest
 class RequestIdTest {
 

@@ -1,5 +1,6 @@
 package dev.chat.history;
 
+import dev.chat.common.redis.LuaScript;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;

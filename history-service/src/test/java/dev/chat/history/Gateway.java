@@ -2,6 +2,7 @@ package dev.chat.history;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.chat.common.redis.RoomKeys;
 import io.quarkus.redis.datasource.RedisDataSource;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

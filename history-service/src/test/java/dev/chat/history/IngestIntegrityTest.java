@@ -1,11 +1,13 @@
 package dev.chat.history;
 
+import dev.chat.common.redis.LuaScript;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.chat.common.redis.RoomKeys;
 import dev.chat.history.store.ChatMessage;
 import dev.chat.history.store.MessageBatch;
 import dev.chat.history.store.MessageWriter;

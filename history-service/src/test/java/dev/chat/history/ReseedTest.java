@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import dev.chat.common.redis.RoomKeys;
 import dev.chat.history.store.ChatMessage;
 import dev.chat.history.store.MessageBatch;
 import dev.chat.history.store.MessageWriter;

@@ -1,11 +1,11 @@
 package dev.chat.gateway.connection;
 
+import dev.chat.common.rooms.RoomNames;
 import dev.chat.gateway.NodeName;
 import dev.chat.gateway.metrics.GatewayMetrics;
 import dev.chat.gateway.protocol.ErrorCode;
 import dev.chat.gateway.protocol.FrameCodec;
 import dev.chat.gateway.protocol.FrameRejected;
-import dev.chat.gateway.protocol.RoomNames;
 import dev.chat.gateway.protocol.ServerFrame;
 import io.quarkus.logging.Log;
 import io.quarkus.security.Authenticated;

@@ -1,16 +1,15 @@
 package dev.chat.gateway.connection;
 
+import dev.chat.common.rooms.RoomNames;
 import dev.chat.gateway.GatewayConfig;
 import dev.chat.gateway.activity.ActivityLog;
 import dev.chat.gateway.presence.PresenceRegistry;
 import dev.chat.gateway.presence.TypingSignals;
-import dev.chat.gateway.publish.RoomKeys;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import dev.chat.gateway.protocol.ClientFrame;
 import dev.chat.gateway.protocol.ErrorCode;
 import dev.chat.gateway.protocol.FrameCodec;
 import dev.chat.gateway.protocol.FrameRejected;
-import dev.chat.gateway.protocol.RoomNames;
 import dev.chat.gateway.protocol.ServerFrame;
 import dev.chat.gateway.publish.Accepted;
 import dev.chat.gateway.publish.MessagePublisher;

@@ -1,8 +1,8 @@
 package dev.chat.gateway.direct;
 
+import dev.chat.common.redis.RoomKeys;
 import dev.chat.gateway.protocol.FrameCodec;
 import dev.chat.gateway.protocol.ServerFrame;
-import dev.chat.gateway.publish.RoomKeys;
 import dev.chat.gateway.publish.RoomPositions;
 import dev.chat.gateway.room.Recipient;
 import dev.chat.gateway.room.RoomLogReader;
@@ -90,7 +90,7 @@ public class DirectDelivery {
     }
 
     private void onMessage(String channel, String payload) {
-        String user = channel.substring(RoomKeys.USER_CHANNEL_PREFIX.length());
+        String user = RoomKeys.userOfChannel(channel);
         Set<Recipient> local = users.get(user);
         if (local == null) {
             return;

@@ -1,8 +1,8 @@
 package dev.chat.gateway.direct;
 
+import dev.chat.common.redis.LuaScript;
+import dev.chat.common.redis.RoomKeys;
 import dev.chat.gateway.GatewayConfig;
-import dev.chat.gateway.publish.LuaScript;
-import dev.chat.gateway.publish.RoomKeys;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;

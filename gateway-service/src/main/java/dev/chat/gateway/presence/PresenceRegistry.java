@@ -1,9 +1,9 @@
 package dev.chat.gateway.presence;
 
+import dev.chat.common.redis.LuaScript;
+import dev.chat.common.redis.RoomKeys;
 import dev.chat.gateway.GatewayConfig;
 import dev.chat.gateway.NodeName;
-import dev.chat.gateway.publish.LuaScript;
-import dev.chat.gateway.publish.RoomKeys;
 import io.quarkus.logging.Log;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.runtime.ShutdownEvent;

@@ -1,6 +1,6 @@
 package dev.chat.gateway.presence;
 
-import dev.chat.gateway.protocol.RoomNames;
+import dev.chat.common.rooms.RoomNames;
 import dev.chat.gateway.rest.ApiError;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.mutiny.Uni;

@@ -1,7 +1,7 @@
 package dev.chat.gateway.presence;
 
+import dev.chat.common.redis.RoomKeys;
 import dev.chat.gateway.GatewayConfig;
-import dev.chat.gateway.publish.RoomKeys;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;

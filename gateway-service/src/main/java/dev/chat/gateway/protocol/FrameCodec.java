@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.chat.common.rooms.RoomNames;
 import dev.chat.gateway.GatewayConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.UncheckedIOException;

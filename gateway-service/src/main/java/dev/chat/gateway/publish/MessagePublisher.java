@@ -1,10 +1,12 @@
 package dev.chat.gateway.publish;
 
+import dev.chat.common.redis.LuaScript;
+import dev.chat.common.redis.RoomKeys;
+import dev.chat.common.rooms.RoomNames;
 import dev.chat.gateway.GatewayConfig;
 import dev.chat.gateway.direct.DirectRoomIndex;
 import dev.chat.gateway.metrics.GatewayMetrics;
 import io.micrometer.core.instrument.Timer;
-import dev.chat.gateway.protocol.RoomNames;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;

@@ -1,5 +1,7 @@
 package dev.chat.gateway.publish;
 
+import dev.chat.common.redis.LuaScript;
+import dev.chat.common.redis.RoomKeys;
 import dev.chat.gateway.GatewayConfig;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;

@@ -1,6 +1,6 @@
 package dev.chat.gateway.room;
 
-import dev.chat.gateway.publish.RoomKeys;
+import dev.chat.common.redis.RoomKeys;
 import io.quarkus.runtime.ShutdownEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

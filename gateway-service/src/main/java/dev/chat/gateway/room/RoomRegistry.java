@@ -1,10 +1,10 @@
 package dev.chat.gateway.room;
 
+import dev.chat.common.redis.RoomKeys;
 import dev.chat.gateway.GatewayConfig;
 import dev.chat.gateway.metrics.GatewayMetrics;
 import dev.chat.gateway.protocol.FrameCodec;
 import dev.chat.gateway.protocol.ServerFrame;
-import dev.chat.gateway.publish.RoomKeys;
 import dev.chat.gateway.publish.RoomPosition;
 import dev.chat.gateway.publish.RoomPositions;
 import io.micrometer.core.instrument.Counter;

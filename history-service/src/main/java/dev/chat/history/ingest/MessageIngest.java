@@ -1,9 +1,9 @@
 package dev.chat.history.ingest;
 
+import dev.chat.common.redis.LuaScript;
+import dev.chat.common.redis.RoomKeys;
+import dev.chat.common.rooms.RoomNames;
 import dev.chat.history.HistoryConfig;
-import dev.chat.history.LuaScript;
-import dev.chat.history.RoomKeys;
-import dev.chat.history.RoomNames;
 import dev.chat.history.store.ChatMessage;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

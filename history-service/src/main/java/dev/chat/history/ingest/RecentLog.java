@@ -1,6 +1,6 @@
 package dev.chat.history.ingest;
 
-import dev.chat.history.RoomKeys;
+import dev.chat.common.redis.RoomKeys;
 import dev.chat.history.store.ChatMessage;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.stream.ReactiveStreamCommands;

@@ -1,7 +1,7 @@
 package dev.chat.history.ingest;
 
-import dev.chat.history.LuaScript;
-import dev.chat.history.RoomKeys;
+import dev.chat.common.redis.LuaScript;
+import dev.chat.common.redis.RoomKeys;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;

@@ -1,9 +1,9 @@
 package dev.chat.history.ingest;
 
+import dev.chat.common.redis.RoomKeys;
 import dev.chat.history.Backoff;
 import dev.chat.history.DedicatedRedisConnection;
 import dev.chat.history.HistoryConfig;
-import dev.chat.history.RoomKeys;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;

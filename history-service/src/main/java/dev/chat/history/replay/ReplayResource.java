@@ -1,6 +1,6 @@
 package dev.chat.history.replay;
 
-import dev.chat.history.RoomNames;
+import dev.chat.common.rooms.RoomNames;
 import dev.chat.history.auth.Callers;
 import dev.chat.history.store.MessageRepository;
 import dev.chat.history.store.StoredMessage;
@@ -55,7 +55,7 @@ public class ReplayResource {
         // Authentication is lazy (so its failures reach ApiErrors); the deferred identity is the
         // non-blocking way to the token on the event loop.
         return identity.getDeferredIdentity().chain(caller -> {
-            if (!RoomNames.mayRead(Callers.subject(caller), room)) {
+            if (!RoomNames.mayAccess(Callers.subject(caller), room)) {
                 throw new ApiException(403, "forbidden", "direct messages of other users");
             }
             return page(room, afterSeq, beforeSeq, size);

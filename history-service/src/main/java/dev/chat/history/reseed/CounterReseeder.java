@@ -1,8 +1,8 @@
 package dev.chat.history.reseed;
 
+import dev.chat.common.redis.LuaScript;
+import dev.chat.common.redis.RoomKeys;
 import dev.chat.history.HistoryConfig;
-import dev.chat.history.LuaScript;
-import dev.chat.history.RoomKeys;
 import dev.chat.history.ingest.MessageIngest;
 import dev.chat.history.ingest.Subscribed;
 import dev.chat.history.store.DatabaseContexts;

@@ -1,9 +1,9 @@
 package dev.chat.history.unread;
 
+import dev.chat.common.redis.LuaScript;
 import dev.chat.history.Backoff;
 import dev.chat.history.DedicatedRedisConnection;
 import dev.chat.history.HistoryConfig;
-import dev.chat.history.LuaScript;
 import dev.chat.history.store.DatabaseContexts;
 import dev.chat.history.store.StoreFailures;
 import io.micrometer.core.instrument.Counter;

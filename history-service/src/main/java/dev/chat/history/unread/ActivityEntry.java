@@ -1,6 +1,6 @@
 package dev.chat.history.unread;
 
-import dev.chat.history.RoomNames;
+import dev.chat.common.rooms.RoomNames;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -34,7 +34,7 @@ public record ActivityEntry(Kind kind, String user, String room, long seq, long 
         String user = fields.get("user");
         String room = fields.get("room");
         String seq = fields.get("seq");
-        if (kind == null || !RoomNames.isValidUser(user) || !RoomNames.isValidRoom(room) || !RoomNames.mayRead(user, room)
+        if (kind == null || !RoomNames.isValidUser(user) || !RoomNames.isValidRoom(room) || !RoomNames.mayAccess(user, room)
                 || (kind == Kind.READ && (seq == null || !NUMBER.matcher(seq).matches()))) {
             return null;
         }

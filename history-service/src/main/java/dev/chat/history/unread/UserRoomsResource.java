@@ -1,7 +1,7 @@
 package dev.chat.history.unread;
 
+import dev.chat.common.rooms.RoomNames;
 import dev.chat.history.HistoryConfig;
-import dev.chat.history.RoomNames;
 import dev.chat.history.auth.Callers;
 import dev.chat.history.replay.ApiException;
 import dev.chat.history.replay.StoreUnavailable;
@@ -42,7 +42,7 @@ public class UserRoomsResource {
             return repository.rooms(user, unreadCap)
                     // The query only finds the caller's rooms; this keeps someone else's direct messages out even if a
                     // malformed room name ever reached the store.
-                    .map(rooms -> new UserRooms(user, rooms.stream().filter(r -> RoomNames.mayRead(user, r.room())).toList()))
+                    .map(rooms -> new UserRooms(user, rooms.stream().filter(r -> RoomNames.mayAccess(user, r.room())).toList()))
                     .onFailure().transform(StoreUnavailable::new);
         });
     }

@@ -1,4 +1,4 @@
-package dev.chat.history.auth;
+package dev.chat.common.auth;
 
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
@@ -6,9 +6,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 /**
- * PROTOCOL.md accepts the JWT as the {@code access_token} query parameter on every call (browsers cannot set
- * headers on a WebSocket, and clients reuse one way for both). This moves it into the {@code Authorization} header before
- * authentication runs, so smallrye-jwt verifies both the same way.
+ * PROTOCOL.md accepts the JWT as the {@code access_token} query parameter on every call (browsers
+ * cannot set headers on a WebSocket upgrade, and clients reuse one way for both). This moves it into
+ * the {@code Authorization} header before authentication runs, so smallrye-jwt verifies both the same way.
  */
 @ApplicationScoped
 public class AccessTokenParameter {

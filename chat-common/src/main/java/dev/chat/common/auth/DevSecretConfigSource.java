@@ -1,4 +1,4 @@
-package dev.chat.gateway.auth;
+package dev.chat.common.auth;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;

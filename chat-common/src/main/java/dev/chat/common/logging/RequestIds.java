@@ -1,4 +1,4 @@
-package dev.chat.history.logging;
+package dev.chat.common.logging;
 
 import io.quarkus.vertx.http.runtime.filters.Filters;
 import jakarta.enterprise.context.ApplicationScoped;

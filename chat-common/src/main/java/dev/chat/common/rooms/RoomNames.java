@@ -1,8 +1,11 @@
-package dev.chat.gateway.protocol;
+package dev.chat.common.rooms;
 
 import java.util.regex.Pattern;
 
-/** Room and user naming rules of PROTOCOL.md, including the {@code dm:<lower>:<higher>} direct-message rooms. */
+/**
+ * Room and user naming rules of PROTOCOL.md, including the {@code dm:<lower>:<higher>} direct-message
+ * rooms: one set of rules, so the gateway never accepts a room that history would refuse to store or serve.
+ */
 public final class RoomNames {
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
@@ -21,8 +24,7 @@ public final class RoomNames {
             return false;
         }
         if (room.startsWith(DM_PREFIX)) {
-            String[] users = dmParticipants(room);
-            return users != null;
+            return dmParticipants(room) != null;
         }
         return NAME.matcher(room).matches();
     }
@@ -36,7 +38,10 @@ public final class RoomNames {
         return a.compareTo(b) <= 0 ? DM_PREFIX + a + ":" + b : DM_PREFIX + b + ":" + a;
     }
 
-    /** Whether {@code user} may join, post to and read {@code room}. */
+    /**
+     * Whether {@code user} may join, post to and read {@code room} (the gateway) and replay or count it
+     * (history): every public room, and only their own direct messages.
+     */
     public static boolean mayAccess(String user, String room) {
         if (!isDirect(room)) {
             return true;

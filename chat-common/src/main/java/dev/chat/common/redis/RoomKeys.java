@@ -1,17 +1,27 @@
-package dev.chat.gateway.publish;
+package dev.chat.common.redis;
 
 /**
- * Redis key and channel names of a room. The room sits in a hash tag so that all keys one script
- * touches share a cluster slot. The history service uses the same names.
+ * The Redis key and channel schema that the gateways and the history service share: written once, so
+ * a key renamed here is renamed for both. The room (or user) sits in a hash tag so that all keys of a
+ * room share a cluster slot.
  */
 public final class RoomKeys {
 
     /** Present from a Redis instance's first use; its absence means Redis lost its data. */
     public static final String GENERATION = "chat:generation";
     public static final String CHANNEL_PREFIX = "chat:room:";
+    /** Every room channel, for PSUBSCRIBE. */
+    public static final String CHANNEL_PATTERN = CHANNEL_PREFIX + "*";
     public static final String USER_CHANNEL_PREFIX = "chat:user:";
     /** Offline events for push-notification workers (consume with a consumer group). */
     public static final String EVENTS = "chat:events";
+    /** Every room counter, for SCAN (braces are not glob characters). */
+    public static final String SEQ_PATTERN = "chat:{*}:seq";
+    /** Held by the one history replica that re-seeds room counters after Redis lost its data. */
+    public static final String RESEED_LOCK = "chat:history:reseed-lock";
+
+    private static final String SEQ_PREFIX = "chat:{";
+    private static final String SEQ_SUFFIX = "}:seq";
 
     private RoomKeys() {
     }
@@ -28,14 +38,19 @@ public final class RoomKeys {
         return "chat:{" + room + "}:log";
     }
 
-    /** The highest seq the history service has stored for the room. */
+    /** The highest seq up to which history has stored every message of the room; the gateway never trims above it. */
     public static String stored(String room) {
         return "chat:{" + room + "}:stored";
     }
 
+    /** The ranges of the room's seqs that history counted as lost (so replicas count each lost message once). */
+    public static String lost(String room) {
+        return "chat:{" + room + "}:lost";
+    }
+
     /**
      * Set when a send or join found the room's counter missing while other keys of the room remain: it
-     * holds the generation in which a re-seed was asked for (see publish.lua).
+     * holds the generation in which a re-seed was asked for (see the gateway's publish.lua).
      */
     public static String reseedRequest(String room) {
         return "chat:{" + room + "}:reseed";
@@ -69,11 +84,25 @@ public final class RoomKeys {
         return USER_CHANNEL_PREFIX + user;
     }
 
+    /** The user of a {@code chat:user:<user>} channel, or null for any other channel. */
+    public static String userOfChannel(String channel) {
+        return channel.startsWith(USER_CHANNEL_PREFIX) ? channel.substring(USER_CHANNEL_PREFIX.length()) : null;
+    }
+
     public static String channel(String room) {
         return CHANNEL_PREFIX + room;
     }
 
+    /** The room of a {@code chat:room:<room>} channel, or null for any other channel. */
     public static String roomOfChannel(String channel) {
-        return channel.substring(CHANNEL_PREFIX.length());
+        return channel.startsWith(CHANNEL_PREFIX) ? channel.substring(CHANNEL_PREFIX.length()) : null;
+    }
+
+    /** The room of a {@code chat:{<room>}:seq} key, or null for any other key. */
+    public static String roomOfSeqKey(String key) {
+        if (!key.startsWith(SEQ_PREFIX) || !key.endsWith(SEQ_SUFFIX) || key.length() <= SEQ_PREFIX.length() + SEQ_SUFFIX.length()) {
+            return null;
+        }
+        return key.substring(SEQ_PREFIX.length(), key.length() - SEQ_SUFFIX.length());
     }
 }

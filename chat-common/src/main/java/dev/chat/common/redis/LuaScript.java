@@ -1,4 +1,4 @@
-package dev.chat.gateway.publish;
+package dev.chat.common.redis;
 
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
@@ -15,7 +15,10 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 
-/** A Lua script run by EVALSHA, falling back to EVAL once when Redis does not have it cached (after a restart). */
+/**
+ * A Lua script run by EVALSHA, falling back to EVAL once when Redis does not have it cached (after a
+ * restart). The scripts stay in each service's resources; this loader reads them from the classpath.
+ */
 public final class LuaScript {
 
     private final String source;
@@ -26,8 +29,9 @@ public final class LuaScript {
         this.sha = sha1(source);
     }
 
+    /** Reads the script at {@code path} from the service's own resources (its class path). */
     public static LuaScript fromResource(String path) {
-        try (InputStream in = LuaScript.class.getClassLoader().getResourceAsStream(path)) {
+        try (InputStream in = open(path)) {
             if (in == null) {
                 throw new IllegalStateException("missing script " + path);
             }
@@ -37,9 +41,20 @@ public final class LuaScript {
         }
     }
 
+    /**
+     * The scripts are the services' resources while this class sits in a library jar: ask the context
+     * class loader (the application's, in Quarkus) first, so a class loader that only sees this jar
+     * (a parent one in tests) does not miss them.
+     */
+    private static InputStream open(String path) {
+        ClassLoader context = Thread.currentThread().getContextClassLoader();
+        InputStream in = context == null ? null : context.getResourceAsStream(path);
+        return in != null ? in : LuaScript.class.getClassLoader().getResourceAsStream(path);
+    }
+
     public Uni<Response> run(ReactiveRedisDataSource redis, List<String> keys, List<String> args) {
         return redis.execute("EVALSHA", command(sha, keys, args))
-                .onFailure(e -> String.valueOf(e.getMessage()).contains("NOSCRIPT"))
+                .onFailure(LuaScript::isNoScript)
                 .recoverWithUni(() -> redis.execute("EVAL", command(source, keys, args)));
     }
 
@@ -50,7 +65,7 @@ public final class LuaScript {
      */
     public Uni<List<Response>> runBatch(ReactiveRedisDataSource redis, List<List<String>> keys, List<List<String>> args) {
         return redis.getRedis().batch(requests(keys, args))
-                .onFailure(e -> String.valueOf(e.getMessage()).contains("NOSCRIPT"))
+                .onFailure(LuaScript::isNoScript)
                 .recoverWithUni(() -> redis.execute("SCRIPT", "LOAD", source)
                         .chain(() -> redis.getRedis().batch(requests(keys, args))));
     }
@@ -65,6 +80,20 @@ public final class LuaScript {
             requests.add(request);
         }
         return requests;
+    }
+
+    /** The script as one EVAL request, for a connection of one's own (rare work, where caching by SHA is not worth it). */
+    public io.vertx.redis.client.Request eval(List<String> keys, List<String> args) {
+        io.vertx.redis.client.Request request = io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.EVAL);
+        for (String part : command(source, keys, args)) {
+            request.arg(part);
+        }
+        return request;
+    }
+
+    /** Redis's reply when it does not hold the script (its error starts with NOSCRIPT; matched anywhere in the message). */
+    private static boolean isNoScript(Throwable failure) {
+        return String.valueOf(failure.getMessage()).contains("NOSCRIPT");
     }
 
     private static String[] command(String script, List<String> keys, List<String> args) {

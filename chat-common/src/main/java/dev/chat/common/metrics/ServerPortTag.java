@@ -1,4 +1,4 @@
-package dev.chat.history.metrics;
+package dev.chat.common.metrics;
 
 import io.micrometer.core.instrument.config.MeterFilter;
 import jakarta.enterprise.inject.Produces;

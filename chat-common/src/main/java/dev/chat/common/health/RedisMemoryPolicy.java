@@ -1,4 +1,4 @@
-package dev.chat.history.health;
+package dev.chat.common.health;
 
 import io.quarkus.logging.Log;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
@@ -14,7 +14,9 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
 /**
- * Warns, in the log and in readiness, when Redis may evict keys. Room counters, generation and stored positions live in Redis: evicting one makes history re-seed or re-read rooms, and the gateways lose their order and idempotency guarantees.
+ * Warns, in the log and in readiness, when Redis may evict keys. Room counters, epochs, idempotency
+ * keys, the generation and history's stored positions live in Redis: evicting one silently breaks the
+ * order or the idempotent-send guarantee, or makes history re-seed or re-read rooms.
  * Checked once at start with CONFIG GET maxmemory-policy, which a managed Redis may refuse (then it
  * says so). The check stays UP: every instance shares the one Redis, so a DOWN here would take them
  * all out of service at once for a risk, not a failure.
