@@ -61,6 +61,33 @@ final class RedisCli {
         }
     }
 
+    /**
+     * Runs commands one after another on one connection (what WAIT needs: it counts the writes of its
+     * own connection); each line in redis-cli syntax, arguments with spaces or braces in "double quotes".
+     * Returns the output lines of all replies.
+     */
+    List<String> session(List<String> commandLines) {
+        List<String> args = new ArrayList<>(List.of("redis-cli", "-h", "127.0.0.1", "-p", Integer.toString(port)));
+        args.addAll(connectionArgs);
+        try {
+            Process process = new ProcessBuilder(args).redirectErrorStream(true).start();
+            try (var stdin = process.getOutputStream()) {
+                stdin.write((String.join("\n", commandLines) + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IllegalStateException("redis-cli timed out");
+            }
+            return out.isEmpty() ? List.of() : List.of(out.split("\n"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Entries of a stream (0 if it does not exist). */
     long xlen(String stream) {
         return Long.parseLong(run("XLEN", stream).get(0).trim());
