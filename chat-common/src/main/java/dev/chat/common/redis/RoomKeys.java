@@ -2,8 +2,9 @@ package dev.chat.common.redis;
 
 /**
  * The Redis key and channel schema that the gateways and the history service share: written once, so
- * a key renamed here is renamed for both. The room (or user) sits in a hash tag so that all keys of a
- * room share a cluster slot.
+ * a key renamed here is renamed for both. The room (or user) sits in a hash tag so that a room's own keys
+ * share a slot; the global keys (generation marker, events stream) do not, so the scripts that touch them
+ * do not run on Redis Cluster yet.
  */
 public final class RoomKeys {
 
