@@ -254,6 +254,25 @@ class RedisFaultTest {
         }
     }
 
+    @Test
+    @Order(9)
+    void theFirstLiveDirectMessageOfARoomDoesNotSkipOnesMissedBeforeIt() {
+        OwnRedis.cli("SET", "chat:generation", "g");
+        String suffix = UUID.randomUUID().toString().substring(0, 6);
+        String alice = "alice" + suffix;
+        String bob = "bob" + suffix;
+        String room = "dm:" + alice + ":" + bob;
+        try (ChatClient b = connect(bob); ChatClient a = connect(alice)) {
+            // Missed here (its publish lost), and the room never delivered anything to bob on this gateway before.
+            lostWhileCutOff(bob, room, alice, 1, "missed");
+            a.send(new JsonObject().put("type", "send").put("to", bob).put("text", "live").put("cid", "d2"));
+            JsonObject first = b.next("message");
+            assertEquals(1, first.getLong("seq"), "the missed one first, not skipped");
+            assertEquals("missed", first.getString("text"));
+            assertEquals(2, b.next("message").getLong("seq"));
+        }
+    }
+
     /** What another gateway's send leaves in Redis when this gateway's subscriber misses its publish. */
     private static void lostWhileCutOff(String recipient, String room, String from, long seq, String text) {
         long now = System.currentTimeMillis();

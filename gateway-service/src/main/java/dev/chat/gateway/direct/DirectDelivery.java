@@ -33,6 +33,8 @@ public class DirectDelivery {
 
     private static final int HOLD_LIMIT = 1_000;
     private static final int FILL_LIMIT = 500;
+    /** Latest messages read to find where a new direct-message room starts for a user. */
+    private static final int LOOK_BACK = 100;
     /** How far the gateway's clock may be ahead of Redis's (message times are Redis's). */
     private static final long CLOCK_SLACK_MS = 2_000;
 
@@ -108,10 +110,13 @@ public class DirectDelivery {
         }
         RoomSequencer order = sequencers.computeIfAbsent(user, u -> new HashMap<>()).get(message.room());
         if (order == null) {
-            // First message of this room on this gateway for the user: it is the starting point.
+            // First message of this room on this gateway for the user: held until the room's start for this user
+            // is known (the last message from before they connected here), so none missed before it is skipped.
             order = new RoomSequencer(new Effects(user, message.room()), HOLD_LIMIT, FILL_LIMIT);
             sequencers.get(user).put(message.room(), order);
-            order.start(message.seq() - 1);
+            order.live(message);
+            start(user, message.room(), order, message.seq());
+            return;
         }
         order.live(message);
     }
@@ -168,20 +173,31 @@ public class DirectDelivery {
                 return;
             }
             read.result().forEach((user, rooms) -> {
+                if (!users.containsKey(user)) {
+                    return;
+                }
                 Map<String, RoomSequencer> known = sequencers.computeIfAbsent(user, u -> new HashMap<>());
                 for (String room : rooms) {
-                    if (users.containsKey(user) && !known.containsKey(room)) {
+                    if (!known.containsKey(room)) {
                         RoomSequencer order = new RoomSequencer(new Effects(user, room), HOLD_LIMIT, FILL_LIMIT);
                         known.put(room, order);
-                        startUnseen(user, room, order, since.get(user));
+                        start(user, room, order, Long.MAX_VALUE);
                     }
                 }
             });
         }));
     }
 
-    private void startUnseen(String user, String room, RoomSequencer order, long cutoff) {
-        reader.latest(room, FILL_LIMIT).onComplete(read -> subscriber.runOnContext(() -> {
+    /**
+     * Starts a direct-message room that has delivered nothing to the user on this gateway yet: at the last message
+     * from before the user connected here (everything after it is theirs), found among the room's latest messages.
+     * If none of those is that old, the log no longer reaches back that far and the room restarts with
+     * {@code recovered: false}. A message that came live ({@code firstLive}) was published after the user's channel
+     * was subscribed here, so it is theirs whatever the clocks say.
+     */
+    private void start(String user, String room, RoomSequencer order, long firstLive) {
+        long cutoff = connectedSince.getOrDefault(user, System.currentTimeMillis()) - CLOCK_SLACK_MS;
+        reader.latest(room, LOOK_BACK).onComplete(read -> subscriber.runOnContext(() -> {
             Map<String, RoomSequencer> rooms = sequencers.get(user);
             if (rooms == null || rooms.get(room) != order) {
                 return;
@@ -199,13 +215,13 @@ public class DirectDelivery {
                     break;
                 }
             }
-            boolean wholeRoom = newestFirst.size() < FILL_LIMIT
+            boolean wholeRoom = newestFirst.size() < LOOK_BACK
                     && (newestFirst.isEmpty() || newestFirst.get(newestFirst.size() - 1).seq() == 1);
             if (start < 0 && wholeRoom) {
                 start = 0;
             }
+            start = Math.min(start, firstLive - 1);
             if (start < 0) {
-                // The log no longer reaches back to when the user connected: the room restarts with recovered: false.
                 order.reset();
                 return;
             }
