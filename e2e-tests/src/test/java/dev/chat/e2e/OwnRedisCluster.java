@@ -2,8 +2,6 @@ package dev.chat.e2e;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,7 +9,6 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -299,20 +296,7 @@ final class OwnRedisCluster implements AutoCloseable {
     }
 
     private static String exec(List<String> command) {
-        try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IllegalStateException(String.join(" ", command) + " timed out");
-            }
-            return out;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return RedisCli.exec(command, null, 60);
     }
 
     private static void pause(long millis) {
@@ -365,63 +349,21 @@ final class OwnRedisCluster implements AutoCloseable {
         final int port = ServiceProcess.freePort();
         final int busPort = ServiceProcess.freePort();
         final RedisCli cli = new RedisCli(port);
-        private final Path log = logFile(name + "-" + port);
-        private Process process;
+        private final RedisServerProcess server = new RedisServerProcess(name + "-" + port, port);
 
-        synchronized void start() {
-            if (isRunning()) {
-                throw new IllegalStateException("redis-server on " + port + " is already running");
-            }
-            try {
-                process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--cluster-port", Integer.toString(busPort),
-                        "--cluster-enabled", "yes", "--cluster-config-file", dir.resolve("nodes-" + port + ".conf").toString(),
-                        "--cluster-node-timeout", "2000", "--dir", dir.toString(),
-                        "--save", "", "--appendonly", "no", "--bind", "127.0.0.1", "--protected-mode", "no")
-                        .redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                        .start();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            long deadline = System.currentTimeMillis() + 10_000;
-            while (System.currentTimeMillis() < deadline) {
-                if (!process.isAlive()) {
-                    throw new IllegalStateException("redis-server exited with " + process.exitValue() + "; see " + log);
-                }
-                try (Socket ignored = new Socket("127.0.0.1", port)) {
-                    return;
-                } catch (IOException notYet) {
-                    pause(50);
-                }
-            }
-            throw new IllegalStateException("redis-server did not start on " + port + "; see " + log);
+        void start() {
+            server.start(List.of("--cluster-port", Integer.toString(busPort), "--cluster-enabled", "yes",
+                    "--cluster-config-file", dir.resolve("nodes-" + port + ".conf").toString(), "--cluster-node-timeout", "2000",
+                    "--dir", dir.toString()));
         }
 
-        synchronized boolean isRunning() {
-            return process != null && process.isAlive();
+        boolean isRunning() {
+            return server.isRunning();
         }
 
         /** SIGKILL: the node vanishes with its data; its peers mark it failed after the node timeout. */
-        synchronized void kill() {
-            if (process != null) {
-                process.destroyForcibly();
-                try {
-                    process.waitFor(10, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                process = null;
-            }
-        }
-    }
-
-    private static Path logFile(String name) {
-        try {
-            Path logs = ServiceProcess.ROOT.resolve("e2e-tests/target/e2e-logs");
-            Files.createDirectories(logs);
-            return logs.resolve(name + ".log");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        void kill() {
+            server.kill();
         }
     }
 

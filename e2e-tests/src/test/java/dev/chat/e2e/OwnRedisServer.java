@@ -1,13 +1,6 @@
 package dev.chat.e2e;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.Socket;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 
 /**
@@ -20,13 +13,12 @@ final class OwnRedisServer implements AutoCloseable {
     final int port = ServiceProcess.freePort();
     final RedisCli cli;
     private final Thread shutdownHook = new Thread(this::kill, "own-redis-stop");
-    private final Path log;
+    private final RedisServerProcess server;
     /** redis-server arguments after the defaults, given the port (later arguments win). */
     private final IntFunction<List<String>> extraArgs;
-    private Process process;
 
     private OwnRedisServer(String name, IntFunction<List<String>> extraArgs, List<String> cliConnectionArgs) {
-        this.log = logFile(name);
+        this.server = new RedisServerProcess(name, port);
         this.extraArgs = extraArgs;
         this.cli = new RedisCli(port, cliConnectionArgs);
     }
@@ -63,46 +55,13 @@ final class OwnRedisServer implements AutoCloseable {
     }
 
     /** Starts (again) on the same port, empty. */
-    synchronized void start() {
-        if (process != null && process.isAlive()) {
-            throw new IllegalStateException("redis-server on " + port + " is already running");
-        }
-        try {
-            List<String> command = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--protected-mode", "no"));
-            command.addAll(extraArgs.apply(port));
-            process = new ProcessBuilder(command)
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                    .start();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (System.currentTimeMillis() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("redis-server exited with " + process.exitValue() + "; see " + log);
-            }
-            try (Socket ignored = new Socket("127.0.0.1", port)) {
-                return;
-            } catch (IOException notYet) {
-                pause();
-            }
-        }
-        throw new IllegalStateException("redis-server did not start on " + port + "; see " + log);
+    void start() {
+        server.start(extraArgs.apply(port));
     }
 
     /** SIGKILL: Redis vanishes with all its data; clients see their connections drop. */
-    synchronized void kill() {
-        if (process != null) {
-            process.destroyForcibly();
-            try {
-                process.waitFor(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            process = null;
-        }
+    void kill() {
+        server.kill();
     }
 
     @Override
@@ -112,24 +71,6 @@ final class OwnRedisServer implements AutoCloseable {
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
         } catch (IllegalStateException shuttingDown) {
             // The hook runs anyway.
-        }
-    }
-
-    private static Path logFile(String name) {
-        try {
-            Path logs = ServiceProcess.ROOT.resolve("e2e-tests/target/e2e-logs");
-            Files.createDirectories(logs);
-            return logs.resolve(name + ".log");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void pause() {
-        try {
-            Thread.sleep(50);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

@@ -42,23 +42,9 @@ final class RedisCli {
 
     /** Runs one command; returns the output lines. */
     List<String> run(String... command) {
-        List<String> args = new ArrayList<>(List.of("redis-cli", "-h", "127.0.0.1", "-p", Integer.toString(port)));
-        args.addAll(connectionArgs);
+        List<String> args = new ArrayList<>(base());
         args.addAll(List.of(command));
-        try {
-            Process process = new ProcessBuilder(args).redirectErrorStream(true).start();
-            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IllegalStateException("redis-cli timed out");
-            }
-            return out.isEmpty() ? List.of() : List.of(out.split("\n"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return lines(exec(args, null, 10));
     }
 
     /**
@@ -67,25 +53,7 @@ final class RedisCli {
      * Returns the output lines of all replies.
      */
     List<String> session(List<String> commandLines) {
-        List<String> args = new ArrayList<>(List.of("redis-cli", "-h", "127.0.0.1", "-p", Integer.toString(port)));
-        args.addAll(connectionArgs);
-        try {
-            Process process = new ProcessBuilder(args).redirectErrorStream(true).start();
-            try (var stdin = process.getOutputStream()) {
-                stdin.write((String.join("\n", commandLines) + "\n").getBytes(StandardCharsets.UTF_8));
-            }
-            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IllegalStateException("redis-cli timed out");
-            }
-            return out.isEmpty() ? List.of() : List.of(out.split("\n"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return lines(exec(base(), String.join("\n", commandLines) + "\n", 30));
     }
 
     /** Entries of a stream (0 if it does not exist). */
@@ -96,5 +64,38 @@ final class RedisCli {
     /** Subscribers of a channel, over all clients. */
     long subscribers(String channel) {
         return Long.parseLong(run("PUBSUB", "NUMSUB", channel).get(1).trim());
+    }
+
+    private List<String> base() {
+        List<String> args = new ArrayList<>(List.of("redis-cli", "-h", "127.0.0.1", "-p", Integer.toString(port)));
+        args.addAll(connectionArgs);
+        return args;
+    }
+
+    private static List<String> lines(String out) {
+        return out.isEmpty() ? List.of() : List.of(out.split("\n"));
+    }
+
+    /** Runs a command to its end (feeding it {@code stdin} if given); returns what it printed, errors included. */
+    static String exec(List<String> command, String stdin, int timeoutSeconds) {
+        try {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            try (var in = process.getOutputStream()) {
+                if (stdin != null) {
+                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
+                }
+            }
+            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IllegalStateException(String.join(" ", command) + " timed out");
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 }

@@ -158,11 +158,10 @@ class RedisFaultTest {
     @Test
     @Order(5)
     void directMessagesLostWhileTheSubscriberWasCutOffAreFilled() {
-        OwnRedis.cli("SET", "chat:generation", "g");
-        String suffix = UUID.randomUUID().toString().substring(0, 6);
-        String alice = "alice" + suffix;
-        String bob = "bob" + suffix;
-        String room = "dm:" + alice + ":" + bob;
+        Pair pair = Pair.fresh();
+        String alice = pair.alice();
+        String bob = pair.bob();
+        String room = pair.room();
         try (ChatClient a = connect(alice); ChatClient b = connect(bob)) {
             a.send(new JsonObject().put("type", "send").put("to", bob).put("text", "one").put("cid", "d1"));
             assertEquals(1, b.next("message").getLong("seq"));
@@ -185,11 +184,10 @@ class RedisFaultTest {
     @Test
     @Order(6)
     void aDirectMessageAfterAHoleWaitsUntilTheHoleIsFilled() {
-        OwnRedis.cli("SET", "chat:generation", "g");
-        String suffix = UUID.randomUUID().toString().substring(0, 6);
-        String alice = "alice" + suffix;
-        String bob = "bob" + suffix;
-        String room = "dm:" + alice + ":" + bob;
+        Pair pair = Pair.fresh();
+        String alice = pair.alice();
+        String bob = pair.bob();
+        String room = pair.room();
         try (ChatClient a = connect(alice); ChatClient b = connect(bob)) {
             a.send(new JsonObject().put("type", "send").put("to", bob).put("text", "one").put("cid", "d1"));
             assertEquals(1, b.next("message").getLong("seq"));
@@ -206,11 +204,10 @@ class RedisFaultTest {
     @Test
     @Order(7)
     void aDirectMessageLostInARoomThisGatewayNeverDeliveredToTheUserIsFilled() {
-        OwnRedis.cli("SET", "chat:generation", "g");
-        String suffix = UUID.randomUUID().toString().substring(0, 6);
-        String alice = "alice" + suffix;
-        String bob = "bob" + suffix;
-        String room = "dm:" + alice + ":" + bob;
+        Pair pair = Pair.fresh();
+        String alice = pair.alice();
+        String bob = pair.bob();
+        String room = pair.room();
         try (ChatClient b = connect(bob)) {
             // Sent on another gateway while this one was cut off: indexed for bob, logged, never seen here.
             lostWhileCutOff(bob, room, alice, 1, "first words");
@@ -234,11 +231,10 @@ class RedisFaultTest {
     @Test
     @Order(8)
     void aDirectMessageLostBeyondTheRecentLogInAnUnseenRoomIsAnnouncedAsNotRecovered() {
-        OwnRedis.cli("SET", "chat:generation", "g");
-        String suffix = UUID.randomUUID().toString().substring(0, 6);
-        String alice = "alice" + suffix;
-        String bob = "bob" + suffix;
-        String room = "dm:" + alice + ":" + bob;
+        Pair pair = Pair.fresh();
+        String alice = pair.alice();
+        String bob = pair.bob();
+        String room = pair.room();
         try (ChatClient b = connect(bob)) {
             // Messages 1-4 were trimmed from the log: it no longer reaches back to when bob connected.
             OwnRedis.cli("SET", "chat:{" + room + "}:seq", "4");
@@ -257,11 +253,10 @@ class RedisFaultTest {
     @Test
     @Order(9)
     void theFirstLiveDirectMessageOfARoomDoesNotSkipOnesMissedBeforeIt() {
-        OwnRedis.cli("SET", "chat:generation", "g");
-        String suffix = UUID.randomUUID().toString().substring(0, 6);
-        String alice = "alice" + suffix;
-        String bob = "bob" + suffix;
-        String room = "dm:" + alice + ":" + bob;
+        Pair pair = Pair.fresh();
+        String alice = pair.alice();
+        String bob = pair.bob();
+        String room = pair.room();
         try (ChatClient b = connect(bob); ChatClient a = connect(alice)) {
             // Missed here (its publish lost), and the room never delivered anything to bob on this gateway before.
             lostWhileCutOff(bob, room, alice, 1, "missed");
@@ -270,6 +265,15 @@ class RedisFaultTest {
             assertEquals(1, first.getLong("seq"), "the missed one first, not skipped");
             assertEquals("missed", first.getString("text"));
             assertEquals(2, b.next("message").getLong("seq"));
+        }
+    }
+
+    /** Two users new to Redis and their direct-message room (Redis holds its generation marker: rooms may be new). */
+    record Pair(String alice, String bob, String room) {
+        static Pair fresh() {
+            OwnRedis.cli("SET", "chat:generation", "g");
+            String suffix = UUID.randomUUID().toString().substring(0, 6);
+            return new Pair("alice" + suffix, "bob" + suffix, "dm:alice" + suffix + ":bob" + suffix);
         }
     }
 
