@@ -80,10 +80,7 @@ class OwnRedisClusterTest {
 
     @Test
     void everySlotHasAShortTagThatHashesToIt() {
-        long started = System.nanoTime();
         String[] tags = KeySlots.shortestTags();
-        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-        assertTrue(millis < 200, "brute force took " + millis + " ms");
         for (int slot = 0; slot < KeySlots.SLOTS; slot++) {
             String tag = KeySlots.tagForSlot(slot);
             assertEquals(tags[slot], tag);

@@ -67,8 +67,8 @@ class InboundBackpressureTest {
             RawWebSocket.readUntil(in, "welcome");
             OutputStream out = socket.getOutputStream();
 
-            // Redis stalls for 2 s: the presence query waits, and every frame after it waits behind it.
-            redis.execute("CLIENT", "PAUSE", "2000", "ALL");
+            // Redis stalls for 5 s: the presence query waits, and every frame after it waits behind it.
+            redis.execute("CLIENT", "PAUSE", "5000", "ALL");
             RawWebSocket.sendText(out, new JsonObject().put("type", "presence").put("room", room).put("cid", "slow").encode());
             String pad = "p".repeat(FRAME - 40);
             AtomicLong written = new AtomicLong();
@@ -84,7 +84,14 @@ class InboundBackpressureTest {
             });
             flood.setDaemon(true);
             flood.start();
-            await().pollDelay(Duration.ofMillis(1200)).atMost(Duration.ofSeconds(2)).until(() -> true);
+            // The flood stops when the gateway stops reading (TCP pushes back): nothing written for 300 ms.
+            long[] seen = {-1};
+            await().pollInterval(Duration.ofMillis(300)).atMost(Duration.ofSeconds(10)).until(() -> {
+                long now = written.get();
+                boolean stalled = now > 0 && now == seen[0];
+                seen[0] = now;
+                return stalled;
+            });
             long duringStall = written.get();
             assertTrue(duringStall < 6L * 1024 * 1024,
                     "while Redis stalled, the gateway took only a bounded part of the " + (FRAMES * FRAME >> 20) + " MB: " + (duringStall >> 10) + " KB");
