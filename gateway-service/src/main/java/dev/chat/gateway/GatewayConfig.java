@@ -106,6 +106,14 @@ public interface GatewayConfig {
         @WithDefault("8")
         int batchEvents();
 
+        /**
+         * After a flush that announced more than batch-events changes of a room (a join or leave storm: each member
+         * got the room's full list), that room's next changes wait this long, so a storm costs each member one list
+         * per churn interval instead of one per batch interval. Quiet rooms keep the batch interval.
+         */
+        @WithDefault("1S")
+        Duration churnInterval();
+
         /** Script calls per Redis pipeline of presence work (one pooled connection, one round trip each). */
         @WithDefault("256")
         int batchSize();

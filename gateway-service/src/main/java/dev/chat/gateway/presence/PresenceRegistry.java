@@ -53,6 +53,8 @@ public class PresenceRegistry {
     private final Set<Object> counted = new HashSet<>();
     private final Map<String, Set<String>> changedRooms = new HashMap<>();
     private final Map<String, Integer> onlineUsers = new HashMap<>();
+    /** Rooms whose last flush announced more than batch-events changes: their next changes wait until this time (ms). */
+    private final Map<String, Long> churning = new HashMap<>();
     private boolean heartbeatDue;
     private boolean flushing;
     private long timer = -1;
@@ -213,15 +215,28 @@ public class PresenceRegistry {
         boolean heartbeat = heartbeatDue;
         heartbeatDue = false;
         Map<String, RoomUpdate> rooms = new HashMap<>();
-        for (Map.Entry<String, Set<String>> changed : changedRooms.entrySet()) {
-            rooms.put(changed.getKey(), update(changed.getKey(), changed.getValue(), heartbeat));
+        long now = System.currentTimeMillis();
+        long holdMs = settings.churnInterval().toMillis();
+        churning.values().removeIf(until -> until <= now);
+        for (var it = changedRooms.entrySet().iterator(); it.hasNext();) {
+            Map.Entry<String, Set<String>> changed = it.next();
+            String room = changed.getKey();
+            // A room in a join storm announces its changes once per churn interval instead of once per batch
+            // interval: each flush would send every member the room's full list (see presence-update.lua).
+            if (!heartbeat && churning.containsKey(room)) {
+                continue;
+            }
+            if (changed.getValue().size() > settings.batchEvents() && holdMs > settings.batchInterval().toMillis()) {
+                churning.put(room, now + holdMs);
+            }
+            rooms.put(room, update(room, changed.getValue(), heartbeat));
+            it.remove();
         }
         if (heartbeat) {
             for (String room : roomUsers.keySet()) {
                 rooms.computeIfAbsent(room, r -> update(r, Set.of(), true));
             }
         }
-        changedRooms.clear();
         List<String> online = heartbeat ? new ArrayList<>(onlineUsers.keySet()) : List.of();
         return new Snapshot(heartbeat, new ArrayList<>(rooms.values()), online);
     }
