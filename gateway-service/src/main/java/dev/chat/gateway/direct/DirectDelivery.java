@@ -166,7 +166,8 @@ public class DirectDelivery {
      */
     private void recoverUnseenRooms() {
         Map<String, Long> since = new HashMap<>();
-        connectedSince.forEach((user, at) -> since.put(user, at - CLOCK_SLACK_MS));
+        // A room's score may be up to one index refresh older than its latest message.
+        connectedSince.forEach((user, at) -> since.put(user, at - CLOCK_SLACK_MS - DirectRoomIndex.REFRESH_MS));
         reader.directRooms(since).onComplete(read -> subscriber.runOnContext(() -> {
             if (read.failed()) {
                 Log.warnf("Could not read direct-message rooms after reconnecting: %s", read.cause().getMessage());

@@ -17,6 +17,15 @@ import java.util.List;
 public class DirectRoomIndex {
 
     private static final LuaScript INDEX = LuaScript.fromResource("scripts/direct-index.lua");
+    /**
+     * A room this gateway indexed less than this long ago is not written again, so a conversation costs its sends an
+     * extra round trip once a minute, not every time; readers look back this much further.
+     */
+    static final long REFRESH_MS = 60_000;
+    /** Bound on the rooms remembered as recently indexed; when full it starts over (a few extra writes). */
+    private static final int REMEMBERED = 100_000;
+
+    private final java.util.concurrent.ConcurrentHashMap<String, Long> indexedAt = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final ReactiveRedisDataSource redis;
     private final String retentionMs;
@@ -28,11 +37,19 @@ public class DirectRoomIndex {
 
     /** Records a message about to be sent in {@code room} for both participants (one user's keys per script: one slot each). */
     public Uni<Void> record(String room, String from, String to) {
-        Uni<Void> sender = INDEX.run(redis, List.of(RoomKeys.directRooms(from)), List.of(room, retentionMs)).replaceWithVoid();
-        if (from.equals(to)) {
-            return sender;
+        long now = System.currentTimeMillis();
+        Long last = indexedAt.get(room);
+        if (last != null && now - last < REFRESH_MS) {
+            return Uni.createFrom().voidItem();
         }
-        Uni<Void> recipient = INDEX.run(redis, List.of(RoomKeys.directRooms(to)), List.of(room, retentionMs)).replaceWithVoid();
-        return Uni.combine().all().unis(sender, recipient).discardItems();
+        Uni<Void> sender = INDEX.run(redis, List.of(RoomKeys.directRooms(from)), List.of(room, retentionMs)).replaceWithVoid();
+        Uni<Void> both = from.equals(to) ? sender : Uni.combine().all().unis(sender,
+                INDEX.run(redis, List.of(RoomKeys.directRooms(to)), List.of(room, retentionMs)).replaceWithVoid()).discardItems();
+        return both.invoke(() -> {
+            if (indexedAt.size() >= REMEMBERED) {
+                indexedAt.clear();
+            }
+            indexedAt.put(room, now);
+        });
     }
 }
