@@ -128,7 +128,7 @@ public class DirectDelivery {
         }
         for (Recipient recipient : local) {
             if (!recipient.hasJoined(message.room())) {
-                recipient.send(message.frame());
+                recipient.send(message);
             }
         }
     }

@@ -80,7 +80,7 @@ public final class Member {
             }
             if (message.seq() == lastSeq + 1) {
                 lastSeq = message.seq();
-                recipient.send(message.frame());
+                recipient.send(message);
                 return;
             }
             // The room started above this member's position: the messages between come from the log.
@@ -102,7 +102,7 @@ public final class Member {
     /** Delivers an ephemeral frame (typing, presence) if the member is live; never to {@code exceptUser}. */
     public void deliverEphemeral(RoomMessage message, String exceptUser) {
         if (live && (exceptUser == null || !exceptUser.equals(recipient.user())) && wants(message.type())) {
-            recipient.send(message.frame());
+            recipient.send(message);
         }
     }
 

@@ -14,6 +14,11 @@ public interface Recipient {
     /** Writes an encoded frame; never blocks, never throws (a recipient that cannot keep up closes itself). */
     void send(String frame);
 
+    /** Writes a room's message as Redis carried it (its wire bytes are shared by every recipient). */
+    default void send(RoomMessage message) {
+        send(message.frame());
+    }
+
     /**
      * Writes an encoded frame and runs {@code written} once it was written to the socket (not if the
      * connection closes first): lets a long replay go at the pace the client reads.

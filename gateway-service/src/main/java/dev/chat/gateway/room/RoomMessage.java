@@ -4,13 +4,19 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * A frame as Redis carries it to every gateway: read once per gateway for routing (room, seq, user)
  * and written as is, already encoded, to every local recipient. Frames without a seq (typing,
- * presence events) are ephemeral: delivered live, never stored, never replayed.
+ * presence events) are ephemeral: delivered live, never stored, never replayed. {@code utf8} is the frame's
+ * wire form, encoded once here so each recipient writes the same bytes instead of encoding it again.
  */
-public record RoomMessage(String type, long seq, String room, String user, long ts, String frame) {
+public record RoomMessage(String type, long seq, String room, String user, long ts, String frame, byte[] utf8) {
+
+    public RoomMessage(String type, long seq, String room, String user, long ts, String frame) {
+        this(type, seq, room, user, ts, frame, frame.getBytes(StandardCharsets.UTF_8));
+    }
 
     private static final JsonFactory JSON = new JsonFactory();
 
