@@ -16,7 +16,7 @@ cpu() { $cli INFO cpu | awk -F: '/used_cpu_(sys|user):/{s+=$2} END{printf "%.6f"
 $cli CONFIG RESETSTAT >/dev/null; c0=$(cpu)
 redis-benchmark -q -p $P -n $N -c 8 -r 100000000 EVALSHA $SHA 9 'chat:{bench}:seq' 'chat:{bench}:epoch' 'chat:{bench}:log' \
   'chat:{bench}:idem:u:__rand_int__' chat:generation 'chat:{bench}:stored' chat:events 'chat:online:{u}' 'chat:{bench}:reseed' \
-  bench alice "$PREFIX" "c__rand_int__" ep 1000 600000 100000 300000 chat:room:bench 1 '' '' '' 100000 64 >/dev/null
+  bench alice "$PREFIX" "c__rand_int__" ep 1000 600000 100000 300000 chat:room:bench 1 '' '' '' 100000 64 PUBLISH '' >/dev/null
 c1=$(cpu)
 echo "publish.lua: $($cli INFO commandstats | grep cmdstat_evalsha | tr -d '\r'); Redis CPU per call $(echo "($c1-$c0)*1000000/$N" | bc -l | cut -c1-6) us"
 PAYLOAD="$PREFIX"',"seq":12345,"ts":1764500000000}'

@@ -8,12 +8,13 @@
 -- within one flush cancel out (the gateway sends only the user's final state).
 -- KEYS: 1 room presence zset (member user|node, score expiry ms)
 -- ARGV: 1 node, 2 now ms, 3 expiry ms for this node's entries, 4 key ttl ms, 5 room channel, 6 room,
---       7 cap of individual events, 8 sweep ('1'/'0'), 9 number of present users n, 10.. n present users
---       (added or refreshed), then the absent users (removed)
+--       7 cap of individual events, 8 sweep ('1'/'0'), 9 the publish command (PUBLISH, or SPUBLISH on a
+--       Redis Cluster), 10 number of present users n, 11.. n present users (added or refreshed), then the
+--       absent users (removed)
 -- Returns the number of users whose presence changed.
 local node = ARGV[1]
 local now = tonumber(ARGV[2])
-local n = tonumber(ARGV[9])
+local n = tonumber(ARGV[10])
 
 -- Live entries per user before the change.
 local count = {}
@@ -44,7 +45,7 @@ if ARGV[8] == '1' then
   end
 end
 
-for i = 10, 9 + n do
+for i = 11, 10 + n do
   local user = ARGV[i]
   local member = user .. '|' .. node
   local live = redis.call('ZSCORE', KEYS[1], member)
@@ -54,7 +55,7 @@ for i = 10, 9 + n do
   end
   changed[user] = true
 end
-for i = 10 + n, #ARGV do
+for i = 11 + n, #ARGV do
   local user = ARGV[i]
   local member = user .. '|' .. node
   local live = redis.call('ZSCORE', KEYS[1], member)
@@ -93,14 +94,14 @@ local function list(users)
   return '["' .. table.concat(users, '","') .. '"]'
 end
 local room = ARGV[6]
-redis.call('PUBLISH', ARGV[5], '{"type":"presence.diff","room":"' .. room .. '","joined":' .. list(joined)
+redis.call(ARGV[9], ARGV[5], '{"type":"presence.diff","room":"' .. room .. '","joined":' .. list(joined)
   .. ',"left":' .. list(left) .. '}')
 if #joined + #left <= tonumber(ARGV[7]) then
   for _, user in ipairs(left) do
-    redis.call('PUBLISH', ARGV[5], '{"type":"presence.leave","room":"' .. room .. '","user":"' .. user .. '"}')
+    redis.call(ARGV[9], ARGV[5], '{"type":"presence.leave","room":"' .. room .. '","user":"' .. user .. '"}')
   end
   for _, user in ipairs(joined) do
-    redis.call('PUBLISH', ARGV[5], '{"type":"presence.join","room":"' .. room .. '","user":"' .. user .. '"}')
+    redis.call(ARGV[9], ARGV[5], '{"type":"presence.join","room":"' .. room .. '","user":"' .. user .. '"}')
   end
 else
   local users = {}
@@ -110,6 +111,6 @@ else
     end
   end
   table.sort(users)
-  redis.call('PUBLISH', ARGV[5], '{"type":"presence","room":"' .. room .. '","users":' .. list(users) .. '}')
+  redis.call(ARGV[9], ARGV[5], '{"type":"presence","room":"' .. room .. '","users":' .. list(users) .. '}')
 end
 return #joined + #left

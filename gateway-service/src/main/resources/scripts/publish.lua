@@ -6,7 +6,11 @@
 --       4 cid ('' for none), 5 epoch to use if the room is new,
 --       6 min entries, 7 min age ms, 8 max entries, 9 idempotency ttl ms, 10 channel, 11 protect unstored ('1'/'0'),
 --       12 sender's user channel and 13 recipient's user channel (direct messages; else ''), 14 recipient, 15 events max length,
---       16 trim interval (retention runs when seq is a multiple of it)
+--       16 trim interval (retention runs when seq is a multiple of it), 17 the publish command (PUBLISH, or
+--       SPUBLISH on a Redis Cluster), 18 the room's slot channel for history (Redis Cluster; else '')
+-- On a Redis Cluster every key is in the room's slot: KEYS 5 is the slot's generation marker, and the
+-- caller passes '' for ARGV 12 and 13 (user channels and the offline event live in other slots; it
+-- publishes and appends them after this script).
 -- Returns {'ok', seq, ts} | {'dup', seq, ts} | {'reseed'}
 local cid = ARGV[4]
 -- One read for both the idempotency key and the counter (same hash slot).
@@ -94,7 +98,10 @@ if seq % tonumber(ARGV[16]) == 0 then
   redis.call('XTRIM', KEYS[3], 'MAXLEN', '~', ARGV[8])
 end
 
-redis.call('PUBLISH', ARGV[10], payload)
+redis.call(ARGV[17], ARGV[10], payload)
+if ARGV[18] ~= '' then
+  redis.call('SPUBLISH', ARGV[18], payload)
+end
 if ARGV[12] ~= '' then
   -- Direct message: every connection of both users gets it without joining the room.
   redis.call('PUBLISH', ARGV[12], payload)

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import dev.chat.common.redis.KeySlots;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BooleanSupplier;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import dev.chat.common.redis.KeySlots;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;

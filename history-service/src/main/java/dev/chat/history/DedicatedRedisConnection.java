@@ -1,5 +1,6 @@
 package dev.chat.history;
 
+import dev.chat.common.redis.RedisDeployment;
 import io.quarkus.logging.Log;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -8,7 +9,6 @@ import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
-import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
  * A Redis connection of one's own (its own client, a pool of one), for commands that hold a connection (PSUBSCRIBE, a
@@ -40,24 +40,20 @@ public final class DedicatedRedisConnection {
         this.options = options;
         this.backoff = backoff;
         this.label = label;
-        this.clientName = clientNamePrefix + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
+        this.clientName = clientNamePrefix + randomSuffix();
     }
 
     /**
-     * Options for a pool of one on the first of the {@code quarkus.redis.hosts}. The URL carries the ACL
-     * user and TLS ({@code rediss://}); the password comes from {@code quarkus.redis.password} (a Secret)
-     * unless the URL has one, and the TLS host name check from {@code quarkus.redis.tls.hostname-verification-algorithm},
-     * as for Quarkus's own client; certificates are checked against the JVM's trust store.
+     * Options for a pool of one: on the first of the {@code quarkus.redis.hosts}, or on the Redis Cluster (a connection
+     * per node, each command sent to its key's master), with the password and TLS host name check of Quarkus's client.
      */
-    public static RedisOptions options(String redisHosts, String poolName) {
-        RedisOptions options = new RedisOptions().setConnectionString(redisHosts.split(",")[0].trim()).setPoolName(poolName)
-                .setPassword(ConfigProvider.getConfig().getOptionalValue("quarkus.redis.password", String.class).orElse(null))
-                .setMaxPoolSize(1).setMaxPoolWaiting(1);
-        // Over rediss:// Vert.x refuses to connect until a host name check is chosen: the same as Quarkus's client (NONE unless set).
-        String hostnameCheck = ConfigProvider.getConfig().getOptionalValue("quarkus.redis.tls.hostname-verification-algorithm", String.class)
-                .orElse("NONE");
-        options.getNetClientOptions().setHostnameVerificationAlgorithm("NONE".equalsIgnoreCase(hostnameCheck) ? "" : hostnameCheck);
-        return options;
+    public static RedisOptions options(RedisDeployment deployment, String poolName) {
+        return deployment.options(poolName).setMaxPoolSize(1).setMaxPoolWaiting(1);
+    }
+
+    /** A random suffix that tells this instance's connections apart in CLIENT LIST. */
+    public static String randomSuffix() {
+        return Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
     }
 
     /**

@@ -64,6 +64,15 @@ public final class LuaScript {
      * After a Redis restart (NOSCRIPT) the script is loaded and the batch sent once more.
      */
     public Uni<List<Response>> runBatch(ReactiveRedisDataSource redis, List<List<String>> keys, List<List<String>> args) {
+        if (RedisDeployment.fromConfig().cluster()) {
+            // A Redis Cluster takes a pipeline only when all its keys live on one master: here each call
+            // goes to its own slot's master (the client still pipelines them per connection).
+            List<Uni<Response>> calls = new ArrayList<>(keys.size());
+            for (int i = 0; i < keys.size(); i++) {
+                calls.add(run(redis, keys.get(i), args.get(i)));
+            }
+            return calls.isEmpty() ? Uni.createFrom().item(List.of()) : Uni.join().all(calls).andFailFast();
+        }
         return redis.getRedis().batch(requests(keys, args))
                 .onFailure(LuaScript::isNoScript)
                 .recoverWithUni(() -> redis.execute("SCRIPT", "LOAD", source)

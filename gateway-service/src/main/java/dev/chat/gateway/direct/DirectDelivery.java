@@ -65,7 +65,7 @@ public class DirectDelivery {
             Set<Recipient> local = set != null ? set : ConcurrentHashMap.newKeySet();
             if (set == null) {
                 connectedSince.put(u, System.currentTimeMillis());
-                subscriptions.put(u, subscriber.subscribe(RoomKeys.userChannel(u)));
+                subscriptions.put(u, subscriber.subscribe(subscriber.layout().userChannel(u)));
             }
             local.add(recipient);
             return local;
@@ -79,7 +79,7 @@ public class DirectDelivery {
             if (set.isEmpty()) {
                 subscriptions.remove(user);
                 connectedSince.remove(user);
-                subscriber.unsubscribe(RoomKeys.userChannel(user));
+                subscriber.unsubscribe(subscriber.layout().userChannel(user));
                 subscriber.runOnContext(() -> {
                     if (!users.containsKey(user)) {
                         sequencers.remove(user);
@@ -92,7 +92,7 @@ public class DirectDelivery {
     }
 
     private void onMessage(String channel, String payload) {
-        String user = RoomKeys.userOfChannel(channel);
+        String user = subscriber.layout().userOfChannel(channel);
         Set<Recipient> local = users.get(user);
         if (local == null) {
             return;

@@ -1,6 +1,7 @@
 package dev.chat.gateway.presence;
 
 import dev.chat.common.redis.LuaScript;
+import dev.chat.common.redis.RedisLayout;
 import dev.chat.common.redis.RoomKeys;
 import dev.chat.gateway.GatewayConfig;
 import dev.chat.gateway.NodeName;
@@ -46,6 +47,7 @@ public class PresenceRegistry {
     private final String node;
     private final Vertx vertx;
     private final TypingSignals typing;
+    private final RedisLayout layout;
 
     // Guarded by `this`. Redis is only told about a user's first and last connection, in the next flush.
     private final Map<String, Map<String, Integer>> roomUsers = new HashMap<>();
@@ -60,8 +62,10 @@ public class PresenceRegistry {
     private long timer = -1;
     private long heartbeatTimer = -1;
 
-    public PresenceRegistry(ReactiveRedisDataSource redis, GatewayConfig config, NodeName node, Vertx vertx, TypingSignals typing) {
+    public PresenceRegistry(ReactiveRedisDataSource redis, GatewayConfig config, NodeName node, Vertx vertx, TypingSignals typing,
+            RedisLayout layout) {
         this.redis = redis;
+        this.layout = layout;
         this.config = config;
         this.settings = config.presence();
         this.node = node.name();
@@ -165,8 +169,16 @@ public class PresenceRegistry {
         }
         if (last) {
             typing.forget(user);
-            OFFLINE.run(redis, List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), config.events().stream()),
-                    List.of(user, node, now(), Integer.toString(config.events().maxLength())))
+            String now = now();
+            String maxLength = Integer.toString(config.events().maxLength());
+            // On a Redis Cluster the events stream is in another slot than the user's keys: the script
+            // says whether the user went offline, and the event is appended right after it.
+            boolean inScript = !layout.cluster();
+            OFFLINE.run(redis, List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), inScript ? config.events().stream() : RoomKeys.lastSeen(user)),
+                    List.of(user, node, now, maxLength, inScript ? "1" : "0"))
+                    .chain(offline -> inScript || offline.toInteger() == 0 ? Uni.createFrom().voidItem()
+                            : redis.execute("XADD", config.events().stream(), "MAXLEN", "~", maxLength, "*", "type", "user.offline",
+                                    "user", user, "ts", now).replaceWithVoid())
                     .subscribe().with(r -> {
                     }, e -> Log.debugf("offline status of %s not written: %s", user, e.getMessage()));
         }
@@ -275,9 +287,10 @@ public class PresenceRegistry {
         List<List<String>> args = new ArrayList<>(chunk.size());
         for (RoomUpdate update : chunk) {
             keys.add(List.of(RoomKeys.presence(update.room())));
-            List<String> arg = new ArrayList<>(9 + update.present().size() + update.absent().size());
-            arg.addAll(List.of(node, now, expiry, keyTtl(), RoomKeys.channel(update.room()), update.room(),
-                    Integer.toString(settings.batchEvents()), update.heartbeat() ? "1" : "0", Integer.toString(update.present().size())));
+            List<String> arg = new ArrayList<>(10 + update.present().size() + update.absent().size());
+            arg.addAll(List.of(node, now, expiry, keyTtl(), layout.roomChannel(update.room()), update.room(),
+                    Integer.toString(settings.batchEvents()), update.heartbeat() ? "1" : "0", layout.publishCommand(),
+                    Integer.toString(update.present().size())));
             arg.addAll(update.present());
             arg.addAll(update.absent());
             args.add(arg);

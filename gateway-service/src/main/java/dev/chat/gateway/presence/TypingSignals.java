@@ -1,6 +1,6 @@
 package dev.chat.gateway.presence;
 
-import dev.chat.common.redis.RoomKeys;
+import dev.chat.common.redis.RedisLayout;
 import dev.chat.gateway.GatewayConfig;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
@@ -17,11 +17,13 @@ import java.util.concurrent.ConcurrentHashMap;
 public class TypingSignals {
 
     private final ReactiveRedisDataSource redis;
+    private final RedisLayout layout;
     private final long intervalMillis;
     private final ConcurrentHashMap<String, Map<String, Long>> lastSignal = new ConcurrentHashMap<>();
 
-    public TypingSignals(ReactiveRedisDataSource redis, GatewayConfig config) {
+    public TypingSignals(ReactiveRedisDataSource redis, GatewayConfig config, RedisLayout layout) {
         this.redis = redis;
+        this.layout = layout;
         this.intervalMillis = config.typingInterval().toMillis();
     }
 
@@ -30,7 +32,7 @@ public class TypingSignals {
         if (!allowed(user, room)) {
             return Uni.createFrom().voidItem();
         }
-        return redis.execute("PUBLISH", RoomKeys.channel(room), frame).replaceWithVoid();
+        return redis.execute(layout.publishCommand(), layout.roomChannel(room), frame).replaceWithVoid();
     }
 
     boolean allowed(String user, String room) {

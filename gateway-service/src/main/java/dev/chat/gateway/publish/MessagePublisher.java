@@ -1,6 +1,7 @@
 package dev.chat.gateway.publish;
 
 import dev.chat.common.redis.LuaScript;
+import dev.chat.common.redis.RedisLayout;
 import dev.chat.common.redis.RoomKeys;
 import dev.chat.common.rooms.RoomNames;
 import dev.chat.gateway.GatewayConfig;
@@ -11,6 +12,7 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
+import io.quarkus.logging.Log;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
@@ -31,10 +33,12 @@ public class MessagePublisher {
     private final GatewayMetrics metrics;
     private final Tracer tracer;
     private final DirectRoomIndex directRooms;
+    private final RedisLayout layout;
 
     public MessagePublisher(ReactiveRedisDataSource redis, GatewayConfig config, GatewayMetrics metrics, Tracer tracer,
-            DirectRoomIndex directRooms) {
+            DirectRoomIndex directRooms, RedisLayout layout) {
         this.directRooms = directRooms;
+        this.layout = layout;
         this.metrics = metrics;
         this.tracer = tracer;
         this.redis = redis;
@@ -45,9 +49,12 @@ public class MessagePublisher {
     public Uni<Accepted> publish(String room, String from, String text, String cid) {
         String idemKey = cid == null ? RoomKeys.idempotency(room, from, "") : RoomKeys.idempotency(room, from, cid);
         String recipient = RoomNames.isDirect(room) ? RoomNames.otherParticipant(room, from) : null;
+        // On a Redis Cluster the script keeps to the room's slot; a direct message's user channels and
+        // offline event are written after it (see publishDirect).
+        boolean directInScript = recipient != null && !layout.cluster();
         List<String> keys = List.of(RoomKeys.seq(room), RoomKeys.epoch(room), RoomKeys.log(room), idemKey,
-                RoomKeys.GENERATION, RoomKeys.stored(room), config.events().stream(),
-                recipient == null ? RoomKeys.online(from) : RoomKeys.online(recipient), RoomKeys.reseedRequest(room));
+                layout.generation(room), RoomKeys.stored(room), directInScript ? config.events().stream() : RoomKeys.seq(room),
+                directInScript ? RoomKeys.online(recipient) : RoomKeys.seq(room), RoomKeys.reseedRequest(room));
         GatewayConfig.RecentLog log = config.log();
         // Tracing (off by default): a child of the frame's span if there is one; its traceparent rides in
         // the message (an optional field) so the history insert joins the same trace. Empty when tracing is off.
@@ -56,14 +63,19 @@ public class MessagePublisher {
         List<String> args = List.of(room, from, payload, cid == null ? "" : cid, Epochs.next(),
                 Integer.toString(log.minEntries()), Long.toString(log.minAge().toMillis()),
                 Integer.toString(log.maxEntries()), Long.toString(config.idempotencyWindow().toMillis()),
-                RoomKeys.channel(room), log.protectUnstored() ? "1" : "0",
-                recipient == null ? "" : RoomKeys.userChannel(from), recipient == null ? "" : RoomKeys.userChannel(recipient),
-                recipient == null ? "" : recipient, Integer.toString(config.events().maxLength()),
-                Integer.toString(log.trimInterval()));
+                layout.roomChannel(room), log.protectUnstored() ? "1" : "0",
+                directInScript ? layout.userChannel(from) : "", directInScript ? layout.userChannel(recipient) : "",
+                directInScript ? recipient : "", Integer.toString(config.events().maxLength()),
+                Integer.toString(log.trimInterval()), layout.publishCommand(), layout.historyChannel(room));
         Timer.Sample sample = metrics.startPublish();
         // A direct message is indexed before it exists, so no gateway can miss it without finding its room.
         Uni<Response> published = recipient == null ? PUBLISH.run(redis, keys, args)
                 : directRooms.record(room, from, recipient).chain(() -> PUBLISH.run(redis, keys, args));
+        if (recipient != null && !directInScript) {
+            published = published.call(reply -> "ok".equals(reply.get(0).toString())
+                    ? publishDirect(room, from, recipient, payload, reply.get(1).toLong(), reply.get(2).toLong())
+                    : Uni.createFrom().voidItem());
+        }
         return published
                 .onTermination().invoke((reply, failure, cancelled) -> {
                     if (failure != null) {
@@ -77,6 +89,28 @@ public class MessagePublisher {
                     metrics.published(sample);
                     metrics.accepted();
                 });
+    }
+
+    /**
+     * Redis Cluster: what the script does for a direct message on a standalone Redis, from outside it
+     * (the users' keys live in their own slots). A failure here is logged, not returned: the message
+     * is stored and in the room's log, and a user's gateway fills a direct room's gap from that log at
+     * the room's next message or after a reconnect. The offline event is written at most once per send.
+     */
+    private Uni<Void> publishDirect(String room, String from, String recipient, String open, long seq, long ts) {
+        String payload = open + ",\"seq\":" + seq + ",\"ts\":" + ts + "}";
+        String command = layout.publishCommand();
+        Uni<Void> channels = Uni.join().all(redis.execute(command, layout.userChannel(from), payload),
+                redis.execute(command, layout.userChannel(recipient), payload)).andCollectFailures().replaceWithVoid();
+        Uni<Void> offline = redis.execute("ZCOUNT", RoomKeys.online(recipient), Long.toString(ts), "+inf")
+                .chain(online -> online.toLong() > 0 ? Uni.createFrom().voidItem()
+                        : redis.execute("XADD", config.events().stream(), "MAXLEN", "~", Integer.toString(config.events().maxLength()), "*",
+                                "type", "dm.offline", "user", recipient, "room", room, "seq", Long.toString(seq), "from", from,
+                                "ts", Long.toString(ts)).replaceWithVoid());
+        return Uni.join().all(channels, offline).andCollectFailures().replaceWithVoid()
+                .onFailure().invoke(e -> Log.warnf("Direct message %s#%d stored, but not all of its side effects were written: %s", room, seq,
+                        e.getMessage()))
+                .onFailure().recoverWithNull();
     }
 
     private static Accepted accepted(String room, Response reply) {

@@ -1,6 +1,7 @@
 package dev.chat.gateway.publish;
 
 import dev.chat.common.redis.LuaScript;
+import dev.chat.common.redis.RedisLayout;
 import dev.chat.common.redis.RoomKeys;
 import dev.chat.gateway.GatewayConfig;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
@@ -23,14 +24,16 @@ public class RoomPositions {
 
     private final ReactiveRedisDataSource redis;
     private final GatewayConfig config;
+    private final RedisLayout layout;
 
-    public RoomPositions(ReactiveRedisDataSource redis, GatewayConfig config) {
+    public RoomPositions(ReactiveRedisDataSource redis, GatewayConfig config, RedisLayout layout) {
         this.redis = redis;
+        this.layout = layout;
         this.config = config;
     }
 
     public Uni<RoomPosition> position(String room, Long since, String epoch) {
-        List<String> keys = List.of(RoomKeys.seq(room), RoomKeys.epoch(room), RoomKeys.log(room), RoomKeys.GENERATION,
+        List<String> keys = List.of(RoomKeys.seq(room), RoomKeys.epoch(room), RoomKeys.log(room), layout.generation(room),
                 RoomKeys.stored(room), RoomKeys.reseedRequest(room));
         List<String> args = List.of(since == null ? "" : Long.toString(since), epoch == null ? "" : epoch,
                 Epochs.next(), Integer.toString(config.log().maxEntries()),

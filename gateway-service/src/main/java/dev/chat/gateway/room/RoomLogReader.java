@@ -1,12 +1,13 @@
 package dev.chat.gateway.room;
 
+
+import dev.chat.common.redis.RedisDeployment;
 import dev.chat.common.redis.RoomKeys;
 import io.quarkus.runtime.ShutdownEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -16,7 +17,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The delivery side's reads of the recent log and room heads (gap fills, replay chunks, position checks)
@@ -33,9 +33,13 @@ public class RoomLogReader {
     private static final int WAITING = 100_000;
 
     private final Redis client;
+    /** On a Redis Cluster a pipeline may not span masters: each read goes alone (still pipelined per connection). */
+    private final boolean cluster;
 
-    public RoomLogReader(Vertx vertx, @ConfigProperty(name = "quarkus.redis.hosts") String redisHosts) {
-        this.client = Redis.createClient(vertx, new RedisOptions().setConnectionString(redisHosts.split(",")[0].trim())
+    public RoomLogReader(Vertx vertx) {
+        RedisDeployment deployment = RedisDeployment.fromConfig();
+        this.cluster = deployment.cluster();
+        this.client = Redis.createClient(vertx, deployment.options("gateway-log-reader")
                 .setMaxPoolSize(CONNECTIONS).setMaxPoolWaiting(WAITING).setMaxWaitingHandlers(WAITING));
     }
 
@@ -93,7 +97,7 @@ public class RoomLogReader {
                 for (K key : batch) {
                     requests.add(command.apply(key));
                 }
-                return client.batch(requests).map(replies -> {
+                return send(requests).map(replies -> {
                     for (Response reply : replies) {
                         answers.add(answer.apply(reply));
                     }
@@ -102,6 +106,23 @@ public class RoomLogReader {
             });
         }
         return chain.map(v -> answers);
+    }
+
+    private Future<List<Response>> send(List<Request> requests) {
+        if (!cluster) {
+            return client.batch(requests);
+        }
+        List<Future<Response>> replies = new ArrayList<>(requests.size());
+        for (Request request : requests) {
+            replies.add(client.send(request));
+        }
+        return Future.all(replies).map(all -> {
+            List<Response> inOrder = new ArrayList<>(replies.size());
+            for (Future<Response> reply : replies) {
+                inOrder.add(reply.result());
+            }
+            return inOrder;
+        });
     }
 
     private static List<RoomMessage> messages(Response reply) {

@@ -108,7 +108,7 @@ public class RoomRegistry {
         rooms.computeIfPresent(member.room(), (name, local) -> {
             local.remove(member);
             if (local.isEmpty()) {
-                subscriber.unsubscribe(RoomKeys.channel(name));
+                subscriber.unsubscribe(subscriber.layout().roomChannel(name));
                 return null;
             }
             return local;
@@ -157,14 +157,14 @@ public class RoomRegistry {
     }
 
     private LocalRoom newRoom(String name) {
-        LocalRoom local = new LocalRoom(name, loops[Math.floorMod(name.hashCode(), loops.length)], subscriber.subscribe(RoomKeys.channel(name)));
+        LocalRoom local = new LocalRoom(name, loops[Math.floorMod(name.hashCode(), loops.length)], subscriber.subscribe(subscriber.layout().roomChannel(name)));
         local.sequencer = new RoomSequencer(new Effects(local), HOLD_LIMIT, FILL_LIMIT);
         return local;
     }
 
     /** On the subscriber's connection: only routing; parsing and ordering run on the room's own loop. */
     private void onMessage(String channel, String payload) {
-        LocalRoom room = rooms.get(RoomKeys.roomOfChannel(channel));
+        LocalRoom room = rooms.get(subscriber.layout().roomOfChannel(channel));
         if (room != null) {
             room.home.execute(() -> onPayload(room, payload));
         }

@@ -1,6 +1,8 @@
 package dev.chat.history.ingest;
 
+import dev.chat.common.redis.ClusterSlots;
 import dev.chat.common.redis.LuaScript;
+import dev.chat.common.redis.RedisDeployment;
 import dev.chat.common.redis.RoomKeys;
 import dev.chat.common.rooms.RoomNames;
 import dev.chat.history.HistoryConfig;
@@ -14,6 +16,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.mutiny.redis.client.Response;
+import io.vertx.redis.client.Redis;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.ArrayList;
@@ -23,6 +26,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Follows every room's traffic into PostgreSQL and makes sure nothing is missed: a seq that jumps
@@ -47,6 +51,7 @@ public class MessageIngest {
     private final RoomPositions positions;
     private final Payloads payloads;
     private final ReactiveRedisDataSource redis;
+    private final RedisDeployment deployment;
     private final Counter lost;
     private final IngestLag lag;
 
@@ -61,8 +66,10 @@ public class MessageIngest {
     private volatile Context context;
 
     public MessageIngest(Vertx vertx, HistoryConfig config, RoomTrafficSubscriber subscriber, IngestWriter writer,
-            RecentLog recentLog, RoomPositions positions, Payloads payloads, ReactiveRedisDataSource redis, MeterRegistry registry) {
+            RecentLog recentLog, RoomPositions positions, Payloads payloads, ReactiveRedisDataSource redis, MeterRegistry registry,
+            RedisDeployment deployment) {
         this.vertx = vertx;
+        this.deployment = deployment;
         this.config = config.ingest();
         this.subscriber = subscriber;
         this.writer = writer;
@@ -111,9 +118,9 @@ public class MessageIngest {
         }));
     }
 
-    private void received(String channel, String payload) {
-        String room = RoomKeys.roomOfChannel(channel);
-        if (room == null || !RoomNames.isValidRoom(room)) {
+    /** A payload from the room's channel ({@code room} given) or from its slot's channel ({@code room} null: the payload names it). */
+    private void received(String room, String payload) {
+        if (room != null && !RoomNames.isValidRoom(room)) {
             return;
         }
         ChatMessage message = payloads.parse(room, payload);
@@ -121,7 +128,7 @@ public class MessageIngest {
             return;
         }
         long seq = message.seq();
-        RoomProgress p = progress(room);
+        RoomProgress p = progress(message.room());
         if (p.highestSeen > 0 && seq > p.highestSeen + 1) {
             // A jump: the messages in between were published while this connection missed them.
             backfill(p, p.highestSeen + 1, seq - 1);
@@ -334,40 +341,78 @@ public class MessageIngest {
         lag.update(rooms.values());
     }
 
-    /** Walks every room counter in Redis and reads back whatever was published but not stored. */
+    /** Walks every room counter in Redis (on every master of a Redis Cluster) and reads back whatever was published but not stored. */
     private void discover() {
         if (discovering) {
             discoverAgain = true;
             return;
         }
         discovering = true;
-        discoverPage("0");
+        if (!deployment.cluster()) {
+            discoverPage(cursor -> redis.execute("SCAN", cursor, "MATCH", RoomKeys.SEQ_PATTERN, "COUNT", Integer.toString(SCAN_COUNT))
+                    .map(reply -> {
+                        List<String> keys = new ArrayList<>();
+                        reply.get(1).forEach(key -> keys.add(key.toString()));
+                        return new ScanPage(reply.get(0).toString(), keys);
+                    }),
+                    "0", this::discoveryDone);
+            return;
+        }
+        ClusterSlots.read(vertx, deployment, deployment.hosts()).onComplete(read -> context.runOnContext(v -> {
+            if (read.failed()) {
+                Log.warnf("Reading the Redis Cluster's masters failed (%s); scanning for rooms at the next reconnect", read.cause().getMessage());
+                discoveryDone();
+                return;
+            }
+            discoverMasters(List.copyOf(read.result().masters()), 0);
+        }));
     }
 
-    private void discoverPage(String cursor) {
-        throttle.submit(() -> redis.execute("SCAN", cursor, "MATCH", RoomKeys.SEQ_PATTERN, "COUNT", Integer.toString(SCAN_COUNT)))
-                .subscribe().with(reply -> {
-                    String next = reply.get(0).toString();
+    /** SCAN runs per node: each master in turn, over a connection of its own. */
+    private void discoverMasters(List<String> masters, int index) {
+        if (index == masters.size()) {
+            discoveryDone();
+            return;
+        }
+        Redis node = Redis.createClient(vertx, deployment.nodeOptions(masters.get(index), "history-discover").setMaxPoolSize(1));
+        discoverPage(cursor -> Uni.createFrom().completionStage(() -> node.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.SCAN)
+                .arg(cursor).arg("MATCH").arg(RoomKeys.SEQ_PATTERN).arg("COUNT").arg(SCAN_COUNT)).toCompletionStage())
+                .map(reply -> {
+                    List<String> keys = new ArrayList<>();
+                    reply.get(1).forEach(key -> keys.add(key.toString()));
+                    return new ScanPage(reply.get(0).toString(), keys);
+                }), "0", () -> {
+                    node.close();
+                    discoverMasters(masters, index + 1);
+                });
+    }
+
+    private record ScanPage(String next, List<String> keys) {
+    }
+
+    private void discoverPage(Function<String, Uni<ScanPage>> scan, String cursor, Runnable done) {
+        throttle.submit(() -> scan.apply(cursor))
+                .subscribe().with(page -> {
                     List<Uni<Void>> checks = new ArrayList<>();
-                    for (Response key : reply.get(1)) {
-                        String room = RoomKeys.roomOfSeqKey(key.toString());
+                    for (String key : page.keys()) {
+                        String room = RoomKeys.roomOfSeqKey(key);
                         if (room != null && RoomNames.isValidRoom(room)) {
                             checks.add(throttle.submit(() -> positions.read(room)).invoke(position -> compare(room, position))
                                     .onFailure().recoverWithNull().replaceWithVoid());
                         }
                     }
                     Uni<Void> all = checks.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(checks).andCollectFailures().replaceWithVoid();
-                    all.subscribe().with(done -> context.runOnContext(v -> {
-                        if ("0".equals(next)) {
-                            discoveryDone();
+                    all.subscribe().with(ok -> context.runOnContext(v -> {
+                        if ("0".equals(page.next())) {
+                            done.run();
                         } else {
-                            discoverPage(next);
+                            discoverPage(scan, page.next(), done);
                         }
-                    }), failure -> context.runOnContext(v -> discoveryDone()));
-                }, failure -> {
+                    }), failure -> context.runOnContext(v -> done.run()));
+                }, failure -> context.runOnContext(v -> {
                     Log.warnf("Scanning Redis for rooms failed (%s); retrying at the next reconnect", failure.getMessage());
-                    discoveryDone();
-                });
+                    done.run();
+                }));
     }
 
     private void discoveryDone() {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.chat.common.rooms.RoomNames;
 import dev.chat.history.store.ChatMessage;
 import io.quarkus.logging.Log;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -26,7 +27,10 @@ public class Payloads {
         this.traces = traces;
     }
 
-    /** The message in {@code payload} for {@code room}, or null when it is not a storable message. */
+    /**
+     * The message in {@code payload} for {@code room}, or null when it is not a storable message. With
+     * {@code room} null (a slot channel carries many rooms) the payload's own room field names it.
+     */
     public ChatMessage parse(String room, String payload) {
         long seq = 0;
         boolean hasSeq = false;
@@ -71,6 +75,13 @@ public class Payloads {
         }
         if (!hasSeq) {
             return null;
+        }
+        if (room == null) {
+            if (payloadRoom == null || !RoomNames.isValidRoom(payloadRoom)) {
+                Log.warnf("Ignoring a message payload without a valid room on a slot channel (seq %d)", seq);
+                return null;
+            }
+            room = payloadRoom;
         }
         if (seq < 1 || from == null || text == null || !hasTs || (payloadRoom != null && !payloadRoom.equals(room))) {
             Log.warnf("Ignoring a malformed message payload on room %s (seq %d)", room, seq);

@@ -1,5 +1,8 @@
 package dev.chat.history.ingest;
 
+import dev.chat.common.redis.ChannelSubscriber;
+import dev.chat.common.redis.RedisDeployment;
+import dev.chat.common.redis.RedisLayout;
 import dev.chat.common.redis.RoomKeys;
 import dev.chat.history.Backoff;
 import dev.chat.history.DedicatedRedisConnection;
@@ -19,50 +22,79 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import java.util.function.BiConsumer;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
- * History's one Redis subscriber connection: {@code PSUBSCRIBE chat:room:*} follows every room at
- * once, so history never needs to know which rooms exist. It is re-opened with backoff when it drops;
- * all its state lives on the ingest context given to {@link #start}.
+ * How history follows every room without knowing which rooms exist. On a standalone Redis: one
+ * connection with {@code PSUBSCRIBE chat:room:*}. On a Redis Cluster, where sharded Pub/Sub has no
+ * patterns and a plain PUBLISH would reach every node: the publish script also SPUBLISHes each message
+ * on its slot's channel, and history holds all 16,384 slot channels, one connection per master, each
+ * channel on the master that owns its slot (see {@link ChannelSubscriber}). Either way the connection
+ * is re-opened with backoff, and each (re)subscription fires {@link Subscribed} so what was missed is
+ * read back from the rooms' logs.
  */
 @ApplicationScoped
 public class RoomTrafficSubscriber {
 
     private final Event<Subscribed> subscribed;
+    /** Standalone: the pattern subscription. */
     private final DedicatedRedisConnection connection;
+    /** Redis Cluster: the slot channels. */
+    private final ChannelSubscriber slotChannels;
 
     // Confined to the context given to `start`.
     private BiConsumer<String, String> onMessage;
     private long connections;
 
     public RoomTrafficSubscriber(Vertx vertx, HistoryConfig config, Event<Subscribed> subscribed, MeterRegistry registry,
-            @ConfigProperty(name = "quarkus.redis.hosts") String redisHosts) {
+            RedisDeployment deployment) {
         this.subscribed = subscribed;
         Gauge.builder("chat.history.subscriber.up", this, s -> s.isUp() ? 1 : 0)
                 .description("1 while the Redis subscriber connection follows every room channel").register(registry);
-        this.connection = new DedicatedRedisConnection(vertx, DedicatedRedisConnection.options(redisHosts, "history-subscriber"),
-                new Backoff(config.subscriber().minBackoff(), config.subscriber().maxBackoff()), "Redis subscriber connection",
-                "chat-history-");
+        String clientNamePrefix = "chat-history-";
+        if (deployment.cluster()) {
+            this.connection = null;
+            this.slotChannels = new ChannelSubscriber(vertx, deployment, clientNamePrefix + DedicatedRedisConnection.randomSuffix(),
+                    config.subscriber().minBackoff(), config.subscriber().maxBackoff());
+        } else {
+            this.slotChannels = null;
+            this.connection = new DedicatedRedisConnection(vertx, DedicatedRedisConnection.options(deployment, "history-subscriber"),
+                    new Backoff(config.subscriber().minBackoff(), config.subscriber().maxBackoff()), "Redis subscriber connection",
+                    clientNamePrefix);
+        }
     }
 
-    /** Opens the connection; {@code onMessage} receives every (channel, payload) on {@code context}, in Redis order. */
+    /**
+     * Opens the connection; {@code onMessage} receives every (room, payload) on {@code context}, in Redis order (room
+     * null when the payload came on a slot channel and names its room itself).
+     */
     public void start(Context context, BiConsumer<String, String> onMessage) {
         this.onMessage = onMessage;
-        connection.open(context, this::subscribe);
+        if (slotChannels != null) {
+            slotChannels.route(RedisLayout.SLOT_CHANNEL_PREFIX,
+                    (channel, payload) -> onMessage.accept(null, payload));
+            slotChannels.onSubscribed(reconnect -> subscribed.fire(new Subscribed(reconnect)));
+            slotChannels.start(context);
+            RedisLayout.slotChannels().forEach(slotChannels::subscribe);
+        } else {
+            connection.open(context, this::subscribe);
+        }
     }
 
     void stop(@Observes ShutdownEvent event) {
-        connection.close();
+        if (slotChannels != null) {
+            slotChannels.stop();
+        } else {
+            connection.close();
+        }
     }
 
     public String clientName() {
-        return connection.clientName();
+        return slotChannels != null ? slotChannels.clientName() : connection.clientName();
     }
 
     /** Whether the connection is open and subscribed to every room channel. */
     public boolean isUp() {
-        return connection.isReady();
+        return slotChannels != null ? slotChannels.isUp() : connection.isReady();
     }
 
     private void subscribe(RedisConnection conn) {
@@ -93,7 +125,10 @@ public class RoomTrafficSubscriber {
             return;
         }
         if (push.size() == 4 && "pmessage".equals(push.get(0).toString())) {
-            onMessage.accept(push.get(2).toString(), push.get(3).toString());
+            String room = RoomKeys.roomOfChannel(push.get(2).toString());
+            if (room != null) {
+                onMessage.accept(room, push.get(3).toString());
+            }
         }
     }
 }

@@ -1,6 +1,10 @@
 package dev.chat.history.reseed;
 
+import dev.chat.common.redis.ClusterSlots;
+import dev.chat.common.redis.KeySlots;
 import dev.chat.common.redis.LuaScript;
+import dev.chat.common.redis.RedisDeployment;
+import dev.chat.common.redis.RedisLayout;
 import dev.chat.common.redis.RoomKeys;
 import dev.chat.history.HistoryConfig;
 import dev.chat.history.ingest.MessageIngest;
@@ -16,15 +20,23 @@ import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 
 /**
  * Restores room counters after Redis lost its data. The gateway refuses to start a room over while
@@ -43,7 +55,15 @@ public class CounterReseeder {
     /** Longer than a re-seed takes (bounded by the statement timeout per page); a crashed holder's lock expires. */
     private static final Duration LOCK_TTL = Duration.ofMinutes(5);
 
+    /** Standalone: the one marker stands for every slot. */
+    private static final Set<Integer> ALL_SLOTS = Set.of(-1);
+    /** SETs of per-slot markers in flight at once after a shard's re-seed. */
+    private static final int MARKER_CONCURRENCY = 64;
+
     private final ReactiveRedisDataSource redis;
+    private final Vertx vertx;
+    private final RedisDeployment deployment;
+    private final RedisLayout layout;
     private final MessageRepository repository;
     private final DatabaseContexts databaseContexts;
     private final MessageIngest ingest;
@@ -53,7 +73,10 @@ public class CounterReseeder {
     private volatile boolean generationPresent;
 
     public CounterReseeder(ReactiveRedisDataSource redis, MessageRepository repository, DatabaseContexts databaseContexts,
-            MessageIngest ingest, HistoryConfig config, MeterRegistry registry) {
+            MessageIngest ingest, HistoryConfig config, MeterRegistry registry, Vertx vertx, RedisDeployment deployment, RedisLayout layout) {
+        this.vertx = vertx;
+        this.deployment = deployment;
+        this.layout = layout;
         Gauge.builder("chat.history.reseed.waiting", this, r -> r.generationPresent ? 0 : 1)
                 .description("1 while Redis lacks its generation marker: room counters wait to be re-seeded, sends to rooms Redis forgot "
                         + "are refused").register(registry);
@@ -82,13 +105,13 @@ public class CounterReseeder {
         return generationPresent;
     }
 
-    /** Checks the generation marker and re-seeds if it is gone; returns at once, one check at a time. */
+    /** Checks the generation marker(s) and re-seeds if any is gone; returns at once, one check at a time. */
     public void check() {
         if (!running.compareAndSet(false, true)) {
             return;
         }
-        redis.execute("EXISTS", RoomKeys.GENERATION)
-                .chain(reply -> reply.toInteger() == 1 ? Uni.createFrom().item(true) : reseedOnce())
+        missingGenerations()
+                .chain(missing -> missing.isEmpty() ? Uni.createFrom().item(true) : reseedOnce(missing))
                 .subscribe().with(present -> {
                     generationPresent = present;
                     running.set(false);
@@ -100,50 +123,107 @@ public class CounterReseeder {
     }
 
     /**
-     * Re-seeds unless another history replica is doing it: the lock makes it happen once, not once per replica (each
-     * would count, log and write every room). Returns whether the marker is back.
+     * The slots whose generation marker is gone: on a standalone Redis {@link #ALL_SLOTS} or nothing; on a
+     * Redis Cluster each master is asked for the markers of its own slots in one pipeline.
      */
-    private Uni<Boolean> reseedOnce() {
+    private Uni<Set<Integer>> missingGenerations() {
+        if (!layout.cluster()) {
+            return redis.execute("EXISTS", RoomKeys.GENERATION).map(reply -> reply.toInteger() == 1 ? Set.<Integer>of() : ALL_SLOTS);
+        }
+        return Uni.createFrom().completionStage(() -> ClusterSlots.read(vertx, deployment, deployment.hosts()).toCompletionStage())
+                .chain(slots -> Multi.createFrom().iterable(slots.masters())
+                        .onItem().transformToUniAndConcatenate(master -> missingOn(master, slots))
+                        .collect().in(HashSet<Integer>::new, Set::addAll))
+                .map(missing -> (Set<Integer>) missing);
+    }
+
+    private Uni<Set<Integer>> missingOn(String master, ClusterSlots slots) {
+        List<Integer> owned = new ArrayList<>();
+        List<Request> requests = new ArrayList<>();
+        for (int slot = 0; slot < KeySlots.SLOTS; slot++) {
+            if (master.equals(slots.owner(slot))) {
+                owned.add(slot);
+                requests.add(Request.cmd(Command.EXISTS).arg(RedisLayout.generationOfSlot(slot)));
+            }
+        }
+        Redis node = Redis.createClient(vertx, deployment.nodeOptions(master, "history-generation").setMaxPoolSize(1));
+        return Uni.createFrom().completionStage(() -> node.batch(requests).toCompletionStage())
+                .map(replies -> {
+                    Set<Integer> missing = new HashSet<>();
+                    for (int i = 0; i < replies.size(); i++) {
+                        if (replies.get(i).toInteger() == 0) {
+                            missing.add(owned.get(i));
+                        }
+                    }
+                    return missing;
+                })
+                .onTermination().invoke(node::close);
+    }
+
+    /**
+     * Re-seeds unless another history replica is doing it: the lock makes it happen once, not once per replica (each
+     * would count, log and write every room). Returns whether the markers are back.
+     */
+    private Uni<Boolean> reseedOnce(Set<Integer> missing) {
         String token = token();
         return redis.execute("SET", RoomKeys.RESEED_LOCK, token, "NX", "PX", Long.toString(LOCK_TTL.toMillis())).chain(locked -> {
             if (locked == null) {
                 Log.info("Redis has no generation marker; another history replica is re-seeding the room counters");
                 return Uni.createFrom().item(false);
             }
-            return reseed().onTermination().call(() -> redis.execute("DEL", RoomKeys.RESEED_LOCK).onFailure().recoverWithNull())
+            return reseed(missing).onTermination().call(() -> redis.execute("DEL", RoomKeys.RESEED_LOCK).onFailure().recoverWithNull())
                     .replaceWith(true);
         });
     }
 
-    private Uni<Void> reseed() {
+    private Uni<Void> reseed(Set<Integer> missing) {
         generationPresent = false;
-        Log.warn("Redis has no generation marker (it lost its data): re-seeding room counters from history");
+        boolean everything = missing == ALL_SLOTS;
+        Predicate<String> affected = everything ? room -> true : room -> missing.contains(KeySlots.slot(RoomKeys.seq(room)));
+        if (everything) {
+            Log.warn("Redis has no generation marker (it lost its data): re-seeding room counters from history");
+        } else {
+            Log.warnf("%d hash slots of the Redis Cluster have no generation marker (a shard lost its data): re-seeding their rooms from history",
+                    missing.size());
+        }
         AtomicLong rooms = new AtomicLong();
         AtomicLong reseeded = new AtomicLong();
         return ingest.highestSeen()
                 .chain(seen -> {
                     Map<String, Long> unstored = new HashMap<>(seen);
-                    return page("", unstored, rooms, reseeded)
+                    unstored.keySet().removeIf(room -> !affected.test(room));
+                    return page("", affected, unstored, rooms, reseeded)
                             // What is left are rooms with messages in flight but none stored yet.
                             .chain(() -> restore(unstored.entrySet().stream().map(e -> new Room(e.getKey(), e.getValue(), 0)).toList(),
                                     rooms, reseeded));
                 })
-                .chain(() -> redis.execute("SET", RoomKeys.GENERATION, token(), "NX"))
+                .chain(() -> restoreMarkers(missing))
                 .invoke(() -> Log.infof("Re-seeded %d of %d rooms from history; Redis generation marker restored", reseeded.get(),
                         rooms.get()))
                 .replaceWithVoid();
     }
 
+    private Uni<Void> restoreMarkers(Set<Integer> missing) {
+        if (missing == ALL_SLOTS) {
+            return redis.execute("SET", RoomKeys.GENERATION, token(), "NX").replaceWithVoid();
+        }
+        return Multi.createFrom().iterable(missing)
+                .onItem().transformToUni(slot -> redis.execute("SET", RedisLayout.generationOfSlot(slot), token(), "NX"))
+                .merge(MARKER_CONCURRENCY)
+                .collect().last()
+                .replaceWithVoid();
+    }
+
     /** One page of rooms from PostgreSQL, then the next; rooms handled here are removed from {@code seen}. */
-    private Uni<Void> page(String after, Map<String, Long> seen, AtomicLong rooms, AtomicLong reseeded) {
+    private Uni<Void> page(String after, Predicate<String> affected, Map<String, Long> seen, AtomicLong rooms, AtomicLong reseeded) {
         return databaseContexts.run(() -> repository.roomMaxima(after, config.pageSize())).chain(maxima -> {
             if (maxima.isEmpty()) {
                 return Uni.createFrom().voidItem();
             }
-            List<Room> batch = maxima.stream().map(m -> room(m, seen.remove(m.room()))).toList();
+            List<Room> batch = maxima.stream().filter(m -> affected.test(m.room())).map(m -> room(m, seen.remove(m.room()))).toList();
             String last = maxima.get(maxima.size() - 1).room();
             Uni<Void> done = restore(batch, rooms, reseeded);
-            return maxima.size() < config.pageSize() ? done : done.chain(() -> page(last, seen, rooms, reseeded));
+            return maxima.size() < config.pageSize() ? done : done.chain(() -> page(last, affected, seen, rooms, reseeded));
         });
     }
 

@@ -1,6 +1,7 @@
 package dev.chat.history.unread;
 
 import dev.chat.common.redis.LuaScript;
+import dev.chat.common.redis.RedisDeployment;
 import dev.chat.history.Backoff;
 import dev.chat.history.DedicatedRedisConnection;
 import dev.chat.history.HistoryConfig;
@@ -80,7 +81,7 @@ public class ActivityConsumer {
     private volatile boolean failing;
 
     public ActivityConsumer(Vertx vertx, HistoryConfig config, UnreadRepository repository, DatabaseContexts databaseContexts,
-            MeterRegistry registry, @ConfigProperty(name = "quarkus.redis.hosts") String redisHosts,
+            MeterRegistry registry, RedisDeployment deployment,
             @ConfigProperty(name = "quarkus.redis.timeout", defaultValue = "10s") Duration commandTimeout) {
         this.vertx = vertx;
         this.config = config.activity();
@@ -90,7 +91,7 @@ public class ActivityConsumer {
         this.consumer = this.config.consumer().filter(name -> !name.isBlank()).orElseGet(ActivityConsumer::hostName);
         // RESP2: the reply shapes parsed below (RESP3 would turn XREADGROUP's reply into a map).
         this.connection = new DedicatedRedisConnection(vertx,
-                DedicatedRedisConnection.options(redisHosts, "history-activity").setPreferredProtocolVersion(ProtocolVersion.RESP2),
+                DedicatedRedisConnection.options(deployment, "history-activity").setPreferredProtocolVersion(ProtocolVersion.RESP2),
                 new Backoff(this.config.minRetryBackoff(), this.config.maxRetryBackoff()), "Activity stream connection",
                 "chat-history-activity-");
         this.storeBackoff = new Backoff(this.config.minRetryBackoff(), this.config.maxRetryBackoff());

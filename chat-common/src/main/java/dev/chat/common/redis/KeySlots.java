@@ -1,4 +1,4 @@
-package dev.chat.e2e;
+package dev.chat.common.redis;
 
 import java.nio.charset.StandardCharsets;
 
@@ -6,25 +6,26 @@ import java.nio.charset.StandardCharsets;
  * Redis Cluster hash slots computed in Java, as {@code CLUSTER KEYSLOT} does (CRC16/XMODEM of the key,
  * or of its first non-empty {hash tag}, mod 16384), and a short tag per slot, so a test can put keys
  * and shard channels on the slot (and so the node) of its choice: {@code "room:{" + tagForSlot(s) + "}"}.
+ * The services use it for keys that belong to a slot rather than to a room (the per-slot generation
+ * marker, history's per-slot channel) and to route a sharded channel to the master that owns it.
  */
-final class KeySlots {
+public final class KeySlots {
 
-    static final int SLOTS = 16384;
+    public static final int SLOTS = 16384;
 
     private static final int[] CRC16_TABLE = crc16Table();
     /** Characters of the tags: no braces (a tag is used inside {...}), nothing a shell or redis-cli would quote. */
     private static final byte[] TAG_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
             .getBytes(StandardCharsets.US_ASCII);
-    private static final String[] TAGS = shortestTags();
 
     private KeySlots() {
     }
 
-    static int slot(String key) {
+    public static int slot(String key) {
         return slot(key.getBytes(StandardCharsets.UTF_8));
     }
 
-    static int slot(byte[] key) {
+    public static int slot(byte[] key) {
         int start = 0;
         int end = key.length;
         for (int open = 0; open < key.length; open++) {
@@ -47,11 +48,11 @@ final class KeySlots {
     }
 
     /** A shortest string (of [0-9a-zA-Z], 1 to 3 characters) whose slot is {@code slot}. */
-    static String tagForSlot(int slot) {
-        return TAGS[slot];
+    public static String tagForSlot(int slot) {
+        return Tags.BY_SLOT[slot];
     }
 
-    static int crc16(byte[] bytes, int from, int to) {
+    public static int crc16(byte[] bytes, int from, int to) {
         int crc = 0;
         for (int i = from; i < to; i++) {
             crc = update(crc, bytes[i]);
@@ -63,8 +64,13 @@ final class KeySlots {
         return ((crc << 8) ^ CRC16_TABLE[((crc >>> 8) ^ b) & 0xff]) & 0xffff;
     }
 
-    /** Brute force over ever longer strings until every slot has one; package-private so a test can time it. */
-    static String[] shortestTags() {
+    /** Computed on first use (a few milliseconds), not when a native image is built or a service starts. */
+    private static final class Tags {
+        static final String[] BY_SLOT = shortestTags();
+    }
+
+    /** Brute force over ever longer strings until every slot has one. */
+    public static String[] shortestTags() {
         String[] tags = new String[SLOTS];
         int found = 0;
         for (int length = 1; found < SLOTS; length++) {

@@ -1,0 +1,449 @@
+package dev.chat.common.redis;
+
+import io.quarkus.logging.Log;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Channels subscribed on as few connections as the deployment allows: one connection (SUBSCRIBE) to a
+ * standalone Redis; on a Redis Cluster one connection per master (SSUBSCRIBE, sharded Pub/Sub), each
+ * channel on the master that owns its slot. Channels come and go as callers ask (not one connection per
+ * channel).
+ *
+ * <p>The connections live and die together, as one session: when any of them drops, when Redis answers
+ * a subscription with a redirect, or when it pushes {@code sunsubscribe} for a channel still wanted (its
+ * slot moved to another master, or the master became a replica), the session is closed, the slot owners
+ * are read again and every channel is subscribed anew on a new session. Once every channel is confirmed
+ * the {@link #onReconnect} handlers run, so callers can fill from their logs what the gap may have cost.
+ * Slot moves and failovers are rare; one simple path for all of them is worth a full re-subscribe.
+ *
+ * <p>All state is confined to one Vert.x context, so SUBSCRIBE and UNSUBSCRIBE for a channel reach Redis
+ * in the order they were asked for, and messages are dispatched in the order Redis sent them.
+ */
+public final class ChannelSubscriber {
+
+    /** Channels per SUBSCRIBE when a standalone session re-subscribes (sharded channels go one per command: a command's channels must share a slot). */
+    private static final int RESUBSCRIBE_BATCH = 500;
+
+    private final Vertx vertx;
+    private final RedisDeployment deployment;
+    private final String clientName;
+    private final Duration minBackoff;
+    private final Duration maxBackoff;
+    private final boolean sharded;
+
+    private final Map<String, BiConsumer<String, String>> routes = new ConcurrentHashMap<>();
+    private final List<Runnable> onReconnect = new CopyOnWriteArrayList<>();
+    private final List<Consumer<Boolean>> onSubscribed = new CopyOnWriteArrayList<>();
+
+    // Confined to `context`.
+    private Context context;
+    private final Set<String> channels = new HashSet<>();
+    /** Subscriptions asked for and not yet confirmed by Redis. */
+    private final Map<String, List<Promise<Void>>> unconfirmed = new HashMap<>();
+    /** On a new session: channels subscribed and not yet confirmed. */
+    private final Set<String> resubscribing = new HashSet<>();
+    /** Our own SUNSUBSCRIBEs whose reply is still to come, so the reply is not taken for a slot move. */
+    private final Map<String, Integer> leaving = new HashMap<>();
+    private Session session;
+    private List<String> knownMasters = List.of();
+    private long backoffMs;
+    private long sessions;
+    private boolean stopped;
+
+    private volatile boolean up;
+    private volatile int channelCount;
+
+    public ChannelSubscriber(Vertx vertx, RedisDeployment deployment, String clientName, Duration minBackoff, Duration maxBackoff) {
+        this.vertx = vertx;
+        this.deployment = deployment;
+        this.sharded = deployment.cluster();
+        this.clientName = clientName.replaceAll("[^A-Za-z0-9_.-]", "_");
+        this.minBackoff = minBackoff;
+        this.maxBackoff = maxBackoff;
+    }
+
+    /** Opens the first session on {@code context}. */
+    public void start(Context context) {
+        this.context = context;
+        backoffMs = minBackoff.toMillis();
+        context.runOnContext(v -> open());
+    }
+
+    public void stop() {
+        if (context == null) {
+            return;
+        }
+        context.runOnContext(v -> {
+            stopped = true;
+            up = false;
+            if (session != null) {
+                session.close();
+                session = null;
+            }
+        });
+    }
+
+    /** Sends every (channel, payload) of channels starting with {@code prefix} to the handler, on this subscriber's context, in Redis order. */
+    public void route(String prefix, BiConsumer<String, String> handler) {
+        routes.put(prefix, handler);
+    }
+
+    /** Sets what runs after a new session holds every channel again (messages may have been missed in between). */
+    public void onReconnect(Runnable handler) {
+        onReconnect.add(handler);
+    }
+
+    /** Sets what runs each time a session holds every channel: first at start ({@code false}), then after each re-open ({@code true}). */
+    public void onSubscribed(Consumer<Boolean> handler) {
+        onSubscribed.add(handler);
+    }
+
+    /** Runs a task on the subscriber's context, in order with message dispatch. */
+    public void runOnContext(Runnable task) {
+        context.runOnContext(v -> task.run());
+    }
+
+    /** Whether the connections are open and hold every channel they should. */
+    public boolean isUp() {
+        return up;
+    }
+
+    /** How many channels are held (or about to be). */
+    public int channelCount() {
+        return channelCount;
+    }
+
+    public String clientName() {
+        return clientName;
+    }
+
+    /**
+     * Completes once Redis confirmed the subscription: the {@code subscribe} reply pushed on the
+     * connection, not the write of the command (the Vert.x client completes a SUBSCRIBE's future as
+     * soon as it is written). Waits across a new session if the connections are down.
+     */
+    public Future<Void> subscribe(String channel) {
+        Promise<Void> done = Promise.promise();
+        context.runOnContext(v -> {
+            channels.add(channel);
+            channelCount = channels.size();
+            unconfirmed.computeIfAbsent(channel, c -> new ArrayList<>()).add(done);
+            if (session != null) {
+                session.subscribe(channel);
+            }
+        });
+        return done.future();
+    }
+
+    /**
+     * Drops a channel; a subscription still waiting for its confirmation fails with what {@code whyUnconfirmed}
+     * makes of the reason (the caller's "try again" error).
+     */
+    public void unsubscribe(String channel, Function<String, ? extends RuntimeException> whyUnconfirmed) {
+        context.runOnContext(v -> {
+            channels.remove(channel);
+            channelCount = channels.size();
+            if (resubscribing.remove(channel) && resubscribing.isEmpty() && session != null && session.allOpen() && !up) {
+                resubscribed();
+            }
+            List<Promise<Void>> waiting = unconfirmed.remove(channel);
+            if (waiting != null) {
+                RuntimeException failure = whyUnconfirmed.apply("left before Redis confirmed the subscription");
+                waiting.forEach(p -> p.tryFail(failure));
+            }
+            if (session != null) {
+                session.unsubscribe(channel);
+            }
+        });
+    }
+
+    private void open() {
+        if (stopped) {
+            return;
+        }
+        if (!sharded) {
+            begin(new Session(null));
+            return;
+        }
+        List<String> ask = new ArrayList<>(deployment.hosts());
+        ask.addAll(knownMasters);
+        ClusterSlots.read(vertx, deployment, ask).onComplete(ar -> context.runOnContext(v -> {
+            if (stopped) {
+                return;
+            }
+            if (ar.failed()) {
+                Log.warnf("Reading the Redis Cluster's slots for %s failed (%s); retrying in %d ms", clientName, ar.cause().getMessage(), backoffMs);
+                retryLater();
+                return;
+            }
+            knownMasters = List.copyOf(ar.result().masters());
+            begin(new Session(ar.result()));
+        }));
+    }
+
+    private void begin(Session next) {
+        session = next;
+        resubscribing.clear();
+        resubscribing.addAll(channels);
+        leaving.clear();
+        next.openAll();
+    }
+
+    /** Every channel is confirmed on the (new) session. */
+    private void resubscribed() {
+        up = true;
+        backoffMs = minBackoff.toMillis();
+        boolean reopened = sessions++ > 0;
+        if (reopened) {
+            Log.infof("Redis subscriber %s re-opened with %d channels", clientName, channels.size());
+            onReconnect.forEach(Runnable::run);
+        }
+        onSubscribed.forEach(handler -> handler.accept(reopened));
+    }
+
+    private void confirmed(String channel) {
+        List<Promise<Void>> waiting = unconfirmed.remove(channel);
+        if (waiting != null) {
+            waiting.forEach(Promise::tryComplete);
+        }
+        if (resubscribing.remove(channel) && resubscribing.isEmpty() && !up && session != null && session.allOpen()) {
+            resubscribed();
+        }
+    }
+
+    private void fail(Session failed, String why) {
+        if (failed != session) {
+            return;
+        }
+        session.close();
+        session = null;
+        resubscribing.clear();
+        leaving.clear();
+        up = false;
+        if (!stopped) {
+            Log.warnf("Redis subscriber %s lost (%s); re-opening", clientName, why);
+            retryLater();
+        }
+    }
+
+    private void retryLater() {
+        long delay = backoffMs;
+        backoffMs = Math.min(backoffMs * 2, maxBackoff.toMillis());
+        vertx.setTimer(delay, t -> context.runOnContext(v -> open()));
+    }
+
+    private void dispatch(Session from, Response push) {
+        if (from != session) {
+            return;
+        }
+        if (push.type() == ResponseType.ERROR) {
+            // A subscription's error reply (-MOVED, -ASK, -CLUSTERDOWN): the view of the slots is stale.
+            fail(from, push.toString());
+            return;
+        }
+        // RESP2 delivers ["message", channel, payload]; RESP3 delivers the same as a push.
+        if ((push.type() != ResponseType.MULTI && push.type() != ResponseType.PUSH) || push.size() != 3) {
+            return;
+        }
+        String kind = push.get(0).toString();
+        String channel = push.get(1).toString();
+        switch (kind) {
+            case "message", "smessage" -> {
+                for (var route : routes.entrySet()) {
+                    if (channel.startsWith(route.getKey())) {
+                        route.getValue().accept(channel, push.get(2).toString());
+                        return;
+                    }
+                }
+            }
+            case "subscribe", "ssubscribe" -> confirmed(channel);
+            case "sunsubscribe" -> {
+                Integer ours = leaving.get(channel);
+                if (ours != null) {
+                    if (ours == 1) {
+                        leaving.remove(channel);
+                    } else {
+                        leaving.put(channel, ours - 1);
+                    }
+                } else if (channels.contains(channel)) {
+                    // Redis dropped a channel we hold: its slot is no longer served by this master.
+                    fail(from, "Redis moved the slot of " + channel);
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    /** The connections of one view of the deployment: one link, or one per master that serves a held channel. */
+    private final class Session {
+
+        private final ClusterSlots slots;
+        private final Map<String, Link> links = new LinkedHashMap<>();
+        private boolean closed;
+
+        Session(ClusterSlots slots) {
+            this.slots = slots;
+        }
+
+        private String endpointOf(String channel) {
+            return slots == null ? deployment.hosts().get(0) : slots.owner(KeySlots.slot(channel));
+        }
+
+        private Link linkFor(String channel) {
+            return links.computeIfAbsent(endpointOf(channel), Link::new);
+        }
+
+        void openAll() {
+            if (slots == null) {
+                linkFor("").open();
+                return;
+            }
+            for (String channel : channels) {
+                linkFor(channel);
+            }
+            if (links.isEmpty() && resubscribing.isEmpty() && !up) {
+                resubscribed();
+            }
+            List.copyOf(links.values()).forEach(Link::open);
+        }
+
+        boolean allOpen() {
+            return links.values().stream().allMatch(link -> link.connection != null);
+        }
+
+        void subscribe(String channel) {
+            Link link = linkFor(channel);
+            if (link.connection != null) {
+                link.send(Request.cmd(sharded ? Command.SSUBSCRIBE : Command.SUBSCRIBE).arg(channel));
+            } else if (!link.opening) {
+                link.open();
+            }
+        }
+
+        void unsubscribe(String channel) {
+            Link link = links.get(endpointOf(channel));
+            if (link != null && link.connection != null) {
+                if (sharded) {
+                    leaving.merge(channel, 1, Integer::sum);
+                }
+                link.send(Request.cmd(sharded ? Command.SUNSUBSCRIBE : Command.UNSUBSCRIBE).arg(channel));
+            }
+        }
+
+        void close() {
+            closed = true;
+            links.values().forEach(Link::close);
+        }
+
+        /** One connection of the session, to one node. */
+        private final class Link {
+
+            private final String endpoint;
+            private final Redis client;
+            private RedisConnection connection;
+            private boolean opening;
+
+            Link(String endpoint) {
+                this.endpoint = endpoint;
+                this.client = Redis.createClient(vertx, deployment.nodeOptions(endpoint, clientName).setMaxPoolSize(1).setMaxPoolWaiting(1));
+            }
+
+            void open() {
+                opening = true;
+                client.connect().onComplete(ar -> context.runOnContext(v -> {
+                    if (ar.failed()) {
+                        fail(Session.this, endpoint + ": " + ar.cause().getMessage());
+                        return;
+                    }
+                    RedisConnection conn = ar.result();
+                    if (closed) {
+                        conn.close();
+                        return;
+                    }
+                    conn.handler(push -> dispatch(Session.this, push));
+                    conn.exceptionHandler(e -> context.runOnContext(x -> fail(Session.this, endpoint + ": " + e.getMessage())));
+                    conn.endHandler(x -> context.runOnContext(y -> fail(Session.this, endpoint + " closed the connection")));
+                    // Named, so operators (and tests) can find this process's subscriptions in CLIENT LIST.
+                    conn.send(Request.cmd(Command.CLIENT).arg("SETNAME").arg(clientName)).onComplete(named -> context.runOnContext(y -> {
+                        if (named.failed()) {
+                            conn.close();
+                            fail(Session.this, endpoint + ": " + named.cause().getMessage());
+                            return;
+                        }
+                        if (closed) {
+                            conn.close();
+                            return;
+                        }
+                        connection = conn;
+                        opening = false;
+                        subscribeAll();
+                    }));
+                }));
+            }
+
+            /** Subscribes every held channel that belongs on this link. */
+            private void subscribeAll() {
+                Request batch = null;
+                int inBatch = 0;
+                for (String channel : channels) {
+                    if (!endpoint.equals(endpointOf(channel))) {
+                        continue;
+                    }
+                    if (sharded) {
+                        send(Request.cmd(Command.SSUBSCRIBE).arg(channel));
+                        continue;
+                    }
+                    if (batch == null) {
+                        batch = Request.cmd(Command.SUBSCRIBE);
+                    }
+                    batch.arg(channel);
+                    if (++inBatch == RESUBSCRIBE_BATCH) {
+                        send(batch);
+                        batch = null;
+                        inBatch = 0;
+                    }
+                }
+                if (batch != null) {
+                    send(batch);
+                }
+                if (resubscribing.isEmpty() && !up && allOpen()) {
+                    resubscribed();
+                }
+            }
+
+            void send(Request request) {
+                connection.send(request).onFailure(e -> context.runOnContext(v -> fail(Session.this, endpoint + ": " + e.getMessage())));
+            }
+
+            void close() {
+                if (connection != null) {
+                    connection.close();
+                }
+                client.close();
+            }
+        }
+    }
+}

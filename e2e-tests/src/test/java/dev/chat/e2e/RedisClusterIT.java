@@ -1,0 +1,296 @@
+package dev.chat.e2e;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.chat.common.redis.KeySlots;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Both services on a Redis Cluster of their own (three masters with a replica each), switched by
+ * configuration alone: the cross-gateway guarantees hold with rooms on every shard, a room's messages
+ * travel only to the shard that owns it (sharded Pub/Sub), and a room whose slot moves to another
+ * master during traffic keeps delivering in order.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RedisClusterIT {
+
+    static OwnRedisCluster cluster;
+    static ServiceProcess gatewayA;
+    static ServiceProcess gatewayB;
+    static ServiceProcess history;
+
+    String id;
+
+    @BeforeAll
+    static void startServices() {
+        cluster = OwnRedisCluster.start("redis-cluster-it");
+        Map<String, String> clusterMode = Map.of("QUARKUS_REDIS_CLIENT_TYPE", "cluster", "QUARKUS_REDIS_HOSTS", cluster.hosts());
+        history = ServiceProcess.history("cluster-history", cluster.hosts(), RedisCli.sharedDatabase())
+                .with("QUARKUS_REDIS_CLIENT_TYPE", "cluster");
+        gatewayA = ServiceProcess.gateway("cluster-a", cluster.hosts(), clusterMode);
+        gatewayB = ServiceProcess.gateway("cluster-b", cluster.hosts(), clusterMode);
+        ServiceProcess.startAll(history, gatewayA, gatewayB);
+    }
+
+    @AfterAll
+    static void stopServices() {
+        for (ServiceProcess service : new ServiceProcess[] {gatewayA, gatewayB, history}) {
+            if (service != null) {
+                service.stop();
+            }
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @BeforeEach
+    void newId() {
+        id = UUID.randomUUID().toString().substring(0, 6);
+    }
+
+    /** A room name whose keys live on the given master. */
+    String roomOn(int master, String prefix) {
+        for (int i = 0; ; i++) {
+            String room = prefix + "-" + id + "-" + i;
+            if (cluster.masterOfKey("chat:{" + room + "}:seq") == master) {
+                return room;
+            }
+        }
+    }
+
+    @Test
+    @Order(1)
+    void roomsOnEveryShardKeepOneContiguousOrderAcrossGatewaysAndHistoryStoresAll() {
+        for (int master : cluster.masterPorts()) {
+            String room = roomOn(master, "shard");
+            List<WsClient> clients = new ArrayList<>();
+            try {
+                WsClient onA = WsClient.connect("sender-a-" + id, gatewayA.url());
+                WsClient onB = WsClient.connect("sender-b-" + id, gatewayB.url());
+                clients.addAll(List.of(onA, onB, WsClient.connect("reader-a-" + id, gatewayA.url()),
+                        WsClient.connect("reader-b-" + id, gatewayB.url())));
+                for (WsClient client : clients) {
+                    client.join(room);
+                }
+                String channel = "chat:room:{" + room + "}";
+                assertEquals(2, shardSubscribers(master, channel), "one sharded subscription per gateway, on the room's master");
+                for (int other : cluster.masterPorts()) {
+                    if (other != master) {
+                        assertEquals(0, shardSubscribers(other, channel), "no other shard carries the room");
+                    }
+                }
+                int perSender = 30;
+                CompletableFuture.allOf(CompletableFuture.runAsync(() -> burst(onA, room, perSender)),
+                        CompletableFuture.runAsync(() -> burst(onB, room, perSender))).join();
+                List<String> reference = null;
+                for (WsClient client : clients) {
+                    List<String> order = new ArrayList<>();
+                    List<ObjectNode> messages = client.messages(room, 2 * perSender);
+                    for (int i = 0; i < messages.size(); i++) {
+                        assertEquals(i + 1, messages.get(i).path("seq").asLong(), client.user + " sees a gap or reordering");
+                        order.add(messages.get(i).path("from").asText() + ":" + messages.get(i).path("text").asText());
+                    }
+                    if (reference == null) {
+                        reference = order;
+                    } else {
+                        assertEquals(reference, order, client.user + " sees another order");
+                    }
+                }
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertEquals(
+                        LongStream.rangeClosed(1, 2 * perSender).boxed().toList(), HistoryApi.seqs(history, room, "reader-a-" + id)));
+            } finally {
+                clients.forEach(WsClient::close);
+            }
+        }
+    }
+
+    @Test
+    @Order(2)
+    void aReconnectingClientRecoversWhatItMissedWithSinceAndAResendIsAcceptedOnce() {
+        String room = roomOn(cluster.masterPorts().get(1), "recover");
+        try (WsClient sender = WsClient.connect("sender-" + id, gatewayA.url())) {
+            sender.join(room);
+            String epoch;
+            try (WsClient reader = WsClient.connect("reader-" + id, gatewayB.url())) {
+                epoch = reader.join(room).path("epoch").asText();
+                for (int i = 1; i <= 3; i++) {
+                    send(sender, room, "before " + i, "b" + i);
+                }
+                assertEquals(3, reader.messages(room, 3).get(2).path("seq").asLong());
+            }
+            for (int i = 1; i <= 4; i++) {
+                send(sender, room, "while away " + i, "w" + i);
+            }
+            ObjectNode first = send(sender, room, "while away 1", "w1");
+            assertEquals(4, first.path("seq").asLong(), "the resend of w1 is acknowledged with its first seq");
+            try (WsClient back = WsClient.connect("reader-" + id, gatewayA.url())) {
+                back.send(WsClient.frame("join").put("room", room).put("since", 3).put("epoch", epoch).put("cid", "back"));
+                ObjectNode joined = back.next("joined");
+                assertTrue(joined.path("recovered").asBoolean(), "recovered from the room's log: " + joined);
+                List<ObjectNode> missed = back.messages(room, 4);
+                for (int i = 0; i < 4; i++) {
+                    assertEquals(4 + i, missed.get(i).path("seq").asLong());
+                    assertEquals("while away " + (i + 1), missed.get(i).path("text").asText());
+                }
+                assertNull(back.poll(300), "the resend was not delivered again");
+            }
+        }
+    }
+
+    @Test
+    @Order(3)
+    void directMessagesPresenceAndUnreadWorkAcrossGateways() throws Exception {
+        String alice = "alice-" + id;
+        String bob = "bob-" + id;
+        String carol = "carol-" + id;
+        String dm = "dm:" + alice + ":" + bob;
+        try (WsClient aliceA = WsClient.connect(alice, gatewayA.url()); WsClient bobB = WsClient.connect(bob, gatewayB.url())) {
+            aliceA.send(WsClient.frame("send").put("to", bob).put("text", "just for you").put("cid", "dm-1"));
+            ObjectNode ack = aliceA.next("ack");
+            assertEquals(dm, ack.path("room").asText());
+            ObjectNode received = bobB.messages(dm, 1).get(0);
+            assertEquals("just for you", received.path("text").asText());
+            assertEquals(ack.path("seq").asLong(), received.path("seq").asLong());
+
+            String lobby = "lobby-" + id;
+            aliceA.join(lobby);
+            bobB.join(lobby);
+            assertEquals(bob, aliceA.next(f -> "presence.join".equals(f.path("type").asText()) && bob.equals(f.path("user").asText()))
+                    .path("user").asText());
+        }
+        // Carol is offline: her direct messages count as unread and leave an offline event for push workers.
+        String toCarol = "dm:" + alice + ":" + carol;
+        try (WsClient aliceA = WsClient.connect(alice, gatewayA.url())) {
+            for (int i = 1; i <= 2; i++) {
+                send(aliceA, null, "while you were out " + i, "o" + i, carol);
+            }
+        }
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertEquals(2, unread(carol, toCarol)));
+        RedisCli events = cluster.cli(cluster.masterOfKey("chat:events"));
+        List<String> entries = events.run("XRANGE", "chat:events", "-", "+");
+        assertTrue(entries.stream().filter(line -> line.equals(toCarol)).count() >= 2, "dm.offline events for carol: " + entries);
+    }
+
+    @Test
+    @Order(4)
+    void aBusyRoomWhoseSlotMovesToAnotherMasterKeepsDeliveringInOrder() {
+        int from = cluster.masterPorts().get(0);
+        int to = cluster.masterPorts().get(2);
+        String room = roomOn(from, "moving");
+        int slot = KeySlots.slot("chat:{" + room + "}:seq");
+        List<WsClient> readers = new ArrayList<>();
+        try (WsClient sender = WsClient.connect("mover-" + id, gatewayA.url())) {
+            sender.join(room);
+            readers.add(WsClient.connect("reader-a-" + id, gatewayA.url()));
+            readers.add(WsClient.connect("reader-b-" + id, gatewayB.url()));
+            for (WsClient reader : readers) {
+                reader.join(room);
+            }
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicInteger sent = new AtomicInteger();
+            CompletableFuture<Void> traffic = CompletableFuture.runAsync(() -> {
+                while (!stop.get() || sent.get() < 20) {
+                    int n = sent.get() + 1;
+                    // A send refused while the slot moves is sent again with the same cid: accepted once.
+                    sendUntilAccepted(sender, room, "m" + n, "m" + n);
+                    sent.set(n);
+                }
+            });
+            await().atMost(Duration.ofSeconds(30)).until(() -> sent.get() >= 10);
+            cluster.migrateSlot(slot, to);
+            int movedAt = sent.get();
+            await().atMost(Duration.ofSeconds(60)).until(() -> sent.get() >= movedAt + 20);
+            stop.set(true);
+            traffic.join();
+            int total = sent.get();
+            assertEquals(to, cluster.masterOf(slot));
+            for (WsClient reader : readers) {
+                List<ObjectNode> messages = reader.messages(room, total);
+                for (int i = 0; i < total; i++) {
+                    assertEquals(i + 1, messages.get(i).path("seq").asLong(), reader.user + " sees a gap or reordering");
+                    assertEquals("m" + (i + 1), messages.get(i).path("text").asText());
+                }
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> shardSubscribers(to, "chat:room:{" + room + "}") == 2);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertEquals(
+                    LongStream.rangeClosed(1, total).boxed().toList(), HistoryApi.seqs(history, room, "mover-" + id)));
+        } finally {
+            readers.forEach(WsClient::close);
+        }
+    }
+
+    private long shardSubscribers(int master, String channel) {
+        List<String> reply = cluster.cli(master).run("PUBSUB", "SHARDNUMSUB", channel);
+        return Long.parseLong(reply.get(reply.size() - 1).trim());
+    }
+
+    private void burst(WsClient sender, String room, int count) {
+        for (int i = 1; i <= count; i++) {
+            sender.send(WsClient.frame("send").put("room", room).put("text", "m" + i).put("cid", sender.user + "-" + i));
+        }
+    }
+
+    private static ObjectNode send(WsClient sender, String room, String text, String cid) {
+        return send(sender, room, text, cid, null);
+    }
+
+    private static ObjectNode send(WsClient sender, String room, String text, String cid, String to) {
+        ObjectNode frame = WsClient.frame("send").put("text", text).put("cid", cid);
+        if (to != null) {
+            frame.put("to", to);
+        } else {
+            frame.put("room", room);
+        }
+        sender.send(frame);
+        ObjectNode answer = sender.next(f -> ("ack".equals(f.path("type").asText()) || "error".equals(f.path("type").asText()))
+                && cid.equals(f.path("cid").asText()));
+        assertEquals("ack", answer.path("type").asText(), answer.toString());
+        return answer;
+    }
+
+    private static void sendUntilAccepted(WsClient sender, String room, String text, String cid) {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            sender.send(WsClient.frame("send").put("room", room).put("text", text).put("cid", cid));
+            ObjectNode answer = sender.next(f -> ("ack".equals(f.path("type").asText()) || "error".equals(f.path("type").asText()))
+                    && cid.equals(f.path("cid").asText()));
+            if ("ack".equals(answer.path("type").asText())) {
+                return;
+            }
+            assertEquals("unavailable", answer.path("code").asText(), answer.toString());
+            await().pollDelay(Duration.ofMillis(100)).atMost(Duration.ofSeconds(1)).until(() -> true);
+        }
+        throw new AssertionError("send " + cid + " never accepted");
+    }
+
+    private static long unread(String user, String room) throws Exception {
+        var response = history.get("/users/me/rooms", user);
+        assertEquals(200, response.statusCode(), response.body());
+        for (JsonNode entry : WsClient.JSON.readTree(response.body()).path("rooms")) {
+            if (room.equals(entry.path("room").asText())) {
+                return entry.path("unread").asLong();
+            }
+        }
+        return -1;
+    }
+}
