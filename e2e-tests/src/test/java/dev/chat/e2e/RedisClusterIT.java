@@ -8,6 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.chat.common.redis.KeySlots;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,11 +32,14 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * Both services on a Redis Cluster of their own (three masters with a replica each), switched by
  * configuration alone: the cross-gateway guarantees hold with rooms on every shard, a room's messages
- * travel only to the shard that owns it (sharded Pub/Sub), and a room whose slot moves to another
- * master during traffic keeps delivering in order.
+ * travel only to the shard that owns it (sharded Pub/Sub), a room whose slot moves to another master
+ * during traffic keeps delivering in order, and so does a room whose master dies and is replaced by its
+ * replica (sends wait for the replica, so none that was acknowledged is lost or given a seq twice).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RedisClusterIT {
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     static OwnRedisCluster cluster;
     static ServiceProcess gatewayA;
@@ -44,12 +51,28 @@ class RedisClusterIT {
     @BeforeAll
     static void startServices() {
         cluster = OwnRedisCluster.start("redis-cluster-it");
-        Map<String, String> clusterMode = Map.of("QUARKUS_REDIS_CLIENT_TYPE", "cluster", "QUARKUS_REDIS_HOSTS", cluster.hosts());
+        // Every master has a replica: a send is acknowledged once the replica holds it, so a failover keeps it.
+        Map<String, String> clusterMode = Map.of("QUARKUS_REDIS_CLIENT_TYPE", "cluster", "QUARKUS_REDIS_HOSTS", cluster.hosts(),
+                "CHAT_REPLICATION_ACKS", "1");
         history = ServiceProcess.history("cluster-history", cluster.hosts(), RedisCli.sharedDatabase())
                 .with("QUARKUS_REDIS_CLIENT_TYPE", "cluster");
         gatewayA = ServiceProcess.gateway("cluster-a", cluster.hosts(), clusterMode);
         gatewayB = ServiceProcess.gateway("cluster-b", cluster.hosts(), clusterMode);
         ServiceProcess.startAll(history, gatewayA, gatewayB);
+        // A new cluster has no generation markers: history sets one per slot before rooms can start.
+        await().atMost(Duration.ofSeconds(60)).until(() -> status(history.managementUrl() + "/q/health/group/ingest") == 200);
+    }
+
+    private static int status(String url) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (java.io.IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
     }
 
     @AfterAll
@@ -240,6 +263,56 @@ class RedisClusterIT {
         }
     }
 
+    @Test
+    @Order(5)
+    void whenTheMasterOfABusyRoomDiesItsReplicaTakesOverAndNothingIsLostRepeatedOrReordered() {
+        int victim = cluster.masterPorts().get(1);
+        String room = roomOn(victim, "failover");
+        List<WsClient> readers = new ArrayList<>();
+        try (WsClient sender = WsClient.connect("survivor-" + id, gatewayB.url())) {
+            sender.join(room);
+            readers.add(WsClient.connect("reader-a-" + id, gatewayA.url()));
+            readers.add(WsClient.connect("reader-b-" + id, gatewayB.url()));
+            for (WsClient reader : readers) {
+                reader.join(room);
+            }
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicInteger sent = new AtomicInteger();
+            CompletableFuture<Void> traffic = CompletableFuture.runAsync(() -> {
+                while (!stop.get() || sent.get() < 20) {
+                    int n = sent.get() + 1;
+                    sendUntilAccepted(sender, room, "m" + n, "m" + n);
+                    sent.set(n);
+                }
+            });
+            await().atMost(Duration.ofSeconds(30)).until(() -> sent.get() >= 10);
+            cluster.killMaster(victim);
+            int killedAt = sent.get();
+            cluster.awaitFailover();
+            await().atMost(Duration.ofSeconds(90)).until(() -> {
+                if (traffic.isCompletedExceptionally()) {
+                    traffic.join();
+                }
+                return sent.get() >= killedAt + 20;
+            });
+            stop.set(true);
+            traffic.join();
+            int total = sent.get();
+            for (WsClient reader : readers) {
+                List<ObjectNode> messages = reader.messages(room, total);
+                for (int i = 0; i < total; i++) {
+                    assertEquals(i + 1, messages.get(i).path("seq").asLong(), reader.user + " sees a gap, a repeat or reordering");
+                    assertEquals("m" + (i + 1), messages.get(i).path("text").asText(), reader.user + ": one seq, one message");
+                }
+                assertNull(reader.poll(500), reader.user + " got a message twice");
+            }
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertEquals(
+                    LongStream.rangeClosed(1, total).boxed().toList(), HistoryApi.seqs(history, room, "survivor-" + id)));
+        } finally {
+            readers.forEach(WsClient::close);
+        }
+    }
+
     private long shardSubscribers(int master, String channel) {
         List<String> reply = cluster.cli(master).run("PUBSUB", "SHARDNUMSUB", channel);
         return Long.parseLong(reply.get(reply.size() - 1).trim());
@@ -270,7 +343,7 @@ class RedisClusterIT {
     }
 
     private static void sendUntilAccepted(WsClient sender, String room, String text, String cid) {
-        for (int attempt = 0; attempt < 100; attempt++) {
+        for (int attempt = 0; attempt < 300; attempt++) {
             sender.send(WsClient.frame("send").put("room", room).put("text", text).put("cid", cid));
             ObjectNode answer = sender.next(f -> ("ack".equals(f.path("type").asText()) || "error".equals(f.path("type").asText()))
                     && cid.equals(f.path("cid").asText()));

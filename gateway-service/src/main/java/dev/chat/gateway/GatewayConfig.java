@@ -119,6 +119,23 @@ public interface GatewayConfig {
         int batchSize();
     }
 
+    Replication replication();
+
+    interface Replication {
+        /**
+         * Replicas that must hold a message before it is acknowledged (WAIT after the publish script, on the same
+         * connection). 0 acknowledges once the primary has it: a failover to a replica that missed the last writes
+         * could then lose acknowledged messages and hand out their seq again. Set 1 where the Redis primary (or
+         * every master of a Redis Cluster) has a replica.
+         */
+        @WithDefault("0")
+        int acks();
+
+        /** How long a send waits for those replicas; past it the send is answered unavailable (resend with the same cid). */
+        @WithDefault("500MS")
+        Duration timeout();
+    }
+
     interface Events {
         /** Redis Stream that offline events (dm.offline, user.offline) are appended to. */
         @WithDefault("chat:events")

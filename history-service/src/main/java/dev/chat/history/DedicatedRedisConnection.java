@@ -1,5 +1,7 @@
 package dev.chat.history;
 
+import dev.chat.common.redis.ClusterSlots;
+import dev.chat.common.redis.KeySlots;
 import dev.chat.common.redis.RedisDeployment;
 import io.quarkus.logging.Log;
 import io.vertx.core.Context;
@@ -25,6 +27,9 @@ public final class DedicatedRedisConnection {
     private final String label;
     /** Names this instance's connection in CLIENT LIST, so operators (and tests) can tell it apart. */
     private final String clientName;
+    /** Set on a Redis Cluster: where to look up the master of `clusterKey`. */
+    private RedisDeployment cluster;
+    private String clusterKey;
 
     // Confined to `context`.
     private Context context;
@@ -43,12 +48,21 @@ public final class DedicatedRedisConnection {
         this.clientName = clientNamePrefix + randomSuffix();
     }
 
-    /**
-     * Options for a pool of one: on the first of the {@code quarkus.redis.hosts}, or on the Redis Cluster (a connection
-     * per node, each command sent to its key's master), with the password and TLS host name check of Quarkus's client.
-     */
+    /** Options for a pool of one on the first of the {@code quarkus.redis.hosts}, with the password and TLS host name check of Quarkus's client. */
     public static RedisOptions options(RedisDeployment deployment, String poolName) {
-        return deployment.options(poolName).setMaxPoolSize(1).setMaxPoolWaiting(1);
+        return deployment.nodeOptions(deployment.hosts().get(0), poolName).setMaxPoolSize(1).setMaxPoolWaiting(1);
+    }
+
+    /**
+     * On a Redis Cluster: the connection goes to the master that serves {@code key}, looked up again at every
+     * re-open, so a slot that moved (a -MOVED reply fails the command and the connection is re-opened) is followed.
+     */
+    public DedicatedRedisConnection onMasterOf(RedisDeployment deployment, String key) {
+        if (deployment.cluster()) {
+            this.cluster = deployment;
+            this.clusterKey = key;
+        }
+        return this;
     }
 
     /** A random suffix that tells this instance's connections apart in CLIENT LIST. */
@@ -116,7 +130,7 @@ public final class DedicatedRedisConnection {
         if (stopped) {
             return;
         }
-        client.connect().onComplete(ar -> {
+        opened().onComplete(ar -> {
             if (ar.failed()) {
                 long delay = backoff.next();
                 Log.warnf("%s failed (%s); retrying in %d ms", label, ar.cause().getMessage(), delay);
@@ -128,6 +142,17 @@ public final class DedicatedRedisConnection {
             conn.exceptionHandler(e -> dropped(conn, e.getMessage()));
             conn.endHandler(v -> dropped(conn, "closed"));
             onOpen.accept(conn);
+        });
+    }
+
+    private io.vertx.core.Future<RedisConnection> opened() {
+        if (cluster == null) {
+            return client.connect();
+        }
+        return ClusterSlots.read(vertx, cluster, cluster.hosts()).compose(slots -> {
+            client.close();
+            client = Redis.createClient(vertx, new RedisOptions(options).setConnectionString(slots.owner(KeySlots.slot(clusterKey))));
+            return client.connect();
         });
     }
 

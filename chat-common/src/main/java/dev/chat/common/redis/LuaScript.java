@@ -59,6 +59,41 @@ public final class LuaScript {
     }
 
     /**
+     * Runs the script and then {@code WAIT replicas timeout} on the same connection (one pipeline of two; on a
+     * Redis Cluster both go to the master of the script's keys), so the reply comes only once that many replicas
+     * hold the script's writes: a failover to one of them cannot lose what was answered. Fails with
+     * {@link ReplicasBehind} when fewer confirm in time (the writes may still survive; the caller cannot know).
+     */
+    public Uni<Response> runReplicated(ReactiveRedisDataSource redis, List<String> keys, List<String> args, int replicas, long timeoutMs) {
+        Request wait = Request.cmd(Command.WAIT).arg(replicas).arg(timeoutMs);
+        return redis.getRedis().batch(List.of(request(Command.EVALSHA, sha, keys, args), wait))
+                .onFailure(LuaScript::isNoScript)
+                .recoverWithUni(() -> redis.getRedis().batch(List.of(request(Command.EVAL, source, keys, args), wait)))
+                .map(replies -> {
+                    long confirmed = replies.get(1).toLong();
+                    if (confirmed < replicas) {
+                        throw new ReplicasBehind(confirmed, replicas);
+                    }
+                    return replies.get(0);
+                });
+    }
+
+    /** Fewer replicas than asked for confirmed a script's writes in time. */
+    public static final class ReplicasBehind extends RuntimeException {
+        ReplicasBehind(long confirmed, int wanted) {
+            super(confirmed + " of " + wanted + " replicas confirmed the write in time", null, false, false);
+        }
+    }
+
+    private static Request request(Command eval, String scriptOrSha, List<String> keys, List<String> args) {
+        Request request = Request.cmd(eval);
+        for (String part : command(scriptOrSha, keys, args)) {
+            request.arg(part);
+        }
+        return request;
+    }
+
+    /**
      * Runs many invocations of this script pipelined on one pooled connection, so background work of
      * any size takes one connection for one round trip instead of queueing a command per item.
      * After a Redis restart (NOSCRIPT) the script is loaded and the batch sent once more.
@@ -82,11 +117,7 @@ public final class LuaScript {
     private List<Request> requests(List<List<String>> keys, List<List<String>> args) {
         List<Request> requests = new ArrayList<>(keys.size());
         for (int i = 0; i < keys.size(); i++) {
-            Request request = Request.cmd(Command.EVALSHA);
-            for (String part : command(sha, keys.get(i), args.get(i))) {
-                request.arg(part);
-            }
-            requests.add(request);
+            requests.add(request(Command.EVALSHA, sha, keys.get(i), args.get(i)));
         }
         return requests;
     }

@@ -69,8 +69,10 @@ public class MessagePublisher {
                 Integer.toString(log.trimInterval()), layout.publishCommand(), layout.historyChannel(room));
         Timer.Sample sample = metrics.startPublish();
         // A direct message is indexed before it exists, so no gateway can miss it without finding its room.
-        Uni<Response> published = recipient == null ? PUBLISH.run(redis, keys, args)
-                : directRooms.record(room, from, recipient).chain(() -> PUBLISH.run(redis, keys, args));
+        int replicas = config.replication().acks();
+        Uni<Response> script = replicas == 0 ? PUBLISH.run(redis, keys, args)
+                : PUBLISH.runReplicated(redis, keys, args, replicas, config.replication().timeout().toMillis());
+        Uni<Response> published = recipient == null ? script : directRooms.record(room, from, recipient).chain(() -> script);
         if (recipient != null && !directInScript) {
             published = published.call(reply -> "ok".equals(reply.get(0).toString())
                     ? publishDirect(room, from, recipient, payload, reply.get(1).toLong(), reply.get(2).toLong())

@@ -3,6 +3,7 @@ package dev.chat.gateway.room;
 
 import dev.chat.common.redis.RedisDeployment;
 import dev.chat.common.redis.RoomKeys;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.runtime.ShutdownEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -33,18 +34,23 @@ public class RoomLogReader {
     private static final int WAITING = 100_000;
 
     private final Redis client;
+    private final Redis own;
     /** On a Redis Cluster a pipeline may not span masters: each read goes alone (still pipelined per connection). */
     private final boolean cluster;
 
-    public RoomLogReader(Vertx vertx) {
-        RedisDeployment deployment = RedisDeployment.fromConfig();
+    public RoomLogReader(Vertx vertx, RedisDeployment deployment, ReactiveRedisDataSource shared) {
         this.cluster = deployment.cluster();
-        this.client = Redis.createClient(vertx, deployment.options("gateway-log-reader")
+        // On a Redis Cluster the reads share Quarkus's client: a client of our own lost every node after a
+        // slot migration (Vert.x 4.5 answered "Client is closed" until restarted); its pool is per master anyway.
+        this.own = cluster ? null : Redis.createClient(vertx, deployment.options("gateway-log-reader")
                 .setMaxPoolSize(CONNECTIONS).setMaxPoolWaiting(WAITING).setMaxWaitingHandlers(WAITING));
+        this.client = cluster ? shared.getRedis().getDelegate() : own;
     }
 
     void stop(@Observes ShutdownEvent event) {
-        client.close();
+        if (own != null) {
+            own.close();
+        }
     }
 
     /** At most {@code count} messages with {@code from <= seq <= to}, in seq order; fewer or none if the log was trimmed. */

@@ -57,8 +57,6 @@ public class CounterReseeder {
 
     /** Standalone: the one marker stands for every slot. */
     private static final Set<Integer> ALL_SLOTS = Set.of(-1);
-    /** SETs of per-slot markers in flight at once after a shard's re-seed. */
-    private static final int MARKER_CONCURRENCY = 64;
 
     private final ReactiveRedisDataSource redis;
     private final Vertx vertx;
@@ -138,16 +136,8 @@ public class CounterReseeder {
     }
 
     private Uni<Set<Integer>> missingOn(String master, ClusterSlots slots) {
-        List<Integer> owned = new ArrayList<>();
-        List<Request> requests = new ArrayList<>();
-        for (int slot = 0; slot < KeySlots.SLOTS; slot++) {
-            if (master.equals(slots.owner(slot))) {
-                owned.add(slot);
-                requests.add(Request.cmd(Command.EXISTS).arg(RedisLayout.generationOfSlot(slot)));
-            }
-        }
-        Redis node = Redis.createClient(vertx, deployment.nodeOptions(master, "history-generation").setMaxPoolSize(1));
-        return Uni.createFrom().completionStage(() -> node.batch(requests).toCompletionStage())
+        List<Integer> owned = slotsOf(master, slots);
+        return onNode(master, owned.stream().map(slot -> Request.cmd(Command.EXISTS).arg(RedisLayout.generationOfSlot(slot))).toList())
                 .map(replies -> {
                     Set<Integer> missing = new HashSet<>();
                     for (int i = 0; i < replies.size(); i++) {
@@ -156,7 +146,24 @@ public class CounterReseeder {
                         }
                     }
                     return missing;
-                })
+                });
+    }
+
+    private static List<Integer> slotsOf(String master, ClusterSlots slots) {
+        List<Integer> owned = new ArrayList<>();
+        for (int slot = 0; slot < KeySlots.SLOTS; slot++) {
+            if (master.equals(slots.owner(slot))) {
+                owned.add(slot);
+            }
+        }
+        return owned;
+    }
+
+    /** One pipeline on a connection of its own to one master: thousands of per-slot commands in one round trip. */
+    private Uni<List<io.vertx.redis.client.Response>> onNode(String master, List<Request> requests) {
+        Redis node = Redis.createClient(vertx, deployment.nodeOptions(master, "history-generation").setMaxPoolSize(1)
+                .setMaxWaitingHandlers(KeySlots.SLOTS));
+        return Uni.createFrom().completionStage(() -> node.batch(requests).toCompletionStage())
                 .onTermination().invoke(node::close);
     }
 
@@ -207,10 +214,14 @@ public class CounterReseeder {
         if (missing == ALL_SLOTS) {
             return redis.execute("SET", RoomKeys.GENERATION, token(), "NX").replaceWithVoid();
         }
-        return Multi.createFrom().iterable(missing)
-                .onItem().transformToUni(slot -> redis.execute("SET", RedisLayout.generationOfSlot(slot), token(), "NX"))
-                .merge(MARKER_CONCURRENCY)
-                .collect().last()
+        String token = token();
+        return Uni.createFrom().completionStage(() -> ClusterSlots.read(vertx, deployment, deployment.hosts()).toCompletionStage())
+                .chain(slots -> Multi.createFrom().iterable(slots.masters())
+                        .onItem().transformToUniAndConcatenate(master -> onNode(master, slotsOf(master, slots).stream()
+                                .filter(missing::contains)
+                                .map(slot -> Request.cmd(Command.SET).arg(RedisLayout.generationOfSlot(slot)).arg(token).arg("NX"))
+                                .toList()))
+                        .collect().last())
                 .replaceWithVoid();
     }
 

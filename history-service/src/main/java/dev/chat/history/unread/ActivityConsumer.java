@@ -93,7 +93,7 @@ public class ActivityConsumer {
         this.connection = new DedicatedRedisConnection(vertx,
                 DedicatedRedisConnection.options(deployment, "history-activity").setPreferredProtocolVersion(ProtocolVersion.RESP2),
                 new Backoff(this.config.minRetryBackoff(), this.config.maxRetryBackoff()), "Activity stream connection",
-                "chat-history-activity-");
+                "chat-history-activity-").onMasterOf(deployment, this.config.stream());
         this.storeBackoff = new Backoff(this.config.minRetryBackoff(), this.config.maxRetryBackoff());
         this.applied = Counter.builder("chat.history.activity.applied")
                 .description("Activity entries (joins, read positions) stored in PostgreSQL").register(registry);
