@@ -289,6 +289,9 @@ class RedisClusterIT {
             cluster.killMaster(victim);
             int killedAt = sent.get();
             cluster.awaitFailover();
+            // The promoted replica has no replica of its own until the dead node comes back (as an orchestrator
+            // restarts it): until then sends wait for one and are refused as unavailable, and the sender resends.
+            cluster.restart(victim);
             await().atMost(Duration.ofSeconds(90)).until(() -> {
                 if (traffic.isCompletedExceptionally()) {
                     traffic.join();

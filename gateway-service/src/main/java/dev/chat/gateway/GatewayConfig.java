@@ -126,7 +126,8 @@ public interface GatewayConfig {
          * Replicas that must hold a message before it is acknowledged (WAIT after the publish script, on the same
          * connection). 0 acknowledges once the primary has it: a failover to a replica that missed the last writes
          * could then lose acknowledged messages and hand out their seq again. Set 1 where the Redis primary (or
-         * every master of a Redis Cluster) has a replica.
+         * every master of a Redis Cluster) has a replica; a primary without a live replica then refuses sends as
+         * unavailable until one is back (as Redis's own min-replicas-to-write would).
          */
         @WithDefault("0")
         int acks();
