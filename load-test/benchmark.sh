@@ -10,7 +10,8 @@
 #   --runs N          repetitions of each scenario per system (default 3)
 #   --quick           smoke run: 1 run, smaller and shorter scenarios (a few minutes)
 #   --scenarios LIST  comma-separated subset of S1..S8, run in the order given (default S4,S1,S2,S3,S5,S6,S7,S8)
-#   --systems LIST    ours,peer (default both)
+#   --systems LIST    ours,peer (default both); add `sharded` for ours on a Redis Cluster of three masters
+#                     (same gateways and history, QUARKUS_REDIS_CLIENT_TYPE=cluster): 1 shard against 3
 #   --no-build        use the jars as they are (default: ./mvnw -B -q package -DskipTests -Dnative-sources.skip=true)
 #   --out DIR         results directory (default load-test/results/<date-time>)
 # Environment: JAVA_OPTS (gateway and history JVM options), GATEWAY_JAVA_OPTS (the gateways' GC options,
@@ -164,10 +165,35 @@ for p in $redis_ours_port $redis_peer_port; do
   wait_for 10 "redis-server on $p does not answer" sh -c "[ \"\$(redis-cli -p $p ping 2>/dev/null)\" = PONG ]"
 done
 
-if has "$systems" ours; then
+if has "$systems" sharded; then
+  # Three masters, no replicas (the single Redis has none either), under one parent so the tool sums their CPU.
+  cluster_ports=()
+  while [ ${#cluster_ports[@]} -lt 3 ]; do
+    p=$(free_port)
+    [[ " ${cluster_ports[*]} " == *" $p "* ]] || cluster_ports+=("$p")
+  done
+  mkdir -p "$out/redis-cluster"
+  start redis-cluster sh -c "cd '$out/redis-cluster' && for p in ${cluster_ports[*]}; do redis-server --bind 127.0.0.1 --port \$p \
+    --save '' --appendonly no --cluster-enabled yes --cluster-config-file nodes-\$p.conf & done; wait"
+  for p in "${cluster_ports[@]}"; do
+    wait_for 10 "redis-server on $p does not answer" sh -c "[ \"\$(redis-cli -p $p ping 2>/dev/null)\" = PONG ]"
+  done
+  # shellcheck disable=SC2046
+  redis-cli --cluster create $(printf '127.0.0.1:%s ' "${cluster_ports[@]}") --cluster-yes >"$out/logs/redis-cluster-create.log" 2>&1 \
+    || die "redis-cli --cluster create failed; see $out/logs/redis-cluster-create.log"
+  wait_for 30 "the Redis Cluster is not ok" sh -c "redis-cli -p ${cluster_ports[0]} cluster info | grep -q cluster_state:ok"
+  cluster_hosts=$(printf 'redis://127.0.0.1:%s,' "${cluster_ports[@]}")
+  cluster_hosts=${cluster_hosts%,}
+fi
+
+if has "$systems" ours || has "$systems" sharded; then
   ensure_postgres
   pg_admin -c 'DROP DATABASE IF EXISTS bench WITH (FORCE)' >/dev/null
   ensure_database bench "$root/run/postgres.env"
+  if has "$systems" sharded; then
+    pg_admin -c 'DROP DATABASE IF EXISTS bench_sharded WITH (FORCE)' >/dev/null
+    ensure_database bench_sharded "$root/run/postgres.env"
+  fi
   # The postmaster: its descendants whose command line names database `bench` are our backends.
   pg_pid=
   for p in $(pgrep -x postgres || true); do
@@ -180,12 +206,13 @@ fi
 declare -A port=() mport=()
 # Health and metrics are on each service's management port (QUARKUS_MANAGEMENT_PORT).
 ready_url() { echo "http://127.0.0.1:${mport[$1]}/q/health/ready"; }
-start_gateway() { # NAME: on its ports (chosen on first start, kept on restarts)
+start_gateway() { # NAME [ENV-ARRAY]: on its ports (chosen on first start, kept on restarts)
   local name=$1
+  local -n gateway_env=${2:-ours_env}
   port[$name]=${port[$name]:-$(free_port)}
   mport[$name]=${mport[$name]:-$(free_port)}
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
-  start "$name" env "${ours_env[@]}" QUARKUS_HTTP_PORT="${port[$name]}" QUARKUS_MANAGEMENT_PORT="${mport[$name]}" \
+  start "$name" env "${gateway_env[@]}" QUARKUS_HTTP_PORT="${port[$name]}" QUARKUS_MANAGEMENT_PORT="${mport[$name]}" \
     CHAT_NODE_ID="$name" java ${GATEWAY_JAVA_OPTS:--XX:+UseSerialGC -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20} ${JAVA_OPTS:-} -jar "$gateway_jar"
 }
 start_ours() {
@@ -203,6 +230,24 @@ start_ours() {
     QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" java ${JAVA_OPTS:-} -jar "$history_jar"
   for name in gateway-a gateway-b history; do wait_http $name "$(ready_url $name)"; done
   say "ours: gateway-a :${port[gateway-a]} (pid ${pid[gateway-a]}), gateway-b :${port[gateway-b]} (pid ${pid[gateway-b]}), history :${port[history]}, redis :$redis_ours_port"
+}
+start_sharded() {
+  local name
+  sharded_env=(QUARKUS_PROFILE=dev QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_REDIS_CLIENT_TYPE=cluster "QUARKUS_REDIS_HOSTS=$cluster_hosts"
+    CHAT_JWT_SECRET="$CHAT_JWT_SECRET" QUARKUS_LOG_LEVEL=WARN)
+  start_gateway gateway-sa sharded_env
+  start_gateway gateway-sb sharded_env
+  port[history-s]=$(free_port)
+  mport[history-s]=$(free_port)
+  # shellcheck disable=SC2086
+  start history-s env "${sharded_env[@]}" QUARKUS_HTTP_PORT="${port[history-s]}" QUARKUS_MANAGEMENT_PORT="${mport[history-s]}" \
+    QUARKUS_DATASOURCE_REACTIVE_URL="vertx-reactive:postgresql://127.0.0.1:$PG_PORT/bench_sharded" \
+    QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/bench_sharded" \
+    QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" java ${JAVA_OPTS:-} -jar "$history_jar"
+  for name in gateway-sa gateway-sb history-s; do wait_http $name "$(ready_url $name)"; done
+  # Rooms start only once history has set every slot's generation marker.
+  wait_http history-s "http://127.0.0.1:${mport[history-s]}/q/health/group/ingest"
+  say "sharded: gateway-sa :${port[gateway-sa]}, gateway-sb :${port[gateway-sb]}, history-s :${port[history-s]}, redis cluster :${cluster_ports[*]}"
 }
 start_peer_instance() { # NAME
   local name=$1
@@ -224,6 +269,9 @@ restart_servers() { # SYSTEM
   if [ "$1" = ours ]; then
     for name in gateway-a gateway-b; do stop $name; start_gateway $name; done
     for name in gateway-a gateway-b; do wait_http $name "$(ready_url $name)"; done
+  elif [ "$1" = sharded ]; then
+    for name in gateway-sa gateway-sb; do stop $name; start_gateway $name sharded_env; done
+    for name in gateway-sa gateway-sb; do wait_http $name "$(ready_url $name)"; done
   else
     for name in peer-a peer-b; do stop $name; start_peer_instance $name; done
     for name in peer-a peer-b; do wait_http $name "http://127.0.0.1:${port[$name]}/health"; done
@@ -231,6 +279,7 @@ restart_servers() { # SYSTEM
   sleep 5 # let start-up work settle before the baseline is read
 }
 has "$systems" ours && start_ours
+has "$systems" sharded && start_sharded
 has "$systems" peer && start_peer
 
 # --- Running the tool -----------------------------------------------------------------------------
@@ -243,6 +292,10 @@ tool() {
     args+=(--protocol chat --pid "server-a=${pid[gateway-a]}" --pid "server-b=${pid[gateway-b]}"
       --pid "redis=${pid[redis-ours]}" --pid "history=${pid[history]}")
     [ -n "${pg_pid:-}" ] && args+=(--pid "postgres=$pg_pid+ bench ")
+  elif [ "$system" = sharded ]; then
+    args+=(--protocol chat --pid "server-a=${pid[gateway-sa]}" --pid "server-b=${pid[gateway-sb]}"
+      --pid "redis=${pid[redis-cluster]}+redis-server" --pid "history=${pid[history-s]}")
+    [ -n "${pg_pid:-}" ] && args+=(--pid "postgres=$pg_pid+ bench_sharded ")
   else
     args+=(--protocol socketio --pid "server-a=${pid[peer-a]}" --pid "server-b=${pid[peer-b]}" --pid "redis=${pid[redis-peer]}")
   fi
@@ -256,12 +309,20 @@ targets() { # SYSTEM [one]: the tool's --target value for SYSTEM (both instances
   if [ "$1" = ours ]; then
     [ "${2:-}" = one ] && echo "ws://127.0.0.1:${port[gateway-a]}" \
       || echo "ws://127.0.0.1:${port[gateway-a]},ws://127.0.0.1:${port[gateway-b]}"
+  elif [ "$1" = sharded ]; then
+    [ "${2:-}" = one ] && echo "ws://127.0.0.1:${port[gateway-sa]}" \
+      || echo "ws://127.0.0.1:${port[gateway-sa]},ws://127.0.0.1:${port[gateway-sb]}"
   else
     [ "${2:-}" = one ] && echo "ws://127.0.0.1:${port[peer-a]}" \
       || echo "ws://127.0.0.1:${port[peer-a]},ws://127.0.0.1:${port[peer-b]}"
   fi
 }
-history_args() { [ "$1" = ours ] && echo "--history http://127.0.0.1:${port[history]}" || true; }
+history_args() {
+  case $1 in
+    ours) echo "--history http://127.0.0.1:${port[history]}" ;;
+    sharded) echo "--history http://127.0.0.1:${port[history-s]}" ;;
+  esac
+}
 
 scenario() { # SCENARIO SYSTEM RUN
   local s=$1 sys=$2 r=$3 t
@@ -274,7 +335,7 @@ scenario() { # SCENARIO SYSTEM RUN
           --duration $S3_DURATION --warmup $WARMUP $(history_args "$sys") ;;
     S4) local gc=()
         restart_servers "$sys"
-        [ "$sys" = ours ] && command -v jcmd >/dev/null 2>&1 && gc=(--gc-heap)
+        [ "$sys" != peer ] && command -v jcmd >/dev/null 2>&1 && gc=(--gc-heap)
         tool "$sys" "S4-$sys-run$r" --mode idle --target "$t" --clients $S4_CLIENTS --rooms 0 --connect-concurrency 1000 \
           --hold 10s "${gc[@]}" ;;
     S5) tool "$sys" "S5-$sys-run$r" --target "$t" --clients 1010 --rooms 1 --publishers 30 --rate 30 --duration $ROOM_DURATION --warmup $WARMUP ;;
@@ -286,7 +347,9 @@ scenario() { # SCENARIO SYSTEM RUN
             --duration $LADDER_DURATION --warmup $WARMUP $(history_args "$sys")
           ladder_passed "$out/S7-$sys-run$r-rate$rate.json" || { say "    ladder stops at $rate msg/s"; break; }
         done ;;
-    S8) if [ "$sys" = ours ]; then
+    S8) if [ "$sys" = sharded ]; then
+          say "    S8 (cores) runs for ours and the peer only"
+        elif [ "$sys" = ours ]; then
           local cores
           for cores in 1 2; do
             taskset -a -p -c "$([ $cores = 1 ] && echo 0 || echo 0-1)" "${pid[gateway-a]}" >/dev/null

@@ -131,6 +131,19 @@ final class WsClient implements AutoCloseable {
         return result;
     }
 
+    /** The next {@code count} messages of a room, which must carry seq 1..count in that order, each as "from:text". */
+    List<String> messagesFromTheStart(String room, int count) {
+        List<String> order = new ArrayList<>();
+        List<ObjectNode> messages = messages(room, count);
+        for (int i = 0; i < messages.size(); i++) {
+            if (messages.get(i).path("seq").asLong() != i + 1) {
+                throw new AssertionError(user + " sees a gap or reordering at position " + (i + 1) + ": " + messages.get(i));
+            }
+            order.add(messages.get(i).path("from").asText() + ":" + messages.get(i).path("text").asText());
+        }
+        return order;
+    }
+
     /** Whatever arrives within {@code millis}, or null; presence events, which any join may cause, are passed over. */
     ObjectNode poll(long millis) {
         long deadline = System.currentTimeMillis() + millis;

@@ -3,8 +3,8 @@ package dev.chat.common.redis;
 /**
  * The Redis key and channel schema that the gateways and the history service share: written once, so
  * a key renamed here is renamed for both. The room (or user) sits in a hash tag so that a room's own keys
- * share a slot; the global keys (generation marker, events stream) do not, so the scripts that touch them
- * do not run on Redis Cluster yet.
+ * share a slot. These are the names on a standalone Redis; {@link RedisLayout} gives the ones that differ
+ * on a Redis Cluster (channels, the per-slot generation marker), where no script touches a global key.
  */
 public final class RoomKeys {
 

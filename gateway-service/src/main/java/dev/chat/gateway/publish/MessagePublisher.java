@@ -74,7 +74,9 @@ public class MessagePublisher {
                 : PUBLISH.runReplicated(redis, keys, args, replicas, config.replication().timeout().toMillis());
         Uni<Response> published = recipient == null ? script : directRooms.record(room, from, recipient).chain(() -> script);
         if (recipient != null && !directInScript) {
-            published = published.call(reply -> "ok".equals(reply.get(0).toString())
+            // Also for a resend ("dup"): the ack waits for these writes, so a client that got no ack resends and they
+            // happen again; the offline event is written at least once, and user channels' repeats are dropped by seq.
+            published = published.call(reply -> !"reseed".equals(reply.get(0).toString())
                     ? publishDirect(room, from, recipient, payload, reply.get(1).toLong(), reply.get(2).toLong())
                     : Uni.createFrom().voidItem());
         }
@@ -95,9 +97,8 @@ public class MessagePublisher {
 
     /**
      * Redis Cluster: what the script does for a direct message on a standalone Redis, from outside it
-     * (the users' keys live in their own slots). A failure here is logged, not returned: the message
-     * is stored and in the room's log, and a user's gateway fills a direct room's gap from that log at
-     * the room's next message or after a reconnect. The offline event is written at most once per send.
+     * (the users' keys live in their own slots). A failure fails the send (unavailable): the message is
+     * stored, and the client's resend with the same cid is answered with its seq and writes these again.
      */
     private Uni<Void> publishDirect(String room, String from, String recipient, String open, long seq, long ts) {
         String payload = open + ",\"seq\":" + seq + ",\"ts\":" + ts + "}";
@@ -110,9 +111,8 @@ public class MessagePublisher {
                                 "type", "dm.offline", "user", recipient, "room", room, "seq", Long.toString(seq), "from", from,
                                 "ts", Long.toString(ts)).replaceWithVoid());
         return Uni.join().all(channels, offline).andCollectFailures().replaceWithVoid()
-                .onFailure().invoke(e -> Log.warnf("Direct message %s#%d stored, but not all of its side effects were written: %s", room, seq,
-                        e.getMessage()))
-                .onFailure().recoverWithNull();
+                .onFailure().invoke(e -> Log.warnf("Direct message %s#%d stored, but not all of its side effects were written (%s): "
+                        + "the sender is told to resend", room, seq, e.getMessage()));
     }
 
     private static Accepted accepted(String room, Response reply) {

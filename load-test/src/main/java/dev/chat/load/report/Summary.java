@@ -25,7 +25,7 @@ import java.util.stream.Stream;
 public final class Summary {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern NAME = Pattern.compile("(S\\d+)-(ours|peer)-run(\\d+)(?:-(rate|cores)(\\d+))?\\.json");
+    private static final Pattern NAME = Pattern.compile("(S\\d+)-(ours|sharded|peer)-run(\\d+)(?:-(rate|cores)(\\d+))?\\.json");
 
     /** One run's figures. */
     record Run(String scenario, String system, int run, String variant, JsonNode json) {
@@ -93,15 +93,24 @@ public final class Summary {
                 }
             });
         }
+        // "sharded": ours on a Redis Cluster of three masters, compared with ours on one Redis.
+        boolean sharded = runs.stream().anyMatch(r -> "sharded".equals(r.system()));
         for (Map.Entry<String, Map<String, Map<String, List<Double>>>> s : table.entrySet()) {
             b.append("## ").append(s.getKey()).append(": ").append(title(s.getKey())).append("\n\n");
-            b.append("| figure | ours | Socket.IO peer | ours / peer |\n|---|---|---|---|\n");
+            b.append(sharded ? "| figure | ours | ours, 3 Redis shards | Socket.IO peer | ours / peer | 3 shards / 1 |\n|---|---|---|---|---|---|\n"
+                    : "| figure | ours | Socket.IO peer | ours / peer |\n|---|---|---|---|\n");
             for (Map.Entry<String, Map<String, List<Double>>> m : s.getValue().entrySet()) {
                 List<Double> ours = m.getValue().getOrDefault("ours", List.of());
                 List<Double> peer = m.getValue().getOrDefault("peer", List.of());
-                String ratio = ours.isEmpty() || peer.isEmpty() || median(peer) == 0 ? "" : fmt(median(ours) / median(peer)) + "x";
-                b.append("| ").append(m.getKey()).append(" | ").append(cell(ours)).append(" | ").append(cell(peer)).append(" | ")
-                        .append(ratio).append(" |\n");
+                b.append("| ").append(m.getKey()).append(" | ").append(cell(ours)).append(" | ");
+                if (sharded) {
+                    b.append(cell(m.getValue().getOrDefault("sharded", List.of()))).append(" | ");
+                }
+                b.append(cell(peer)).append(" | ").append(ratio(ours, peer)).append(" |");
+                if (sharded) {
+                    b.append(' ').append(ratio(m.getValue().getOrDefault("sharded", List.of()), ours)).append(" |");
+                }
+                b.append('\n');
             }
             b.append('\n');
         }
@@ -116,6 +125,10 @@ public final class Summary {
         }
         b.append('\n');
         return b.toString();
+    }
+
+    private static String ratio(List<Double> of, List<Double> to) {
+        return of.isEmpty() || to.isEmpty() || median(to) == 0 ? "" : fmt(median(of) / median(to)) + "x";
     }
 
     /** The figures of one run that its scenario is about. */

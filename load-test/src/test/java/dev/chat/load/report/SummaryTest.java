@@ -40,6 +40,16 @@ class SummaryTest {
     }
 
     @Test
+    void oursOnThreeRedisShardsGetsItsOwnColumnAndARatioToOneShard(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("S6-ours-run1.json"), run(3, 0, 0.2, 100_000));
+        Files.writeString(dir.resolve("S6-sharded-run1.json"), run(3, 0, 0.3, 100_000));
+        Files.writeString(dir.resolve("S6-peer-run1.json"), run(6, 0, 0.4, 100_000));
+        String md = Summary.render(dir);
+        assertTrue(md.contains("| figure | ours | ours, 3 Redis shards | Socket.IO peer | ours / peer | 3 shards / 1 |"), md);
+        assertTrue(md.contains("| server CPU per delivery (us) | 2.00 | 3.00 | 4.00 | 0.50x | 1.50x |"), md);
+    }
+
+    @Test
     void aRunWithLossesIsListedFirst(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("S3-ours-run1.json"), run(2, 7, 0.1, 100));
         String md = Summary.render(dir);
