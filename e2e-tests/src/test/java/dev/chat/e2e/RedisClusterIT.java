@@ -216,30 +216,40 @@ class RedisClusterIT {
         int to = cluster.masterPorts().get(2);
         String room = roomOn(cluster.masterPorts().get(0), "moving");
         int slot = KeySlots.slot("chat:{" + room + "}:seq");
-        busyRoomGetsThrough(room, "mover-" + id, gatewayA, () -> cluster.migrateSlot(slot, to));
-        assertEquals(to, cluster.masterOf(slot));
-        await().atMost(Duration.ofSeconds(30)).until(() -> shardSubscribers(to, "chat:room:{" + room + "}") == 2);
+        busyRoomGetsThrough(room, "mover-" + id, gatewayA, () -> cluster.migrateSlot(slot, to), () -> {
+            assertEquals(to, cluster.masterOf(slot));
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertEquals(2, shardSubscribers(to, "chat:room:{" + room + "}"),
+                    "both gateways hold the room on its new master"));
+        });
     }
 
     @Test
     @Order(5)
     void whenTheMasterOfABusyRoomDiesItsReplicaTakesOverAndNothingIsLostRepeatedOrReordered() {
         int victim = cluster.masterPorts().get(1);
-        busyRoomGetsThrough(roomOn(victim, "failover"), "survivor-" + id, gatewayB, () -> {
+        String room = roomOn(victim, "failover");
+        int slot = KeySlots.slot("chat:{" + room + "}:seq");
+        busyRoomGetsThrough(room, "survivor-" + id, gatewayB, () -> {
             cluster.killMaster(victim);
             cluster.awaitFailover();
             // The promoted replica has no replica of its own until the dead node comes back (as an orchestrator
             // restarts it): until then sends wait for one and are refused as unavailable, and the sender resends.
             cluster.restart(victim);
+        }, () -> {
+            int promoted = cluster.masterOf(slot);
+            assertTrue(promoted != victim, "the replica took over the slot");
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertEquals(2, shardSubscribers(promoted, "chat:room:{" + room + "}"),
+                    "both gateways hold the room on the promoted replica"));
         });
     }
 
     /**
      * A sender sends m1, m2, ... one at a time (a refused send goes again with the same cid, so it is accepted
      * once) while {@code disruption} happens after the 10th and until 20 more got through; then every reader on
-     * both gateways has received each message once, in order, under seq 1..n, and history stored all n.
+     * both gateways has received each message once, in order, under seq 1..n, and history stored all n; then,
+     * with everyone still joined, {@code check} runs.
      */
-    private void busyRoomGetsThrough(String room, String senderName, ServiceProcess senderGateway, Runnable disruption) {
+    private void busyRoomGetsThrough(String room, String senderName, ServiceProcess senderGateway, Runnable disruption, Runnable check) {
         List<WsClient> readers = new ArrayList<>();
         try (WsClient sender = WsClient.connect(senderName, senderGateway.url())) {
             sender.join(room);
@@ -279,6 +289,7 @@ class RedisClusterIT {
             }
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertEquals(
                     LongStream.rangeClosed(1, total).boxed().toList(), HistoryApi.seqs(history, room, senderName)));
+            check.run();
         } finally {
             readers.forEach(WsClient::close);
         }
