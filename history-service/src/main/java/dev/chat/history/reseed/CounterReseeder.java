@@ -42,7 +42,9 @@ import java.util.function.Predicate;
  * Restores room counters after Redis lost its data. The gateway refuses to start a room over while
  * Redis lacks its generation marker; this puts every room's counter back to the highest seq history
  * knows (with a new epoch, so clients notice), then sets the marker so the gateway accepts traffic
- * again. History stays off the send path: with the marker present, new rooms never wait for it.
+ * again. History stays off the send path: with the marker present, new rooms never wait for it. On a
+ * Redis Cluster the marker is one per hash slot: a shard that came back empty loses its slots' markers, and
+ * only the rooms of those slots are re-seeded.
  */
 @ApplicationScoped
 public class CounterReseeder {
