@@ -99,7 +99,7 @@ public final class LuaScript {
      * After a Redis restart (NOSCRIPT) the script is loaded and the batch sent once more.
      */
     public Uni<List<Response>> runBatch(ReactiveRedisDataSource redis, List<List<String>> keys, List<List<String>> args) {
-        if (RedisDeployment.fromConfig().cluster()) {
+        if (redis.getRedis().getDelegate() instanceof ClusterConnections) {
             // A Redis Cluster takes a pipeline only when all its keys live on one master: here each call
             // goes to its own slot's master (the client still pipelines them per connection).
             List<Uni<Response>> calls = new ArrayList<>(keys.size());

@@ -13,7 +13,8 @@ import jakarta.inject.Singleton;
 /**
  * The data source both services send their commands through. On a standalone Redis it is the one Quarkus
  * builds, from the same client and API objects. On a Redis Cluster its commands go over a few long-lived cluster
- * connections ({@link ClusterConnections}) instead of one pooled connection per master per command.
+ * connections ({@link ClusterConnections}) instead of one pooled connection per master per command; that
+ * client is also how {@link LuaScript} tells that a pipeline may not span masters.
  */
 @Singleton
 public class RedisDataSourceProducer {

@@ -40,8 +40,8 @@ public class RoomLogReader {
 
     public RoomLogReader(Vertx vertx, RedisDeployment deployment, ReactiveRedisDataSource shared) {
         this.cluster = deployment.cluster();
-        // On a Redis Cluster the reads share Quarkus's client: a client of our own lost every node after a
-        // slot migration (Vert.x 4.5 answered "Client is closed" until restarted); its pool is per master anyway.
+        // On a Redis Cluster the reads share the services' long-lived cluster connections (RedisDataSourceProducer):
+        // a Vert.x cluster client of our own lost every node after a slot migration ("Client is closed").
         this.own = cluster ? null : Redis.createClient(vertx, deployment.options("gateway-log-reader")
                 .setMaxPoolSize(CONNECTIONS).setMaxPoolWaiting(WAITING).setMaxWaitingHandlers(WAITING));
         this.client = cluster ? shared.getRedis().getDelegate() : own;

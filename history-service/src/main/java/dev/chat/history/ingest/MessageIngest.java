@@ -15,7 +15,6 @@ import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.mutiny.redis.client.Response;
 import io.vertx.redis.client.Redis;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -349,13 +348,8 @@ public class MessageIngest {
         }
         discovering = true;
         if (!deployment.cluster()) {
-            discoverPage(cursor -> redis.execute("SCAN", cursor, "MATCH", RoomKeys.SEQ_PATTERN, "COUNT", Integer.toString(SCAN_COUNT))
-                    .map(reply -> {
-                        List<String> keys = new ArrayList<>();
-                        reply.get(1).forEach(key -> keys.add(key.toString()));
-                        return new ScanPage(reply.get(0).toString(), keys);
-                    }),
-                    "0", this::discoveryDone);
+            Redis client = redis.getRedis().getDelegate();
+            discoverPage(cursor -> scan(client, cursor), "0", this::discoveryDone);
             return;
         }
         ClusterSlots.read(vertx, deployment, deployment.hosts()).onComplete(read -> context.runOnContext(v -> {
@@ -375,15 +369,20 @@ public class MessageIngest {
             return;
         }
         Redis node = Redis.createClient(vertx, deployment.nodeOptions(masters.get(index), "history-discover").setMaxPoolSize(1));
-        discoverPage(cursor -> Uni.createFrom().completionStage(() -> node.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.SCAN)
+        discoverPage(cursor -> scan(node, cursor), "0", () -> {
+            node.close();
+            discoverMasters(masters, index + 1);
+        });
+    }
+
+    /** One page of the room counters on the node (a standalone Redis, or one master) that {@code client} talks to. */
+    private static Uni<ScanPage> scan(Redis client, String cursor) {
+        return Uni.createFrom().completionStage(() -> client.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.SCAN)
                 .arg(cursor).arg("MATCH").arg(RoomKeys.SEQ_PATTERN).arg("COUNT").arg(SCAN_COUNT)).toCompletionStage())
                 .map(reply -> {
                     List<String> keys = new ArrayList<>();
                     reply.get(1).forEach(key -> keys.add(key.toString()));
                     return new ScanPage(reply.get(0).toString(), keys);
-                }), "0", () -> {
-                    node.close();
-                    discoverMasters(masters, index + 1);
                 });
     }
 
