@@ -21,7 +21,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /** One service started from its packaged jar as a real process on a free loopback port, always stopped by the test. */
@@ -35,6 +37,7 @@ final class ServiceProcess implements AutoCloseable {
 
     /** Per module, this test run's private copy of the packaged app (see {@link #snapshot}). */
     private static final Map<String, Path> SNAPSHOTS = new ConcurrentHashMap<>();
+    private static final Path LOGS = ROOT.resolve("e2e-tests/target/e2e-logs");
 
     final String name;
     final int port;
@@ -135,9 +138,8 @@ final class ServiceProcess implements AutoCloseable {
             command.addAll(List.of("-jar", snapshot(module).toString()));
         }
         try {
-            Path logs = ROOT.resolve("e2e-tests/target/e2e-logs");
-            Files.createDirectories(logs);
-            File log = logs.resolve(name + ".log").toFile();
+            Files.createDirectories(LOGS);
+            File log = LOGS.resolve(name + ".log").toFile();
             ProcessBuilder builder = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log));
@@ -153,7 +155,8 @@ final class ServiceProcess implements AutoCloseable {
         Instant deadline = Instant.now().plus(timeout);
         while (Instant.now().isBefore(deadline)) {
             if (process != null && !process.isAlive()) {
-                throw new IllegalStateException(name + " exited with " + process.exitValue() + "; see e2e-tests/target/e2e-logs/" + name + ".log");
+                throw new IllegalStateException(name + " exited with " + process.exitValue() + "; see e2e-tests/target/e2e-logs/" + name
+                        + ".log, which ends with:\n" + logTail(20));
             }
             if (readyStatus() == 200) {
                 return;
@@ -161,6 +164,22 @@ final class ServiceProcess implements AutoCloseable {
             pause();
         }
         throw new IllegalStateException(name + " not ready within " + timeout + "; see e2e-tests/target/e2e-logs/" + name + ".log");
+    }
+
+    /** The last lines of this service's log, so that a failure in CI says why without the log file. */
+    private String logTail(int lines) {
+        try (Stream<String> all = Files.lines(LOGS.resolve(name + ".log"))) {
+            List<String> kept = new ArrayList<>();
+            all.forEach(line -> {
+                kept.add(line);
+                if (kept.size() > lines) {
+                    kept.remove(0);
+                }
+            });
+            return String.join("\n", kept);
+        } catch (IOException | UncheckedIOException e) {
+            return "(log unreadable: " + e + ")";
+        }
     }
 
     /** HTTP status of /q/health/ready (management port), or -1 if nothing answers. */
@@ -302,14 +321,28 @@ final class ServiceProcess implements AutoCloseable {
         stop();
     }
 
+    /**
+     * A port nothing listens on, taken below the kernel's ephemeral range (32768-60999 on Linux): a port
+     * the kernel hands out for {@code bind(0)} can be taken as the local end of any outgoing connection
+     * (a test's thousands of clients, a service's Redis connections) before the service binds it, and the
+     * service then exits with "address already in use". Each port is handed out once per test run.
+     */
     static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        for (int attempt = 0; attempt < PORT_RANGE; attempt++) {
+            int port = PORT_BASE + Math.floorMod(NEXT_PORT.getAndIncrement(), PORT_RANGE);
+            try (ServerSocket socket = new ServerSocket(port)) {
+                return port;
+            } catch (IOException taken) {
+                // In use by something else on this machine: try the next.
+            }
         }
+        throw new IllegalStateException("no free port in " + PORT_BASE + "-" + (PORT_BASE + PORT_RANGE - 1));
     }
+
+    private static final int PORT_BASE = 20000;
+    private static final int PORT_RANGE = 12000;
+    /** Starts at a random place so that test runs of two builds on one machine rarely meet. */
+    private static final AtomicInteger NEXT_PORT = new AtomicInteger(ThreadLocalRandom.current().nextInt(PORT_RANGE));
 
     /**
      * Copies the module's packaged app once per test run and starts every process from the copy:
