@@ -13,8 +13,8 @@ public final class ProcStat {
 
     public static final double TICKS_PER_SECOND = 100.0;
 
-    /** CPU seconds (user + system), parent pid; null when the process is gone. */
-    public record Sample(double cpuSeconds, int ppid) {
+    /** CPU seconds (user + system), of them in the kernel (system), parent pid; null when the process is gone. */
+    public record Sample(double cpuSeconds, double systemSeconds, int ppid) {
     }
 
     private ProcStat() {
@@ -28,8 +28,9 @@ public final class ProcStat {
         }
         String[] f = line.substring(close + 2).trim().split(" +");
         // f[0] = state (field 3), f[1] = ppid (4), f[11] = utime (14), f[12] = stime (15)
-        long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-        return new Sample(ticks / TICKS_PER_SECOND, Integer.parseInt(f[1]));
+        long system = Long.parseLong(f[12]);
+        long ticks = Long.parseLong(f[11]) + system;
+        return new Sample(ticks / TICKS_PER_SECOND, system / TICKS_PER_SECOND, Integer.parseInt(f[1]));
     }
 
     public static Sample stat(int pid) {

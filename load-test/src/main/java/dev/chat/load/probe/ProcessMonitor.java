@@ -78,7 +78,10 @@ public final class ProcessMonitor {
         inWindow = true;
     }
 
-    /** Ends the window; per process: cpuSeconds, coreShare (average), peakCoreShare, rssBytes; plus the verdict. */
+    /**
+     * Ends the window; per process: cpuSeconds, systemCpuSeconds (the kernel's part: on loopback it includes the TCP
+     * work of the receiving end), coreShare (average), peakCoreShare, rssBytes; plus the verdict.
+     */
     public synchronized Map<String, Object> endWindow() {
         sample();
         inWindow = false;
@@ -100,6 +103,7 @@ public final class ProcessMonitor {
             double cpu = b[0] - a[0];
             double avg = seconds > 0 ? cpu / seconds : 0;
             p.put("cpuSeconds", round(cpu, 3));
+            p.put("systemCpuSeconds", round(b[2] - a[2], 3));
             p.put("coreShare", round(avg, 3));
             p.put("peakCoreShare", round(peakShare.getOrDefault(w.name(), avg), 3));
             p.put("rssBytes", rss.getOrDefault(w.name(), 0L));

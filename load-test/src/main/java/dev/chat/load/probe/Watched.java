@@ -29,13 +29,14 @@ public record Watched(String name, int pid, boolean tree, String filter) {
         return new Watched(name, pid, plus >= 0, filter);
     }
 
-    /** CPU seconds and RSS bytes summed over the process (and the matching descendants). Null when gone. */
+    /** CPU seconds, RSS bytes and system (kernel) CPU seconds summed over the process (and the matching descendants). Null when gone. */
     public double[] sample() {
         ProcStat.Sample root = ProcStat.stat(pid);
         if (root == null) {
             return null;
         }
         double cpu = root.cpuSeconds();
+        double system = root.systemSeconds();
         long rss = Math.max(0, ProcStat.rssBytes(pid));
         if (tree) {
             for (int child : descendants()) {
@@ -45,11 +46,12 @@ public record Watched(String name, int pid, boolean tree, String filter) {
                 ProcStat.Sample s = ProcStat.stat(child);
                 if (s != null) {
                     cpu += s.cpuSeconds();
+                    system += s.systemSeconds();
                     rss += Math.max(0, ProcStat.rssBytes(child));
                 }
             }
         }
-        return new double[] {cpu, rss};
+        return new double[] {cpu, rss, system};
     }
 
     private List<Integer> descendants() {

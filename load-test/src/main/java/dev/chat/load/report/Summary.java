@@ -167,6 +167,10 @@ public final class Summary {
                 double acked = j.path("send").path("acked").asDouble();
                 double servers = orZero(cpu.path("server-a").path("cpuSeconds")) + orZero(cpu.path("server-b").path("cpuSeconds"));
                 f.put("server CPU per delivery (us)", deliveries > 0 ? servers * 1e6 / deliveries : null);
+                // Reports written before the tool split user and system time have no kernel figure.
+                boolean split = cpu.path("server-a").has("systemCpuSeconds");
+                double serversKernel = orZero(cpu.path("server-a").path("systemCpuSeconds")) + orZero(cpu.path("server-b").path("systemCpuSeconds"));
+                f.put("of it in the kernel (us)", deliveries > 0 && split ? serversKernel * 1e6 / deliveries : null);
                 f.put("Redis CPU per send (us)", acked > 0 && cpu.has("redis") ? orZero(cpu.path("redis").path("cpuSeconds")) * 1e6 / acked : null);
                 f.put("history CPU per stored message (us)", acked > 0 && cpu.has("history") ? orZero(cpu.path("history").path("cpuSeconds")) * 1e6 / acked : null);
                 f.put("PostgreSQL CPU per stored message (us)", acked > 0 && cpu.has("postgres") ? orZero(cpu.path("postgres").path("cpuSeconds")) * 1e6 / acked : null);

@@ -14,6 +14,7 @@ class ProcStatTest {
                 + "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0";
         ProcStat.Sample s = ProcStat.parseStat(line);
         assertEquals(18.0, s.cpuSeconds(), 1e-9);
+        assertEquals(5.66, s.systemSeconds(), 1e-9);
         assertEquals(17, s.ppid());
     }
 

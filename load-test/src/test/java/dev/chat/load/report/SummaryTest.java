@@ -21,7 +21,7 @@ class SummaryTest {
                  "latency":{"count":%d,"p50Ms":1,"p99Ms":%s,"p999Ms":5,"maxMs":9},
                  "integrity":{"clean":%s,"lost":%d,"duplicated":0,"outOfOrder":0,"deliveredForRoomNotJoined":0},
                  "cpu":{"limitedBy":"nothing saturated","machineBusy":0.5,
-                        "processes":{"server-a":{"cpuSeconds":%s},"server-b":{"cpuSeconds":0},"redis":{"cpuSeconds":0.01}}},
+                        "processes":{"server-a":{"cpuSeconds":%s,"systemCpuSeconds":0.05},"server-b":{"cpuSeconds":0,"systemCpuSeconds":0.05},"redis":{"cpuSeconds":0.01}}},
                  "connect":{"clients":10,"joined":10}}
                 """.formatted(deliveries, deliveries, p99, lost == 0, lost, serverCpu);
     }
@@ -36,6 +36,8 @@ class SummaryTest {
         assertTrue(md.contains("| latency p99 (ms) | 3.00 (2.00-4.00) | 6.00 | 0.50x |"), md);
         // 0.2 s of server CPU over 100,000 deliveries = 2 us each; the peer's 0.4 s = 4 us.
         assertTrue(md.contains("| server CPU per delivery (us) | 2.00 (1.00-3.00) | 4.00 | 0.50x |"), md);
+        // 0.1 s of it in the kernel (both servers) over 100,000 deliveries = 1 us, in every run.
+        assertTrue(md.contains("| of it in the kernel (us) | 1.00 (1.00-1.00) | 1.00 | 1.00x |"), md);
         assertFalse(md.contains("Integrity problems"));
     }
 
