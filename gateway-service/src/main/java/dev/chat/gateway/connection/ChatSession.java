@@ -9,8 +9,9 @@ import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -64,6 +65,11 @@ public final class ChatSession implements Recipient {
         this.outbound = outbound;
         this.inbound = new InboundFrames(socket);
         this.channel = socket == null ? null : socket.channelHandlerContext();
+        if (socket != null && socket.channel().pipeline().get(IdleStateHandler.class) != null) {
+            // Vert.x's HTTP idle timer stays on an upgraded socket and puts a listener on every write; the gateway's
+            // own check of silent connections (ChatSessions.reapSilent, pings answered or not) replaces it.
+            socket.channel().pipeline().remove(IdleStateHandler.class);
+        }
     }
 
     @Override
@@ -227,18 +233,26 @@ public final class ChatSession implements Recipient {
         if (!admit(bytes)) {
             return;
         }
+        boolean counted = channel == null;
         connection.sendText(frame).subscribe().with(v -> {
-            flushed(bytes);
+            if (counted) {
+                flushed(bytes);
+            }
             if (written != null) {
                 written.run();
             }
-        }, e -> flushed(bytes));
+        }, e -> {
+            if (counted) {
+                flushed(bytes);
+            }
+        });
     }
 
     /**
      * A room's message: its bytes, encoded once per gateway, go straight to the socket's pipeline as a
      * WebSocket text frame, the frame Vert.x would build, without encoding the text again or wrapping the
-     * write in a Uni per recipient (the fan-out's cost per delivery).
+     * write in a Uni per recipient (the fan-out's cost per delivery). No promise per write: the outbound
+     * bound reads the socket's own buffer (see {@link #admit}).
      */
     @Override
     public void send(RoomMessage message) {
@@ -250,21 +264,39 @@ public final class ChatSession implements Recipient {
         if (!admit(utf8.length)) {
             return;
         }
-        ChannelPromise promise = channel.newPromise();
-        promise.addListener(f -> flushed(utf8.length));
-        channel.writeAndFlush(new TextWebSocketFrame(Unpooled.wrappedBuffer(utf8)), promise);
+        channel.writeAndFlush(new TextWebSocketFrame(Unpooled.wrappedBuffer(utf8)), channel.voidPromise());
     }
 
-    /** Counts a frame into the outbound bounds; closes a client that does not read fast enough. */
+    /**
+     * Counts a frame into the outbound bounds; closes a client that does not read fast enough. With the
+     * socket known (always, over HTTP/1.1), what waits for the client is what Netty's buffer of that socket
+     * holds: every frame written but not yet taken by the kernel, however it was written, and nothing needs
+     * counting down per write. Without it, the session counts frames until websockets-next reports them written.
+     */
     private boolean admit(int bytes) {
         if (closing || connection.isClosed()) {
             return false;
         }
-        if (UNFLUSHED.incrementAndGet(this) > outbound.maxFrames() || UNFLUSHED_BYTES.addAndGet(this, bytes) > outbound.maxBytes()) {
+        long frames;
+        long pending;
+        if (channel != null) {
+            ChannelOutboundBuffer buffer = channel.channel().unsafe().outboundBuffer();
+            if (buffer == null) {
+                return false; // the socket is closed
+            }
+            // Also read off the socket's loop (frames other than room messages): an estimate, which is all a bound needs.
+            // size() counts buffers, one or two per frame.
+            frames = buffer.size() + 1L;
+            pending = buffer.totalPendingWriteBytes() + bytes;
+        } else {
+            frames = UNFLUSHED.incrementAndGet(this);
+            pending = UNFLUSHED_BYTES.addAndGet(this, bytes);
+        }
+        if (frames > outbound.maxFrames() || pending > outbound.maxBytes()) {
             // The client does not read fast enough: drop it rather than buffer without bound or slow the room.
             closing = true;
             metrics.slowConsumerClosed();
-            Log.infof("Closing connection %s of %s: %d frames, %d bytes not flushed", connection.id(), user, unflushed, unflushedBytes);
+            Log.infof("Closing connection %s of %s: %d frames, %d bytes not flushed", connection.id(), user, frames, pending);
             connection.close(new CloseReason(TRY_AGAIN_LATER, "too slow")).subscribe().with(v -> {
             }, e -> {
             });

@@ -3,11 +3,14 @@ package dev.chat.gateway.metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.time.Duration;
 
-/** The gateway's own meters on /q/metrics (Prometheus names: chat_gateway_...). */
-@ApplicationScoped
+/**
+ * The gateway's own meters on /q/metrics (Prometheus names: chat_gateway_...). A singleton, not application
+ * scoped: it is called for every frame out, and a client proxy looked its scope up on each call.
+ */
+@Singleton
 public class GatewayMetrics {
 
     private final Counter framesIn;
