@@ -337,6 +337,10 @@ scenario() { # SCENARIO SYSTEM RUN
         restart_servers "$sys"
         [ "$sys" != peer ] && command -v jcmd >/dev/null 2>&1 && gc=(--gc-heap)
         tool "$sys" "S4-$sys-run$r" --mode idle --target "$t" --clients $S4_CLIENTS --rooms 0 --connect-concurrency 1000 \
+          --hold 10s "${gc[@]}"
+        # Pass 2 on the same processes: heap, JIT code and buffers grown by pass 1 are the baseline, so the figure
+        # is what one more connection costs a warm server (pass 1: what a fresh server grows by).
+        tool "$sys" "S4-$sys-run$r-pass2" --mode idle --target "$t" --clients $S4_CLIENTS --rooms 0 --connect-concurrency 1000 \
           --hold 10s "${gc[@]}" ;;
     S5) tool "$sys" "S5-$sys-run$r" --target "$t" --clients 1010 --rooms 1 --publishers 30 --rate 30 --duration $ROOM_DURATION --warmup $WARMUP ;;
     S6) tool "$sys" "S6-$sys-run$r" --target "$t" --clients 1010 --rooms 1 --publishers 30 --rate 60 --duration $ROOM_DURATION --warmup $WARMUP ;;

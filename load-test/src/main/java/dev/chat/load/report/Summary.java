@@ -25,7 +25,7 @@ import java.util.stream.Stream;
 public final class Summary {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern NAME = Pattern.compile("(S\\d+)-(ours|sharded|peer)-run(\\d+)(?:-(rate|cores)(\\d+))?\\.json");
+    private static final Pattern NAME = Pattern.compile("(S\\d+)-(ours|sharded|peer)-run(\\d+)(?:-(rate|cores|pass)(\\d+))?\\.json");
 
     /** One run's figures. */
     record Run(String scenario, String system, int run, String variant, JsonNode json) {
@@ -228,7 +228,8 @@ public final class Summary {
             case "S7" -> "rate ladder, one room of 1,010";
             case "S8" -> "one server instance on 1 vs 2 cores (taskset), one room of 1,010 at 150 msg/s";
             default -> "";
-        } + (key.contains(" ") ? " (" + key.substring(key.indexOf(' ') + 1) + ")" : "");
+        } + (key.equals("S4 pass 2") ? " (pass 2: the same connections again on the same processes, the cost once warm)"
+                : key.contains(" ") ? " (" + key.substring(key.indexOf(' ') + 1) + ")" : "");
     }
 
     private static int compareKeys(String a, String b) {

@@ -52,6 +52,27 @@ class SummaryTest {
     }
 
     @Test
+    void idleMemoryOnWarmProcessesIsASectionOfItsOwn(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("S4-ours-run1.json"), idle(40_000));
+        Files.writeString(dir.resolve("S4-ours-run1-pass2.json"), idle(8_000));
+        Files.writeString(dir.resolve("S4-peer-run1.json"), idle(14_000));
+        Files.writeString(dir.resolve("S4-peer-run1-pass2.json"), idle(10_000));
+        String md = Summary.render(dir);
+        String fresh = md.substring(md.indexOf("## S4: idle connections"), md.indexOf("## S4 pass 2: "));
+        String warm = md.substring(md.indexOf("## S4 pass 2: "));
+        assertTrue(warm.startsWith("## S4 pass 2: idle connections: memory per connection (pass 2: the same connections again"), md);
+        assertTrue(fresh.contains("| RSS per connection, both servers (KB) | 39.1 | 13.7 | 2.86x |"), md);
+        assertTrue(warm.contains("| RSS per connection, both servers (KB) | 7.81 | 9.77 | 0.80x |"), md);
+    }
+
+    private static String idle(long rssPerConnection) {
+        return """
+                {"idle":{"connections":10000,"processes":{"server-a":{"rssPerConnectionBytes":%d},"server-b":{"rssPerConnectionBytes":0}}},
+                 "connect":{"clients":10000,"joined":0}}
+                """.formatted(rssPerConnection);
+    }
+
+    @Test
     void aRunWithLossesIsListedFirst(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("S3-ours-run1.json"), run(2, 7, 0.1, 100));
         String md = Summary.render(dir);
