@@ -213,7 +213,7 @@ start_gateway() { # NAME [ENV-ARRAY]: on its ports (chosen on first start, kept 
   mport[$name]=${mport[$name]:-$(free_port)}
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
   start "$name" env "${gateway_env[@]}" QUARKUS_HTTP_PORT="${port[$name]}" QUARKUS_MANAGEMENT_PORT="${mport[$name]}" \
-    CHAT_NODE_ID="$name" java ${GATEWAY_JAVA_OPTS:--XX:+UseSerialGC -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20} ${JAVA_OPTS:-} -jar "$gateway_jar"
+    CHAT_NODE_ID="$name" java ${GATEWAY_JAVA_OPTS:--XX:+UseSerialGC -Xmn32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20} ${JAVA_OPTS:-} -jar "$gateway_jar"
 }
 start_ours() {
   local name

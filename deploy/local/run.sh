@@ -181,7 +181,7 @@ for name in gateway-a gateway-b; do
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
   start "$name" env "${common_env[@]}" QUARKUS_HTTP_PORT="${port[$name]}" \
     QUARKUS_MANAGEMENT_PORT="${management[$name]}" CHAT_NODE_ID="$name" \
-    java ${GATEWAY_JAVA_OPTS:--XX:+UseSerialGC -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20} ${JAVA_OPTS:-} -jar "$root/${jar[$name]}"
+    java ${GATEWAY_JAVA_OPTS:--XX:+UseSerialGC -Xmn32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20} ${JAVA_OPTS:-} -jar "$root/${jar[$name]}"
 done
 # shellcheck disable=SC2086
 start history env "${common_env[@]}" QUARKUS_HTTP_PORT="$HISTORY_PORT" QUARKUS_MANAGEMENT_PORT="$HISTORY_MANAGEMENT_PORT" \

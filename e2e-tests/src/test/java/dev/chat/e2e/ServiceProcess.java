@@ -129,8 +129,8 @@ final class ServiceProcess implements AutoCloseable {
     ServiceProcess launch() {
         List<String> command = new ArrayList<>(NATIVE ? List.of(nativeExecutable(module).toString(), "-Xmx256m")
                 : "gateway-service".equals(module)
-                        // The gateway's options in deploy/ (Dockerfile.jvm, gateway.yaml, run.sh): serial GC, tight free ratios.
-                        ? List.of(javaBinary(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20")
+                        // The gateway's options in deploy/ (Dockerfile.jvm, gateway.yaml, run.sh): serial GC, a fixed 32 MB young generation, tight free ratios.
+                        ? List.of(javaBinary(), "-Xmx256m", "-XX:+UseSerialGC", "-Xmn32m", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20")
                         : List.of(javaBinary(), "-Xmx256m"));
         // A native executable takes -D options as its arguments, the JVM before -jar.
         command.addAll(jvmOptions);
