@@ -168,15 +168,9 @@ final class ServiceProcess implements AutoCloseable {
 
     /** The last lines of this service's log, so that a failure in CI says why without the log file. */
     private String logTail(int lines) {
-        try (Stream<String> all = Files.lines(LOGS.resolve(name + ".log"))) {
-            List<String> kept = new ArrayList<>();
-            all.forEach(line -> {
-                kept.add(line);
-                if (kept.size() > lines) {
-                    kept.remove(0);
-                }
-            });
-            return String.join("\n", kept);
+        try {
+            List<String> all = Files.readAllLines(LOGS.resolve(name + ".log"));
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
         } catch (IOException | UncheckedIOException e) {
             return "(log unreadable: " + e + ")";
         }

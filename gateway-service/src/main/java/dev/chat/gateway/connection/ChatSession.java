@@ -233,19 +233,15 @@ public final class ChatSession implements Recipient {
         if (!admit(bytes)) {
             return;
         }
-        boolean counted = channel == null;
+        // Counted down only where admit counted it up: without a socket to read (see admit).
+        Runnable done = channel == null ? () -> flushed(bytes) : () -> {
+        };
         connection.sendText(frame).subscribe().with(v -> {
-            if (counted) {
-                flushed(bytes);
-            }
+            done.run();
             if (written != null) {
                 written.run();
             }
-        }, e -> {
-            if (counted) {
-                flushed(bytes);
-            }
-        });
+        }, e -> done.run());
     }
 
     /**
