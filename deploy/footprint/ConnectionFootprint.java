@@ -28,8 +28,9 @@ import javax.crypto.spec.SecretKeySpec;
  * (README, "Running on Kubernetes"): a gateway started from its packaged jar with the JVM options
  * given after "--" (deploy/kubernetes/gateway.yaml's JAVA_OPTS_APPEND, plus -XX:MaxRAM and
  * -XX:ActiveProcessorCount to make the JVM size itself as it would in the pod), then N authenticated
- * WebSocket clients that each join one room (N/20 rooms) and stay silent. Reported: RSS and heap
- * after a full GC (jcmd GC.run, GC.heap_info) before and with the connections, and the difference / N.
+ * WebSocket clients that each join one room (N/20 rooms) and stay silent. Reported: RSS and live heap
+ * (the objects jcmd GC.class_histogram finds reachable) before and with the connections, and the
+ * difference / N.
  *
  *   java deploy/footprint/ConnectionFootprint.java 4000 -- -Xmx256m -XX:MaxRAM=512m -XX:ActiveProcessorCount=2
  *
@@ -176,25 +177,24 @@ public class ConnectionFootprint {
     record Sample(long rssKb, long heapUsedKb, long nonHeapKb, String heapInfo) {
         @Override
         public String toString() {
-            return "RSS " + rssKb / 1024 + " MiB, heap used after full GC " + heapUsedKb / 1024 + " MiB, committed outside the heap "
+            return "RSS " + rssKb / 1024 + " MiB, live heap " + heapUsedKb / 1024 + " MiB, committed outside the heap "
                     + (nonHeapKb < 0 ? "? (run with -XX:NativeMemoryTracking=summary)" : nonHeapKb / 1024 + " MiB") + " (" + heapInfo + ")";
         }
     }
 
-    /** Full GC first, so the heap holds only what is reachable: the connections' own objects. */
+    /**
+     * Live heap: the bytes a class histogram finds reachable. Not GC.heap_info's "used", which counts what the
+     * gateway allocated in eden since the GC. Three full GCs first: a serial full GC may leave up to 5% of
+     * the old generation as dead objects (int[] fillers, counted by a histogram) and compacts fully on every
+     * fourth.
+     */
     static Sample sample(long pid) throws Exception {
-        jcmd(pid, "GC.run");
-        String info = jcmd(pid, "GC.heap_info");
-        // "... total 123456K, used 65432K" on the first heap line, whatever the collector.
-        Matcher used = Pattern.compile("total (\\d+)K, used (\\d+)K").matcher(info);
-        long heapUsed = 0;
-        while (used.find()) {
-            heapUsed += Long.parseLong(used.group(2));
-            if (!info.contains("garbage-first")) {
-                continue; // Serial and Parallel print one line per generation: add them
-            }
-            break;
+        for (int i = 0; i < 3; i++) {
+            jcmd(pid, "GC.run");
         }
+        Matcher live = Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)\\s*$").matcher(jcmd(pid, "GC.class_histogram"));
+        long heapUsed = live.find() ? Long.parseLong(live.group(1)) >> 10 : -1;
+        String info = jcmd(pid, "GC.heap_info");
         long rss = 0;
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
             if (line.startsWith("VmRSS:")) {

@@ -7,40 +7,40 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Heap in use after a full GC, through {@code jcmd PID GC.run} and {@code jcmd PID GC.heap_info}: tells
- * retained memory per connection apart from heap the JVM grew lazily and has not given back.
+ * Live heap, through {@code jcmd PID GC.class_histogram}: the bytes of every object a full GC left
+ * reachable. Tells retained memory per connection apart from heap the JVM grew lazily and has not given
+ * back. Not {@code GC.heap_info}'s "used": what the process allocates between the GC and that reading
+ * sits in eden (up to the whole young generation) and would count as retained.
  */
 public final class HeapProbe {
 
-    private static final Pattern USED = Pattern.compile("total\\s+(\\d+)K,\\s+used\\s+(\\d+)K");
+    private static final Pattern TOTAL = Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)\\s*$");
+
+    /**
+     * A serial full GC may leave up to 5 % of the old generation in place as dead objects (int[] fillers,
+     * which a histogram counts) and compacts fully on every fourth (HotSpot's MarkSweepAlwaysCompactCount):
+     * with three full GCs before the histogram's own, one of the four compacts fully.
+     */
+    private static final int FULL_GCS_BEFORE = 3;
 
     private HeapProbe() {
     }
 
-    /** Bytes of heap used after a full GC, or -1 when jcmd is missing or the output is not understood. */
+    /** Bytes of live heap after a full GC, or -1 when jcmd is missing or the output is not understood. */
     public static long usedAfterFullGc(int pid) {
-        if (run("jcmd", Integer.toString(pid), "GC.run") == null) {
-            return -1;
+        for (int i = 0; i < FULL_GCS_BEFORE; i++) {
+            if (run("jcmd", Integer.toString(pid), "GC.run") == null) {
+                return -1;
+            }
         }
-        String info = run("jcmd", Integer.toString(pid), "GC.heap_info");
-        return info == null ? -1 : parseUsed(info);
+        String histogram = run("jcmd", Integer.toString(pid), "GC.class_histogram");
+        return histogram == null ? -1 : parseLiveBytes(histogram);
     }
 
-    /** Sums the "used" of every heap line (G1: one "garbage-first heap" line; others: one per generation). */
-    static long parseUsed(String heapInfo) {
-        long used = 0;
-        boolean found = false;
-        for (String line : heapInfo.split("\n")) {
-            if (line.contains("Metaspace") || line.contains("class space")) {
-                continue;
-            }
-            Matcher m = USED.matcher(line);
-            if (m.find()) {
-                used += Long.parseLong(m.group(2)) * 1024;
-                found = true;
-            }
-        }
-        return found ? used : -1;
+    /** The histogram's total bytes (its last line: "Total  instances  bytes"). */
+    static long parseLiveBytes(String histogram) {
+        Matcher total = TOTAL.matcher(histogram);
+        return total.find() ? Long.parseLong(total.group(1)) : -1;
     }
 
     private static String run(String... command) {

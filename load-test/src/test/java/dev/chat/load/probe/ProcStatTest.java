@@ -59,19 +59,31 @@ class ProcStatTest {
     }
 
     @Test
-    void heapInfoOfG1AndSerial() {
-        String g1 = """
-                 garbage-first heap   total 262144K, used 21504K [0x00000000f0000000, 0x0000000100000000)
-                  region size 1024K, 16 young (16384K), 2 survivors (2048K)
-                 Metaspace       used 1234K, committed 1400K, reserved 1114112K
+    void liveHeapIsTheHistogramTotal() {
+        String histogram = """
+                 num     #instances         #bytes  class name (module)
+                -------------------------------------------------------
+                   1:         47038        3168416  [B (java.base@17.0.15)
+                   2:          8348        1441928  [Ljava.lang.Object; (java.base@17.0.15)
+                Total        251234       12345678
                 """;
-        assertEquals(21504L * 1024, HeapProbe.parseUsed(g1));
-        String serial = """
-                 def new generation   total 4928K, used 1000K [0x1, 0x2, 0x3)
-                 tenured generation   total 10944K, used 2000K [0x1, 0x2, 0x3)
-                 Metaspace       used 500K, committed 600K, reserved 1056768K
-                """;
-        assertEquals(3000L * 1024, HeapProbe.parseUsed(serial));
-        assertEquals(-1, HeapProbe.parseUsed("no heap here"));
+        assertEquals(12345678L, HeapProbe.parseLiveBytes(histogram));
+        assertEquals(-1, HeapProbe.parseLiveBytes("no histogram here"));
+    }
+
+    @Test
+    void liveHeapCountsWhatIsReachableAndNotWhatWasFreed() {
+        int pid = (int) ProcessHandle.current().pid();
+        long before = HeapProbe.usedAfterFullGc(pid);
+        byte[][] held = new byte[64][];
+        for (int i = 0; i < held.length; i++) {
+            held[i] = new byte[1024 * 1024];
+        }
+        long holding = HeapProbe.usedAfterFullGc(pid);
+        assertTrue(held[63].length > 0);
+        held = null;
+        long released = HeapProbe.usedAfterFullGc(pid);
+        assertTrue(holding - before >= 64L * 1024 * 1024, "64 MiB held: " + before + " -> " + holding);
+        assertTrue(holding - released >= 64L * 1024 * 1024, "64 MiB released: " + holding + " -> " + released);
     }
 }
