@@ -4,6 +4,7 @@ import dev.chat.common.redis.LuaScript;
 import dev.chat.common.redis.RedisLayout;
 import dev.chat.common.redis.RoomKeys;
 import dev.chat.common.rooms.RoomNames;
+import dev.chat.common.tracing.ChatTracer;
 import dev.chat.gateway.GatewayConfig;
 import dev.chat.gateway.direct.DirectRoomIndex;
 import dev.chat.gateway.metrics.GatewayMetrics;
@@ -11,7 +12,6 @@ import io.micrometer.core.instrument.Timer;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
-import io.opentelemetry.api.trace.Tracer;
 import io.quarkus.logging.Log;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
@@ -31,11 +31,11 @@ public class MessagePublisher {
     private final GatewayConfig config;
 
     private final GatewayMetrics metrics;
-    private final Tracer tracer;
+    private final ChatTracer tracer;
     private final DirectRoomIndex directRooms;
     private final RedisLayout layout;
 
-    public MessagePublisher(ReactiveRedisDataSource redis, GatewayConfig config, GatewayMetrics metrics, Tracer tracer,
+    public MessagePublisher(ReactiveRedisDataSource redis, GatewayConfig config, GatewayMetrics metrics, ChatTracer tracer,
             DirectRoomIndex directRooms, RedisLayout layout) {
         this.directRooms = directRooms;
         this.layout = layout;

@@ -8,7 +8,7 @@ import io.quarkus.logging.Log;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.runtime.Startup;
 import io.smallrye.mutiny.Uni;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,7 +19,7 @@ import java.util.List;
  */
 /* Created at start, so its counter is exported (at 0) before the first dead letter. */
 @Startup
-@ApplicationScoped
+@Singleton
 public class DeadLetters {
 
     private final ReactiveRedisDataSource redis;

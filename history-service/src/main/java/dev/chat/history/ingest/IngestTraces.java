@@ -1,5 +1,6 @@
 package dev.chat.history.ingest;
 
+import dev.chat.common.tracing.ChatTracer;
 import dev.chat.history.store.ChatMessage;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanBuilder;
@@ -7,9 +8,8 @@ import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.TraceFlags;
 import io.opentelemetry.api.trace.TraceState;
-import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,13 +23,13 @@ import java.util.regex.Pattern;
  * gateway into PostgreSQL. Bounded: past 10,000 unstored traced messages the oldest contexts are
  * forgotten (a gap in a trace, never unbounded memory).
  */
-@ApplicationScoped
+@Singleton
 public class IngestTraces {
 
     private static final int MAX = 10_000;
     private static final Pattern TRACEPARENT = Pattern.compile("00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})");
 
-    private final Tracer tracer;
+    private final ChatTracer tracer;
     private final Map<String, SpanContext> contexts = Collections.synchronizedMap(new LinkedHashMap<>() {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, SpanContext> eldest) {
@@ -37,7 +37,7 @@ public class IngestTraces {
         }
     });
 
-    public IngestTraces(Tracer tracer) {
+    public IngestTraces(ChatTracer tracer) {
         this.tracer = tracer;
     }
 

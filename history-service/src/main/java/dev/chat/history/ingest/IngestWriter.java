@@ -15,7 +15,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,7 +29,7 @@ import java.util.function.Consumer;
  * reads it back from the recent log. A message that cannot be stored (refused for good, or failing alone while others
  * pass) goes to the dead-letter stream, so it never stops the rest. Confined to the ingest context.
  */
-@ApplicationScoped
+@Singleton
 public class IngestWriter {
 
     /** Conflicts logged one by one per batch; beyond, one line with the count (all are counted and dead-lettered). */
@@ -118,9 +118,18 @@ public class IngestWriter {
 
     private void kick() {
         if (!writing && !retryScheduled) {
-            // Let the messages already on their way join this batch.
             writing = true;
+            writeSoon();
+        }
+    }
+
+    /** Writes when a batch is full, else after the linger, so the messages on their way join this statement. */
+    private void writeSoon() {
+        long linger = config.batchLinger().toMillis();
+        if (queue.size() >= config.batchSize() || linger <= 0 || isolate > 0) {
             context.runOnContext(v -> writeNext());
+        } else {
+            vertx.setTimer(linger, t -> context.runOnContext(v -> writeNext()));
         }
     }
 
@@ -192,7 +201,7 @@ public class IngestWriter {
         if (!messages.isEmpty()) {
             onDone.accept(messages);
         }
-        writeNext();
+        writeSoon();
     }
 
     /** A different message already holds the (room, seq): Redis went back in time. Keep the stored one, dead-letter the other. */

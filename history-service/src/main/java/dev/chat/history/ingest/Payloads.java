@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.chat.common.rooms.RoomNames;
 import dev.chat.history.store.ChatMessage;
 import io.quarkus.logging.Log;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.io.IOException;
 
 /**
@@ -15,7 +15,7 @@ import java.io.IOException;
  * Anything without a numeric {@code seq} is ephemeral traffic (typing and the like) and is not stored. One streaming
  * pass over the top-level fields, no tree: this runs for every message of every room.
  */
-@ApplicationScoped
+@Singleton
 public class Payloads {
 
     private final JsonFactory json;

@@ -7,12 +7,12 @@ import io.quarkus.redis.datasource.stream.ReactiveStreamCommands;
 import io.quarkus.redis.datasource.stream.StreamMessage;
 import io.quarkus.redis.datasource.stream.StreamRange;
 import io.smallrye.mutiny.Uni;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.util.ArrayList;
 import java.util.List;
 
 /** Reads a room's recent log (the Redis stream the gateway appends to), to fill gaps in what history received live. */
-@ApplicationScoped
+@Singleton
 public class RecentLog {
 
     private final ReactiveStreamCommands<String, String, String> streams;

@@ -5,11 +5,11 @@ import dev.chat.common.redis.RoomKeys;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.util.List;
 
 /** A room's positions in Redis: the gateway's counter and the stored position history publishes back to it. */
-@ApplicationScoped
+@Singleton
 public class RoomPositions {
 
     private static final LuaScript ADVANCE = LuaScript.fromResource("scripts/advance-stored.lua");

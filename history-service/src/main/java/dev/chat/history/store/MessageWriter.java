@@ -4,7 +4,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -16,7 +16,7 @@ import java.util.TreeMap;
  * plans it once per connection), one round trip, straight on the reactive PG client: at thousands of messages a
  * second an ORM session per batch costs more CPU than the rest of ingest.
  */
-@ApplicationScoped
+@Singleton
 public class MessageWriter {
 
     /**
