@@ -1,21 +1,26 @@
 package dev.chat.gateway.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.inject.Singleton;
 import java.time.Duration;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The gateway's own meters on /q/metrics (Prometheus names: chat_gateway_...). A singleton, not application
- * scoped: it is called for every frame out, and a client proxy looked its scope up on each call.
+ * scoped: it is called for every frame out, and a client proxy looked its scope up on each call. The per-frame
+ * and per-message counts are adders read at scrape time: a registered Counter's increment went through the
+ * composite registry and an exemplar sampler that asks OpenTelemetry for the current span, 6 % of a
+ * gateway's CPU in S3.
  */
 @Singleton
 public class GatewayMetrics {
 
-    private final Counter framesIn;
-    private final Counter framesOut;
-    private final Counter messagesAccepted;
+    private final LongAdder framesIn = new LongAdder();
+    private final LongAdder framesOut = new LongAdder();
+    private final LongAdder messagesAccepted = new LongAdder();
     private final Counter slowConsumerCloses;
     private final Counter rateLimited;
     private final Timer publishLatency;
@@ -24,9 +29,12 @@ public class GatewayMetrics {
 
     public GatewayMetrics(MeterRegistry registry) {
         this.registry = registry;
-        this.framesIn = Counter.builder("chat.gateway.frames.received").description("Frames received from clients").register(registry);
-        this.framesOut = Counter.builder("chat.gateway.frames.sent").description("Frames written to clients (deliveries out)").register(registry);
-        this.messagesAccepted = Counter.builder("chat.gateway.messages.accepted").description("Messages accepted (acked) by this gateway").register(registry);
+        FunctionCounter.builder("chat.gateway.frames.received", framesIn, LongAdder::sum).description("Frames received from clients")
+                .register(registry);
+        FunctionCounter.builder("chat.gateway.frames.sent", framesOut, LongAdder::sum).description("Frames written to clients (deliveries out)")
+                .register(registry);
+        FunctionCounter.builder("chat.gateway.messages.accepted", messagesAccepted, LongAdder::sum)
+                .description("Messages accepted (acked) by this gateway").register(registry);
         this.slowConsumerCloses = Counter.builder("chat.gateway.slow.consumer.closes").description("Connections closed with 1013 for not keeping up").register(registry);
         this.rateLimited = Counter.builder("chat.gateway.rate.limited").description("Frames refused with rate_limited").register(registry);
         this.publishLatency = Timer.builder("chat.gateway.publish.latency").description("Time of the publish script round trip")
