@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.chat.common.redis.RoomKeys;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -96,6 +97,22 @@ class ChatEndpointTest {
                 assertEquals("c1", message.getString("cid"));
                 assertNull(member.pollNothing(300), "delivered exactly once");
             }
+        }
+    }
+
+    /**
+     * Tracing is off by default, and then a message carries no traceparent, neither delivered nor in the recent log
+     * (Quarkus keeps a sampling tracer with its SDK disabled: a span made from it would put one in every message).
+     */
+    @Test
+    void aMessageCarriesNoTraceparentWhenTracingIsOff() {
+        try (ChatClient alice = connect("alice")) {
+            join(alice, room);
+            send(alice, room, "no trace", "u-1");
+            JsonObject delivered = alice.next("message");
+            assertNull(delivered.getString("traceparent"), "delivered: " + delivered);
+            String logged = redis.execute("XRANGE", RoomKeys.log(room), "-", "+").get(0).get(1).get(1).toString();
+            assertFalse(logged.contains("traceparent"), "the recent log entry: " + logged);
         }
     }
 

@@ -126,7 +126,9 @@ public class IngestWriter {
     /** Writes when a batch is full, else after the linger, so the messages on their way join this statement. */
     private void writeSoon() {
         long linger = config.batchLinger().toMillis();
-        if (queue.size() >= config.batchSize() || linger <= 0 || isolate > 0) {
+        if (queue.isEmpty() && positions.isEmpty()) {
+            writing = false;
+        } else if (queue.size() >= config.batchSize() || linger <= 0 || isolate > 0) {
             context.runOnContext(v -> writeNext());
         } else {
             vertx.setTimer(linger, t -> context.runOnContext(v -> writeNext()));
