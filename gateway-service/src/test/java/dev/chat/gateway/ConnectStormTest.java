@@ -2,6 +2,7 @@ package dev.chat.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -44,6 +45,12 @@ class ConnectStormTest {
 
     @Inject
     RedisDataSource redis;
+
+    @Test
+    void onLinuxEverySocketRunsOnEpollNotNio() {
+        assumeTrue(System.getProperty("os.name").startsWith("Linux"));
+        assertTrue(vertx.isNativeTransportEnabled(), () -> "epoll did not load: " + vertx.unavailableNativeTransportCause());
+    }
 
     @Test
     void thousandsOfClientsJoiningAtOnceAreAllAdmittedWithoutUnavailable() throws Exception {
