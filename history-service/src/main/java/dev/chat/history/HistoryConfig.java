@@ -31,7 +31,7 @@ public interface HistoryConfig {
          * history and PostgreSQL the same fixed work whatever it holds: without a wait, 2,000 msg/s went out in
          * statements of a handful of messages. Adds at most this to the ingest lag; 0 writes at once.
          */
-        @WithDefault("10MS")
+        @WithDefault("50MS")
         Duration batchLinger();
 
         /**
