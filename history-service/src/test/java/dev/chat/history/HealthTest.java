@@ -5,13 +5,9 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
-import io.vertx.core.Vertx;
-import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -29,16 +25,6 @@ class HealthTest {
     private static final List<String> READY_CHECKS = List.of("Reactive PostgreSQL connections health check", "Database connections health check",
             "redis-memory-policy");
     private static final List<String> INGEST_CHECKS = List.of("redis-subscriber", "reseed", "ingest");
-
-    @Inject
-    Vertx vertx;
-
-    @Test
-    void onLinuxRedisAndPostgresqlSocketsRunOnEpollNotNio() {
-        assumeTrue(System.getProperty("os.name").startsWith("Linux"));
-        assertTrue(vertx.isNativeTransportEnabled(),
-                () -> "epoll did not load: " + vertx.unavailableNativeTransportCause());
-    }
 
     @Test
     void readinessIsPostgresOnly() {

@@ -8,11 +8,13 @@ import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.chat.common.redis.RoomKeys;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.ValidatableResponse;
+import io.vertx.core.Vertx;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.List;
@@ -28,6 +30,9 @@ class IngestTest {
     @Inject
     RedisDataSource redis;
 
+    @Inject
+    Vertx vertx;
+
     Gateway gateway;
 
     @BeforeEach
@@ -36,6 +41,12 @@ class IngestTest {
         // Messages published before the subscription is in place would only arrive through the sweep.
         await().atMost(WAIT).until(() -> "UP".equals(Management.given().get("/q/health/group/ingest").jsonPath()
                 .getString("checks.find { it.name == 'redis-subscriber' }.status")));
+    }
+
+    @Test
+    void onLinuxRedisAndPostgresqlSocketsRunOnEpollNotNio() {
+        assumeTrue(System.getProperty("os.name").startsWith("Linux"));
+        assertTrue(vertx.isNativeTransportEnabled(), () -> "epoll did not load: " + vertx.unavailableNativeTransportCause());
     }
 
     @Test
