@@ -37,11 +37,25 @@ import javax.crypto.spec.SecretKeySpec;
  * Environment: QUARKUS_REDIS_HOSTS (default redis://127.0.0.1:6379), a Redis a history service has
  * started against once (it sets chat:generation; on a fresh Redis without one, `redis-cli SET
  * chat:generation footprint NX`, or every join waits for a re-seed). Needs jcmd beside java. The
- * gateway is stopped before it exits. Numbers vary with the machine and its load.
+ * gateway is stopped before it exits. Numbers vary with the machine and its load. FOOTPRINT_BROWSER=1
+ * sends browser-sized upgrade headers (see {@link #BROWSER}).
  */
 public class ConnectionFootprint {
 
     static final String SECRET = "footprint-secret-0123456789abcdef0123456789";
+    /**
+     * FOOTPRINT_BROWSER=1: each upgrade also carries what a browser sends (a user agent, languages, and
+     * 2 KB of cookies for the site), since the gateway's WebSocket stack keeps the upgrade's headers for the
+     * connection's life; the default is a minimal upgrade, as the load tool's.
+     */
+    static final boolean BROWSER = "1".equals(System.getenv("FOOTPRINT_BROWSER"));
+    static final java.util.Map<String, String> BROWSER_HEADERS = java.util.Map.of(
+            "User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+            "Accept-Language", "en-GB,en;q=0.9,de;q=0.8,fr;q=0.7",
+            "Accept-Encoding", "gzip, deflate, br, zstd",
+            "Cache-Control", "no-cache",
+            "Pragma", "no-cache",
+            "Cookie", "session=" + "s".repeat(400) + "; consent=" + "c".repeat(600) + "; analytics=" + "a".repeat(1000));
     static final int ROOM_SIZE = 20;
     static final java.util.concurrent.ScheduledExecutorService RETRY = Executors.newSingleThreadScheduledExecutor();
 
@@ -103,8 +117,11 @@ public class ConnectionFootprint {
             for (int i = 0; i < n; i++) {
                 opening.acquire();
                 String room = "footprint-" + (i / ROOM_SIZE);
-                CompletableFuture<WebSocket> socket = http.newWebSocketBuilder()
-                        .header("Authorization", "Bearer " + token("idle" + i))
+                WebSocket.Builder upgrade = http.newWebSocketBuilder().header("Authorization", "Bearer " + token("idle" + i));
+                if (BROWSER) {
+                    BROWSER_HEADERS.forEach(upgrade::header);
+                }
+                CompletableFuture<WebSocket> socket = upgrade
                         .buildAsync(URI.create(base.replace("http", "ws") + "/chat"), new WebSocket.Listener() {
                             final StringBuilder partial = new StringBuilder();
 
