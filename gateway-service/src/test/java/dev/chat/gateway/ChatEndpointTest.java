@@ -11,12 +11,18 @@ import dev.chat.common.redis.RoomKeys;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.websockets.next.HandshakeRequest;
+import io.quarkus.websockets.next.OpenConnections;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -32,6 +38,9 @@ class ChatEndpointTest {
 
     @Inject
     RedisDataSource redis;
+
+    @Inject
+    OpenConnections connections;
 
     String room;
 
@@ -49,6 +58,25 @@ class ChatEndpointTest {
         assertEquals(user, welcome.getString("user"));
         assertNotNull(welcome.getString("node"));
         return client;
+    }
+
+    @Test
+    void theUpgradesCookiesAreNotKeptWithTheConnection() throws Exception {
+        String marker = UUID.randomUUID().toString();
+        WebSocketConnectOptions options = new WebSocketConnectOptions().setHost(base.getHost()).setPort(base.getPort()).setURI("/chat")
+                .addHeader("Authorization", "Bearer " + Tokens.forUser("cookie-user"))
+                .addHeader("Cookie", "session=" + "s".repeat(500) + "; consent=yes")
+                .addHeader("X-Test-Marker", marker);
+        WebSocket socket = vertx.createWebSocketClient().connect(options).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        try {
+            HandshakeRequest kept = await().atMost(Duration.ofSeconds(10)).until(() -> connections.stream()
+                    .map(c -> c.handshakeRequest()).filter(h -> marker.equals(h.header("X-Test-Marker"))).findFirst().orElse(null),
+                    Objects::nonNull);
+            // Found by its marker header: the other headers are kept as they came.
+            assertNull(kept.header("Cookie"), "the connection keeps the upgrade's cookies");
+        } finally {
+            socket.close();
+        }
     }
 
     static JsonObject join(ChatClient client, String room) {
