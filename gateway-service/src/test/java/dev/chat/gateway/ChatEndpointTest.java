@@ -61,11 +61,13 @@ class ChatEndpointTest {
     }
 
     @Test
-    void theUpgradesCookiesAreNotKeptWithTheConnection() throws Exception {
+    void theUpgradesBrowserHeadersAreNotKeptWithTheConnection() throws Exception {
         String marker = UUID.randomUUID().toString();
         WebSocketConnectOptions options = new WebSocketConnectOptions().setHost(base.getHost()).setPort(base.getPort()).setURI("/chat")
                 .addHeader("Authorization", "Bearer " + Tokens.forUser("cookie-user"))
                 .addHeader("Cookie", "session=" + "s".repeat(500) + "; consent=yes")
+                .addHeader("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0 Safari/537.36")
+                .addHeader("Accept-Language", "en-GB,en;q=0.9")
                 .addHeader("X-Test-Marker", marker);
         WebSocket socket = vertx.createWebSocketClient().connect(options).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         try {
@@ -74,6 +76,8 @@ class ChatEndpointTest {
                     Objects::nonNull);
             // Found by its marker header: the other headers are kept as they came.
             assertNull(kept.header("Cookie"), "the connection keeps the upgrade's cookies");
+            assertNull(kept.header("User-Agent"));
+            assertNull(kept.header("Accept-Language"));
         } finally {
             socket.close();
         }
