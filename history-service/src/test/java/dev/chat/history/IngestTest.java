@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.chat.common.redis.RoomKeys;
+import dev.chat.history.ingest.RoomPositions;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.ValidatableResponse;
@@ -18,6 +19,8 @@ import io.vertx.core.Vertx;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -32,6 +35,9 @@ class IngestTest {
 
     @Inject
     Vertx vertx;
+
+    @Inject
+    RoomPositions positions;
 
     Gateway gateway;
 
@@ -107,6 +113,33 @@ class IngestTest {
 
         awaitSeqs(room, List.of(1, 2, 3));
         await().atMost(WAIT).untilAsserted(() -> assertEquals("3", gateway.get(RoomKeys.stored(room))));
+    }
+
+    @Test
+    void theStoredPositionsOfMoreRoomsThanOneScriptCallTakesAllReachRedis() {
+        // One message in each of more rooms than one position call carries: the tick splits them, none is left out.
+        List<String> many = IntStream.range(0, RoomPositions.ROOMS_PER_CALL + 44).mapToObj(i -> Gateway.uniqueRoom("many")).toList();
+        for (String room : many) {
+            gateway.publish(room, 1, "alice", "one of many");
+        }
+        await().atMost(WAIT).untilAsserted(() -> assertEquals(List.of(),
+                many.stream().filter(room -> !"1".equals(gateway.get(RoomKeys.stored(room)))).toList()));
+    }
+
+    @Test
+    void aStoredPositionIsRaisedButNeverLowered() {
+        String ahead = Gateway.uniqueRoom("ahead");
+        String behind = Gateway.uniqueRoom("behind");
+        String fresh = Gateway.uniqueRoom("fresh");
+        // Another history instance already published 10 for one room; this one reports older positions.
+        redis.value(String.class).set(RoomKeys.stored(ahead), "10");
+        redis.value(String.class).set(RoomKeys.stored(behind), "3");
+
+        positions.advance(Map.of(ahead, 7L, behind, 5L, fresh, 2L)).await().atMost(WAIT);
+
+        assertEquals("10", gateway.get(RoomKeys.stored(ahead)));
+        assertEquals("5", gateway.get(RoomKeys.stored(behind)));
+        assertEquals("2", gateway.get(RoomKeys.stored(fresh)));
     }
 
     @Test
