@@ -87,14 +87,19 @@ public final class LoadTool {
             List<LoadClient> clients = createClients(tokens);
             Map<String, Long> rssBefore = Map.of();
             Map<String, Long> heapBefore = Map.of();
+            Map<String, Long> rssBeforeAfterGc = Map.of();
             if (opt.mode().equals("idle")) {
-                heapBefore = opt.gcHeap() ? heaps() : Map.of();
+                // RSS as the processes stand, before the full GC that reads the heap: that GC also shrinks a JVM's
+                // heap, and the RSS after the connections is read without one (both ends alike). The RSS after
+                // each full GC is the second, GC-settled reading.
                 rssBefore = monitor.rssNow();
+                heapBefore = opt.gcHeap() ? heaps() : Map.of();
+                rssBeforeAfterGc = opt.gcHeap() ? monitor.rssNow() : Map.of();
             }
             monitor.sample();
             connectAll(vertx, wsClient, clients);
             if (opt.mode().equals("idle")) {
-                idle(rssBefore, heapBefore);
+                idle(rssBefore, heapBefore, rssBeforeAfterGc);
             } else if (opt.rate() > 0 && run.joined.get() > 0) {
                 if (opt.history() != null) {
                     history = new HistoryProbe(opt.history(), tokens.tokenFor(opt.userPrefix() + "-history"), run.ledger);
@@ -337,11 +342,13 @@ public final class LoadTool {
         }
     }
 
-    private void idle(Map<String, Long> rssBefore, Map<String, Long> heapBefore) throws InterruptedException {
+    private void idle(Map<String, Long> rssBefore, Map<String, Long> heapBefore, Map<String, Long> rssBeforeAfterGc)
+            throws InterruptedException {
         phase = "hold";
         sleepTicks(opt.hold());
         Map<String, Long> rssAfter = monitor.rssNow();
         Map<String, Long> heapAfter = opt.gcHeap() ? heaps() : Map.of();
+        Map<String, Long> rssAfterAfterGc = opt.gcHeap() ? monitor.rssNow() : Map.of();
         int n = Math.max(1, run.connected.get());
         Map<String, Object> per = new LinkedHashMap<>();
         for (Watched w : monitor.watched()) {
@@ -351,6 +358,14 @@ public final class LoadTool {
             p.put("rssBeforeBytes", b);
             p.put("rssAfterBytes", a);
             p.put("rssPerConnectionBytes", b >= 0 && a >= 0 ? (a - b) / n : null);
+            if (rssBeforeAfterGc.containsKey(w.name()) && rssAfterAfterGc.containsKey(w.name())) {
+                // Both after a full GC (JVMs only): what the connections keep, without garbage or heap headroom.
+                long gb = rssBeforeAfterGc.get(w.name());
+                long ga = rssAfterAfterGc.get(w.name());
+                p.put("rssAfterFullGcBeforeBytes", gb);
+                p.put("rssAfterFullGcAfterBytes", ga);
+                p.put("rssPerConnectionAfterFullGcBytes", gb >= 0 && ga >= 0 ? (ga - gb) / n : null);
+            }
             if (heapBefore.containsKey(w.name()) && heapAfter.containsKey(w.name())) {
                 long hb = heapBefore.get(w.name());
                 long ha = heapAfter.get(w.name());

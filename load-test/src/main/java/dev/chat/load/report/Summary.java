@@ -147,6 +147,7 @@ public final class Summary {
                 JsonNode p = j.path("idle").path("processes");
                 f.put("connections held", num(j.path("idle").path("connections")));
                 f.put("RSS per connection, both servers (KB)", kb(sum(p, "rssPerConnectionBytes")));
+                f.put("RSS per connection, both servers, each end after a full GC (KB)", kb(sum(p, "rssPerConnectionAfterFullGcBytes")));
                 f.put("heap per connection after full GC (KB)", kb(sum(p, "heapPerConnectionBytes")));
                 f.put("Redis RSS per connection (KB)", kb(num(p.path("redis").path("rssPerConnectionBytes"))));
             }

@@ -65,6 +65,21 @@ class SummaryTest {
         assertTrue(warm.contains("| RSS per connection, both servers (KB) | 7.81 | 9.77 | 0.80x |"), md);
     }
 
+    @Test
+    void theRssPerConnectionWithBothEndsAfterAFullGcIsARowOfItsOwn(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("S4-ours-run1.json"), """
+                {"idle":{"connections":10000,"processes":{
+                   "server-a":{"rssPerConnectionBytes":12288,"rssPerConnectionAfterFullGcBytes":8192,"heapPerConnectionBytes":7168},
+                   "server-b":{"rssPerConnectionBytes":12288,"rssPerConnectionAfterFullGcBytes":8192,"heapPerConnectionBytes":7168}}},
+                 "connect":{"clients":10000,"joined":0}}
+                """);
+        Files.writeString(dir.resolve("S4-peer-run1.json"), idle(14_336));
+        String md = Summary.render(dir);
+        assertTrue(md.contains("| RSS per connection, both servers (KB) | 24.0 | 14.0 | 1.71x |"), md);
+        assertTrue(md.contains("| RSS per connection, both servers, each end after a full GC (KB) | 16.0 |  |  |"), md);
+        assertTrue(md.contains("| heap per connection after full GC (KB) | 14.0 |  |  |"), md);
+    }
+
     private static String idle(long rssPerConnection) {
         return """
                 {"idle":{"connections":10000,"processes":{"server-a":{"rssPerConnectionBytes":%d},"server-b":{"rssPerConnectionBytes":0}}},
