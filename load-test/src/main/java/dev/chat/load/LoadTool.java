@@ -353,25 +353,17 @@ public final class LoadTool {
         Map<String, Object> per = new LinkedHashMap<>();
         for (Watched w : monitor.watched()) {
             Map<String, Object> p = new LinkedHashMap<>();
-            long b = rssBefore.getOrDefault(w.name(), -1L);
-            long a = rssAfter.getOrDefault(w.name(), -1L);
-            p.put("rssBeforeBytes", b);
-            p.put("rssAfterBytes", a);
-            p.put("rssPerConnectionBytes", b >= 0 && a >= 0 ? (a - b) / n : null);
-            if (rssBeforeAfterGc.containsKey(w.name()) && rssAfterAfterGc.containsKey(w.name())) {
+            String name = w.name();
+            reading(p, "rssBeforeBytes", "rssAfterBytes", "rssPerConnectionBytes", rssBefore.getOrDefault(name, -1L),
+                    rssAfter.getOrDefault(name, -1L), n);
+            if (rssBeforeAfterGc.containsKey(name) && rssAfterAfterGc.containsKey(name)) {
                 // Both after a full GC (JVMs only): what the connections keep, without garbage or heap headroom.
-                long gb = rssBeforeAfterGc.get(w.name());
-                long ga = rssAfterAfterGc.get(w.name());
-                p.put("rssAfterFullGcBeforeBytes", gb);
-                p.put("rssAfterFullGcAfterBytes", ga);
-                p.put("rssPerConnectionAfterFullGcBytes", gb >= 0 && ga >= 0 ? (ga - gb) / n : null);
+                reading(p, "rssAfterFullGcBeforeBytes", "rssAfterFullGcAfterBytes", "rssPerConnectionAfterFullGcBytes",
+                        rssBeforeAfterGc.get(name), rssAfterAfterGc.get(name), n);
             }
-            if (heapBefore.containsKey(w.name()) && heapAfter.containsKey(w.name())) {
-                long hb = heapBefore.get(w.name());
-                long ha = heapAfter.get(w.name());
-                p.put("heapUsedAfterGcBeforeBytes", hb);
-                p.put("heapUsedAfterGcAfterBytes", ha);
-                p.put("heapPerConnectionBytes", hb >= 0 && ha >= 0 ? (ha - hb) / n : null);
+            if (heapBefore.containsKey(name) && heapAfter.containsKey(name)) {
+                reading(p, "heapUsedAfterGcBeforeBytes", "heapUsedAfterGcAfterBytes", "heapPerConnectionBytes", heapBefore.get(name),
+                        heapAfter.get(name), n);
             }
             per.put(w.name(), p);
         }
@@ -382,6 +374,13 @@ public final class LoadTool {
         result.put("refusals", run.refusals.snapshot());
         result.put("closes", run.closes.snapshot());
         System.out.println("idle: " + idle);
+    }
+
+    /** One memory reading before and with the connections, and its growth per connection (null if either end failed, -1). */
+    private static void reading(Map<String, Object> p, String beforeKey, String afterKey, String perKey, long before, long after, int n) {
+        p.put(beforeKey, before);
+        p.put(afterKey, after);
+        p.put(perKey, before >= 0 && after >= 0 ? (after - before) / n : null);
     }
 
     /** Heap used after a full GC, for every watched JVM other than this tool. */
