@@ -234,21 +234,9 @@ public final class ChatSession implements Recipient {
         if (channel != null) {
             byte[] utf8 = frame.getBytes(StandardCharsets.UTF_8);
             if (utf8.length <= DIRECT_FRAME_LIMIT) {
-                if (!admit(utf8.length)) {
-                    return;
-                }
-                // Acks, joins, presence: straight to the pipeline like room messages; through websockets-next they
+                // Acks, joins, replies: straight to the pipeline like room messages; through websockets-next they
                 // cost a Uni, a promise and a context capture each (2 % of the gateway's CPU at 2,000 sends/s).
-                TextWebSocketFrame wire = new TextWebSocketFrame(Unpooled.wrappedBuffer(utf8));
-                if (written == null) {
-                    channel.writeAndFlush(wire, channel.voidPromise());
-                } else {
-                    channel.writeAndFlush(wire).addListener(f -> {
-                        if (f.isSuccess()) {
-                            written.run();
-                        }
-                    });
-                }
+                write(utf8, written);
                 return;
             }
         }
@@ -281,11 +269,24 @@ public final class ChatSession implements Recipient {
             send(message.frame());
             return;
         }
-        byte[] utf8 = message.utf8();
+        write(message.utf8(), null);
+    }
+
+    /** One text frame's bytes to the socket's pipeline, as Vert.x would frame them; {@code written} (may be null) once on the wire. */
+    private void write(byte[] utf8, Runnable written) {
         if (!admit(utf8.length)) {
             return;
         }
-        channel.writeAndFlush(new TextWebSocketFrame(Unpooled.wrappedBuffer(utf8)), channel.voidPromise());
+        TextWebSocketFrame wire = new TextWebSocketFrame(Unpooled.wrappedBuffer(utf8));
+        if (written == null) {
+            channel.writeAndFlush(wire, channel.voidPromise());
+        } else {
+            channel.writeAndFlush(wire).addListener(f -> {
+                if (f.isSuccess()) {
+                    written.run();
+                }
+            });
+        }
     }
 
     /**

@@ -187,7 +187,7 @@ public class MessageIngest {
             }
             p.busy--;
             if (p.markDone(message.seq(), message.seq())) {
-                p.positionDirty = true;
+                advanceStored(p);
             }
         }
         if (!gappy.isEmpty() && writer.hasRoomForMore()) {
@@ -237,7 +237,6 @@ public class MessageIngest {
             List<RoomProgress> chunk = moved.subList(from, Math.min(moved.size(), from + RoomPositions.ROOMS_PER_CALL));
             Map<String, Long> targets = new HashMap<>();
             for (RoomProgress p : chunk) {
-                p.advancing = true;
                 targets.put(p.room, p.watermark);
                 writer.recordStored(p.room, p.watermark);
             }
@@ -245,17 +244,13 @@ public class MessageIngest {
             throttle.submit(() -> positions.advance(targets)).subscribe().with(ok -> {
                 positionWrites--;
                 for (RoomProgress p : chunk) {
-                    p.advancing = false;
                     p.published = Math.max(p.published, targets.get(p.room));
                     // What moved meanwhile goes with the next tick.
                     p.positionDirty |= p.watermark > p.published;
                 }
             }, failure -> {
                 positionWrites--;
-                for (RoomProgress p : chunk) {
-                    p.advancing = false;
-                    p.positionDirty = true;
-                }
+                chunk.forEach(p -> p.positionDirty = true);
                 Log.debugf("Publishing %d rooms' stored positions failed (%s); the next tick retries", chunk.size(), failure.getMessage());
             });
         }
@@ -348,7 +343,7 @@ public class MessageIngest {
                 }
             }
             advanceStored(p);
-            if (p.caughtUp() && !p.advancing && now - p.lastActivity > idle) {
+            if (p.caughtUp() && now - p.lastActivity > idle) {
                 it.remove();
                 gappy.remove(p);
             }

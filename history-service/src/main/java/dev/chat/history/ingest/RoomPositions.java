@@ -16,7 +16,7 @@ import java.util.Map;
 public class RoomPositions {
 
     private static final LuaScript ADVANCE = LuaScript.fromResource("scripts/advance-stored.lua");
-    /** Rooms per script call on one Redis: a tick's worth of busy rooms in a few calls, none of them long. */
+    /** Rooms per call to {@link #advance}: a tick's busy rooms in a few script calls, none of them long. */
     public static final int ROOMS_PER_CALL = 256;
 
     private final ReactiveRedisDataSource redis;
@@ -35,23 +35,25 @@ public class RoomPositions {
     }
 
     /**
-     * Raises each room's stored position to its target (never lowers one), in one pipeline: on one Redis a
-     * script call per {@value #ROOMS_PER_CALL} rooms, on a Redis Cluster one per room (each in its own slot).
-     * One call per room and tick was, with 200 busy rooms, a third of a script call per message sent.
+     * Raises each room's stored position to its target (never lowers one): one script call on one Redis (callers pass
+     * at most {@value #ROOMS_PER_CALL} rooms), one per room, pipelined, on a Redis Cluster (each room in its own slot).
      */
     public Uni<Void> advance(Map<String, Long> targets) {
-        int perCall = deployment.cluster() ? 1 : ROOMS_PER_CALL;
-        List<List<String>> keys = new ArrayList<>();
-        List<List<String>> args = new ArrayList<>();
-        for (Map.Entry<String, Long> target : targets.entrySet()) {
-            if (keys.isEmpty() || keys.get(keys.size() - 1).size() == perCall) {
-                keys.add(new ArrayList<>(Math.min(perCall, targets.size())));
-                args.add(new ArrayList<>(Math.min(perCall, targets.size())));
-            }
-            keys.get(keys.size() - 1).add(RoomKeys.stored(target.getKey()));
-            args.get(args.size() - 1).add(Long.toString(target.getValue()));
+        if (targets.isEmpty()) {
+            return Uni.createFrom().voidItem();
         }
-        return keys.isEmpty() ? Uni.createFrom().voidItem() : ADVANCE.runBatch(redis, keys, args).replaceWithVoid();
+        List<String> keys = new ArrayList<>(targets.size());
+        List<String> args = new ArrayList<>(targets.size());
+        targets.forEach((room, seq) -> {
+            keys.add(RoomKeys.stored(room));
+            args.add(Long.toString(seq));
+        });
+        if (!deployment.cluster()) {
+            return ADVANCE.run(redis, keys, args).replaceWithVoid();
+        }
+        List<List<String>> oneKeyEach = keys.stream().map(List::of).toList();
+        List<List<String>> oneArgEach = args.stream().map(List::of).toList();
+        return ADVANCE.runBatch(redis, oneKeyEach, oneArgEach).replaceWithVoid();
     }
 
     private static long number(Response value) {

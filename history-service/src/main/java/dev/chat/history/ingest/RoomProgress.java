@@ -23,7 +23,6 @@ final class RoomProgress {
     int busy;
     /** The stored position last written to Redis. */
     long published = -1;
-    boolean advancing;
     boolean baselineRequested;
     long lastActivity;
 
