@@ -53,6 +53,7 @@ class BrowserIT {
         gatewayA = ServiceProcess.gateway("gateway-a", redis.url());
         gatewayB = ServiceProcess.gateway("gateway-b", redis.url());
         ServiceProcess.startAll(history, gatewayA, gatewayB);
+        history.awaitRoomsCanStart();
         nginx = NginxProcess.start(gatewayA, gatewayB, history);
     }
 

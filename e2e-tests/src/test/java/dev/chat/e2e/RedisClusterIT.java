@@ -8,10 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.chat.common.redis.KeySlots;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,8 +35,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RedisClusterIT {
 
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
-
     static OwnRedisCluster cluster;
     static ServiceProcess gatewayA;
     static ServiceProcess gatewayB;
@@ -60,19 +54,7 @@ class RedisClusterIT {
         gatewayB = ServiceProcess.gateway("cluster-b", cluster.hosts(), clusterMode);
         ServiceProcess.startAll(history, gatewayA, gatewayB);
         // A new cluster has no generation markers: history sets one per slot before rooms can start.
-        await().atMost(Duration.ofSeconds(60)).until(() -> status(history.managementUrl() + "/q/health/group/ingest") == 200);
-    }
-
-    private static int status(String url) {
-        try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (java.io.IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
+        history.awaitRoomsCanStart();
     }
 
     @AfterAll

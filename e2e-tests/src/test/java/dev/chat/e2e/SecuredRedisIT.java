@@ -46,6 +46,7 @@ class SecuredRedisIT {
         history = ServiceProcess.history("secured-history-" + suffix, asChat, RedisCli.sharedDatabase())
                 .with("QUARKUS_REDIS_PASSWORD", CHAT_PASSWORD);
         ServiceProcess.startAll(gateway, limitedGateway, history);
+        history.awaitRoomsCanStart();
     }
 
     @AfterAll

@@ -178,8 +178,30 @@ final class ServiceProcess implements AutoCloseable {
 
     /** HTTP status of /q/health/ready (management port), or -1 if nothing answers. */
     int readyStatus() {
+        return managementStatus("/q/health/ready");
+    }
+
+    /**
+     * For a history started on a Redis of its own: waits until its ingest group is UP, so Redis holds the
+     * generation marker. Until then a fresh Redis has none, and every join answers {@code unavailable}
+     * (a client would retry); history sets it after re-seeding every room it stores, which on the shared
+     * database, full of earlier tests' rooms, can outlast start-up by many seconds.
+     */
+    void awaitRoomsCanStart() {
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(90));
+        while (managementStatus("/q/health/group/ingest") != 200) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new IllegalStateException(name + "'s ingest group not UP within 90 s (no generation marker in Redis?); log ends with:\n"
+                        + logTail(20));
+            }
+            pause();
+        }
+    }
+
+    /** HTTP status of a GET on the management port, or -1 if nothing answers. */
+    private int managementStatus(String path) {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(managementUrl() + "/q/health/ready")).timeout(Duration.ofSeconds(2)).build(),
+            return HTTP.send(HttpRequest.newBuilder(URI.create(managementUrl() + path)).timeout(Duration.ofSeconds(2)).build(),
                     HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException e) {
             return -1;

@@ -55,9 +55,7 @@ class TlsRedisIT {
                 .with(HOSTNAME_CHECK, "HTTPS").withJvmOptions(certs.trustStoreOptions());
         untrusting = ServiceProcess.gateway("tls-untrusting-gateway-" + suffix, redis.url()).launch();
         ServiceProcess.startAll(gateway, history);
-        // A fresh Redis has no generation marker: rooms answer `unavailable` until history has set it (after its
-        // first re-seed check); a client would retry, the test waits for it instead.
-        await().atMost(Duration.ofSeconds(60)).until(() -> redis.cli.run("EXISTS", "chat:generation").contains("1"));
+        history.awaitRoomsCanStart();
     }
 
     @AfterAll
