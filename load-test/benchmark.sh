@@ -15,7 +15,8 @@
 #   --no-build        use the jars as they are (default: ./mvnw -B -q package -DskipTests -Dnative-sources.skip=true)
 #   --out DIR         results directory (default load-test/results/<date-time>)
 # Environment: JAVA_OPTS (gateway and history JVM options), GATEWAY_JAVA_OPTS (the gateways' GC options,
-#   default those of deploy/: serial GC with tight heap free ratios), LOAD_JAVA_OPTS (load tool, default -Xmx2g),
+#   default those of deploy/: serial GC with tight heap free ratios; on JDK 25 or newer, as in deploy/'s
+#   images, both services also get -XX:+UseCompactObjectHeaders: run with that `java` first on PATH), LOAD_JAVA_OPTS (load tool, default -Xmx2g),
 #   CHAT_READY_TIMEOUT (seconds, default 180); the sizes below (S1_CLIENTS, S3_DURATION, ROOM_DURATION,
 #   LADDER_DURATION, LADDER_RATES, S8_DURATION, WARMUP, ...) override the defaults of the mode.
 #
@@ -204,6 +205,8 @@ fi
 
 # --- The systems ----------------------------------------------------------------------------------
 declare -A port=() mport=()
+# What deploy/ runs with on a JVM that has it (compact object headers from JDK 25); nothing on JDK 17.
+footprint=$(jvm_footprint_options)
 # Health and metrics are on each service's management port (QUARKUS_MANAGEMENT_PORT).
 ready_url() { echo "http://127.0.0.1:${mport[$1]}/q/health/ready"; }
 start_gateway() { # NAME [ENV-ARRAY]: on its ports (chosen on first start, kept on restarts)
@@ -213,7 +216,7 @@ start_gateway() { # NAME [ENV-ARRAY]: on its ports (chosen on first start, kept 
   mport[$name]=${mport[$name]:-$(free_port)}
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
   start "$name" env "${gateway_env[@]}" QUARKUS_HTTP_PORT="${port[$name]}" QUARKUS_MANAGEMENT_PORT="${mport[$name]}" \
-    CHAT_NODE_ID="$name" java ${GATEWAY_JAVA_OPTS:--XX:+UseSerialGC -Xmn32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20} ${JAVA_OPTS:-} -jar "$gateway_jar"
+    CHAT_NODE_ID="$name" java ${GATEWAY_JAVA_OPTS:--XX:+UseSerialGC -Xmn32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20} $footprint ${JAVA_OPTS:-} -jar "$gateway_jar"
 }
 start_ours() {
   local name
@@ -227,7 +230,7 @@ start_ours() {
   start history env "${ours_env[@]}" QUARKUS_HTTP_PORT="${port[history]}" QUARKUS_MANAGEMENT_PORT="${mport[history]}" \
     QUARKUS_DATASOURCE_REACTIVE_URL="vertx-reactive:postgresql://127.0.0.1:$PG_PORT/bench" \
     QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/bench" \
-    QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" java ${JAVA_OPTS:-} -jar "$history_jar"
+    QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" java $footprint ${JAVA_OPTS:-} -jar "$history_jar"
   for name in gateway-a gateway-b history; do wait_http $name "$(ready_url $name)"; done
   say "ours: gateway-a :${port[gateway-a]} (pid ${pid[gateway-a]}), gateway-b :${port[gateway-b]} (pid ${pid[gateway-b]}), history :${port[history]}, redis :$redis_ours_port"
 }
@@ -243,7 +246,7 @@ start_sharded() {
   start history-s env "${sharded_env[@]}" QUARKUS_HTTP_PORT="${port[history-s]}" QUARKUS_MANAGEMENT_PORT="${mport[history-s]}" \
     QUARKUS_DATASOURCE_REACTIVE_URL="vertx-reactive:postgresql://127.0.0.1:$PG_PORT/bench_sharded" \
     QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/bench_sharded" \
-    QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" java ${JAVA_OPTS:-} -jar "$history_jar"
+    QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" java $footprint ${JAVA_OPTS:-} -jar "$history_jar"
   for name in gateway-sa gateway-sb history-s; do wait_http $name "$(ready_url $name)"; done
   # Rooms start only once history has set every slot's generation marker.
   wait_http history-s "http://127.0.0.1:${mport[history-s]}/q/health/group/ingest"

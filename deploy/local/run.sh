@@ -177,18 +177,19 @@ start() {
 common_env=(QUARKUS_PROFILE=dev QUARKUS_HTTP_HOST=127.0.0.1 "QUARKUS_REDIS_HOSTS=redis://127.0.0.1:$REDIS_PORT")
 : >"${log[gateway-a]}" && : >"${log[gateway-b]}" && : >"${log[history]}"
 say "Starting gateway-a (:$GATEWAY_A_PORT), gateway-b (:$GATEWAY_B_PORT), history (:$HISTORY_PORT); logs in run/logs/"
+footprint=$(jvm_footprint_options)
 for name in gateway-a gateway-b; do
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
   start "$name" env "${common_env[@]}" QUARKUS_HTTP_PORT="${port[$name]}" \
     QUARKUS_MANAGEMENT_PORT="${management[$name]}" CHAT_NODE_ID="$name" \
-    java ${GATEWAY_JAVA_OPTS:--XX:+UseSerialGC -Xmn32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20} ${JAVA_OPTS:-} -jar "$root/${jar[$name]}"
+    java ${GATEWAY_JAVA_OPTS:--XX:+UseSerialGC -Xmn32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20} $footprint ${JAVA_OPTS:-} -jar "$root/${jar[$name]}"
 done
 # shellcheck disable=SC2086
 start history env "${common_env[@]}" QUARKUS_HTTP_PORT="$HISTORY_PORT" QUARKUS_MANAGEMENT_PORT="$HISTORY_MANAGEMENT_PORT" \
   QUARKUS_DATASOURCE_REACTIVE_URL="vertx-reactive:postgresql://127.0.0.1:$PG_PORT/chat" \
   QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/chat" \
   QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" \
-  java ${JAVA_OPTS:-} -jar "$root/${jar[history]}"
+  java $footprint ${JAVA_OPTS:-} -jar "$root/${jar[history]}"
 
 # ready NAME URL: 0 when URL answers 200 (health UP); dies when NAME's process has exited.
 ready() {

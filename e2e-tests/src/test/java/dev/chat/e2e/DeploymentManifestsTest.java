@@ -631,6 +631,23 @@ class DeploymentManifestsTest {
     // --- Dockerfiles ---------------------------------------------------------------------------
 
     @Test
+    void theImagesRunOnJava25WithCompactObjectHeadersAndTheManifestsKeepThem() throws IOException {
+        for (ServiceConfigFacts service : SERVICES.values()) {
+            Path file = service.dir.resolve("src/main/docker/Dockerfile.jvm");
+            List<String> lines = Files.readAllLines(file).stream().map(String::strip).filter(l -> !l.startsWith("#")).toList();
+            String runtime = lines.stream().filter(l -> l.startsWith("FROM ")).reduce((first, second) -> second).orElseThrow();
+            assertTrue(runtime.contains("openjdk-25-runtime"), file + ": a Java 25 runtime, which has compact object headers: " + runtime);
+            String imageOptions = lines.stream().filter(l -> l.startsWith("ENV JAVA_OPTS_APPEND=")).findFirst().orElseThrow();
+            assertTrue(imageOptions.contains("-XX:+UseCompactObjectHeaders"), file + ": " + imageOptions);
+        }
+        // A manifest's JAVA_OPTS_APPEND replaces the image's, so it must repeat the option.
+        for (Map<String, Object> container : serviceContainers()) {
+            assertTrue(environment(container).getOrDefault("JAVA_OPTS_APPEND", "").contains("-XX:+UseCompactObjectHeaders"),
+                    module(container) + ": JAVA_OPTS_APPEND drops the image's compact object headers");
+        }
+    }
+
+    @Test
     void theDockerfilesBuildTheJarThemselves() throws IOException {
         List<String> ignored = Files.readAllLines(ServiceProcess.ROOT.resolve(".dockerignore")).stream()
                 .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();

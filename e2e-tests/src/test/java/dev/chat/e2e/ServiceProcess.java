@@ -132,6 +132,10 @@ final class ServiceProcess implements AutoCloseable {
                         // The gateway's options in deploy/ (Dockerfile.jvm, gateway.yaml, run.sh): serial GC, a fixed 32 MB young generation, tight free ratios.
                         ? List.of(javaBinary(), "-Xmx256m", "-XX:+UseSerialGC", "-Xmn32m", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20")
                         : List.of(javaBinary(), "-Xmx256m"));
+        if (!NATIVE && Runtime.version().feature() >= 25) {
+            // As deploy/'s images run it (Java 25); JDK 17 lacks the option.
+            command.add(1, "-XX:+UseCompactObjectHeaders");
+        }
         // A native executable takes -D options as its arguments, the JVM before -jar.
         command.addAll(jvmOptions);
         if (!NATIVE) {
