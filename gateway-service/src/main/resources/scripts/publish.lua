@@ -7,17 +7,18 @@
 --       6 min entries, 7 min age ms, 8 max entries, 9 idempotency ttl ms, 10 channel, 11 protect unstored ('1'/'0'),
 --       12 sender's user channel and 13 recipient's user channel (direct messages; else ''), 14 recipient, 15 events max length,
 --       16 trim interval (retention runs when seq is a multiple of it), 17 the publish command (PUBLISH, or
---       SPUBLISH on a Redis Cluster), 18 the room's slot channel for history (Redis Cluster; else '')
+--       SPUBLISH on a Redis Cluster), 18 the room's slot channel for history (Redis Cluster; else ''),
+--       19 the call's tag, returned last (matches the reply to its call on a connection that also carries pushes)
 -- On a Redis Cluster every key is in the room's slot: KEYS 5 is the slot's generation marker, and the
 -- caller passes '' for ARGV 12 and 13 (user channels and the offline event live in other slots; it
 -- publishes and appends them after this script).
--- Returns {'ok', seq, ts} | {'dup', seq, ts} | {'reseed'}
+-- Returns {'ok', seq, ts, tag} | {'dup', seq, ts, tag} | {'reseed', tag}
 local cid = ARGV[4]
 -- One read for both the idempotency key and the counter (same hash slot).
 local found = redis.call('MGET', KEYS[4], KEYS[1])
 if cid ~= '' and found[1] then
   local s, t = string.match(found[1], '^(%d+):(%d+)$')
-  return {'dup', tonumber(s), tonumber(t)}
+  return {'dup', tonumber(s), tonumber(t), ARGV[19]}
 end
 
 if not found[2] then
@@ -25,7 +26,7 @@ if not found[2] then
   -- otherwise the counter was lost and must be re-seeded from history (never restart a known room at 1).
   local generation = redis.call('GET', KEYS[5])
   if not generation then
-    return {'reseed'}
+    return {'reseed', ARGV[19]}
   end
   if redis.call('EXISTS', KEYS[2], KEYS[3], KEYS[6]) > 0 then
     -- Ask history for a re-seed: it runs while the generation marker is gone and restores every
@@ -47,7 +48,7 @@ if not found[2] then
     else
       redis.call('SET', KEYS[9], generation .. ' ' .. epoch)
       redis.call('DEL', KEYS[5])
-      return {'reseed'}
+      return {'reseed', ARGV[19]}
     end
   else
     redis.call('SET', KEYS[2], ARGV[5])
@@ -116,4 +117,4 @@ end
 if cid ~= '' then
   redis.call('SET', KEYS[4], seqText .. ':' .. tsText, 'PX', ARGV[9])
 end
-return {'ok', seq, ts}
+return {'ok', seq, ts, ARGV[19]}

@@ -11,6 +11,8 @@ import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import io.vertx.redis.client.ResponseType;
+import io.vertx.redis.client.impl.CommandImpl;
+import java.util.ArrayDeque;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -45,6 +47,16 @@ public final class ChannelSubscriber {
 
     /** Channels per SUBSCRIBE when a standalone session re-subscribes (sharded channels go one per command: a command's channels must share a slot). */
     private static final int RESUBSCRIBE_BATCH = 500;
+    /** Calls on the subscriber's connection waiting for their replies; beyond it a caller uses its pool. */
+    private static final int MAX_CALLS_IN_FLIGHT = 4096;
+    /**
+     * How the Vert.x client is told not to wait for a call's reply itself: a command marked pub/sub gets no
+     * entry in the connection's reply queue, so its reply reaches {@link #dispatch} like a push. The 4.5
+     * client cannot be given the reply otherwise: it takes the oldest waiting request off its queue before
+     * it looks whether what arrived is a push, so a message pushed while a command waits would take that
+     * command's reply.
+     */
+    private static final Map<String, CommandImpl> UNQUEUED = new ConcurrentHashMap<>();
 
     private final Vertx vertx;
     private final RedisDeployment deployment;
@@ -66,6 +78,8 @@ public final class ChannelSubscriber {
     private final Set<String> resubscribing = new HashSet<>();
     /** Our own SUNSUBSCRIBEs whose reply is still to come, so the reply is not taken for a slot move. */
     private final Map<String, Integer> leaving = new HashMap<>();
+    /** Calls on the connection, oldest first: Redis answers in order, and each reply ends with its call's tag. */
+    private final ArrayDeque<Call> calls = new ArrayDeque<>();
     private Session session;
     private List<String> knownMasters = List.of();
     private long backoffMs;
@@ -73,6 +87,8 @@ public final class ChannelSubscriber {
     private boolean stopped;
 
     private volatile boolean up;
+    /** RESP3 seen (a push) on an up standalone session: calls may go on the connection. */
+    private volatile boolean callable;
     private volatile int channelCount;
 
     public ChannelSubscriber(Vertx vertx, RedisDeployment deployment, String clientName, Duration minBackoff, Duration maxBackoff) {
@@ -98,6 +114,8 @@ public final class ChannelSubscriber {
         context.runOnContext(v -> {
             stopped = true;
             up = false;
+            callable = false;
+            failCalls("the Redis subscriber stopped");
             if (session != null) {
                 session.close();
                 session = null;
@@ -137,6 +155,84 @@ public final class ChannelSubscriber {
 
     public String clientName() {
         return clientName;
+    }
+
+    /** Whether {@link #call} can run now: a standalone Redis speaking RESP3, every channel held. */
+    public boolean canCall() {
+        return callable;
+    }
+
+    /**
+     * Runs a command on the subscriber's own connection instead of a pooled one, so that Redis writes its
+     * reply together with what the command publishes to this connection's channels: one socket write
+     * instead of two (a send's reply and its message), the largest share of Redis's time per send. Only on a
+     * standalone Redis speaking RESP3 (where one connection may subscribe and run commands); fails at once
+     * otherwise, or when {@link #MAX_CALLS_IN_FLIGHT} calls wait, and the caller uses its pool.
+     *
+     * <p>The reply must be an array that ends with {@code tag}, unique per call: replies are matched to calls
+     * in order, and the tag proves the match. An error reply is taken as the oldest call's; should it have
+     * been a subscription's (an ACL refusal), the next reply's tag shows the shift and the calls it skipped
+     * fail. A call that fails may still have been carried out: callers retry only what is idempotent.
+     */
+    public Future<Response> call(List<String> command, String tag) {
+        Promise<Response> reply = Promise.promise();
+        Request request = Request.cmd(UNQUEUED.computeIfAbsent(command.get(0), ChannelSubscriber::unqueued));
+        for (int i = 1; i < command.size(); i++) {
+            request.arg(command.get(i));
+        }
+        context.runOnContext(v -> {
+            Session.Link link = session == null || !callable ? null : session.standaloneLink();
+            if (link == null || link.connection == null || calls.size() >= MAX_CALLS_IN_FLIGHT) {
+                reply.tryFail(new CallRefused());
+                return;
+            }
+            calls.add(new Call(tag, reply));
+            link.send(request);
+        });
+        return reply.future();
+    }
+
+    /** {@link #call} could not send: use another connection. Nothing was sent. */
+    public static final class CallRefused extends RuntimeException {
+        CallRefused() {
+            super("the subscriber's connection takes no calls now", null, false, false);
+        }
+    }
+
+    private static CommandImpl unqueued(String name) {
+        // Arity -2: a name and at least one argument; read-only unknown; pub/sub; no key extraction.
+        return new CommandImpl(name.toLowerCase(java.util.Locale.ROOT), -2, null, true, false);
+    }
+
+    private record Call(String tag, Promise<Response> reply) {}
+
+    /** A reply (not a push) on the connection: the oldest call's, checked by its tag. */
+    private void replied(Response reply) {
+        if (reply.type() == ResponseType.ERROR) {
+            Call oldest = calls.poll();
+            if (oldest != null) {
+                oldest.reply.tryFail(reply.toString());
+            }
+            return;
+        }
+        String tag = reply.size() == 0 ? null : String.valueOf(reply.get(reply.size() - 1));
+        while (!calls.isEmpty()) {
+            Call oldest = calls.poll();
+            if (oldest.tag.equals(tag)) {
+                oldest.reply.tryComplete(reply);
+                return;
+            }
+            // An earlier error reply was a subscription's, not this call's: this call's reply went to the one before.
+            oldest.reply.tryFail("its reply was taken by an earlier call's; retry");
+        }
+        Log.warnf("Redis subscriber %s got a reply no call waits for: %s", clientName, reply);
+    }
+
+    private void failCalls(String why) {
+        Call call;
+        while ((call = calls.poll()) != null) {
+            call.reply.tryFail(why);
+        }
     }
 
     /**
@@ -242,6 +338,8 @@ public final class ChannelSubscriber {
         resubscribing.clear();
         leaving.clear();
         up = false;
+        callable = false;
+        failCalls("the Redis subscriber's connection was lost");
         if (!stopped) {
             Log.warnf("Redis subscriber %s lost (%s); re-opening", clientName, why);
             retryLater();
@@ -255,7 +353,16 @@ public final class ChannelSubscriber {
     }
 
     private void dispatch(Session from, Response push) {
-        if (from != session) {
+        if (from != session || push == null) {
+            return;
+        }
+        if (push.type() == ResponseType.PUSH) {
+            // RESP3: this connection can also carry calls (standalone only: a cluster's calls go to each key's master).
+            if (!callable && !sharded && up) {
+                callable = true;
+            }
+        } else if (!calls.isEmpty() && (push.type() != ResponseType.MULTI || !isMessage(push))) {
+            replied(push);
             return;
         }
         if (push.type() == ResponseType.ERROR) {
@@ -297,6 +404,16 @@ public final class ChannelSubscriber {
         }
     }
 
+    /** A RESP2 delivery (["message", channel, payload] as a plain array), which never answers a call. */
+    private static boolean isMessage(Response push) {
+        if (push.size() != 3) {
+            return false;
+        }
+        String kind = String.valueOf(push.get(0));
+        return kind.equals("message") || kind.equals("smessage") || kind.equals("subscribe") || kind.equals("ssubscribe")
+                || kind.equals("unsubscribe") || kind.equals("sunsubscribe");
+    }
+
     /** The connections of one view of the deployment: one link, or one per master that serves a held channel. */
     private final class Session {
 
@@ -328,6 +445,11 @@ public final class ChannelSubscriber {
                 resubscribed();
             }
             List.copyOf(links.values()).forEach(Link::open);
+        }
+
+        /** The one link of a standalone session; null on a Redis Cluster. */
+        Link standaloneLink() {
+            return slots == null ? links.get(deployment.hosts().get(0)) : null;
         }
 
         boolean allOpen() {

@@ -122,6 +122,16 @@ public final class LuaScript {
         return requests;
     }
 
+    /** An EVALSHA of this script as a command line (name first), for a connection that is not a pooled one. */
+    public List<String> evalsha(List<String> keys, List<String> args) {
+        return List.of(command("EVALSHA", sha, keys, args));
+    }
+
+    /** Whether a failure is Redis's answer that it does not hold the script (after a restart or SCRIPT FLUSH). */
+    public static boolean isNoScriptFailure(Throwable failure) {
+        return isNoScript(failure);
+    }
+
     /** The script as one EVAL request, for a connection of one's own (rare work, where caching by SHA is not worth it). */
     public io.vertx.redis.client.Request eval(List<String> keys, List<String> args) {
         io.vertx.redis.client.Request request = io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.EVAL);
@@ -137,10 +147,19 @@ public final class LuaScript {
     }
 
     private static String[] command(String script, List<String> keys, List<String> args) {
-        String[] command = new String[2 + keys.size() + args.size()];
-        command[0] = script;
-        command[1] = Integer.toString(keys.size());
-        int i = 2;
+        return command(null, script, keys, args);
+    }
+
+    /** [name,] script or sha, key count, keys, args. */
+    private static String[] command(String name, String script, List<String> keys, List<String> args) {
+        int first = name == null ? 0 : 1;
+        String[] command = new String[first + 2 + keys.size() + args.size()];
+        if (name != null) {
+            command[0] = name;
+        }
+        command[first] = script;
+        command[first + 1] = Integer.toString(keys.size());
+        int i = first + 2;
         for (String key : keys) {
             command[i++] = key;
         }

@@ -1,5 +1,6 @@
 package dev.chat.gateway.publish;
 
+import dev.chat.common.redis.ChannelSubscriber;
 import dev.chat.common.redis.LuaScript;
 import dev.chat.common.redis.RedisLayout;
 import dev.chat.common.redis.RoomKeys;
@@ -8,6 +9,7 @@ import dev.chat.common.tracing.ChatTracer;
 import dev.chat.gateway.GatewayConfig;
 import dev.chat.gateway.direct.DirectRoomIndex;
 import dev.chat.gateway.metrics.GatewayMetrics;
+import dev.chat.gateway.room.RoomSubscriber;
 import io.micrometer.core.instrument.Timer;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
@@ -15,9 +17,12 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.quarkus.logging.Log;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** Accepts messages in one Redis round trip: the publish script assigns seq, logs, publishes and records the idempotency key. */
 // Created at start, so its script is read while file descriptors are plentiful (not first under a connect storm).
@@ -26,6 +31,8 @@ import java.util.List;
 public class MessagePublisher {
 
     private static final LuaScript PUBLISH = LuaScript.fromResource("scripts/publish.lua");
+    /** Tags sends on the subscriber's connection, so each reply is checked against its call (see {@link ChannelSubscriber#call}). */
+    private static final AtomicLong TAGS = new AtomicLong();
 
     private final ReactiveRedisDataSource redis;
     private final GatewayConfig config;
@@ -35,8 +42,11 @@ public class MessagePublisher {
     private final DirectRoomIndex directRooms;
     private final RedisLayout layout;
 
+    private final RoomSubscriber subscriber;
+
     public MessagePublisher(ReactiveRedisDataSource redis, GatewayConfig config, GatewayMetrics metrics, ChatTracer tracer,
-            DirectRoomIndex directRooms, RedisLayout layout) {
+            DirectRoomIndex directRooms, RedisLayout layout, RoomSubscriber subscriber) {
+        this.subscriber = subscriber;
         this.directRooms = directRooms;
         this.layout = layout;
         this.metrics = metrics;
@@ -60,17 +70,20 @@ public class MessagePublisher {
         // the message (an optional field) so the history insert joins the same trace. Empty when tracing is off.
         Span span = tracer.spanBuilder("chat publish").setSpanKind(SpanKind.PRODUCER).setAttribute("chat.room", room).startSpan();
         String payload = MessagePayload.open(room, from, text, cid, Traceparent.of(span.getSpanContext()));
+        int replicas = config.replication().acks();
+        boolean onSubscriber = replicas == 0 && config.subscriber().carriesSends() && subscriber.canCall();
+        String tag = onSubscriber ? Long.toString(TAGS.incrementAndGet(), 36) : "";
         List<String> args = List.of(room, from, payload, cid == null ? "" : cid, Epochs.next(),
                 Integer.toString(log.minEntries()), Long.toString(log.minAge().toMillis()),
                 Integer.toString(log.maxEntries()), Long.toString(config.idempotencyWindow().toMillis()),
                 layout.roomChannel(room), log.protectUnstored() ? "1" : "0",
                 directInScript ? layout.userChannel(from) : "", directInScript ? layout.userChannel(recipient) : "",
                 directInScript ? recipient : "", Integer.toString(config.events().maxLength()),
-                Integer.toString(log.trimInterval()), layout.publishCommand(), layout.historyChannel(room));
+                Integer.toString(log.trimInterval()), layout.publishCommand(), layout.historyChannel(room), tag);
         Timer.Sample sample = metrics.startPublish();
         // A direct message is indexed before it exists, so no gateway can miss it without finding its room.
-        int replicas = config.replication().acks();
-        Uni<Response> script = replicas == 0 ? PUBLISH.run(redis, keys, args)
+        Uni<Response> script = onSubscriber ? onSubscriber(keys, args, tag)
+                : replicas == 0 ? PUBLISH.run(redis, keys, args)
                 : PUBLISH.runReplicated(redis, keys, args, replicas, config.replication().timeout().toMillis());
         Uni<Response> published = recipient == null ? script : directRooms.record(room, from, recipient).chain(() -> script);
         if (recipient != null && !directInScript) {
@@ -93,6 +106,22 @@ public class MessagePublisher {
                     metrics.published(sample);
                     metrics.accepted();
                 });
+    }
+
+    /**
+     * The script on the subscriber's connection: Redis then writes the reply in the same write as the message,
+     * which this gateway receives on that connection too. Refused there (not connected, too many waiting) or
+     * unknown to Redis (NOSCRIPT after a restart), the same call goes through the pool, which loads the script.
+     * The reply comes on the subscriber's event loop; the rest of the send goes on where it started.
+     */
+    private Uni<Response> onSubscriber(List<String> keys, List<String> args, String tag) {
+        Context caller = Vertx.currentContext();
+        Uni<Response> reply = Uni.createFrom().completionStage(() -> subscriber.call(PUBLISH.evalsha(keys, args), tag).toCompletionStage())
+                .map(Response::newInstance)
+                .ifNoItem().after(config.subscriber().sendTimeout()).failWith(() -> new RoomUnavailable("Redis did not answer in time", null))
+                .onFailure(e -> e instanceof ChannelSubscriber.CallRefused || LuaScript.isNoScriptFailure(e))
+                .recoverWithUni(() -> PUBLISH.run(redis, keys, args));
+        return caller == null ? reply : reply.emitOn(task -> caller.runOnContext(v -> task.run()));
     }
 
     /**

@@ -61,6 +61,16 @@ public class RoomSubscriber {
         channels.runOnContext(task);
     }
 
+    /** Whether {@link #call} can run now (standalone Redis, RESP3, connection up). */
+    public boolean canCall() {
+        return channels.canCall();
+    }
+
+    /** Runs a command whose reply ends with {@code tag} on the subscriber's connection: see {@link ChannelSubscriber#call}. */
+    public Future<io.vertx.redis.client.Response> call(java.util.List<String> command, String tag) {
+        return channels.call(command, tag);
+    }
+
     /** Whether the subscriber connections are open and hold every channel they should. */
     public boolean isUp() {
         return channels.isUp();
