@@ -12,8 +12,8 @@ import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import io.vertx.redis.client.ResponseType;
 import io.vertx.redis.client.impl.CommandImpl;
-import java.util.ArrayDeque;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -165,7 +165,7 @@ public final class ChannelSubscriber {
     /**
      * Runs a command on the subscriber's own connection instead of a pooled one, so that Redis writes its
      * reply together with what the command publishes to this connection's channels: one socket write
-     * instead of two (a send's reply and its message), the largest share of Redis's time per send. Only on a
+     * instead of two (a send's reply and its message). Only on a
      * standalone Redis speaking RESP3 (where one connection may subscribe and run commands); fails at once
      * otherwise, or when {@link #MAX_CALLS_IN_FLIGHT} calls wait, and the caller uses its pool.
      *
