@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chat.gateway.room.RoomSubscriber;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -48,6 +49,9 @@ class SendsOnTheSubscriberConnectionTest {
 
     @Inject
     RoomSubscriber subscriber;
+
+    @Inject
+    MeterRegistry registry;
 
     String suffix;
 
@@ -149,14 +153,24 @@ class SendsOnTheSubscriberConnectionTest {
             join(alice, room);
             await().atMost(Duration.ofSeconds(10)).until(subscriber::canCall);
             redis.execute("SCRIPT", "FLUSH");
+            double onPool = sends("pool");
+            double onSubscriber = sends("subscriber");
             alice.send(send(room, "after a flush", "f1"));
             long first = alice.next("ack").getLong("seq");
+            // NOSCRIPT on the subscriber's connection: the pool ran it (and loaded the script).
+            assertEquals(onPool + 1, sends("pool"));
             alice.send(send(room, "and again", "f2"));
             assertEquals(first + 1, alice.next("ack").getLong("seq"));
             // The resend of f1 is answered with f1's seq, not a new one.
             alice.send(send(room, "after a flush", "f1"));
             assertEquals(first, alice.next("ack").getLong("seq"));
             assertTrue(subscriberConnection().contains(" cmd=evalsha "), subscriberConnection());
+            assertEquals(onSubscriber + 2, sends("subscriber"), "the two sends after the first went on the subscriber again");
         }
+    }
+
+    /** chat.gateway.sends{connection=...}: the operator's view of which connection carried the sends. */
+    double sends(String connection) {
+        return registry.get("chat.gateway.sends").tag("connection", connection).functionCounter().count();
     }
 }

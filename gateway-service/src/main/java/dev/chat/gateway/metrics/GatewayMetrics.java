@@ -21,6 +21,8 @@ public class GatewayMetrics {
     private final LongAdder framesIn = new LongAdder();
     private final LongAdder framesOut = new LongAdder();
     private final LongAdder messagesAccepted = new LongAdder();
+    private final LongAdder sendsOnSubscriber = new LongAdder();
+    private final LongAdder sendsOnPool = new LongAdder();
     private final Counter slowConsumerCloses;
     private final Counter rateLimited;
     private final Timer publishLatency;
@@ -35,6 +37,11 @@ public class GatewayMetrics {
                 .register(registry);
         FunctionCounter.builder("chat.gateway.messages.accepted", messagesAccepted, LongAdder::sum)
                 .description("Messages accepted (acked) by this gateway").register(registry);
+        // Which connection carried each publish script: the subscriber's (its reply written with the message) or the pool.
+        FunctionCounter.builder("chat.gateway.sends", sendsOnSubscriber, LongAdder::sum).tag("connection", "subscriber")
+                .description("Publish scripts run, by the connection that carried them").register(registry);
+        FunctionCounter.builder("chat.gateway.sends", sendsOnPool, LongAdder::sum).tag("connection", "pool")
+                .description("Publish scripts run, by the connection that carried them").register(registry);
         this.slowConsumerCloses = Counter.builder("chat.gateway.slow.consumer.closes").description("Connections closed with 1013 for not keeping up").register(registry);
         this.rateLimited = Counter.builder("chat.gateway.rate.limited").description("Frames refused with rate_limited").register(registry);
         this.publishLatency = Timer.builder("chat.gateway.publish.latency").description("Time of the publish script round trip")
@@ -57,6 +64,11 @@ public class GatewayMetrics {
 
     public void accepted() {
         messagesAccepted.increment();
+    }
+
+    /** A publish script ran on the subscriber's connection ({@code true}) or on the pool. */
+    public void sentOn(boolean subscriber) {
+        (subscriber ? sendsOnSubscriber : sendsOnPool).increment();
     }
 
     public void slowConsumerClosed() {

@@ -83,8 +83,8 @@ public class MessagePublisher {
         Timer.Sample sample = metrics.startPublish();
         // A direct message is indexed before it exists, so no gateway can miss it without finding its room.
         Uni<Response> script = onSubscriber ? onSubscriber(keys, args, tag)
-                : replicas == 0 ? PUBLISH.run(redis, keys, args)
-                : PUBLISH.runReplicated(redis, keys, args, replicas, config.replication().timeout().toMillis());
+                : replicas == 0 ? onPool(keys, args)
+                : PUBLISH.runReplicated(redis, keys, args, replicas, config.replication().timeout().toMillis()).invoke(() -> metrics.sentOn(false));
         Uni<Response> published = recipient == null ? script : directRooms.record(room, from, recipient).chain(() -> script);
         if (recipient != null && !directInScript) {
             // Also for a resend ("dup"): the ack waits for these writes, so a client that got no ack resends and they
@@ -118,10 +118,15 @@ public class MessagePublisher {
         Context caller = Vertx.currentContext();
         Uni<Response> reply = Uni.createFrom().completionStage(() -> subscriber.call(PUBLISH.evalsha(keys, args), tag).toCompletionStage())
                 .map(Response::newInstance)
+                .invoke(() -> metrics.sentOn(true))
                 .ifNoItem().after(config.subscriber().sendTimeout()).failWith(() -> new RoomUnavailable("Redis did not answer in time", null))
                 .onFailure(e -> e instanceof ChannelSubscriber.CallRefused || LuaScript.isNoScriptFailure(e))
-                .recoverWithUni(() -> PUBLISH.run(redis, keys, args));
+                .recoverWithUni(() -> onPool(keys, args));
         return caller == null ? reply : reply.emitOn(task -> caller.runOnContext(v -> task.run()));
+    }
+
+    private Uni<Response> onPool(List<String> keys, List<String> args) {
+        return PUBLISH.run(redis, keys, args).invoke(() -> metrics.sentOn(false));
     }
 
     /**
