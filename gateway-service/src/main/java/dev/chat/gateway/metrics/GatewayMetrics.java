@@ -71,6 +71,11 @@ public class GatewayMetrics {
         (subscriber ? sendsOnSubscriber : sendsOnPool).increment();
     }
 
+    /** Publish scripts run so far on the subscriber's connection ({@code true}) or on the pool. */
+    public long sends(boolean subscriber) {
+        return (subscriber ? sendsOnSubscriber : sendsOnPool).sum();
+    }
+
     public void slowConsumerClosed() {
         slowConsumerCloses.increment();
     }
