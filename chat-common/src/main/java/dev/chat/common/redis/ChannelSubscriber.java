@@ -361,7 +361,8 @@ public final class ChannelSubscriber {
             if (!callable && !sharded && up) {
                 callable = true;
             }
-        } else if (!calls.isEmpty() && (push.type() != ResponseType.MULTI || !isMessage(push))) {
+        } else if (!calls.isEmpty()) {
+            // Calls go only on RESP3, where every message is a push: anything else answers a call.
             replied(push);
             return;
         }
@@ -402,16 +403,6 @@ public final class ChannelSubscriber {
             default -> {
             }
         }
-    }
-
-    /** A RESP2 delivery (["message", channel, payload] as a plain array), which never answers a call. */
-    private static boolean isMessage(Response push) {
-        if (push.size() != 3) {
-            return false;
-        }
-        String kind = String.valueOf(push.get(0));
-        return kind.equals("message") || kind.equals("smessage") || kind.equals("subscribe") || kind.equals("ssubscribe")
-                || kind.equals("unsubscribe") || kind.equals("sunsubscribe");
     }
 
     /** The connections of one view of the deployment: one link, or one per master that serves a held channel. */

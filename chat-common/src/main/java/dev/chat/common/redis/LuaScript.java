@@ -127,11 +127,6 @@ public final class LuaScript {
         return List.of(command("EVALSHA", sha, keys, args));
     }
 
-    /** Whether a failure is Redis's answer that it does not hold the script (after a restart or SCRIPT FLUSH). */
-    public static boolean isNoScriptFailure(Throwable failure) {
-        return isNoScript(failure);
-    }
-
     /** The script as one EVAL request, for a connection of one's own (rare work, where caching by SHA is not worth it). */
     public io.vertx.redis.client.Request eval(List<String> keys, List<String> args) {
         io.vertx.redis.client.Request request = io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.EVAL);
@@ -142,7 +137,7 @@ public final class LuaScript {
     }
 
     /** Redis's reply when it does not hold the script (its error starts with NOSCRIPT; matched anywhere in the message). */
-    private static boolean isNoScript(Throwable failure) {
+    public static boolean isNoScript(Throwable failure) {
         return String.valueOf(failure.getMessage()).contains("NOSCRIPT");
     }
 

@@ -120,7 +120,7 @@ public class MessagePublisher {
                 .map(Response::newInstance)
                 .invoke(() -> metrics.sentOn(true))
                 .ifNoItem().after(config.subscriber().sendTimeout()).failWith(() -> new RoomUnavailable("Redis did not answer in time", null))
-                .onFailure(e -> e instanceof ChannelSubscriber.CallRefused || LuaScript.isNoScriptFailure(e))
+                .onFailure(e -> e instanceof ChannelSubscriber.CallRefused || LuaScript.isNoScript(e))
                 .recoverWithUni(() -> onPool(keys, args));
         return caller == null ? reply : reply.emitOn(task -> caller.runOnContext(v -> task.run()));
     }
