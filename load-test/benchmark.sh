@@ -17,7 +17,9 @@
 # Environment: JAVA_OPTS (gateway and history JVM options), GATEWAY_JAVA_OPTS (the gateways' GC options,
 #   default those of deploy/: serial GC with tight heap free ratios; on JDK 25 or newer, as in deploy/'s
 #   images, both services also get -XX:+UseCompactObjectHeaders: run with that `java` first on PATH), LOAD_JAVA_OPTS (load tool, default -Xmx2g),
-#   CHAT_READY_TIMEOUT (seconds, default 180); the sizes below (S1_CLIENTS, S3_DURATION, ROOM_DURATION,
+#   CHAT_READY_TIMEOUT (seconds, default 180), PRESENCE (events or diff: the presence frames our clients join for,
+#   default events, the protocol's default), GATEWAY_JAR and HISTORY_JAR (other builds to measure, for an old/new
+#   comparison; default the ones built here); the sizes below (S1_CLIENTS, S3_DURATION, ROOM_DURATION,
 #   LADDER_DURATION, LADDER_RATES, S8_DURATION, WARMUP, ...) override the defaults of the mode.
 #
 # Scenarios: S1 connect storm (10,000 clients, 100 rooms of 100); S2 1,010 clients join one room;
@@ -144,8 +146,8 @@ if [ $build = yes ]; then
   say "Building (./mvnw -B -q package -DskipTests -Dnative-sources.skip=true; --no-build skips) ..."
   ./mvnw -B -q package -DskipTests -Dnative-sources.skip=true || die "the build failed"
 fi
-gateway_jar=gateway-service/target/quarkus-app/quarkus-run.jar
-history_jar=history-service/target/quarkus-app/quarkus-run.jar
+gateway_jar=${GATEWAY_JAR:-gateway-service/target/quarkus-app/quarkus-run.jar}
+history_jar=${HISTORY_JAR:-history-service/target/quarkus-app/quarkus-run.jar}
 tool_jar=load-test/target/load-test.jar
 for j in $gateway_jar $history_jar $tool_jar; do [ -f "$j" ] || die "$j is missing: build first (or drop --no-build)"; done
 if has "$systems" peer; then
@@ -292,11 +294,11 @@ tool() {
   shift 2
   local args=(--jwt-secret "$CHAT_JWT_SECRET" --label "$name" --out "$out/$name")
   if [ "$system" = ours ]; then
-    args+=(--protocol chat --pid "server-a=${pid[gateway-a]}" --pid "server-b=${pid[gateway-b]}"
+    args+=(--protocol chat --presence "${PRESENCE:-events}" --pid "server-a=${pid[gateway-a]}" --pid "server-b=${pid[gateway-b]}"
       --pid "redis=${pid[redis-ours]}" --pid "history=${pid[history]}")
     [ -n "${pg_pid:-}" ] && args+=(--pid "postgres=$pg_pid+ bench ")
   elif [ "$system" = sharded ]; then
-    args+=(--protocol chat --pid "server-a=${pid[gateway-sa]}" --pid "server-b=${pid[gateway-sb]}"
+    args+=(--protocol chat --presence "${PRESENCE:-events}" --pid "server-a=${pid[gateway-sa]}" --pid "server-b=${pid[gateway-sb]}"
       --pid "redis=${pid[redis-cluster]}+redis-server" --pid "history=${pid[history-s]}")
     [ -n "${pg_pid:-}" ] && args+=(--pid "postgres=$pg_pid+ bench_sharded ")
   else

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chat.gateway.activity.ActivityLog;
+import dev.chat.gateway.metrics.GatewayMetrics;
 import dev.chat.gateway.presence.PresenceRegistry;
 import dev.chat.gateway.presence.TypingSignals;
 import io.quarkus.redis.datasource.RedisDataSource;
@@ -33,7 +34,8 @@ import org.junit.jupiter.api.Test;
  * Presence under a join storm: each member gets a bounded number of presence frames per interval
  * however many users join, and the presence each member can compute from them is right. Also:
  * presence never leaks from a join that was in flight when its connection closed or that failed,
- * typing state goes with a user's last connection, and read positions are coalesced.
+ * typing state goes with a user's last connection, and read positions are coalesced. A batch's frames reach
+ * each member in one socket write.
  */
 @QuarkusTest
 @TestProfile(PresenceBatchTest.Batching.class)
@@ -68,6 +70,9 @@ class PresenceBatchTest {
 
     @Inject
     ActivityLog activity;
+
+    @Inject
+    GatewayMetrics metrics;
 
     String suffix;
     String room;
@@ -191,6 +196,43 @@ class PresenceBatchTest {
             }
         } finally {
             clients.forEach(ChatClient::close);
+        }
+    }
+
+    @Test
+    void theFramesOfOnePresenceBatchReachAMemberInOneSocketWrite() {
+        List<ChatClient> joiners = new ArrayList<>();
+        try (ChatClient watcher = connect("watcher-" + suffix)) {
+            watcher.send(new JsonObject().put("type", "join").put("room", room));
+            watcher.next("joined");
+            View view = new View();
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                drain(watcher, view, 20);
+                assertTrue(view.users.contains("watcher-" + suffix), "the watcher's own join was announced");
+            });
+            long framesBefore = metrics.framesSent();
+            long flushesBefore = metrics.frameFlushes();
+
+            // Five users join within one batch interval: the watcher gets five presence.join frames, published together.
+            for (int i = 0; i < 5; i++) {
+                ChatClient joiner = connect(String.format("burst%d-%s", i, suffix));
+                joiner.send(new JsonObject().put("type", "join").put("room", room));
+                joiners.add(joiner);
+            }
+            joiners.forEach(joiner -> joiner.next("joined"));
+            int framesBeforeBurst = view.presenceFrames;
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                drain(watcher, view, 20);
+                assertEquals(6, view.users.size(), "the watcher knows all five: " + view.users);
+            });
+            assertTrue(view.presenceFrames - framesBeforeBurst >= 2, "a batch carried several events");
+
+            long frames = metrics.framesSent() - framesBefore;
+            long flushes = metrics.frameFlushes() - flushesBefore;
+            // One flush per frame would mean every presence.join went out in a write of its own.
+            assertTrue(flushes < frames, frames + " frames went out in " + flushes + " socket writes: a batch should share one");
+        } finally {
+            joiners.forEach(ChatClient::close);
         }
     }
 

@@ -11,7 +11,8 @@ import java.util.concurrent.ThreadLocalRandom;
 public record Options(String mode, String protocol, List<URI> targets, String jwtSecret, String tokenCommand, String issuer,
         String userPrefix, String roomPrefix, int clients, int rooms, int publishers, double rate, Duration duration,
         Duration warmup, Duration drain, Duration drainMax, int messageSize, int connectConcurrency, Duration connectTimeout, Duration hold,
-        List<Watched> pids, boolean gcHeap, String history, String label, String out, boolean insecure, int eventLoops) {
+        List<Watched> pids, boolean gcHeap, String history, String label, String out, boolean insecure, int eventLoops,
+        String presence) {
 
     static final String USAGE = """
             usage: java -jar load-test.jar [options]
@@ -44,6 +45,8 @@ public record Options(String mode, String protocol, List<URI> targets, String jw
               --user-prefix P              user ids P0, P1, ... (default load)
               --insecure                   wss: trust any certificate
               --event-loops N              Vert.x event loops of the tool (default 2 x cores)
+              --presence events|diff       chat protocol: presence frames the clients join for (default events:
+                                           presence.join/leave and full lists; diff: batched presence.diff)
             """;
 
     /** The options for the report (no secrets). */
@@ -67,6 +70,7 @@ public record Options(String mode, String protocol, List<URI> targets, String jw
         m.put("pids", pids.stream().map(Watched::toString).toList());
         m.put("history", history);
         m.put("eventLoops", eventLoops);
+        m.put("presence", presence);
         return m;
     }
 
@@ -98,6 +102,7 @@ public record Options(String mode, String protocol, List<URI> targets, String jw
         String out = "load-report";
         boolean insecure = false;
         int loops = 2 * Runtime.getRuntime().availableProcessors();
+        String presence = "events";
         boolean secretGiven = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -162,6 +167,7 @@ public record Options(String mode, String protocol, List<URI> targets, String jw
                     case "--room-prefix" -> roomPrefix = value;
                     case "--user-prefix" -> userPrefix = value;
                     case "--event-loops" -> loops = positive(a, Integer.parseInt(value), 1);
+                    case "--presence" -> presence = oneOf(a, value, "events", "diff");
                     default -> throw new UsageException("unknown option " + a);
                 }
             } catch (NumberFormatException e) {
@@ -196,7 +202,7 @@ public record Options(String mode, String protocol, List<URI> targets, String jw
         }
         return new Options(mode, protocol, List.copyOf(targets), secret, tokenCommand, issuer, userPrefix, roomPrefix, clients,
                 rooms, pubs, rate, duration, warmup, drain, drainMax, size, concurrency, connectTimeout, hold, List.copyOf(pids), gcHeap,
-                history, label == null ? protocol : label, out, insecure, loops);
+                history, label == null ? protocol : label, out, insecure, loops, presence);
     }
 
     static Duration duration(String v) {

@@ -58,6 +58,9 @@ public final class ChatSession implements Recipient {
     private volatile long expiresAt = Long.MAX_VALUE;
 
     private final io.netty.channel.EventLoop eventLoop;
+    // Confined to the event loop: see holdFlushes.
+    private boolean flushesHeld;
+    private boolean writesHeld;
 
     ChatSession(WebSocketConnection connection, String user, Outbound outbound, GatewayMetrics metrics, ConnectionBase socket,
             io.netty.channel.EventLoop eventLoop) {
@@ -249,6 +252,7 @@ public final class ChatSession implements Recipient {
         Runnable done = channel == null ? () -> flushed(bytes) : () -> {
         };
         // A big frame (a long presence list) goes through Vert.x, which splits it into frames the client accepts.
+        metrics.frameFlushed();
         connection.sendText(frame).subscribe().with(v -> {
             done.run();
             if (written != null) {
@@ -278,14 +282,40 @@ public final class ChatSession implements Recipient {
             return;
         }
         TextWebSocketFrame wire = new TextWebSocketFrame(Unpooled.wrappedBuffer(utf8));
+        boolean hold = flushesHeld && eventLoop.inEventLoop(); // held only ever on that loop, so eventLoop is set
+        writesHeld |= hold;
+        if (!hold) {
+            metrics.frameFlushed();
+        }
         if (written == null) {
-            channel.writeAndFlush(wire, channel.voidPromise());
+            if (hold) {
+                channel.write(wire, channel.voidPromise());
+            } else {
+                channel.writeAndFlush(wire, channel.voidPromise());
+            }
         } else {
-            channel.writeAndFlush(wire).addListener(f -> {
+            (hold ? channel.write(wire) : channel.writeAndFlush(wire)).addListener(f -> {
                 if (f.isSuccess()) {
                     written.run();
                 }
             });
+        }
+    }
+
+    @Override
+    public void holdFlushes() {
+        flushesHeld = channel != null && eventLoop != null && eventLoop.inEventLoop();
+    }
+
+    @Override
+    public void flush() {
+        if (flushesHeld) {
+            flushesHeld = false;
+            if (writesHeld) {
+                writesHeld = false;
+                metrics.frameFlushed();
+                channel.flush();
+            }
         }
     }
 

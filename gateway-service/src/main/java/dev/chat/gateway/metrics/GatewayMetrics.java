@@ -20,6 +20,7 @@ public class GatewayMetrics {
 
     private final LongAdder framesIn = new LongAdder();
     private final LongAdder framesOut = new LongAdder();
+    private final LongAdder frameFlushes = new LongAdder();
     private final LongAdder messagesAccepted = new LongAdder();
     private final LongAdder sendsOnSubscriber = new LongAdder();
     private final LongAdder sendsOnPool = new LongAdder();
@@ -35,6 +36,9 @@ public class GatewayMetrics {
                 .register(registry);
         FunctionCounter.builder("chat.gateway.frames.sent", framesOut, LongAdder::sum).description("Frames written to clients (deliveries out)")
                 .register(registry);
+        // Frames per flush (sent / flushes) shows how often a burst for one connection went out in one socket write.
+        FunctionCounter.builder("chat.gateway.frames.flushes", frameFlushes, LongAdder::sum)
+                .description("Socket writes of frames to clients (flushes); a presence batch is one per connection").register(registry);
         FunctionCounter.builder("chat.gateway.messages.accepted", messagesAccepted, LongAdder::sum)
                 .description("Messages accepted (acked) by this gateway").register(registry);
         // Which connection carried each publish script: the subscriber's (its reply written with the message) or the pool.
@@ -60,6 +64,20 @@ public class GatewayMetrics {
 
     public void frameOut() {
         framesOut.increment();
+    }
+
+    /** One flush of frames to a client's socket. */
+    public void frameFlushed() {
+        frameFlushes.increment();
+    }
+
+    /** Frames written to clients so far, and the flushes that carried them to their sockets. */
+    public long framesSent() {
+        return framesOut.sum();
+    }
+
+    public long frameFlushes() {
+        return frameFlushes.sum();
     }
 
     public void accepted() {

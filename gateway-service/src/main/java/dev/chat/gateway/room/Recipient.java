@@ -26,6 +26,18 @@ public interface Recipient {
     void send(String frame, Runnable written);
 
     /**
+     * Until {@link #flush()}, frames written on the connection's event loop wait in the socket's buffer instead of
+     * going out one socket write each: a room's burst of frames (a presence batch) reaches the client in one write.
+     * Called on the connection's event loop only; by default frames go out at once.
+     */
+    default void holdFlushes() {
+    }
+
+    /** Ends {@link #holdFlushes()}: what waits goes out in one socket write. */
+    default void flush() {
+    }
+
+    /**
      * The event loop that owns the connection's socket. Deliveries to it run there, so writes need
      * no hop to another thread; null when unknown (then any thread may write).
      */

@@ -5,6 +5,17 @@ import java.io.IOException;
 /** Our protocol (shared/PROTOCOL.md): token in the {@code access_token} query, ready on {@code welcome}. */
 public final class ChatWire implements Wire {
 
+    /** Appended to every join: the presence frames the client asks for (PROTOCOL.md: events by default, or batched diffs). */
+    private final String joinPresence;
+
+    public ChatWire() {
+        this(false);
+    }
+
+    public ChatWire(boolean presenceDiff) {
+        this.joinPresence = presenceDiff ? ",\"presence\":\"diff\"}" : "}";
+    }
+
     @Override
     public String name() {
         return "chat";
@@ -22,7 +33,7 @@ public final class ChatWire implements Wire {
 
     @Override
     public String join(String room, String cid) {
-        return "{\"type\":\"join\",\"room\":\"" + room + "\",\"cid\":\"" + cid + "\"}";
+        return "{\"type\":\"join\",\"room\":\"" + room + "\",\"cid\":\"" + cid + "\"" + joinPresence;
     }
 
     @Override

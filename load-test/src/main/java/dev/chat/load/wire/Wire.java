@@ -29,9 +29,10 @@ public interface Wire {
      */
     Frame read(String text, String token) throws IOException;
 
-    static Wire named(String name) {
+    /** {@code presenceDiff}: our protocol's clients join for batched presence.diff frames (the peer has no presence). */
+    static Wire named(String name, boolean presenceDiff) {
         return switch (name) {
-            case "chat", "ours" -> new ChatWire();
+            case "chat", "ours" -> new ChatWire(presenceDiff);
             case "socketio", "socket.io" -> new SocketIoWire();
             default -> throw new IllegalArgumentException("unknown protocol " + name + " (chat or socketio)");
         };

@@ -1,8 +1,10 @@
 package dev.chat.load.wire;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
 
@@ -27,6 +29,15 @@ class ChatWireTest {
         Frame f = wire.read("{\"type\":\"error\",\"code\":\"unavailable\",\"message\":\"m\",\"cid\":\"s9\"}", "t");
         assertEquals("unavailable", f.code());
         assertEquals("s9", f.cid());
+    }
+
+    @Test
+    void joinsAskForPresenceEventsByDefaultAndForBatchedDiffsWhenTold() throws Exception {
+        assertFalse(new JsonObject(wire.join("r", "j1")).containsKey("presence"), "the protocol's default");
+        JsonObject diff = new JsonObject(new ChatWire(true).join("r", "j1"));
+        assertEquals("diff", diff.getString("presence"));
+        assertEquals("r", diff.getString("room"));
+        assertEquals("j1", diff.getString("cid"));
     }
 
     @Test
