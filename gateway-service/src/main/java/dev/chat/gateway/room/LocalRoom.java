@@ -1,6 +1,7 @@
 package dev.chat.gateway.room;
 
 import io.netty.channel.EventLoop;
+import io.netty.channel.SingleThreadEventLoop;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -92,7 +93,7 @@ final class LocalRoom {
                 return;
             }
         }
-        Shard shard = new Shard(owner);
+        Shard shard = new Shard(owner, home);
         shard.members = new Member[] {member};
         shards = append(shards, shard);
     }
@@ -128,8 +129,10 @@ final class LocalRoom {
      * The members of the room whose connections one event loop owns, and the room's frames handed to that loop
      * and not yet written. The loop writes whatever has arrived in one run, each member's frames in one socket
      * write: a presence batch (up to a diff and eight events, published together) costs each connection one
-     * write instead of one per frame, and a single message costs what it did. The inbox holds only what Redis
-     * delivered since the loop's last turn (the loop drains it whole, {@link #RUN} frames at a time).
+     * write instead of one per frame, and a single message costs what it did. The home loop wakes the shard's
+     * loop at the end of its turn, once what Redis delivered together has been handed over (see {@link TurnBatches}).
+     * The inbox holds only what the home loop handed since the shard's last run (drained whole, {@link #RUN} frames
+     * at a time).
      */
     private static final class Shard implements Runnable {
         /** Frames written per run before the loop yields to its other work. */
@@ -140,15 +143,24 @@ final class LocalRoom {
         private final Queue<RoomMessage> inbox = new ConcurrentLinkedQueue<>();
         private final AtomicBoolean scheduled = new AtomicBoolean();
 
-        Shard(EventLoop loop) {
+        private final EventLoop home;
+        private final Runnable wake;
+
+        Shard(EventLoop loop, EventLoop home) {
             this.loop = loop;
+            this.home = home;
+            this.wake = loop == home ? this : () -> loop.execute(this);
         }
 
         /** From the room's home loop, in the room's order. */
         void hand(RoomMessage message) {
             inbox.add(message);
             if (!scheduled.get() && scheduled.compareAndSet(false, true)) {
-                loop.execute(this);
+                if (home instanceof SingleThreadEventLoop turns && turns.inEventLoop()) {
+                    turns.executeAfterEventLoopIteration(wake);
+                } else {
+                    loop.execute(this);
+                }
             }
         }
 

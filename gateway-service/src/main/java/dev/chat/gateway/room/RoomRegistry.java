@@ -42,6 +42,8 @@ public class RoomRegistry {
 
     private final ConcurrentHashMap<String, LocalRoom> rooms = new ConcurrentHashMap<>();
     private final EventLoop[] loops;
+    /** Confined to the subscriber's loop: what one turn of it read, handed to each home loop at once. */
+    private final TurnBatches turns;
     private final Vertx vertx;
     private final RoomSubscriber subscriber;
     private final RoomLogReader reader;
@@ -60,6 +62,7 @@ public class RoomRegistry {
         this.codec = codec;
         this.metrics = metrics;
         this.loops = eventLoops(vertx);
+        this.turns = new TurnBatches(loops);
         this.gapFills = Counter.builder("chat.gateway.gap.fills").description("Gaps in Pub/Sub delivery filled from the recent log").register(registry);
         metrics.gauge("chat.gateway.rooms", "Rooms with members on this gateway", rooms::size);
         metrics.gauge("chat.gateway.redis.subscriptions", "Channels held on the Redis subscriber connection", subscriber::channelCount);
@@ -166,7 +169,7 @@ public class RoomRegistry {
     private void onMessage(String channel, String payload) {
         LocalRoom room = rooms.get(subscriber.layout().roomOfChannel(channel));
         if (room != null) {
-            room.home.execute(() -> onPayload(room, payload));
+            turns.hand(room.home, () -> onPayload(room, payload));
         }
     }
 
