@@ -24,6 +24,19 @@ public final class ChatClient implements AutoCloseable {
         return open(base, "/chat", token);
     }
 
+    /** Connects as {@code user} (a test token) and waits for {@code welcome}. */
+    public static ChatClient welcomed(Vertx vertx, URI base, String user) {
+        ChatClient client = connect(vertx, base, Tokens.forUser(user));
+        client.next("welcome");
+        return client;
+    }
+
+    /** Joins {@code room} and waits for {@code joined}. */
+    public void join(String room) {
+        send(new JsonObject().put("type", "join").put("room", room));
+        next("joined");
+    }
+
     /** Connects with the token in the access_token query parameter, as browsers do. */
     public static ChatClient connectWithQueryToken(Vertx vertx, URI base, String token) {
         return open(base, "/chat?access_token=" + token, null);

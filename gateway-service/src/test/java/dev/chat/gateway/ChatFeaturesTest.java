@@ -43,14 +43,7 @@ class ChatFeaturesTest {
     }
 
     ChatClient connect(String user) {
-        ChatClient client = ChatClient.connect(vertx, base, Tokens.forUser(user));
-        client.next("welcome");
-        return client;
-    }
-
-    static void join(ChatClient client, String room) {
-        client.send(new JsonObject().put("type", "join").put("room", room));
-        client.next("joined");
+        return ChatClient.welcomed(vertx, base, user);
     }
 
     @Test
@@ -102,8 +95,8 @@ class ChatFeaturesTest {
     @Test
     void typingGoesToTheOtherMembersOnly() {
         try (ChatClient alice = connect("alice"); ChatClient bob = connect("bob")) {
-            join(alice, room);
-            join(bob, room);
+            alice.join(room);
+            bob.join(room);
             alice.send(new JsonObject().put("type", "typing").put("room", room));
             JsonObject typing = bob.next("typing");
             assertEquals(room, typing.getString("room"));
@@ -118,9 +111,9 @@ class ChatFeaturesTest {
         String alice = "alice-" + suffix;
         String bob = "bob-" + suffix;
         try (ChatClient bob1 = connect(bob)) {
-            join(bob1, room);
+            bob1.join(room);
             ChatClient alice1 = connect(alice);
-            join(alice1, room);
+            alice1.join(room);
             // Presence changes are batched per interval: bob's own join and alice's may come in either order.
             java.util.Set<String> joinedUsers = new java.util.TreeSet<>();
             joinedUsers.add(bob1.next("presence.join").getString("user"));
@@ -128,7 +121,7 @@ class ChatFeaturesTest {
             assertEquals(java.util.Set.of(alice, bob), joinedUsers);
 
             ChatClient alice2 = connect(alice);
-            join(alice2, room);
+            alice2.join(room);
             bob1.send(new JsonObject().put("type", "presence").put("room", room).put("cid", "p"));
             JsonObject presence = bob1.next("presence");
             assertEquals(new io.vertx.core.json.JsonArray().add(alice).add(bob), presence.getJsonArray("users"));
@@ -159,7 +152,7 @@ class ChatFeaturesTest {
     @Test
     void aServiceCanPostIntoARoomIdempotentlyAndUsersCannot() {
         try (ChatClient bob = connect("bob")) {
-            join(bob, room);
+            bob.join(room);
             int seq = given().auth().oauth2(Tokens.service("notifier")).header("Idempotency-Key", "k1")
                     .contentType("application/json").body("{\"text\":\"deploy finished\"}")
                     .post("/rooms/" + room + "/messages")

@@ -68,9 +68,7 @@ class FrameRatesTest {
     }
 
     ChatClient connect(String user) {
-        ChatClient client = ChatClient.connect(vertx, base, Tokens.forUser(user));
-        client.next("welcome");
-        return client;
+        return ChatClient.welcomed(vertx, base, user);
     }
 
     /** Sends frame i (with cid "f{i}") and returns the reply about it (its answer or its error). */

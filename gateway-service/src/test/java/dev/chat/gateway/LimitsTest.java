@@ -66,9 +66,7 @@ class LimitsTest {
     }
 
     ChatClient connect(String user) {
-        ChatClient client = ChatClient.connect(vertx, base, Tokens.forUser(user));
-        client.next("welcome");
-        return client;
+        return ChatClient.welcomed(vertx, base, user);
     }
 
     static JsonObject send(ChatClient client, String room, String cid) {

@@ -85,9 +85,7 @@ class PresenceBatchTest {
     }
 
     ChatClient connect(String user) {
-        ChatClient client = ChatClient.connect(vertx, base, Tokens.forUser(user));
-        client.next("welcome");
-        return client;
+        return ChatClient.welcomed(vertx, base, user);
     }
 
     /** What a client knows about a room's presence, from the frames it received, as a client author would compute it. */

@@ -62,14 +62,7 @@ class SendsOnTheSubscriberConnectionTest {
     }
 
     ChatClient connect(String user) {
-        ChatClient client = ChatClient.connect(vertx, base, Tokens.forUser(user));
-        client.next("welcome");
-        return client;
-    }
-
-    static void join(ChatClient client, String room) {
-        client.send(new JsonObject().put("type", "join").put("room", room));
-        client.next("joined");
+        return ChatClient.welcomed(vertx, base, user);
     }
 
     static JsonObject send(String room, String text, String cid) {
@@ -90,7 +83,7 @@ class SendsOnTheSubscriberConnectionTest {
     void aSendRunsOnTheSubscriberConnectionAndItsAckNamesItsMessage() {
         String room = "carry-" + suffix;
         try (ChatClient alice = connect("alice-" + suffix)) {
-            join(alice, room);
+            alice.join(room);
             await().atMost(Duration.ofSeconds(10)).until(subscriber::canCall);
             alice.send(send(room, "over the subscriber", "c1"));
             JsonObject ack = alice.next("ack");
@@ -109,7 +102,7 @@ class SendsOnTheSubscriberConnectionTest {
             for (int i = 0; i < 6; i++) {
                 ChatClient client = connect("user" + i + "-" + suffix);
                 for (String room : rooms) {
-                    join(client, room);
+                    client.join(room);
                 }
                 clients.add(client);
             }
@@ -150,7 +143,7 @@ class SendsOnTheSubscriberConnectionTest {
     void afterRedisForgetsTheScriptASendIsStillAcceptedOnceAndTheNextOnesRunOnTheSubscriberAgain() {
         String room = "flush-" + suffix;
         try (ChatClient alice = connect("alice-" + suffix)) {
-            join(alice, room);
+            alice.join(room);
             await().atMost(Duration.ofSeconds(10)).until(subscriber::canCall);
             redis.execute("SCRIPT", "FLUSH");
             double onPool = sends("pool");
@@ -166,6 +159,27 @@ class SendsOnTheSubscriberConnectionTest {
             assertEquals(first, alice.next("ack").getLong("seq"));
             assertTrue(subscriberConnection().contains(" cmd=evalsha "), subscriberConnection());
             assertEquals(onSubscriber + 2, sends("subscriber"), "the two sends after the first went on the subscriber again");
+        }
+    }
+
+    @Test
+    void aSendRedisDoesNotAnswerInTimeIsRefusedUnavailableAndItsResendGetsTheSeqItWasGivenLater() {
+        String room = "pause-" + suffix;
+        try (ChatClient alice = connect("alice-" + suffix)) {
+            alice.join(room);
+            await().atMost(Duration.ofSeconds(10)).until(subscriber::canCall);
+            // Redis stays connected but runs no command for 8 s, longer than the send timeout (3 s).
+            redis.execute("CLIENT", "PAUSE", "8000", "ALL");
+            alice.send(send(room, "into a paused Redis", "p1"));
+            JsonObject refused = alice.next("error");
+            assertEquals("unavailable", refused.getString("code"));
+            assertEquals("p1", refused.getString("cid"));
+            // Redis runs the send once it resumes (a PING returns then); the resend is answered with that message's seq.
+            await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> "PONG".equals(redis.execute("PING").toString()));
+            JsonObject message = alice.next(f -> "message".equals(f.getString("type")) && "p1".equals(f.getString("cid")));
+            alice.send(send(room, "into a paused Redis", "p1"));
+            assertEquals(message.getLong("seq"), alice.next("ack").getLong("seq"));
+            assertEquals(1, redis.execute("XLEN", "chat:{" + room + "}:log").toInteger(), "one message, not two");
         }
     }
 

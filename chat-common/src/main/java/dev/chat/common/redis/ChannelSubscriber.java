@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -80,6 +81,8 @@ public final class ChannelSubscriber {
     private final Map<String, Integer> leaving = new HashMap<>();
     /** Calls on the connection, oldest first: Redis answers in order, and each reply ends with its call's tag. */
     private final ArrayDeque<Call> calls = new ArrayDeque<>();
+    /** The one timer that fails calls past their deadline (-1: none armed), instead of a timer per call. */
+    private long callTimer = -1;
     private Session session;
     private List<String> knownMasters = List.of();
     private long backoffMs;
@@ -173,8 +176,9 @@ public final class ChannelSubscriber {
      * in order, and the tag proves the match. An error reply is taken as the oldest call's; should it have
      * been a subscription's (an ACL refusal), the next reply's tag shows the shift and the calls it skipped
      * fail. A call that fails may still have been carried out: callers retry only what is idempotent.
+     * Unanswered within {@code timeout}, it fails with {@link CallTimedOut}; a late reply is then dropped.
      */
-    public Future<Response> call(List<String> command, String tag) {
+    public Future<Response> call(List<String> command, String tag, Duration timeout) {
         Promise<Response> reply = Promise.promise();
         Request request = Request.cmd(UNQUEUED.computeIfAbsent(command.get(0), ChannelSubscriber::unqueued));
         for (int i = 1; i < command.size(); i++) {
@@ -186,8 +190,9 @@ public final class ChannelSubscriber {
                 reply.tryFail(new CallRefused());
                 return;
             }
-            calls.add(new Call(tag, reply));
+            calls.add(new Call(tag, reply, System.nanoTime() + timeout.toNanos()));
             link.send(request);
+            armCallTimer();
         });
         return reply.future();
     }
@@ -204,7 +209,47 @@ public final class ChannelSubscriber {
         return new CommandImpl(name.toLowerCase(java.util.Locale.ROOT), -2, null, true, false);
     }
 
-    private record Call(String tag, Promise<Response> reply) {}
+    /** {@link #call} got no reply in time. It may still be carried out. */
+    public static final class CallTimedOut extends RuntimeException {
+        CallTimedOut() {
+            super("Redis did not answer in time", null, false, false);
+        }
+    }
+
+    /** {@code deadline} in {@link System#nanoTime()}. */
+    private record Call(String tag, Promise<Response> reply, long deadline) {}
+
+    /**
+     * Arms the call timer for the earliest deadline of a call still waiting. One timer for all calls, re-armed when
+     * it fires: a timeout per call would put a scheduled task per send on a shared executor.
+     */
+    private void armCallTimer() {
+        if (callTimer != -1) {
+            return;
+        }
+        long earliest = Long.MAX_VALUE;
+        for (Call call : calls) {
+            if (!call.reply.future().isComplete()) {
+                earliest = Math.min(earliest, call.deadline);
+            }
+        }
+        if (earliest == Long.MAX_VALUE) {
+            return;
+        }
+        long delayMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(earliest - System.nanoTime()) + 1);
+        // Set on the context, so the timer fires on it.
+        callTimer = vertx.setTimer(delayMs, id -> {
+            callTimer = -1;
+            long now = System.nanoTime();
+            // Timed-out calls stay queued: their replies, should they come, must still be matched and dropped.
+            for (Call call : calls) {
+                if (call.deadline - now <= 0) {
+                    call.reply.tryFail(new CallTimedOut());
+                }
+            }
+            armCallTimer();
+        });
+    }
 
     /** A reply (not a push) on the connection: the oldest call's, checked by its tag. */
     private void replied(Response reply) {
@@ -229,6 +274,10 @@ public final class ChannelSubscriber {
     }
 
     private void failCalls(String why) {
+        if (callTimer != -1) {
+            vertx.cancelTimer(callTimer);
+            callTimer = -1;
+        }
         Call call;
         while ((call = calls.poll()) != null) {
             call.reply.tryFail(why);

@@ -13,6 +13,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -124,7 +125,7 @@ public final class LuaScript {
 
     /** An EVALSHA of this script as a command line (name first), for a connection that is not a pooled one. */
     public List<String> evalsha(List<String> keys, List<String> args) {
-        return List.of(command("EVALSHA", sha, keys, args));
+        return Arrays.asList(command("EVALSHA", sha, keys, args));
     }
 
     /** The script as one EVAL request, for a connection of one's own (rare work, where caching by SHA is not worth it). */

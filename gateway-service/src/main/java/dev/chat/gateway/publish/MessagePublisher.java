@@ -116,10 +116,10 @@ public class MessagePublisher {
      */
     private Uni<Response> onSubscriber(List<String> keys, List<String> args, String tag) {
         Context caller = Vertx.currentContext();
-        Uni<Response> reply = Uni.createFrom().completionStage(() -> subscriber.call(PUBLISH.evalsha(keys, args), tag).toCompletionStage())
+        Uni<Response> reply = Uni.createFrom()
+                .completionStage(() -> subscriber.call(PUBLISH.evalsha(keys, args), tag, config.subscriber().sendTimeout()).toCompletionStage())
                 .map(Response::newInstance)
                 .invoke(() -> metrics.sentOn(true))
-                .ifNoItem().after(config.subscriber().sendTimeout()).failWith(() -> new RoomUnavailable("Redis did not answer in time", null))
                 .onFailure(e -> e instanceof ChannelSubscriber.CallRefused || LuaScript.isNoScript(e))
                 .recoverWithUni(() -> onPool(keys, args));
         return caller == null ? reply : reply.emitOn(task -> caller.runOnContext(v -> task.run()));

@@ -10,8 +10,11 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.time.Duration;
+import java.util.List;
 import java.util.function.BiConsumer;
 
 /**
@@ -67,8 +70,8 @@ public class RoomSubscriber {
     }
 
     /** Runs a command whose reply ends with {@code tag} on the subscriber's connection: see {@link ChannelSubscriber#call}. */
-    public Future<io.vertx.redis.client.Response> call(java.util.List<String> command, String tag) {
-        return channels.call(command, tag);
+    public Future<Response> call(List<String> command, String tag, Duration timeout) {
+        return channels.call(command, tag, timeout);
     }
 
     /** Whether the subscriber connections are open and hold every channel they should. */
