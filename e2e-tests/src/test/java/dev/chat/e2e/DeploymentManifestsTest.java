@@ -648,6 +648,27 @@ class DeploymentManifestsTest {
     }
 
     @Test
+    void aManifestKeepsEveryJvmOptionOfItsImage() throws IOException {
+        // The manifest's JAVA_OPTS_APPEND replaces the image's: an -XX option tuned in one and not the other (GC, young
+        // generation, inlining) would silently run production with another JVM than the one measured.
+        Pattern option = Pattern.compile("-XX:\\S+");
+        for (Map<String, Object> container : serviceContainers()) {
+            Path file = ServiceProcess.ROOT.resolve(module(container)).resolve("src/main/docker/Dockerfile.jvm");
+            String imageOptions = Files.readAllLines(file).stream().map(String::strip)
+                    .filter(l -> l.startsWith("ENV JAVA_OPTS_APPEND=")).findFirst().orElseThrow();
+            String manifestOptions = environment(container).getOrDefault("JAVA_OPTS_APPEND", "");
+            Matcher imageOption = option.matcher(imageOptions.replace("\"", " "));
+            int checked = 0;
+            while (imageOption.find()) {
+                checked++;
+                assertTrue(List.of(manifestOptions.split("\\s+")).contains(imageOption.group()),
+                        module(container) + ": the manifest's JAVA_OPTS_APPEND lacks the image's " + imageOption.group());
+            }
+            assertTrue(checked > 0, file + ": no -XX option found in " + imageOptions);
+        }
+    }
+
+    @Test
     void theDockerfilesBuildTheJarThemselves() throws IOException {
         List<String> ignored = Files.readAllLines(ServiceProcess.ROOT.resolve(".dockerignore")).stream()
                 .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
