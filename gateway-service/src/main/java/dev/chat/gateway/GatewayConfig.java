@@ -276,6 +276,13 @@ public interface GatewayConfig {
         /** Kernel receive buffer per connection, in bytes (SO_RCVBUF): bounds what a flooding client parks in the kernel while reading is paused. */
         @WithDefault("65536")
         int socketReceiveBuffer();
+
+        /**
+         * A close frame waits behind every frame already written, so a client that stopped reading never gets it: once
+         * a closing connection's unread bytes have not fallen for this long, its socket is cut and its buffers freed.
+         */
+        @WithDefault("5S")
+        Duration closeStallTimeout();
     }
 
     interface RecentLog {

@@ -1,6 +1,9 @@
 package dev.chat.gateway;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.chat.gateway.connection.ChatSessions;
 
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -14,6 +17,7 @@ import java.io.DataInputStream;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
+import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -26,7 +30,9 @@ class SlowConsumerTest {
     public static class SmallQueue implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("chat.limits.outbound-queue", "100");
+            // 384 KiB instead of 1 MiB: what a stalled test client must drain through its 4 KB window before it reads its
+            // close code (tens of seconds per megabyte) stays small; a replay chunk (50 x 4 KB) still fits.
+            return Map.of("chat.limits.outbound-queue", "100", "chat.limits.outbound-bytes", "393216");
         }
     }
 
@@ -38,6 +44,9 @@ class SlowConsumerTest {
 
     @Inject
     RedisDataSource redis;
+
+    @Inject
+    ChatSessions sessions;
 
     @Test
     void aClientThatStopsReadingIsClosedWith1013AndOthersGetEverything() throws Exception {
@@ -77,7 +86,7 @@ class SlowConsumerTest {
             RawWebSocket.sendText(stalled.getOutputStream(), new JsonObject().put("type", "join").put("room", room).encode());
             awaitJoinedFrame(stalled);
 
-            // 90 frames of 24 KB: below the frame bound (100), 2 MB above the byte bound (1 MiB by default).
+            // 90 frames of 24 KB: below the frame bound (100), 2 MB above the byte bound (384 KiB here).
             String filler = "x".repeat(24 * 1024);
             for (int i = 0; i < 90; i++) {
                 redis.execute("PUBLISH", "chat:room:" + room,
@@ -85,6 +94,28 @@ class SlowConsumerTest {
             }
             stalled.setSoTimeout(15_000);
             assertEquals(1013, readUntilClose(stalled), "cut off by the bytes it left unread, not by the count of frames");
+        }
+    }
+
+    @Test
+    void aClientThatNeverReadsAgainIsCutOffAlthoughItsCloseFrameCannotReachIt() throws Exception {
+        redis.execute("SET", "chat:generation", "test", "NX");
+        String room = "slow-never-" + UUID.randomUUID().toString().substring(0, 8);
+        String user = "never-reads-" + UUID.randomUUID().toString().substring(0, 8);
+        try (Socket stalled = new Socket(base.getHost(), base.getPort())) {
+            stalled.setReceiveBufferSize(4096);
+            RawWebSocket.upgrade(stalled, Tokens.forUser(user));
+            RawWebSocket.sendText(stalled.getOutputStream(), new JsonObject().put("type", "join").put("room", room).encode());
+            awaitJoinedFrame(stalled);
+
+            // Past the byte bound: the gateway closes with 1013, but that close frame waits behind hundreds of KB the client
+            // never reads. Without a cut, the connection and its buffers would stay for as long as the client keeps the socket.
+            String filler = "x".repeat(24 * 1024);
+            for (int i = 0; i < 90; i++) {
+                redis.execute("PUBLISH", "chat:room:" + room,
+                        new JsonObject().put("type", "typing").put("room", room).put("user", "big-" + i).put("pad", filler).encode());
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> sessions.all().stream().noneMatch(s -> user.equals(s.user())));
         }
     }
 

@@ -216,6 +216,13 @@ public final class ChannelSubscriber {
         }
     }
 
+    /** The connection went away while {@link #call} waited for its reply. The call may or may not have been carried out. */
+    public static final class CallLost extends RuntimeException {
+        CallLost(String why) {
+            super(why, null, false, false);
+        }
+    }
+
     /** {@code deadline} in {@link System#nanoTime()}. */
     private record Call(String tag, Promise<Response> reply, long deadline) {}
 
@@ -280,7 +287,7 @@ public final class ChannelSubscriber {
         }
         Call call;
         while ((call = calls.poll()) != null) {
-            call.reply.tryFail(why);
+            call.reply.tryFail(new CallLost(why));
         }
     }
 

@@ -8,14 +8,18 @@ import io.quarkus.logging.Log;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.VoidChannelPromise;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
@@ -37,6 +41,7 @@ public final class ChatSession implements Recipient {
     private static final AtomicLongFieldUpdater<ChatSession> UNFLUSHED_BYTES = AtomicLongFieldUpdater.newUpdater(ChatSession.class, "unflushedBytes");
     private static final AtomicIntegerFieldUpdater<ChatSession> IN_FLIGHT = AtomicIntegerFieldUpdater.newUpdater(ChatSession.class, "inFlight");
     private static final AtomicIntegerFieldUpdater<ChatSession> STRIKES = AtomicIntegerFieldUpdater.newUpdater(ChatSession.class, "strikes");
+    private static final AtomicIntegerFieldUpdater<ChatSession> CUT_WATCHED = AtomicIntegerFieldUpdater.newUpdater(ChatSession.class, "cutWatched");
 
     private final WebSocketConnection connection;
     private final String user;
@@ -45,12 +50,18 @@ public final class ChatSession implements Recipient {
     private final InboundFrames inbound;
     /** The socket's pipeline end, where Vert.x writes its WebSocket frames too; null if unknown. */
     private final ChannelHandlerContext channel;
+    /**
+     * The promise of writes whose outcome nobody waits for. Unlike the pipeline's void promise it does not report a
+     * failed write as an error: frames still queued when a socket closes fail one by one, and the close itself is handled.
+     */
+    private final ChannelPromise unheeded;
     private volatile Map<String, Member> rooms;
     private TokenBucket[] budgets;
     private volatile int unflushed;
     private volatile long unflushedBytes;
     private volatile int inFlight;
     private volatile int strikes;
+    private volatile int cutWatched;
     private volatile boolean closing;
     private volatile boolean draining;
     private volatile long strikeWindowStart = System.currentTimeMillis();
@@ -71,6 +82,7 @@ public final class ChatSession implements Recipient {
         this.outbound = outbound;
         this.inbound = new InboundFrames(socket);
         this.channel = socket == null ? null : socket.channelHandlerContext();
+        this.unheeded = channel == null ? null : new VoidChannelPromise(channel.channel(), false);
         if (socket != null && socket.channel().pipeline().get(IdleStateHandler.class) != null) {
             // Vert.x's HTTP idle timer stays on an upgraded socket and puts a listener on every write; the gateway's
             // own check of silent connections (ChatSessions.reapSilent, pings answered or not) replaces it.
@@ -183,6 +195,7 @@ public final class ChatSession implements Recipient {
             connection.close(new CloseReason(code, reason)).subscribe().with(v -> {
             }, e -> {
             });
+            cutOnceStalled();
         }
     }
 
@@ -219,7 +232,49 @@ public final class ChatSession implements Recipient {
             connection.close(new CloseReason(SERVICE_RESTART, "gateway restarting")).subscribe().with(v -> {
             }, e -> {
             });
+            cutOnceStalled();
         }
+    }
+
+    /**
+     * A close frame is queued behind everything already written to the socket, and Vert.x closes the socket only once
+     * that frame reached the kernel. A client that stopped reading never lets it through: its connection, and up to the
+     * outbound bound of unread bytes, would stay for as long as it keeps the socket open. So after a close the socket's
+     * unread bytes are watched, and once they have not fallen for {@code closeStallMillis} the socket is cut. A client
+     * still reading, however slowly, gets everything and the close code.
+     */
+    private void cutOnceStalled() {
+        if (channel == null || !CUT_WATCHED.compareAndSet(this, 0, 1)) {
+            return;
+        }
+        Channel socket = channel.channel();
+        socket.eventLoop().execute(() -> watchDrain(socket, unread(socket)));
+    }
+
+    /** On the socket's loop: cuts the socket unless it drained since {@code before} (or its close frame already left). */
+    private void watchDrain(Channel socket, long before) {
+        socket.eventLoop().schedule(() -> {
+            long now = unread(socket);
+            if (!socket.isActive() || now == 0) {
+                return; // closed, or the close frame reached the kernel: Vert.x's own closing timeout takes over
+            }
+            if (now < before) {
+                watchDrain(socket, now);
+                return;
+            }
+            metrics.closeCut();
+            Log.infof("Cutting connection %s of %s: %d bytes still unread %d ms after it was closed", connection.id(), user, now,
+                    outbound.closeStallMillis());
+            // From the pipeline's head: a close through the WebSocket handlers would queue one more close frame behind the
+            // unread bytes and wait for it again.
+            ChannelHandlerContext first = socket.pipeline().firstContext();
+            (first != null ? first : socket).close();
+        }, outbound.closeStallMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private static long unread(Channel socket) {
+        ChannelOutboundBuffer buffer = socket.unsafe().outboundBuffer();
+        return buffer == null ? 0 : buffer.totalPendingWriteBytes();
     }
 
     @Override
@@ -289,9 +344,9 @@ public final class ChatSession implements Recipient {
         }
         if (written == null) {
             if (hold) {
-                channel.write(wire, channel.voidPromise());
+                channel.write(wire, unheeded);
             } else {
-                channel.writeAndFlush(wire, channel.voidPromise());
+                channel.writeAndFlush(wire, unheeded);
             }
         } else {
             (hold ? channel.write(wire) : channel.writeAndFlush(wire)).addListener(f -> {
@@ -352,6 +407,7 @@ public final class ChatSession implements Recipient {
             connection.close(new CloseReason(TRY_AGAIN_LATER, "too slow")).subscribe().with(v -> {
             }, e -> {
             });
+            cutOnceStalled();
             return false;
         }
         metrics.frameOut();
@@ -363,7 +419,7 @@ public final class ChatSession implements Recipient {
         UNFLUSHED_BYTES.addAndGet(this, -bytes);
     }
 
-    /** The outbound bounds, shared by all connections. */
-    record Outbound(int maxFrames, long maxBytes) {
+    /** The outbound bounds, shared by all connections; {@code closeStallMillis}: see {@link #cutOnceStalled()}. */
+    record Outbound(int maxFrames, long maxBytes, long closeStallMillis) {
     }
 }

@@ -38,7 +38,8 @@ public class ChatSessions {
         this.presence = presence;
         this.direct = direct;
         this.config = config;
-        this.outbound = new ChatSession.Outbound(config.limits().outboundQueue(), config.limits().outboundBytes());
+        this.outbound = new ChatSession.Outbound(config.limits().outboundQueue(), config.limits().outboundBytes(),
+                config.limits().closeStallTimeout().toMillis());
         this.inboundLimits = new InboundFrames.Limits(config.limits().inboundFrames(), config.limits().inboundBytes());
     }
 

@@ -25,6 +25,7 @@ public class GatewayMetrics {
     private final LongAdder sendsOnSubscriber = new LongAdder();
     private final LongAdder sendsOnPool = new LongAdder();
     private final Counter slowConsumerCloses;
+    private final Counter closesCut;
     private final Counter rateLimited;
     private final Timer publishLatency;
     private final Timer fanoutLatency;
@@ -47,6 +48,8 @@ public class GatewayMetrics {
         FunctionCounter.builder("chat.gateway.sends", sendsOnPool, LongAdder::sum).tag("connection", "pool")
                 .description("Publish scripts run, by the connection that carried them").register(registry);
         this.slowConsumerCloses = Counter.builder("chat.gateway.slow.consumer.closes").description("Connections closed with 1013 for not keeping up").register(registry);
+        this.closesCut = Counter.builder("chat.gateway.closes.cut")
+                .description("Closing connections whose socket was cut: their close frame waited behind bytes the client stopped reading").register(registry);
         this.rateLimited = Counter.builder("chat.gateway.rate.limited").description("Frames refused with rate_limited").register(registry);
         this.publishLatency = Timer.builder("chat.gateway.publish.latency").description("Time of the publish script round trip")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
@@ -92,6 +95,10 @@ public class GatewayMetrics {
     /** Publish scripts run so far on the subscriber's connection ({@code true}) or on the pool. */
     public long sends(boolean subscriber) {
         return (subscriber ? sendsOnSubscriber : sendsOnPool).sum();
+    }
+
+    public void closeCut() {
+        closesCut.increment();
     }
 
     public void slowConsumerClosed() {

@@ -82,7 +82,7 @@ public class MessagePublisher {
                 Integer.toString(log.trimInterval()), layout.publishCommand(), layout.historyChannel(room), tag);
         Timer.Sample sample = metrics.startPublish();
         // A direct message is indexed before it exists, so no gateway can miss it without finding its room.
-        Uni<Response> script = onSubscriber ? onSubscriber(keys, args, tag)
+        Uni<Response> script = onSubscriber ? onSubscriber(keys, args, tag, cid != null)
                 : replicas == 0 ? onPool(keys, args)
                 : PUBLISH.runReplicated(redis, keys, args, replicas, config.replication().timeout().toMillis()).invoke(() -> metrics.sentOn(false));
         Uni<Response> published = recipient == null ? script : directRooms.record(room, from, recipient).chain(() -> script);
@@ -112,15 +112,18 @@ public class MessagePublisher {
      * The script on the subscriber's connection: Redis then writes the reply in the same write as the message,
      * which this gateway receives on that connection too. Refused there (not connected, too many waiting) or
      * unknown to Redis (NOSCRIPT after a restart), the same call goes through the pool, which loads the script.
+     * So does a send with a cid whose connection dropped before the reply: Redis may have run it, and the cid makes
+     * the second run answer with the first one's seq (without a cid the client is told to resend instead).
      * The reply comes on the subscriber's event loop; the rest of the send goes on where it started.
      */
-    private Uni<Response> onSubscriber(List<String> keys, List<String> args, String tag) {
+    private Uni<Response> onSubscriber(List<String> keys, List<String> args, String tag, boolean idempotent) {
         Context caller = Vertx.currentContext();
         Uni<Response> reply = Uni.createFrom()
                 .completionStage(() -> subscriber.call(PUBLISH.evalsha(keys, args), tag, config.subscriber().sendTimeout()).toCompletionStage())
                 .map(Response::newInstance)
                 .invoke(() -> metrics.sentOn(true))
-                .onFailure(e -> e instanceof ChannelSubscriber.CallRefused || LuaScript.isNoScript(e))
+                .onFailure(e -> e instanceof ChannelSubscriber.CallRefused || LuaScript.isNoScript(e)
+                        || idempotent && e instanceof ChannelSubscriber.CallLost)
                 .recoverWithUni(() -> onPool(keys, args));
         return caller == null ? reply : reply.emitOn(task -> caller.runOnContext(v -> task.run()));
     }
