@@ -78,20 +78,9 @@ class SlowConsumerTest {
 
     @Test
     void theLimitCountsBytesSoFewLargeFramesCannotPinMegabytes() throws Exception {
-        redis.execute("SET", "chat:generation", "test", "NX");
         String room = "slow-bytes-" + UUID.randomUUID().toString().substring(0, 8);
-        try (Socket stalled = new Socket(base.getHost(), base.getPort())) {
-            stalled.setReceiveBufferSize(4096);
-            RawWebSocket.upgrade(stalled, Tokens.forUser("stalled-bytes"));
-            RawWebSocket.sendText(stalled.getOutputStream(), new JsonObject().put("type", "join").put("room", room).encode());
-            awaitJoinedFrame(stalled);
-
-            // 90 frames of 24 KB: below the frame bound (100), 2 MB above the byte bound (384 KiB here).
-            String filler = "x".repeat(24 * 1024);
-            for (int i = 0; i < 90; i++) {
-                redis.execute("PUBLISH", "chat:room:" + room,
-                        new JsonObject().put("type", "typing").put("room", room).put("user", "big-" + i).put("pad", filler).encode());
-            }
+        try (Socket stalled = stalledMember("stalled-bytes", room)) {
+            floodPastTheByteBound(room);
             stalled.setSoTimeout(15_000);
             assertEquals(1013, readUntilClose(stalled), "cut off by the bytes it left unread, not by the count of frames");
         }
@@ -99,23 +88,34 @@ class SlowConsumerTest {
 
     @Test
     void aClientThatNeverReadsAgainIsCutOffAlthoughItsCloseFrameCannotReachIt() throws Exception {
-        redis.execute("SET", "chat:generation", "test", "NX");
         String room = "slow-never-" + UUID.randomUUID().toString().substring(0, 8);
         String user = "never-reads-" + UUID.randomUUID().toString().substring(0, 8);
-        try (Socket stalled = new Socket(base.getHost(), base.getPort())) {
-            stalled.setReceiveBufferSize(4096);
-            RawWebSocket.upgrade(stalled, Tokens.forUser(user));
-            RawWebSocket.sendText(stalled.getOutputStream(), new JsonObject().put("type", "join").put("room", room).encode());
-            awaitJoinedFrame(stalled);
-
-            // Past the byte bound: the gateway closes with 1013, but that close frame waits behind hundreds of KB the client
-            // never reads. Without a cut, the connection and its buffers would stay for as long as the client keeps the socket.
-            String filler = "x".repeat(24 * 1024);
-            for (int i = 0; i < 90; i++) {
-                redis.execute("PUBLISH", "chat:room:" + room,
-                        new JsonObject().put("type", "typing").put("room", room).put("user", "big-" + i).put("pad", filler).encode());
-            }
+        try (Socket stalled = stalledMember(user, room)) {
+            // The gateway closes with 1013, but that close frame waits behind hundreds of KB the client never reads. Without
+            // a cut, the connection and its buffers would stay for as long as the client keeps the socket.
+            floodPastTheByteBound(room);
             await().atMost(Duration.ofSeconds(20)).until(() -> sessions.all().stream().noneMatch(s -> user.equals(s.user())));
+        }
+    }
+
+    /** A raw connection of {@code user}, joined to {@code room}, with a 4 KB receive buffer, that reads nothing more. */
+    private Socket stalledMember(String user, String room) throws IOException {
+        redis.execute("SET", "chat:generation", "test", "NX");
+        Socket stalled = new Socket();
+        stalled.setReceiveBufferSize(4096);
+        stalled.connect(new java.net.InetSocketAddress(base.getHost(), base.getPort()));
+        RawWebSocket.upgrade(stalled, Tokens.forUser(user));
+        RawWebSocket.sendText(stalled.getOutputStream(), new JsonObject().put("type", "join").put("room", room).encode());
+        awaitJoinedFrame(stalled);
+        return stalled;
+    }
+
+    /** 90 frames of 24 KB straight into the room's channel: below the frame bound (100), 2 MB above the byte bound (384 KiB here). */
+    private void floodPastTheByteBound(String room) {
+        String filler = "x".repeat(24 * 1024);
+        for (int i = 0; i < 90; i++) {
+            redis.execute("PUBLISH", "chat:room:" + room,
+                    new JsonObject().put("type", "typing").put("room", room).put("user", "big-" + i).put("pad", filler).encode());
         }
     }
 
