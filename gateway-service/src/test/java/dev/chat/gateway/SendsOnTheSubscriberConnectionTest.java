@@ -183,6 +183,25 @@ class SendsOnTheSubscriberConnectionTest {
         }
     }
 
+    @Test
+    void aSendWhoseSubscriberConnectionDropsBeforeItsReplyIsAcceptedOnceThroughThePool() {
+        String room = "lost-" + suffix;
+        try (ChatClient alice = connect("alice-" + suffix)) {
+            alice.join(room);
+            await().atMost(Duration.ofSeconds(10)).until(subscriber::canCall);
+            // Redis runs no script for 2 s: the send waits on the subscriber's connection, which is then killed under it.
+            redis.execute("CLIENT", "PAUSE", "2000", "WRITE");
+            alice.send(send(room, "across a dropped connection", "d1"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> redis.execute("CLIENT", "LIST", "TYPE", "pubsub").toString().contains("cmd=evalsha"));
+            redis.execute("CLIENT", "KILL", "TYPE", "pubsub");
+            // The cid makes a second run safe, so the gateway runs it on the pool instead of telling the client to resend.
+            JsonObject reply = alice.next(f -> "ack".equals(f.getString("type")) || "error".equals(f.getString("type")));
+            assertEquals("ack", reply.getString("type"), reply.encode());
+            assertEquals("d1", reply.getString("cid"));
+            assertEquals(1, redis.execute("XLEN", "chat:{" + room + "}:log").toInteger(), "one message, not two");
+        }
+    }
+
     /**
      * What chat.gateway.sends{connection=...} reports. Read from the metrics bean, not the registry: in tests the
      * registry outlives each Quarkus restart and keeps the first application's meters.
