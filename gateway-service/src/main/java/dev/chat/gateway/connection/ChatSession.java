@@ -191,6 +191,11 @@ public final class ChatSession implements Recipient {
 
     void close(int code, String reason) {
         closing = true;
+        closeWith(code, reason);
+    }
+
+    /** Every close the gateway starts: the close frame, then the watch that cuts a client which never reads it. */
+    private void closeWith(int code, String reason) {
         if (!connection.isClosed()) {
             connection.close(new CloseReason(code, reason)).subscribe().with(v -> {
             }, e -> {
@@ -228,12 +233,7 @@ public final class ChatSession implements Recipient {
     }
 
     private void closeForRestart() {
-        if (!connection.isClosed()) {
-            connection.close(new CloseReason(SERVICE_RESTART, "gateway restarting")).subscribe().with(v -> {
-            }, e -> {
-            });
-            cutOnceStalled();
-        }
+        closeWith(SERVICE_RESTART, "gateway restarting");
     }
 
     /**
@@ -404,10 +404,7 @@ public final class ChatSession implements Recipient {
             closing = true;
             metrics.slowConsumerClosed();
             Log.infof("Closing connection %s of %s: %d frames, %d bytes not flushed", connection.id(), user, frames, pending);
-            connection.close(new CloseReason(TRY_AGAIN_LATER, "too slow")).subscribe().with(v -> {
-            }, e -> {
-            });
-            cutOnceStalled();
+            closeWith(TRY_AGAIN_LATER, "too slow");
             return false;
         }
         metrics.frameOut();
