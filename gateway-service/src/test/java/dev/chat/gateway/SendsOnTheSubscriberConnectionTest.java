@@ -174,6 +174,8 @@ class SendsOnTheSubscriberConnectionTest {
             JsonObject refused = alice.next("error");
             assertEquals("unavailable", refused.getString("code"));
             assertEquals("p1", refused.getString("cid"));
+            // The message is in fact stored later, so the text must not say it was not accepted.
+            assertEquals("the message store did not confirm the message; resend with the same cid", refused.getString("message"));
             // Redis runs the send once it resumes (a PING returns then); the resend is answered with that message's seq.
             await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> "PONG".equals(redis.execute("PING").toString()));
             JsonObject message = alice.next(f -> "message".equals(f.getString("type")) && "p1".equals(f.getString("cid")));

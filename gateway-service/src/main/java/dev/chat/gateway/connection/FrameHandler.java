@@ -201,7 +201,10 @@ public class FrameHandler {
         }
         if (e instanceof RoomUnavailable) {
             Log.debugf("unavailable: %s", e.getMessage());
-            return new ServerFrame.Error(ErrorCode.UNAVAILABLE.wire(), "the message store is unavailable; nothing was accepted, retry with the same cid", cid);
+            // PROTOCOL.md says "NOT accepted", but a lost reply (timeout, dropped connection) may follow a stored
+            // message: the text only promises what holds, that a resend with the same cid lands once.
+            return new ServerFrame.Error(ErrorCode.UNAVAILABLE.wire(),
+                    "the message store did not confirm the message; resend with the same cid", cid);
         }
         Log.errorf(e, "Frame failed");
         return new ServerFrame.Error(ErrorCode.INTERNAL.wire(), "internal error", cid);

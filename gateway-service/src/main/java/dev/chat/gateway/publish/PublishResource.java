@@ -67,6 +67,6 @@ public class PublishResource {
         }
         return publisher.publish(room, sender, body.text(), idempotencyKey)
                 .map(accepted -> new Posted(room, accepted.seq(), accepted.ts(), idempotencyKey))
-                .onFailure(RoomUnavailable.class).transform(ApiError::unavailable);
+                .onFailure(RoomUnavailable.class).transform(ApiError::unconfirmed);
     }
 }

@@ -29,6 +29,12 @@ public final class ApiError {
     }
 
     public static WebApplicationException unavailable(Throwable cause) {
-        return of(503, "unavailable", "a backing service is unavailable; nothing was accepted, retry");
+        return of(503, "unavailable", "a backing service is unavailable; retry");
+    }
+
+    // Not "nothing was accepted": when Redis's reply was lost (timeout, dropped connection) the message may
+    // be stored; only a retry with the same Idempotency-Key is sure to land once.
+    public static WebApplicationException unconfirmed(Throwable cause) {
+        return of(503, "unavailable", "the message store did not confirm the message; retry with the same Idempotency-Key");
     }
 }
