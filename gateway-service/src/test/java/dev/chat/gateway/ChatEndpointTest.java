@@ -42,6 +42,12 @@ class ChatEndpointTest {
     @Inject
     OpenConnections connections;
 
+    @Inject
+    dev.chat.gateway.connection.ChatSessions sessions;
+
+    @Inject
+    NodeName node;
+
     String room;
 
     @BeforeEach
@@ -278,6 +284,47 @@ class ChatEndpointTest {
             assertEquals("pong", pong.getString("type"));
             assertEquals("still-here", pong.getString("cid"));
             assertFalse(alice.isClosed());
+        }
+    }
+
+    @Test
+    void framesSentBeforeTheWelcomeAreAnsweredAfterItInTheOrderTheyCame() {
+        String user = "early-" + UUID.randomUUID().toString().substring(0, 6);
+        // Redis holds its writes: the opening waits for the user's online entry, so the welcome is late.
+        redis.execute("CLIENT", "PAUSE", "1500", "WRITE");
+        try (ChatClient client = ChatClient.connect(vertx, base, Tokens.forUser(user))) {
+            client.send(new JsonObject().put("type", "ping").put("cid", "first"));
+            client.sendBinary(new byte[] {1, 2, 3});
+            client.send(new JsonObject().put("type", "ping").put("cid", "second"));
+            assertEquals("welcome", client.next().getString("type"), "the welcome is the first frame");
+            assertEquals("first", client.next().getString("cid"));
+            assertError(client.next(), "bad_request", null);
+            assertEquals("second", client.next().getString("cid"));
+        } finally {
+            redis.execute("CLIENT", "UNPAUSE");
+        }
+    }
+
+    @Test
+    void aConnectionClosedBeforeItsWelcomeLeavesNoSessionOrOnlineEntryBehind() {
+        String user = "gone-" + UUID.randomUUID().toString().substring(0, 6);
+        int before = sessions.count();
+        redis.execute("CLIENT", "PAUSE", "1500", "WRITE");
+        try {
+            ChatClient client = ChatClient.connect(vertx, base, Tokens.forUser(user));
+            await().atMost(Duration.ofSeconds(5)).until(() -> sessions.count() == before + 1);
+            client.close();
+            await().atMost(Duration.ofSeconds(5)).until(() -> sessions.count() == before);
+        } finally {
+            redis.execute("CLIENT", "UNPAUSE");
+        }
+        // The close's cleanup records when the user was last seen. It runs after the opening's write of the online
+        // entry, so once it has run the entry is gone for good (the other way round, it would stay until it expires).
+        await().atMost(Duration.ofSeconds(10)).until(() -> redis.execute("EXISTS", RoomKeys.lastSeen(user)).toInteger() == 1);
+        assertNull(redis.execute("ZSCORE", RoomKeys.online(user), node.name()), "the user is still online on this gateway");
+        // The user's connection count was released too: the limit still lets them in.
+        try (ChatClient again = connect(user)) {
+            assertFalse(again.isClosed());
         }
     }
 

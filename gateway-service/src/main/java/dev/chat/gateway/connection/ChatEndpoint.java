@@ -11,6 +11,7 @@ import io.quarkus.logging.Log;
 import io.quarkus.security.Authenticated;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.quarkus.websockets.next.CloseReason;
+import io.quarkus.websockets.next.InboundProcessingMode;
 import io.quarkus.websockets.next.OnBinaryMessage;
 import io.quarkus.websockets.next.OnClose;
 import io.quarkus.websockets.next.OnError;
@@ -22,17 +23,26 @@ import io.quarkus.websockets.next.WebSocketConnection;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
 import java.time.Duration;
+import java.util.function.Function;
 import org.eclipse.microprofile.jwt.JsonWebToken;
 
-/** The {@code /chat} WebSocket: one authenticated user per connection, JSON text frames as in PROTOCOL.md. */
+/**
+ * The {@code /chat} WebSocket: one authenticated user per connection, JSON text frames as in PROTOCOL.md.
+ * Callbacks run concurrently as far as websockets-next is concerned (its serial mode keeps a queue of about 1 KB
+ * per connection for its whole life): the session orders them itself. Frames wait in the session's
+ * {@link InboundFrames} until the welcome is out, and a close that comes first is cleaned up after the opening.
+ */
 @Authenticated
-@WebSocket(path = "/chat")
+@WebSocket(path = "/chat", inboundProcessingMode = InboundProcessingMode.CONCURRENT)
 public class ChatEndpoint {
 
     private static final int POLICY_VIOLATION = 1008;
     private static final int TRY_AGAIN_LATER = 1013;
     private static final int MESSAGE_TOO_BIG = 1009;
     private static final int INTERNAL_ERROR = 1011;
+    /** Stands for a binary frame in the session's queue (compared by identity), so its refusal keeps its place. */
+    @SuppressWarnings("StringOperationCanBeSimplified")
+    private static final String BINARY_FRAME = new String("binary");
 
     private final SecurityIdentity identity;
     private final ChatSessions sessions;
@@ -73,7 +83,31 @@ public class ChatEndpoint {
         return Uni.createFrom().completionStage(() -> sessions.open(session).toCompletionStage())
                 .ifNoItem().after(Duration.ofSeconds(5)).recoverWithItem((Void) null)
                 .onFailure().recoverWithItem((Void) null)
-                .invoke(() -> session.send(codec.encode(new ServerFrame.Welcome(user, node.name()))));
+                .invoke(() -> {
+                    session.send(codec.encode(new ServerFrame.Welcome(user, node.name())));
+                    if (session.opened()) {
+                        session.inbound().release(sessions.inboundLimits(), frames(session));
+                    }
+                });
+    }
+
+    /** How the session's frames are handled, in order; each one counted until its answer is written. */
+    private Function<String, Uni<Void>> frames(ChatSession session) {
+        return text -> {
+            if (text == BINARY_FRAME) {
+                handler.refuse(session, new FrameRejected(ErrorCode.BAD_REQUEST, "binary frames are not supported; send JSON text frames", null));
+                session.frameFinished();
+                return Uni.createFrom().voidItem();
+            }
+            return handler.handle(session, text).eventually(session::frameFinished);
+        };
+    }
+
+    private void arrived(ChatSession session, String text) {
+        session.frameStarted();
+        if (session.inbound().arrived(text, sessions.inboundLimits(), frames(session)) == InboundFrames.Arrival.OVERFLOW) {
+            session.close(POLICY_VIOLATION, "too many unhandled frames");
+        }
     }
 
     @OnTextMessage
@@ -84,12 +118,8 @@ public class ChatEndpoint {
         }
         metrics.frameIn();
         session.heard();
-        // Completes at once: the session's own bounded queue orders the frames, so websockets-next's
-        // unbounded one never grows.
-        session.frameStarted();
-        if (session.inbound().arrived(text, sessions.inboundLimits(), t -> handler.handle(session, t).eventually(session::frameFinished)) == InboundFrames.Arrival.OVERFLOW) {
-            session.close(POLICY_VIOLATION, "too many unhandled frames");
-        }
+        // The session's own bounded queue orders the frames.
+        arrived(session, text);
         return Uni.createFrom().voidItem();
     }
 
@@ -97,7 +127,7 @@ public class ChatEndpoint {
     public void onBinary(Buffer data, WebSocketConnection connection) {
         ChatSession session = sessions.get(connection);
         if (session != null) {
-            handler.refuse(session, new FrameRejected(ErrorCode.BAD_REQUEST, "binary frames are not supported; send JSON text frames", null));
+            arrived(session, BINARY_FRAME);
         }
     }
 

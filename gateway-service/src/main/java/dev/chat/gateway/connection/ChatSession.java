@@ -69,6 +69,9 @@ public final class ChatSession implements Recipient {
     private volatile long expiresAt = Long.MAX_VALUE;
 
     private final io.netty.channel.EventLoop eventLoop;
+    /** Guarded by this: whether the welcome is out, and the cleanup of a close that came before it. */
+    private boolean opened;
+    private Runnable closedWhileOpening;
     // Confined to the event loop: see holdFlushes.
     private boolean flushesHeld;
     private boolean writesHeld;
@@ -143,6 +146,39 @@ public final class ChatSession implements Recipient {
 
     InboundFrames inbound() {
         return inbound;
+    }
+
+    /**
+     * The cleanup of a closed connection: now if the session is open, else once its opening ended, on its event loop, so
+     * that what undoes the opening's writes (its user's channel, online entry) reaches Redis after them.
+     */
+    void afterOpening(Runnable cleanup) {
+        synchronized (this) {
+            if (!opened) {
+                closedWhileOpening = cleanup;
+                return;
+            }
+        }
+        cleanup.run();
+    }
+
+    /** The welcome is out. False if the connection closed meanwhile: its cleanup then runs, and its waiting frames are dropped. */
+    boolean opened() {
+        Runnable cleanup;
+        synchronized (this) {
+            opened = true;
+            cleanup = closedWhileOpening;
+            closedWhileOpening = null;
+        }
+        if (cleanup == null) {
+            return true;
+        }
+        if (eventLoop == null || eventLoop.inEventLoop()) {
+            cleanup.run();
+        } else {
+            eventLoop.execute(cleanup);
+        }
+        return false;
     }
 
     /** Takes one token of this frame type's budget; budgets are created on first use. */

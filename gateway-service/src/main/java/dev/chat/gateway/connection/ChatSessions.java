@@ -86,9 +86,12 @@ public class ChatSessions {
     /** Forgets the connection and leaves all its rooms (unsubscribing rooms it was the last local member of). */
     void close(WebSocketConnection connection) {
         ChatSession session = sessions.remove(connection.id());
-        if (session == null) {
-            return;
+        if (session != null) {
+            session.afterOpening(() -> leave(session));
         }
+    }
+
+    private void leave(ChatSession session) {
         // Cleared before presence is told: a join completing meanwhile sees its membership gone and uncounts it itself.
         java.util.List<Member> members = java.util.List.copyOf(session.rooms().values());
         for (Member member : members) {

@@ -11,7 +11,9 @@ import java.util.function.Function;
  * A connection's frames not yet handled, handled one at a time in arrival order. Bounded: past
  * {@code maxFrames} or {@code maxBytes} waiting, reading from the socket pauses until half has been
  * handled; past four times either bound (frames already read when the pause took effect, or no socket
- * to pause) the connection is closed. The queue exists only while frames wait.
+ * to pause) the connection is closed. The queue exists only while frames wait. Frames that arrive
+ * before {@link #release} (the welcome is not out yet) wait too, so the welcome is the first frame a
+ * client receives.
  */
 final class InboundFrames {
 
@@ -21,7 +23,7 @@ final class InboundFrames {
     private final ConnectionBase socket;
     private ArrayDeque<String> waiting;
     private int waitingBytes;
-    private boolean busy;
+    private boolean busy = true;
     private boolean paused;
     private Context context;
 
@@ -57,6 +59,11 @@ final class InboundFrames {
         }
         run(text, limits, handler);
         return Arrival.QUEUED;
+    }
+
+    /** The welcome is out: handles what arrived before it, then each frame as it comes. */
+    void release(Limits limits, Function<String, Uni<Void>> handler) {
+        next(limits, handler);
     }
 
     int waiting() {

@@ -9,8 +9,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 /**
  * Hands each connection's socket to its session so reading can pause while the client's frames wait
- * unhandled (TCP then pushes back on the client). websockets-next 3.34 has no such bound of its own: it
- * queues a connection's frames without limit while one is being handled (its ConcurrencyLimiter).
+ * unhandled (TCP then pushes back on the client). websockets-next 3.34 has no such bound of its own: in
+ * its serial mode it queues a connection's frames without limit (its ConcurrencyLimiter), and the
+ * endpoint runs in its concurrent mode, ordering frames in the session instead.
  */
 @ApplicationScoped
 public class SocketReading implements HttpUpgradeCheck {
