@@ -84,6 +84,7 @@ class ChatEndpointTest {
             assertNull(kept.header("Cookie"), "the connection keeps the upgrade's cookies");
             assertNull(kept.header("User-Agent"));
             assertNull(kept.header("Accept-Language"));
+            assertNull(kept.header("Authorization"), "the connection keeps the token it was authenticated with");
         } finally {
             socket.close();
         }

@@ -20,6 +20,7 @@ import io.quarkus.websockets.next.OnPongMessage;
 import io.quarkus.websockets.next.OnTextMessage;
 import io.quarkus.websockets.next.WebSocket;
 import io.quarkus.websockets.next.WebSocketConnection;
+import io.smallrye.common.annotation.NonBlocking;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
 import java.time.Duration;
@@ -123,7 +124,10 @@ public class ChatEndpoint {
         return Uni.createFrom().voidItem();
     }
 
+    // Void callbacks would run on a worker thread by default: these stay on the connection's event loop, in arrival
+    // order with its text frames, and without a thread hop per pong or close.
     @OnBinaryMessage
+    @NonBlocking
     public void onBinary(Buffer data, WebSocketConnection connection) {
         ChatSession session = sessions.get(connection);
         if (session != null) {
@@ -132,6 +136,7 @@ public class ChatEndpoint {
     }
 
     @OnPongMessage
+    @NonBlocking
     public void onPong(Buffer data, WebSocketConnection connection) {
         ChatSession session = sessions.get(connection);
         if (session != null) {
@@ -153,6 +158,7 @@ public class ChatEndpoint {
     }
 
     @OnClose
+    @NonBlocking
     public void onClose(WebSocketConnection connection) {
         sessions.close(connection);
         Log.debugf("Connection %s closed", connection.id());
