@@ -13,6 +13,7 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.websockets.next.HandshakeRequest;
 import io.quarkus.websockets.next.OpenConnections;
+import io.smallrye.jwt.build.Jwt;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -338,6 +339,21 @@ class ChatEndpointTest {
             assertEquals("joined", alice.next().getString("type"));
             alice.send(new JsonObject().put("type", "join").put("room", "dm:bob:alice").put("cid", "unsorted"));
             assertError(alice.next("error"), "bad_request", "unsorted");
+        }
+    }
+
+    @Test
+    void theConnectionsUserIsTheTokensSubjectWhateverOtherNamesTheTokenCarries() {
+        // The connection keeps a slimmed identity (ConnectionIdentity); the user must still be the token's sub, not
+        // the name a JWT principal would report (upn, then preferred_username).
+        String token = Jwt.subject("subject-user").upn("upn-user").preferredUserName("preferred-user").issuer("chat")
+                .expiresIn(3600).signWithSecret(Tokens.SECRET);
+        try (ChatClient client = ChatClient.connect(vertx, base, token)) {
+            JsonObject welcome = client.next();
+            assertEquals("welcome", welcome.getString("type"));
+            assertEquals("subject-user", welcome.getString("user"));
+            client.send(new JsonObject().put("type", "join").put("room", "dm:other:subject-user").put("cid", "dm"));
+            assertEquals("joined", client.next().getString("type"));
         }
     }
 

@@ -2,6 +2,7 @@ package dev.chat.gateway.connection;
 
 import dev.chat.common.rooms.RoomNames;
 import dev.chat.gateway.NodeName;
+import dev.chat.gateway.auth.ConnectionIdentity;
 import dev.chat.gateway.metrics.GatewayMetrics;
 import dev.chat.gateway.protocol.ErrorCode;
 import dev.chat.gateway.protocol.FrameCodec;
@@ -25,7 +26,6 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
 import java.time.Duration;
 import java.util.function.Function;
-import org.eclipse.microprofile.jwt.JsonWebToken;
 
 /**
  * The {@code /chat} WebSocket: one authenticated user per connection, JSON text frames as in PROTOCOL.md.
@@ -51,12 +51,10 @@ public class ChatEndpoint {
     private final FrameCodec codec;
     private final NodeName node;
     private final GatewayMetrics metrics;
-    private final TokenExpiry expiry;
 
     public ChatEndpoint(SecurityIdentity identity, ChatSessions sessions, FrameHandler handler, FrameCodec codec, NodeName node,
-            GatewayMetrics metrics, TokenExpiry expiry) {
+            GatewayMetrics metrics) {
         this.metrics = metrics;
-        this.expiry = expiry;
         this.identity = identity;
         this.sessions = sessions;
         this.handler = handler;
@@ -66,7 +64,7 @@ public class ChatEndpoint {
 
     @OnOpen
     public Uni<Void> onOpen(WebSocketConnection connection) {
-        String user = ((JsonWebToken) identity.getPrincipal()).getSubject();
+        String user = ConnectionIdentity.user(identity);
         if (!RoomNames.isValidUser(user)) {
             return connection.sendText(codec.encode(new ServerFrame.Error(ErrorCode.FORBIDDEN.wire(),
                     "token subject is not a valid user id", null)))
@@ -78,7 +76,7 @@ public class ChatEndpoint {
                     .chain(() -> connection.close(new CloseReason(TRY_AGAIN_LATER, "too many connections")));
         }
         ChatSession session = sessions.newSession(connection, user);
-        expiry.watch(session, (JsonWebToken) identity.getPrincipal());
+        session.expiresAt(ConnectionIdentity.expiresAt(identity));
         Log.debugf("Connection %s opened for %s", connection.id(), user);
         // Welcome only once direct messages to this user are routed here, so none sent after it is missed.
         return Uni.createFrom().completionStage(() -> sessions.open(session).toCompletionStage())
@@ -94,14 +92,10 @@ public class ChatEndpoint {
 
     /** How the session's frames are handled, in order; each one counted until its answer is written. */
     private Function<String, Uni<Void>> frames(ChatSession session) {
-        return text -> {
-            if (text == BINARY_FRAME) {
-                handler.refuse(session, new FrameRejected(ErrorCode.BAD_REQUEST, "binary frames are not supported; send JSON text frames", null));
-                session.frameFinished();
-                return Uni.createFrom().voidItem();
-            }
-            return handler.handle(session, text).eventually(session::frameFinished);
-        };
+        return text -> (text == BINARY_FRAME
+                ? handler.refuse(session, new FrameRejected(ErrorCode.BAD_REQUEST, "binary frames are not supported; send JSON text frames", null))
+                : handler.handle(session, text))
+                .eventually(session::frameFinished);
     }
 
     private void arrived(ChatSession session, String text) {

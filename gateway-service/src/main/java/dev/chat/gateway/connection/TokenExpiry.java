@@ -2,7 +2,6 @@ package dev.chat.gateway.connection;
 
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.eclipse.microprofile.jwt.JsonWebToken;
 
 /**
  * Ends a connection with 1008 when the token it was opened with expires: a revoked session cannot
@@ -15,10 +14,6 @@ public class TokenExpiry {
 
     public TokenExpiry(ChatSessions sessions) {
         this.sessions = sessions;
-    }
-
-    void watch(ChatSession session, JsonWebToken token) {
-        session.expiresAt(token.getExpirationTime() * 1000);
     }
 
     @Scheduled(every = "${chat.limits.expiry-check-interval:1s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
