@@ -14,8 +14,8 @@
 #                     (same gateways and history, QUARKUS_REDIS_CLIENT_TYPE=cluster): 1 shard against 3
 #   --no-build        use the jars as they are (default: ./mvnw -B -q package -DskipTests -Dnative-sources.skip=true)
 #   --out DIR         results directory (default load-test/results/<date-time>)
-# Environment: JAVA_OPTS (gateway and history JVM options), GATEWAY_JAVA_OPTS (the gateways' GC options,
-#   default those of deploy/: serial GC with tight heap free ratios; on JDK 25 or newer, as in deploy/'s
+# Environment: JAVA_OPTS (gateway and history JVM options), GATEWAY_JAVA_OPTS (the gateways' GC and JIT options,
+#   default those of deploy/: serial GC with tight heap free ratios, shallow inlining; on JDK 25 or newer, as in deploy/'s
 #   images, both services also get -XX:+UseCompactObjectHeaders: run with that `java` first on PATH), LOAD_JAVA_OPTS (load tool, default -Xmx2g),
 #   CHAT_READY_TIMEOUT (seconds, default 180), PRESENCE (events or diff: the presence frames our clients join for,
 #   default events, the protocol's default), GATEWAY_JAR and HISTORY_JAR (other builds to measure, for an old/new
@@ -218,7 +218,7 @@ start_gateway() { # NAME [ENV-ARRAY]: on its ports (chosen on first start, kept 
   mport[$name]=${mport[$name]:-$(free_port)}
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
   start "$name" env "${gateway_env[@]}" QUARKUS_HTTP_PORT="${port[$name]}" QUARKUS_MANAGEMENT_PORT="${mport[$name]}" \
-    CHAT_NODE_ID="$name" java ${GATEWAY_JAVA_OPTS:--XX:+UseSerialGC -Xmn32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20} $footprint ${JAVA_OPTS:-} -jar "$gateway_jar"
+    CHAT_NODE_ID="$name" java ${GATEWAY_JAVA_OPTS:-$(gateway_jvm_options)} $footprint ${JAVA_OPTS:-} -jar "$gateway_jar"
 }
 start_ours() {
   local name

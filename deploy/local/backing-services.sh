@@ -173,3 +173,13 @@ jvm_footprint_options() {
     printf '%s' "-XX:+UseCompactObjectHeaders"
   fi
 }
+
+# The gateways' GC and JIT options, as in deploy/'s image and pod (BENCHMARKS.md measures both):
+# - serial GC, a fixed 32 MB young generation and tight heap free ratios: RSS per idle connection;
+# - shallower inlining than HotSpot's defaults (MaxInlineLevel 15, InlineSmallCode 2500, FreqInlineSize 325):
+#   a gateway's hot paths run through deep framework stacks, and C2 spent as much CPU compiling them as the event
+#   loops spent serving a connect storm. With these a fresh gateway's storm costs 11-16 % less CPU, a warm one's
+#   25-35 % less, and fan-out is no slower (4.3-4.5 against 4.5-4.9 µs per delivery).
+gateway_jvm_options() {
+  printf '%s' "-XX:+UseSerialGC -Xmn32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:MaxInlineLevel=9 -XX:InlineSmallCode=1000 -XX:FreqInlineSize=150"
+}

@@ -8,7 +8,7 @@
 #   --no-build   use the jars in */target/quarkus-app as they are (default: build them with
 #                ./mvnw when missing or older than their sources)
 # Environment: CHAT_JWT_SECRET (default: random per run), JAVA_OPTS (extra JVM options),
-#   GATEWAY_JAVA_OPTS (gateways' GC options; default serial GC, the least memory per connection),
+#   GATEWAY_JAVA_OPTS (gateways' GC and JIT options; default serial GC, the least memory per connection, and shallow inlining),
 #              CHAT_READY_TIMEOUT (seconds to wait for readiness, default 180).
 set -euo pipefail
 
@@ -182,7 +182,7 @@ for name in gateway-a gateway-b; do
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
   start "$name" env "${common_env[@]}" QUARKUS_HTTP_PORT="${port[$name]}" \
     QUARKUS_MANAGEMENT_PORT="${management[$name]}" CHAT_NODE_ID="$name" \
-    java ${GATEWAY_JAVA_OPTS:--XX:+UseSerialGC -Xmn32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20} $footprint ${JAVA_OPTS:-} -jar "$root/${jar[$name]}"
+    java ${GATEWAY_JAVA_OPTS:-$(gateway_jvm_options)} $footprint ${JAVA_OPTS:-} -jar "$root/${jar[$name]}"
 done
 # shellcheck disable=SC2086
 start history env "${common_env[@]}" QUARKUS_HTTP_PORT="$HISTORY_PORT" QUARKUS_MANAGEMENT_PORT="$HISTORY_MANAGEMENT_PORT" \
