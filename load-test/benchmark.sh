@@ -14,7 +14,7 @@
 #                     (same gateways and history, QUARKUS_REDIS_CLIENT_TYPE=cluster): 1 shard against 3
 #   --no-build        use the jars as they are (default: ./mvnw -B -q package -DskipTests -Dnative-sources.skip=true)
 #   --out DIR         results directory (default load-test/results/<date-time>)
-# Environment: JAVA_OPTS (gateway and history JVM options), GATEWAY_JAVA_OPTS (the gateways' GC and JIT options,
+# Environment: JAVA_OPTS (gateway and history JVM options, after deploy/'s: both get its JIT options), GATEWAY_JAVA_OPTS (the gateways' GC and JIT options,
 #   default those of deploy/: serial GC with tight heap free ratios, shallow inlining; on JDK 25 or newer, as in deploy/'s
 #   images, both services also get -XX:+UseCompactObjectHeaders: run with that `java` first on PATH), LOAD_JAVA_OPTS (load tool, default -Xmx2g),
 #   CHAT_READY_TIMEOUT (seconds, default 180), PRESENCE (events or diff: the presence frames our clients join for,
@@ -232,7 +232,7 @@ start_ours() {
   start history env "${ours_env[@]}" QUARKUS_HTTP_PORT="${port[history]}" QUARKUS_MANAGEMENT_PORT="${mport[history]}" \
     QUARKUS_DATASOURCE_REACTIVE_URL="vertx-reactive:postgresql://127.0.0.1:$PG_PORT/bench" \
     QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/bench" \
-    QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" java $footprint ${JAVA_OPTS:-} -jar "$history_jar"
+    QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" java $(jvm_jit_options) $footprint ${JAVA_OPTS:-} -jar "$history_jar"
   for name in gateway-a gateway-b history; do wait_http $name "$(ready_url $name)"; done
   say "ours: gateway-a :${port[gateway-a]} (pid ${pid[gateway-a]}), gateway-b :${port[gateway-b]} (pid ${pid[gateway-b]}), history :${port[history]}, redis :$redis_ours_port"
 }
@@ -248,7 +248,7 @@ start_sharded() {
   start history-s env "${sharded_env[@]}" QUARKUS_HTTP_PORT="${port[history-s]}" QUARKUS_MANAGEMENT_PORT="${mport[history-s]}" \
     QUARKUS_DATASOURCE_REACTIVE_URL="vertx-reactive:postgresql://127.0.0.1:$PG_PORT/bench_sharded" \
     QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/bench_sharded" \
-    QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" java $footprint ${JAVA_OPTS:-} -jar "$history_jar"
+    QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" java $(jvm_jit_options) $footprint ${JAVA_OPTS:-} -jar "$history_jar"
   for name in gateway-sa gateway-sb history-s; do wait_http $name "$(ready_url $name)"; done
   # Rooms start only once history has set every slot's generation marker.
   wait_http history-s "http://127.0.0.1:${mport[history-s]}/q/health/group/ingest"

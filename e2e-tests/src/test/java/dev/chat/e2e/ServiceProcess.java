@@ -129,9 +129,12 @@ final class ServiceProcess implements AutoCloseable {
     ServiceProcess launch() {
         List<String> command = new ArrayList<>(NATIVE ? List.of(nativeExecutable(module).toString(), "-Xmx256m")
                 : "gateway-service".equals(module)
-                        // The gateway's options in deploy/ (Dockerfile.jvm, gateway.yaml, run.sh): serial GC, a fixed 32 MB young generation, tight free ratios.
-                        ? List.of(javaBinary(), "-Xmx256m", "-XX:+UseSerialGC", "-Xmn32m", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20")
-                        : List.of(javaBinary(), "-Xmx256m"));
+                        // The gateway's options in deploy/ (Dockerfile.jvm, gateway.yaml, run.sh): serial GC, a fixed 32 MB young generation,
+                        // tight free ratios, shallower inlining.
+                        ? List.of(javaBinary(), "-Xmx256m", "-XX:+UseSerialGC", "-Xmn32m", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20",
+                                "-XX:MaxInlineLevel=9", "-XX:InlineSmallCode=1000", "-XX:FreqInlineSize=150")
+                        // The history service's: the same shallower inlining.
+                        : List.of(javaBinary(), "-Xmx256m", "-XX:MaxInlineLevel=9", "-XX:InlineSmallCode=1000", "-XX:FreqInlineSize=150"));
         if (!NATIVE && Runtime.version().feature() >= 25) {
             // As deploy/'s images run it (Java 25); JDK 17 lacks the option.
             command.add(1, "-XX:+UseCompactObjectHeaders");
