@@ -669,12 +669,12 @@ class DeploymentManifestsTest {
     }
 
     @Test
-    void theLocalLauncherAndTheBenchmarkRunTheServicesWithTheirImagesJvmOptions() throws Exception {
+    void theLocalLauncherAndTheBenchmarkRunTheServicesWithTheirImagesJvmOptions() throws IOException {
         // deploy/local/run.sh and load-test/benchmark.sh take each service's options from one shell function: what they
         // measure is what the image runs. Compact object headers are added apart, where the local JVM has them.
         Map<String, String> functions = Map.of("gateway-service", "gateway_jvm_options", "history-service", "jvm_jit_options");
         for (Map.Entry<String, String> service : functions.entrySet()) {
-            List<String> scriptOptions = List.of(shellFunctionOutput(service.getValue()).split("\\s+"));
+            List<String> scriptOptions = List.of(ServiceProcess.shellFunctionOutput(service.getValue()).split("\\s+"));
             String imageOptions = Files.readAllLines(ServiceProcess.ROOT.resolve(service.getKey()).resolve("src/main/docker/Dockerfile.jvm")).stream()
                     .map(String::strip).filter(l -> l.startsWith("ENV JAVA_OPTS_APPEND=")).findFirst().orElseThrow();
             Matcher imageOption = Pattern.compile("-X\\S+").matcher(imageOptions.replace("\"", " "));
@@ -693,14 +693,6 @@ class DeploymentManifestsTest {
             assertTrue(text.contains("${GATEWAY_JAVA_OPTS:-$(gateway_jvm_options)}"), script + " starts the gateways with gateway_jvm_options");
             assertTrue(text.contains("java $(jvm_jit_options) $footprint"), script + " starts the history service with jvm_jit_options");
         }
-    }
-
-    private static String shellFunctionOutput(String function) throws Exception {
-        Process bash = new ProcessBuilder("bash", "-c", ". deploy/local/backing-services.sh && " + function)
-                .directory(ServiceProcess.ROOT.toFile()).redirectErrorStream(true).start();
-        String output = new String(bash.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
-        assertEquals(0, bash.waitFor(), function + ": " + output);
-        return output;
     }
 
     @Test

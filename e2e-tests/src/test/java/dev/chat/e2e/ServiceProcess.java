@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -37,6 +38,7 @@ final class ServiceProcess implements AutoCloseable {
 
     /** Per module, this test run's private copy of the packaged app (see {@link #snapshot}). */
     private static final Map<String, Path> SNAPSHOTS = new ConcurrentHashMap<>();
+    private static final Map<String, String> SHELL_FUNCTIONS = new ConcurrentHashMap<>();
     private static final Path LOGS = ROOT.resolve("e2e-tests/target/e2e-logs");
 
     final String name;
@@ -125,16 +127,35 @@ final class ServiceProcess implements AutoCloseable {
         return this;
     }
 
+    /** What a function of deploy/local/backing-services.sh prints (the services' JVM options), read once per function. */
+    static String shellFunctionOutput(String function) {
+        return SHELL_FUNCTIONS.computeIfAbsent(function, f -> {
+            try {
+                Process bash = new ProcessBuilder("bash", "-c", ". deploy/local/backing-services.sh && " + f)
+                        .directory(ROOT.toFile()).redirectErrorStream(true).start();
+                String output = new String(bash.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+                if (bash.waitFor() != 0 || output.isEmpty()) {
+                    throw new IllegalStateException(f + " failed: " + output);
+                }
+                return output;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
     /** Starts the process without waiting for it to become ready (for a service that must not). */
     ServiceProcess launch() {
         List<String> command = new ArrayList<>(NATIVE ? List.of(nativeExecutable(module).toString(), "-Xmx256m")
-                : "gateway-service".equals(module)
-                        // The gateway's options in deploy/ (Dockerfile.jvm, gateway.yaml, run.sh): serial GC, a fixed 32 MB young generation,
-                        // tight free ratios, shallower inlining.
-                        ? List.of(javaBinary(), "-Xmx256m", "-XX:+UseSerialGC", "-Xmn32m", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20",
-                                "-XX:MaxInlineLevel=9", "-XX:InlineSmallCode=1000", "-XX:FreqInlineSize=150")
-                        // The history service's: the same shallower inlining.
-                        : List.of(javaBinary(), "-Xmx256m", "-XX:MaxInlineLevel=9", "-XX:InlineSmallCode=1000", "-XX:FreqInlineSize=150"));
+                : List.of(javaBinary(), "-Xmx256m"));
+        if (!NATIVE) {
+            // The JVM options deploy/ runs the service with (the images, the pods, run.sh, the benchmark), from the one
+            // shell function that gives them: the gateway's GC and both services' shallower inlining.
+            command.addAll(List.of(shellFunctionOutput("gateway-service".equals(module) ? "gateway_jvm_options" : "jvm_jit_options").split("\\s+")));
+        }
         if (!NATIVE && Runtime.version().feature() >= 25) {
             // As deploy/'s images run it (Java 25); JDK 17 lacks the option.
             command.add(1, "-XX:+UseCompactObjectHeaders");
