@@ -111,8 +111,7 @@ public final class LuaScript {
         }
         return redis.getRedis().batch(requests(keys, args))
                 .onFailure(LuaScript::isNoScript)
-                .recoverWithUni(() -> redis.execute("SCRIPT", "LOAD", source)
-                        .chain(() -> redis.getRedis().batch(requests(keys, args))));
+                .recoverWithUni(() -> load(redis).chain(() -> redis.getRedis().batch(requests(keys, args))));
     }
 
     private List<Request> requests(List<List<String>> keys, List<List<String>> args) {
@@ -121,6 +120,16 @@ public final class LuaScript {
             requests.add(request(Command.EVALSHA, sha, keys.get(i), args.get(i)));
         }
         return requests;
+    }
+
+    /** One EVALSHA of this script, to pipeline with other commands; after NOSCRIPT, {@link #load} it and send again. */
+    public Request call(List<String> keys, List<String> args) {
+        return request(Command.EVALSHA, sha, keys, args);
+    }
+
+    /** Puts the script into Redis's script cache (it is gone after a restart or SCRIPT FLUSH). */
+    public Uni<Void> load(ReactiveRedisDataSource redis) {
+        return redis.execute("SCRIPT", "LOAD", source).replaceWithVoid();
     }
 
     /** An EVALSHA of this script as a command line (name first), for a connection that is not a pooled one. */

@@ -48,6 +48,8 @@ public class PresenceRegistry {
     private final Vertx vertx;
     private final TypingSignals typing;
     private final RedisLayout layout;
+    /** Connects' and closes' online-status writes, pipelined in order (a standalone Redis; a cluster takes them one by one). */
+    private final OnlineWrites onlineWrites;
 
     // Guarded by `this`. Redis is only told about a user's first and last connection, in the next flush.
     private final Map<String, Map<String, Integer>> roomUsers = new HashMap<>();
@@ -71,6 +73,7 @@ public class PresenceRegistry {
         this.node = node.name();
         this.vertx = vertx;
         this.typing = typing;
+        this.onlineWrites = new OnlineWrites(redis, settings.batchSize());
     }
 
     void start(@Observes StartupEvent event) {
@@ -125,6 +128,11 @@ public class PresenceRegistry {
         return users != null && users.containsKey(user);
     }
 
+    /** Pipelines of online-status writes sent so far (tests and diagnostics). */
+    public long onlineWritePipelines() {
+        return onlineWrites.pipelines();
+    }
+
     /** Memberships currently counted on this gateway (tests and diagnostics). */
     public synchronized int countedMemberships() {
         return counted.size();
@@ -143,13 +151,17 @@ public class PresenceRegistry {
         if (!first) {
             return io.vertx.core.Future.succeededFuture();
         }
-        Promise<Void> written = Promise.promise();
-        REFRESH.run(redis, List.of(RoomKeys.online(user)), List.of(expiry(), keyTtl(), node)).subscribe().with(
-                r -> written.tryComplete(), e -> {
-                    Log.debugf("online status of %s not written: %s", user, e.getMessage());
-                    written.tryFail(e);
-                });
-        return written.future();
+        List<String> keys = List.of(RoomKeys.online(user));
+        List<String> args = List.of(expiry(), keyTtl(), node);
+        io.vertx.core.Future<Void> written;
+        if (layout.cluster()) {
+            Promise<Void> done = Promise.promise();
+            REFRESH.run(redis, keys, args).subscribe().with(r -> done.tryComplete(), done::tryFail);
+            written = done.future();
+        } else {
+            written = onlineWrites.run(REFRESH, keys, args).mapEmpty();
+        }
+        return written.onFailure(e -> Log.debugf("online status of %s not written: %s", user, e.getMessage()));
     }
 
     /** A connection of {@code user} closed on this gateway. */
@@ -173,10 +185,16 @@ public class PresenceRegistry {
             String maxLength = Integer.toString(config.events().maxLength());
             // On a Redis Cluster the events stream is in another slot than the user's keys: the script
             // says whether the user went offline, and the event is appended right after it.
-            boolean inScript = !layout.cluster();
-            OFFLINE.run(redis, List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), inScript ? config.events().stream() : RoomKeys.lastSeen(user)),
-                    List.of(user, node, now, maxLength, inScript ? "1" : "0"))
-                    .chain(offline -> inScript || offline.toInteger() == 0 ? Uni.createFrom().voidItem()
+            if (!layout.cluster()) {
+                // After this user's online write, in the same pipelines as other connects and closes.
+                onlineWrites.run(OFFLINE, List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), config.events().stream()),
+                        List.of(user, node, now, maxLength, "1"))
+                        .onFailure(e -> Log.debugf("offline status of %s not written: %s", user, e.getMessage()));
+                return;
+            }
+            OFFLINE.run(redis, List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), RoomKeys.lastSeen(user)),
+                    List.of(user, node, now, maxLength, "0"))
+                    .chain(offline -> offline.toInteger() == 0 ? Uni.createFrom().voidItem()
                             : redis.execute("XADD", config.events().stream(), "MAXLEN", "~", maxLength, "*", "type", "user.offline",
                                     "user", user, "ts", now).replaceWithVoid())
                     .subscribe().with(r -> {

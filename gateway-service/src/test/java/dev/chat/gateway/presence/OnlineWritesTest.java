@@ -1,0 +1,107 @@
+package dev.chat.gateway.presence;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.chat.common.redis.LuaScript;
+import dev.chat.common.redis.RoomKeys;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.redis.datasource.RedisDataSource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.Future;
+import io.vertx.mutiny.redis.client.Response;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Connects' and closes' online-status writes against the real Redis: written in the order they were made, many
+ * to a pipeline while one is in flight, never more than the batch size in one, and a failed or forgotten script
+ * costs no write made after it.
+ */
+@QuarkusTest
+class OnlineWritesTest {
+
+    static final LuaScript ONLINE = LuaScript.fromResource("scripts/presence-refresh.lua");
+    static final LuaScript OFFLINE = LuaScript.fromResource("scripts/user-offline.lua");
+    static final String NODE = "node-test";
+
+    @Inject
+    ReactiveRedisDataSource redis;
+
+    @Inject
+    RedisDataSource blocking;
+
+    final String run = UUID.randomUUID().toString().substring(0, 8);
+    final String events = "test:events:" + run;
+
+    Future<Response> online(OnlineWrites writes, String user) {
+        long now = System.currentTimeMillis();
+        return writes.run(ONLINE, List.of(RoomKeys.online(user)), List.of(Long.toString(now + 30_000), "60000", NODE));
+    }
+
+    Future<Response> offline(OnlineWrites writes, String user, String now) {
+        return writes.run(OFFLINE, List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), events), List.of(user, NODE, now, "1000", "1"));
+    }
+
+    static void awaitAll(List<Future<Response>> replies) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> replies.stream().allMatch(Future::isComplete));
+    }
+
+    long onlineEntries(String user) {
+        return blocking.execute("ZCOUNT", RoomKeys.online(user), Long.toString(System.currentTimeMillis()), "+inf").toLong();
+    }
+
+    @Test
+    void writesMadeWhileAPipelineIsInFlightGoOutTogetherInTheirOrderAtMostBatchSizeAtATime() {
+        OnlineWrites writes = new OnlineWrites(redis, 8);
+        List<Future<Response>> replies = new ArrayList<>();
+        int users = 100;
+        for (int i = 0; i < users; i++) {
+            String user = "ow-" + run + "-" + i;
+            replies.add(online(writes, user));
+            replies.add(offline(writes, user, Long.toString(System.currentTimeMillis())));
+        }
+        awaitAll(replies);
+        assertTrue(replies.stream().allMatch(Future::succeeded), "every write succeeded");
+        for (int i = 0; i < users; i++) {
+            // Had an offline write overtaken its user's online write, the user would still be online.
+            assertEquals(0, onlineEntries("ow-" + run + "-" + i), "user " + i + " is offline: the online write ran first");
+            assertEquals(1, replies.get(2 * i + 1).result().toInteger(), "the offline write found the user gone from every gateway");
+        }
+        assertEquals(users, blocking.execute("XLEN", events).toLong(), "one user.offline event per user");
+        long pipelines = writes.pipelines();
+        assertTrue(pipelines < 2 * users, "writes shared pipelines: " + pipelines + " for " + 2 * users);
+        assertTrue(pipelines >= 2 * users / 8, "no pipeline held more than 8 writes: " + pipelines);
+    }
+
+    @Test
+    void aPipelineThatFailsFailsOnlyItsOwnWritesAndTheNextOneGoesOut() {
+        OnlineWrites writes = new OnlineWrites(redis, 8);
+        String user = "ow-" + run + "-failing";
+        // Alone in the first pipeline (nothing is in flight yet): a time Redis cannot read fails the script.
+        Future<Response> broken = offline(writes, user, "not-a-time");
+        List<Future<Response>> after = List.of(online(writes, user), online(writes, user + "-2"));
+        List<Future<Response>> all = new ArrayList<>(after);
+        all.add(broken);
+        awaitAll(all);
+        assertTrue(broken.failed(), "the broken write failed");
+        assertTrue(after.stream().allMatch(Future::succeeded), "the writes queued behind it went out and succeeded");
+        assertEquals(1, onlineEntries(user));
+    }
+
+    @Test
+    void afterRedisForgetsItsScriptsAPipelineLoadsThemAndGoesOut() {
+        OnlineWrites writes = new OnlineWrites(redis, 8);
+        blocking.execute("SCRIPT", "FLUSH");
+        String user = "ow-" + run + "-flushed";
+        List<Future<Response>> replies = List.of(online(writes, user), offline(writes, user, Long.toString(System.currentTimeMillis())));
+        awaitAll(replies);
+        assertTrue(replies.stream().allMatch(Future::succeeded), "both writes succeeded after the scripts were loaded again");
+        assertEquals(0, onlineEntries(user));
+    }
+}
