@@ -3,6 +3,7 @@ package dev.chat.gateway.presence;
 import dev.chat.common.redis.LuaScript;
 import dev.chat.common.redis.RedisLayout;
 import dev.chat.common.redis.RoomKeys;
+import dev.chat.common.redis.ScriptPipeline;
 import dev.chat.gateway.GatewayConfig;
 import dev.chat.gateway.NodeName;
 import io.quarkus.logging.Log;
@@ -11,7 +12,6 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -48,8 +48,8 @@ public class PresenceRegistry {
     private final Vertx vertx;
     private final TypingSignals typing;
     private final RedisLayout layout;
-    /** Connects' and closes' online-status writes, pipelined in order (a standalone Redis; a cluster takes them one by one). */
-    private final OnlineWrites onlineWrites;
+    /** Connects' and closes' online-status writes, pipelined in the order they were made. */
+    private final ScriptPipeline onlineWrites;
 
     // Guarded by `this`. Redis is only told about a user's first and last connection, in the next flush.
     private final Map<String, Map<String, Integer>> roomUsers = new HashMap<>();
@@ -73,7 +73,7 @@ public class PresenceRegistry {
         this.node = node.name();
         this.vertx = vertx;
         this.typing = typing;
-        this.onlineWrites = new OnlineWrites(redis, settings.batchSize());
+        this.onlineWrites = new ScriptPipeline(redis, settings.batchSize());
     }
 
     void start(@Observes StartupEvent event) {
@@ -151,17 +151,8 @@ public class PresenceRegistry {
         if (!first) {
             return io.vertx.core.Future.succeededFuture();
         }
-        List<String> keys = List.of(RoomKeys.online(user));
-        List<String> args = List.of(expiry(), keyTtl(), node);
-        io.vertx.core.Future<Void> written;
-        if (layout.cluster()) {
-            Promise<Void> done = Promise.promise();
-            REFRESH.run(redis, keys, args).subscribe().with(r -> done.tryComplete(), done::tryFail);
-            written = done.future();
-        } else {
-            written = onlineWrites.run(REFRESH, keys, args).mapEmpty();
-        }
-        return written.onFailure(e -> Log.debugf("online status of %s not written: %s", user, e.getMessage()));
+        return onlineWrites.run(REFRESH, List.of(RoomKeys.online(user)), List.of(expiry(), keyTtl(), node)).<Void>mapEmpty()
+                .onFailure(e -> Log.debugf("online status of %s not written: %s", user, e.getMessage()));
     }
 
     /** A connection of {@code user} closed on this gateway. */
@@ -186,7 +177,8 @@ public class PresenceRegistry {
             // On a Redis Cluster the events stream is in another slot than the user's keys: the script
             // says whether the user went offline, and the event is appended right after it.
             if (!layout.cluster()) {
-                // After this user's online write, in the same pipelines as other connects and closes.
+                // After this user's online write, in the same pipelines as other connects and closes. Run twice (a pipeline
+                // resent after Redis lost its scripts), it appends a second user.offline event for the same close.
                 onlineWrites.run(OFFLINE, List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), config.events().stream()),
                         List.of(user, node, now, maxLength, "1"))
                         .onFailure(e -> Log.debugf("offline status of %s not written: %s", user, e.getMessage()));

@@ -3,6 +3,7 @@ package dev.chat.gateway.publish;
 import dev.chat.common.redis.LuaScript;
 import dev.chat.common.redis.RedisLayout;
 import dev.chat.common.redis.RoomKeys;
+import dev.chat.common.redis.ScriptPipeline;
 import dev.chat.gateway.GatewayConfig;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
@@ -22,12 +23,13 @@ public class RoomPositions {
 
     private static final LuaScript JOIN = LuaScript.fromResource("scripts/join.lua");
 
-    private final ReactiveRedisDataSource redis;
+    /** Joins' reads: a connect storm's joins share round trips. */
+    private final ScriptPipeline joins;
     private final GatewayConfig config;
     private final RedisLayout layout;
 
     public RoomPositions(ReactiveRedisDataSource redis, GatewayConfig config, RedisLayout layout) {
-        this.redis = redis;
+        this.joins = new ScriptPipeline(redis, config.presence().batchSize());
         this.layout = layout;
         this.config = config;
     }
@@ -38,7 +40,7 @@ public class RoomPositions {
         List<String> args = List.of(since == null ? "" : Long.toString(since), epoch == null ? "" : epoch,
                 Epochs.next(), Integer.toString(config.log().maxEntries()),
                 Integer.toString(config.replay().chunk()));
-        return JOIN.run(redis, keys, args)
+        return Uni.createFrom().completionStage(() -> joins.run(JOIN, keys, args).toCompletionStage())
                 .onFailure().transform(e -> new RoomUnavailable("Redis did not answer", e))
                 .map(RoomPositions::position);
     }

@@ -1,4 +1,4 @@
-package dev.chat.gateway.presence;
+package dev.chat.gateway;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chat.common.redis.LuaScript;
 import dev.chat.common.redis.RoomKeys;
+import dev.chat.common.redis.ScriptPipeline;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -19,12 +20,12 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /**
- * Connects' and closes' online-status writes against the real Redis: written in the order they were made, many
- * to a pipeline while one is in flight, never more than the batch size in one, and a failed or forgotten script
- * costs no write made after it.
+ * Script calls pipelined against the real Redis, with the online-status scripts of connects and closes: run in the
+ * order they were made, many to a pipeline while one is in flight, never more than the batch size in one, and a
+ * failed or forgotten script costs no call made after it.
  */
 @QuarkusTest
-class OnlineWritesTest {
+class ScriptPipelineTest {
 
     static final LuaScript ONLINE = LuaScript.fromResource("scripts/presence-refresh.lua");
     static final LuaScript OFFLINE = LuaScript.fromResource("scripts/user-offline.lua");
@@ -39,12 +40,12 @@ class OnlineWritesTest {
     final String run = UUID.randomUUID().toString().substring(0, 8);
     final String events = "test:events:" + run;
 
-    Future<Response> online(OnlineWrites writes, String user) {
+    Future<Response> online(ScriptPipeline writes, String user) {
         long now = System.currentTimeMillis();
         return writes.run(ONLINE, List.of(RoomKeys.online(user)), List.of(Long.toString(now + 30_000), "60000", NODE));
     }
 
-    Future<Response> offline(OnlineWrites writes, String user, String now) {
+    Future<Response> offline(ScriptPipeline writes, String user, String now) {
         return writes.run(OFFLINE, List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), events), List.of(user, NODE, now, "1000", "1"));
     }
 
@@ -58,7 +59,7 @@ class OnlineWritesTest {
 
     @Test
     void writesMadeWhileAPipelineIsInFlightGoOutTogetherInTheirOrderAtMostBatchSizeAtATime() {
-        OnlineWrites writes = new OnlineWrites(redis, 8);
+        ScriptPipeline writes = new ScriptPipeline(redis, 8);
         List<Future<Response>> replies = new ArrayList<>();
         int users = 100;
         for (int i = 0; i < users; i++) {
@@ -81,7 +82,7 @@ class OnlineWritesTest {
 
     @Test
     void aPipelineThatFailsFailsOnlyItsOwnWritesAndTheNextOneGoesOut() {
-        OnlineWrites writes = new OnlineWrites(redis, 8);
+        ScriptPipeline writes = new ScriptPipeline(redis, 8);
         String user = "ow-" + run + "-failing";
         // Alone in the first pipeline (nothing is in flight yet): a time Redis cannot read fails the script.
         Future<Response> broken = offline(writes, user, "not-a-time");
@@ -96,7 +97,7 @@ class OnlineWritesTest {
 
     @Test
     void afterRedisForgetsItsScriptsAPipelineLoadsThemAndGoesOut() {
-        OnlineWrites writes = new OnlineWrites(redis, 8);
+        ScriptPipeline writes = new ScriptPipeline(redis, 8);
         blocking.execute("SCRIPT", "FLUSH");
         String user = "ow-" + run + "-flushed";
         List<Future<Response>> replies = List.of(online(writes, user), offline(writes, user, Long.toString(System.currentTimeMillis())));
