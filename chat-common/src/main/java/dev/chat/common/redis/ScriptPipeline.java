@@ -34,7 +34,6 @@ public final class ScriptPipeline {
 
     private final ReactiveRedisDataSource redis;
     private final int batchSize;
-    private final boolean cluster;
     private final LongAdder pipelines = new LongAdder();
     // Guarded by `this`.
     private final Queue<Call> waiting = new ArrayDeque<>();
@@ -43,12 +42,11 @@ public final class ScriptPipeline {
     public ScriptPipeline(ReactiveRedisDataSource redis, int batchSize) {
         this.redis = redis;
         this.batchSize = Math.max(1, batchSize);
-        this.cluster = redis.getRedis().getDelegate() instanceof ClusterConnections;
     }
 
     /** Runs {@code script} after every call made before it; completes with its reply. */
     public Future<Response> run(LuaScript script, List<String> keys, List<String> args) {
-        if (cluster) {
+        if (redis.getRedis().getDelegate() instanceof ClusterConnections) {
             return Future.fromCompletionStage(script.run(redis, keys, args).subscribeAsCompletionStage());
         }
         Call call = new Call(script, script.call(keys, args), Promise.promise());

@@ -128,11 +128,6 @@ public class PresenceRegistry {
         return users != null && users.containsKey(user);
     }
 
-    /** Pipelines of online-status writes sent so far (tests and diagnostics). */
-    public long onlineWritePipelines() {
-        return onlineWrites.pipelines();
-    }
-
     /** Memberships currently counted on this gateway (tests and diagnostics). */
     public synchronized int countedMemberships() {
         return counted.size();
@@ -174,8 +169,6 @@ public class PresenceRegistry {
             typing.forget(user);
             String now = now();
             String maxLength = Integer.toString(config.events().maxLength());
-            // On a Redis Cluster the events stream is in another slot than the user's keys: the script
-            // says whether the user went offline, and the event is appended right after it.
             if (!layout.cluster()) {
                 // After this user's online write, in the same pipelines as other connects and closes. Run twice (a pipeline
                 // resent after Redis lost its scripts), it appends a second user.offline event for the same close.
@@ -184,6 +177,8 @@ public class PresenceRegistry {
                         .onFailure(e -> Log.debugf("offline status of %s not written: %s", user, e.getMessage()));
                 return;
             }
+            // On a Redis Cluster the events stream is in another slot than the user's keys: the script
+            // says whether the user went offline, and the event is appended right after it.
             OFFLINE.run(redis, List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), RoomKeys.lastSeen(user)),
                     List.of(user, node, now, maxLength, "0"))
                     .chain(offline -> offline.toInteger() == 0 ? Uni.createFrom().voidItem()
