@@ -11,6 +11,9 @@ import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.impl.ContextInternal;
+import io.vertx.core.impl.VertxInternal;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -36,6 +39,9 @@ class ScriptPipelineTest {
 
     @Inject
     RedisDataSource blocking;
+
+    @Inject
+    Vertx vertx;
 
     final String run = UUID.randomUUID().toString().substring(0, 8);
     final String events = "test:events:" + run;
@@ -78,6 +84,31 @@ class ScriptPipelineTest {
         long pipelines = writes.pipelines();
         assertTrue(pipelines < 2 * users, "writes shared pipelines: " + pipelines + " for " + 2 * users);
         assertTrue(pipelines >= 2 * users / 8, "no pipeline held more than 8 writes: " + pipelines);
+    }
+
+    @Test
+    void everyCallCompletesOnTheEventLoopThatMadeItWhateverPipelineCarriedIt() {
+        ScriptPipeline writes = new ScriptPipeline(redis, 8);
+        List<ContextInternal> loops = List.of(((VertxInternal) vertx).createEventLoopContext(),
+                ((VertxInternal) vertx).createEventLoopContext());
+        List<Future<Response>> replies = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> wrongThread = new java.util.concurrent.CopyOnWriteArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            String user = "ow-" + run + "-loop-" + i;
+            ContextInternal loop = loops.get(i % 2);
+            loop.runOnContext(v -> {
+                Future<Response> reply = online(writes, user);
+                replies.add(reply);
+                reply.onComplete(done -> {
+                    if (Vertx.currentContext() != loop) {
+                        wrongThread.add(user + " on " + Thread.currentThread().getName());
+                    }
+                });
+            });
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> replies.size() == 100 && replies.stream().allMatch(Future::isComplete));
+        assertTrue(replies.stream().allMatch(Future::succeeded), "every call succeeded");
+        assertEquals(List.of(), wrongThread, "each reply was handled on the loop that made the call");
     }
 
     @Test

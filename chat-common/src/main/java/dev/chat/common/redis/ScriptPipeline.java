@@ -4,6 +4,8 @@ import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.impl.ContextInternal;
 import io.vertx.mutiny.redis.client.Request;
 import io.vertx.mutiny.redis.client.Response;
 import java.time.Duration;
@@ -44,12 +46,17 @@ public final class ScriptPipeline {
         this.batchSize = Math.max(1, batchSize);
     }
 
-    /** Runs {@code script} after every call made before it; completes with its reply. */
+    /**
+     * Runs {@code script} after every call made before it; completes with its reply on the caller's Vert.x context (its
+     * event loop), as a command of its own would: a pipeline completes on whichever thread read its replies.
+     */
     public Future<Response> run(LuaScript script, List<String> keys, List<String> args) {
+        ContextInternal caller = (ContextInternal) Vertx.currentContext();
         if (redis.getRedis().getDelegate() instanceof ClusterConnections) {
-            return Future.fromCompletionStage(script.run(redis, keys, args).subscribeAsCompletionStage());
+            var reply = script.run(redis, keys, args).subscribeAsCompletionStage();
+            return caller != null ? Future.fromCompletionStage(reply, caller) : Future.fromCompletionStage(reply);
         }
-        Call call = new Call(script, script.call(keys, args), Promise.promise());
+        Call call = new Call(script, script.call(keys, args), caller != null ? caller.promise() : Promise.promise());
         boolean send;
         synchronized (this) {
             waiting.add(call);
