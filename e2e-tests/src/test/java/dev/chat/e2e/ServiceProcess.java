@@ -130,20 +130,12 @@ final class ServiceProcess implements AutoCloseable {
     /** What a function of deploy/local/backing-services.sh prints (the services' JVM options), read once per function. */
     static String shellFunctionOutput(String function) {
         return SHELL_FUNCTIONS.computeIfAbsent(function, f -> {
-            try {
-                Process bash = new ProcessBuilder("bash", "-c", ". deploy/local/backing-services.sh && " + f)
-                        .directory(ROOT.toFile()).redirectErrorStream(true).start();
-                String output = new String(bash.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-                if (bash.waitFor() != 0 || output.isEmpty()) {
-                    throw new IllegalStateException(f + " failed: " + output);
-                }
-                return output;
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
+            // The repository root comes in as $1, so a path with spaces needs no quoting here.
+            String output = run("bash", "-c", "cd \"$1\" && . deploy/local/backing-services.sh && " + f, "bash", ROOT.toString()).strip();
+            if (output.isEmpty()) {
+                throw new IllegalStateException(f + " printed nothing");
             }
+            return output;
         });
     }
 
@@ -282,7 +274,7 @@ final class ServiceProcess implements AutoCloseable {
     private static String run(String... command) {
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
                 throw new IllegalStateException(String.join(" ", command) + " failed: " + out);
             }
