@@ -277,6 +277,50 @@ class RedisRestartIT {
         }
     }
 
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void aSendAcceptedJustBeforeRedisLostItsDataIsAnsweredWithItsFirstSeqWhenResentAfterwards() {
+        String room = "resent-" + UUID.randomUUID().toString().substring(0, 6);
+        long seq;
+        try (WsClient alice = WsClient.connect("alice", gatewayA.url())) {
+            alice.join(room);
+            seq = answer(alice, room, "before the loss", "c-1").path("seq").asLong();
+        }
+        awaitStored(room, Map.of("c-1", seq));
+
+        // Redis loses its data, the send's idempotency record with it, and Alice, who never saw her ack, resends.
+        redis.kill();
+        redis.start();
+        ObjectNode resent = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .until(() -> joinedAndSent("alice", room, "before the loss", "c-1"), answer -> "ack".equals(answer.path("type").asText()));
+        assertEquals(seq, resent.path("seq").asLong(), "the resend is answered with the first send's seq: " + resent);
+        ObjectNode next = joinedAndSent("alice", room, "after the loss", "c-2");
+        assertEquals(seq + 1, next.path("seq").asLong(), next.toString());
+        assertEquals(Map.of(seq, "before the loss", seq + 1, "after the loss"), awaitStored(room, Map.of("c-1", seq, "c-2", seq + 1)),
+                "stored once each");
+    }
+
+    /** On a new connection to either gateway: joins, sends and returns the send's answer (ack or error); null if the join failed. */
+    private static ObjectNode joinedAndSent(String user, String room, String text, String cid) {
+        ServiceProcess gateway = cid.hashCode() % 2 == 0 ? gatewayA : gatewayB;
+        if (gateway.readyStatus() != 200) {
+            return null;
+        }
+        try (WsClient client = WsClient.connect(user, gateway.url())) {
+            client.send(WsClient.frame("join").put("room", room).put("cid", "j"));
+            if (!"joined".equals(client.next(f -> "j".equals(f.path("cid").asText())).path("type").asText())) {
+                return null;
+            }
+            return answer(client, room, text, cid);
+        }
+    }
+
+    /** Sends and returns the answer to it: its ack, or an error. */
+    private static ObjectNode answer(WsClient client, String room, String text, String cid) {
+        client.send(WsClient.frame("send").put("room", room).put("text", text).put("cid", cid));
+        return client.next(f -> cid.equals(f.path("cid").asText()) && !"message".equals(f.path("type").asText()));
+    }
+
     private record Position(long seq, String epoch) {
     }
 

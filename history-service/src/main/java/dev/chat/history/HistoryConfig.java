@@ -21,6 +21,13 @@ public interface HistoryConfig {
 
     Unread unread();
 
+    /**
+     * How long a send with a {@code cid} is remembered (the gateway's {@code chat.idempotency-window}): after Redis lost its
+     * data, re-seeding restores the records of the messages stored within it.
+     */
+    @WithDefault("5M")
+    Duration idempotencyWindow();
+
     interface Ingest {
         /** Most messages written to PostgreSQL in one statement (500: at 2,000 msg/s fewer, larger statements keep the lag low). */
         @WithDefault("500")

@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chat.common.redis.RoomKeys;
 import dev.chat.history.store.ChatMessage;
@@ -58,12 +60,40 @@ class ReseedTest {
                 .getString("checks.find { it.name == 'reseed' }.status")));
     }
 
+    @Test
+    void theIdempotencyRecordsOfSendsWithinTheWindowComeBackBeforeTheCounter() {
+        Gateway gateway = new Gateway(redis);
+        String room = Gateway.uniqueRoom("reseed-idem");
+        long now = System.currentTimeMillis();
+        long recent = now - Duration.ofMinutes(1).toMillis();
+        long bobs = now - Duration.ofSeconds(10).toMillis();
+        write(room, List.of(
+                new ChatMessage(room, 1, "alice", "sent before the window", now - Duration.ofMinutes(20).toMillis(), "c-old"),
+                new ChatMessage(room, 2, "alice", "sent a minute ago", recent, "c-1"),
+                new ChatMessage(room, 3, "alice", "no cid, nothing to remember", now - Duration.ofSeconds(30).toMillis(), null),
+                new ChatMessage(room, 4, "bob", "the same cid from someone else", bobs, "c-1")));
+
+        redis.execute("DEL", RoomKeys.seq(room), RoomKeys.GENERATION);
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertEquals("4", gateway.get(RoomKeys.seq(room))));
+        // Written before the counter, so by now: what publish.lua would have written, for what is left of the window.
+        assertEquals("2:" + recent, gateway.get(RoomKeys.idempotency(room, "alice", "c-1")));
+        assertEquals("4:" + bobs, gateway.get(RoomKeys.idempotency(room, "bob", "c-1")));
+        long ttl = redis.execute("PTTL", RoomKeys.idempotency(room, "alice", "c-1")).toLong();
+        assertTrue(ttl > 0 && ttl <= Duration.ofMinutes(4).toMillis(), "the rest of a 5-minute window sent a minute ago: " + ttl + " ms");
+        assertNull(gateway.get(RoomKeys.idempotency(room, "alice", "c-old")), "a send older than the window is not remembered");
+    }
+
+    private void write(String room, List<ChatMessage> messages) {
+        writer.write(new MessageBatch(messages, messages.stream().map(m -> false).toList(), Map.of(room, (long) messages.size())))
+                .await().atMost(Duration.ofSeconds(10));
+    }
+
     private void store(String room, int count) {
         List<ChatMessage> messages = new ArrayList<>();
         for (int seq = 1; seq <= count; seq++) {
             messages.add(new ChatMessage(room, seq, "alice", "message " + seq, Gateway.ts(seq), null));
         }
-        writer.write(new MessageBatch(messages, messages.stream().map(m -> false).toList(), Map.of(room, (long) count)))
-                .await().atMost(Duration.ofSeconds(10));
+        write(room, messages);
     }
 }

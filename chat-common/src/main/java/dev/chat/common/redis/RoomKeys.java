@@ -57,6 +57,10 @@ public final class RoomKeys {
         return "chat:{" + room + "}:reseed";
     }
 
+    /**
+     * The record of a send with a {@code cid}: {@code "<seq>:<ts>"}, expiring after the idempotency window. The gateway's
+     * publish.lua writes and reads it; history's re-seed writes it back from PostgreSQL after Redis lost its data.
+     */
     public static String idempotency(String room, String user, String cid) {
         return "chat:{" + room + "}:idem:" + user + ":" + cid;
     }

@@ -49,6 +49,8 @@ public class IngestWriter {
 
     // Confined to `context`.
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    /** The batch of the statement being written, if any. */
+    private List<Pending> inStatement = List.of();
     /** Rooms whose stored position moved, written with the next batch (the highest per room). */
     private Map<String, Long> positions = new HashMap<>();
     private Context context;
@@ -140,6 +142,22 @@ public class IngestWriter {
         return pending;
     }
 
+    /** The messages with a {@code cid} that are received but not stored yet: queued, or in the statement being written. */
+    List<ChatMessage> unstoredWithCid() {
+        List<ChatMessage> unstored = new ArrayList<>();
+        for (Pending p : inStatement) {
+            if (p.message.cid() != null) {
+                unstored.add(p.message);
+            }
+        }
+        for (Pending p : queue) {
+            if (p.message.cid() != null) {
+                unstored.add(p.message);
+            }
+        }
+        return unstored;
+    }
+
     /** Whether the last database write failed (and is being retried). */
     public boolean failing() {
         return failing;
@@ -170,6 +188,7 @@ public class IngestWriter {
             messages.add(p.message);
             fromLog.add(p.fromLog);
         }
+        inStatement = batch;
         Map<String, Long> marks = positions;
         positions = new HashMap<>();
         Span span = traces.startInsert(messages);
@@ -186,6 +205,7 @@ public class IngestWriter {
     }
 
     private void written(List<Pending> batch, List<ChatMessage> messages, BatchOutcome outcome) {
+        inStatement = List.of();
         pending -= batch.size();
         isolate = Math.max(0, isolate - batch.size());
         if (failing) {
@@ -226,6 +246,7 @@ public class IngestWriter {
     }
 
     private void failed(List<Pending> batch, Map<String, Long> marks, Throwable failure) {
+        inStatement = List.of();
         marks.forEach((room, seq) -> positions.merge(room, seq, Math::max));
         String reason = StoreFailures.reason(failure);
         if (StoreFailures.refusedForGood(failure)) {

@@ -119,6 +119,17 @@ public class MessageIngest {
         }));
     }
 
+    /**
+     * The messages with a {@code cid} this instance received but has not stored yet, read on the ingest context:
+     * re-seeding restores their idempotency records too.
+     */
+    public Uni<List<ChatMessage>> unstoredWithCid() {
+        if (context == null) {
+            return Uni.createFrom().item(List.of());
+        }
+        return Uni.createFrom().emitter(emitter -> context.runOnContext(v -> emitter.complete(writer.unstoredWithCid())));
+    }
+
     /** A payload from the room's channel ({@code room} given) or from its slot's channel ({@code room} null: the payload names it). */
     private void received(String room, String payload) {
         if (room != null && !RoomNames.isValidRoom(room)) {

@@ -42,9 +42,10 @@ import java.util.function.Predicate;
  * Restores room counters after Redis lost its data. The gateway refuses to start a room over while
  * Redis lacks its generation marker; this puts every room's counter back to the highest seq history
  * knows (with a new epoch, so clients notice), then sets the marker so the gateway accepts traffic
- * again. History stays off the send path: with the marker present, new rooms never wait for it. On a
- * Redis Cluster the marker is one per hash slot: a shard that came back empty loses its slots' markers, and
- * only the rooms of those slots are re-seeded.
+ * again. Before the counters it restores the idempotency records of recent sends, so a resend of a message accepted
+ * just before the loss is answered with its seq, not stored twice. History stays off the send path: with the marker
+ * present, new rooms never wait for it. On a Redis Cluster the marker is one per hash slot: a shard that came back
+ * empty loses its slots' markers, and only the rooms of those slots are re-seeded.
  */
 @ApplicationScoped
 public class CounterReseeder {
@@ -68,12 +69,15 @@ public class CounterReseeder {
     private final DatabaseContexts databaseContexts;
     private final MessageIngest ingest;
     private final HistoryConfig.Reseed config;
+    private final IdempotencyRecords idempotency;
     private final AtomicBoolean running = new AtomicBoolean();
 
     private volatile boolean generationPresent;
 
     public CounterReseeder(ReactiveRedisDataSource redis, MessageRepository repository, DatabaseContexts databaseContexts,
-            MessageIngest ingest, HistoryConfig config, MeterRegistry registry, Vertx vertx, RedisDeployment deployment, RedisLayout layout) {
+            MessageIngest ingest, HistoryConfig config, MeterRegistry registry, Vertx vertx, RedisDeployment deployment, RedisLayout layout,
+            IdempotencyRecords idempotency) {
+        this.idempotency = idempotency;
         this.vertx = vertx;
         this.deployment = deployment;
         this.layout = layout;
@@ -197,7 +201,12 @@ public class CounterReseeder {
         }
         AtomicLong rooms = new AtomicLong();
         AtomicLong reseeded = new AtomicLong();
-        return ingest.highestSeen()
+        AtomicLong records = new AtomicLong();
+        // The idempotency records before any counter: while a room has no counter its sends are refused, so a resend
+        // can never find its room's counter back and its own record still missing (it would become a second message).
+        return idempotency.restore(affected)
+                .invoke(records::set)
+                .chain(ingest::highestSeen)
                 .chain(seen -> {
                     Map<String, Long> unstored = new HashMap<>(seen);
                     unstored.keySet().removeIf(room -> !affected.test(room));
@@ -207,8 +216,8 @@ public class CounterReseeder {
                                     rooms, reseeded));
                 })
                 .chain(() -> restoreMarkers(missing))
-                .invoke(() -> Log.infof("Re-seeded %d of %d rooms from history; Redis generation marker restored", reseeded.get(),
-                        rooms.get()))
+                .invoke(() -> Log.infof("Re-seeded %d of %d rooms and %d idempotency records from history; Redis generation marker "
+                        + "restored", reseeded.get(), rooms.get(), records.get()))
                 .replaceWithVoid();
     }
 

@@ -1,0 +1,102 @@
+package dev.chat.history.reseed;
+
+import dev.chat.common.redis.LuaScript;
+import dev.chat.common.redis.RoomKeys;
+import dev.chat.history.HistoryConfig;
+import dev.chat.history.ingest.MessageIngest;
+import dev.chat.history.store.RecentSends;
+import dev.chat.history.store.RecentSends.Sent;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+
+/**
+ * Writes back the idempotency records Redis lost with its data: one per message sent with a {@code cid} within the
+ * idempotency window, from PostgreSQL and from what ingest holds unstored. Without them, a client whose send was accepted
+ * just before Redis went down (its ack lost on the way) would resend after the re-seed and get a second message.
+ */
+@ApplicationScoped
+class IdempotencyRecords {
+
+    private static final LuaScript RESTORE = LuaScript.fromResource("scripts/restore-idempotency.lua");
+    /** Sends read from PostgreSQL per query. */
+    private static final int PAGE_SIZE = 1000;
+    /** Records per script call at most (each call holds Redis for its length). */
+    private static final int PER_CALL = 500;
+    /** Script calls in flight at once, well inside the Redis client pool. */
+    private static final int CONCURRENCY = 4;
+    /** This host's clock and Redis's may differ: read a minute more; the script skips what has expired by Redis's clock. */
+    private static final long CLOCK_SLACK_MS = 60_000;
+
+    private final ReactiveRedisDataSource redis;
+    private final RecentSends sends;
+    private final MessageIngest ingest;
+    private final HistoryConfig config;
+
+    IdempotencyRecords(ReactiveRedisDataSource redis, RecentSends sends, MessageIngest ingest, HistoryConfig config) {
+        this.redis = redis;
+        this.sends = sends;
+        this.ingest = ingest;
+        this.config = config;
+    }
+
+    /** Restores the records of the rooms {@code affected} selects; returns how many were written. */
+    Uni<Long> restore(Predicate<String> affected) {
+        long window = config.idempotencyWindow().toMillis();
+        long since = System.currentTimeMillis() - window - CLOCK_SLACK_MS;
+        AtomicLong written = new AtomicLong();
+        // What ingest holds first: a message it stores meanwhile is then in PostgreSQL when the pages are read.
+        return ingest.unstoredWithCid()
+                .chain(unstored -> write(unstored.stream().map(Sent::of).filter(s -> affected.test(s.room())).toList(), window, written))
+                .chain(() -> page(since, null, affected, window, written))
+                .map(done -> written.get());
+    }
+
+    private Uni<Void> page(long since, Sent after, Predicate<String> affected, long window, AtomicLong written) {
+        return sends.page(since, after, PAGE_SIZE).chain(page -> {
+            Uni<Void> done = write(page.stream().filter(s -> affected.test(s.room())).toList(), window, written);
+            return page.size() < PAGE_SIZE ? done : done.chain(() -> page(since, page.get(page.size() - 1), affected, window, written));
+        });
+    }
+
+    /** One script call per room (a room's records share its slot), split into calls of at most {@link #PER_CALL}. */
+    private Uni<Void> write(List<Sent> records, long window, AtomicLong written) {
+        if (records.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        Map<String, List<Sent>> byRoom = new LinkedHashMap<>();
+        records.forEach(s -> byRoom.computeIfAbsent(s.room(), room -> new ArrayList<>()).add(s));
+        List<List<Sent>> calls = new ArrayList<>();
+        for (List<Sent> room : byRoom.values()) {
+            for (int i = 0; i < room.size(); i += PER_CALL) {
+                calls.add(room.subList(i, Math.min(room.size(), i + PER_CALL)));
+            }
+        }
+        return Multi.createFrom().iterable(calls)
+                .onItem().transformToUni(call -> RESTORE.run(redis, keys(call), args(call, window)).invoke(n -> written.addAndGet(n.toLong())))
+                .merge(CONCURRENCY)
+                .collect().last()
+                .replaceWithVoid();
+    }
+
+    private static List<String> keys(List<Sent> call) {
+        return call.stream().map(s -> RoomKeys.idempotency(s.room(), s.sender(), s.cid())).toList();
+    }
+
+    private static List<String> args(List<Sent> call, long window) {
+        List<String> args = new ArrayList<>(1 + 2 * call.size());
+        args.add(Long.toString(window));
+        for (Sent s : call) {
+            args.add(Long.toString(s.seq()));
+            args.add(Long.toString(s.ts()));
+        }
+        return args;
+    }
+}
