@@ -84,6 +84,25 @@ class ReseedTest {
         assertNull(gateway.get(RoomKeys.idempotency(room, "alice", "c-old")), "a send older than the window is not remembered");
     }
 
+    @Test
+    void moreSendsInOneMillisecondThanAPageAllGetTheirRecordsBack() {
+        Gateway gateway = new Gateway(redis);
+        String room = Gateway.uniqueRoom("reseed-burst");
+        long ts = System.currentTimeMillis() - Duration.ofSeconds(30).toMillis();
+        List<ChatMessage> burst = new ArrayList<>();
+        for (int seq = 1; seq <= 1200; seq++) {
+            burst.add(new ChatMessage(room, seq, "alice", "burst " + seq, ts, "c-" + seq));
+        }
+        write(room, burst);
+
+        redis.execute("DEL", RoomKeys.seq(room), RoomKeys.GENERATION);
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertEquals("1200", gateway.get(RoomKeys.seq(room))));
+        List<String> missing = burst.stream().filter(m -> !(m.seq() + ":" + ts).equals(gateway.get(RoomKeys.idempotency(room, "alice", m.cid()))))
+                .map(ChatMessage::cid).toList();
+        assertEquals(List.of(), missing, "sends whose record did not come back");
+    }
+
     private void write(String room, List<ChatMessage> messages) {
         writer.write(new MessageBatch(messages, messages.stream().map(m -> false).toList(), Map.of(room, (long) messages.size())))
                 .await().atMost(Duration.ofSeconds(10));

@@ -54,25 +54,36 @@ class IdempotencyRecords {
         AtomicLong written = new AtomicLong();
         // What ingest holds first: a message it stores meanwhile is then in PostgreSQL when the pages are read.
         return ingest.unstoredWithCid()
-                .chain(unstored -> write(unstored.stream().map(Sent::of).filter(s -> affected.test(s.room())).toList(), window, written))
-                .chain(() -> page(since, null, affected, window, written))
+                .chain(unstored -> write(unstored.stream().map(Sent::of).toList(), affected, window, written))
+                .chain(() -> page(since, affected, window, written))
                 .map(done -> written.get());
     }
 
-    private Uni<Void> page(long since, Sent after, Predicate<String> affected, long window, AtomicLong written) {
-        return sends.page(since, after, PAGE_SIZE).chain(page -> {
-            Uni<Void> done = write(page.stream().filter(s -> affected.test(s.room())).toList(), window, written);
-            return page.size() < PAGE_SIZE ? done : done.chain(() -> page(since, page.get(page.size() - 1), affected, window, written));
+    /**
+     * The sends from {@code from} on, a page at a time. A page's last millisecond may go on in the next page, so it is
+     * read again there (writing a record twice is harmless: NX); a page that is all one millisecond is read whole.
+     */
+    private Uni<Void> page(long from, Predicate<String> affected, long window, AtomicLong written) {
+        return sends.from(from, PAGE_SIZE).chain(page -> {
+            if (page.size() < PAGE_SIZE) {
+                return write(page, affected, window, written);
+            }
+            long last = page.get(page.size() - 1).ts();
+            if (page.get(0).ts() == last) {
+                return sends.at(last).chain(all -> write(all, affected, window, written)).chain(() -> page(last + 1, affected, window, written));
+            }
+            return write(page.stream().filter(s -> s.ts() < last).toList(), affected, window, written)
+                    .chain(() -> page(last, affected, window, written));
         });
     }
 
     /** One script call per room (a room's records share its slot), split into calls of at most {@link #PER_CALL}. */
-    private Uni<Void> write(List<Sent> records, long window, AtomicLong written) {
-        if (records.isEmpty()) {
+    private Uni<Void> write(List<Sent> records, Predicate<String> affected, long window, AtomicLong written) {
+        Map<String, List<Sent>> byRoom = new LinkedHashMap<>();
+        records.stream().filter(s -> affected.test(s.room())).forEach(s -> byRoom.computeIfAbsent(s.room(), room -> new ArrayList<>()).add(s));
+        if (byRoom.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        Map<String, List<Sent>> byRoom = new LinkedHashMap<>();
-        records.forEach(s -> byRoom.computeIfAbsent(s.room(), room -> new ArrayList<>()).add(s));
         List<List<Sent>> calls = new ArrayList<>();
         for (List<Sent> room : byRoom.values()) {
             for (int i = 0; i < room.size(); i += PER_CALL) {
