@@ -9,11 +9,16 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chat.common.redis.RoomKeys;
+import dev.chat.history.ingest.IngestWriter;
 import dev.chat.history.store.ChatMessage;
 import dev.chat.history.store.MessageBatch;
 import dev.chat.history.store.MessageWriter;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Transaction;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,6 +35,12 @@ class ReseedTest {
 
     @Inject
     MessageWriter writer;
+
+    @Inject
+    IngestWriter ingestWriter;
+
+    @Inject
+    Pool pool;
 
     @Test
     void lostCountersAreRestoredFromHistory() {
@@ -101,6 +112,33 @@ class ReseedTest {
         List<String> missing = burst.stream().filter(m -> !(m.seq() + ":" + ts).equals(gateway.get(RoomKeys.idempotency(room, "alice", m.cid()))))
                 .map(ChatMessage::cid).toList();
         assertEquals(List.of(), missing, "sends whose record did not come back");
+    }
+
+    @Test
+    void aSendHistoryHasReceivedButNotStoredGetsItsRecordBackToo() {
+        Gateway gateway = new Gateway(redis);
+        String room = Gateway.uniqueRoom("reseed-unstored");
+        long ts = System.currentTimeMillis() - Duration.ofSeconds(20).toMillis();
+        // A lock that lets reads through but holds every insert: ingest's statement waits, the message stays in memory.
+        SqlConnection holder = pool.getConnection().await().atMost(Duration.ofSeconds(10));
+        Transaction lock = holder.begin().await().atMost(Duration.ofSeconds(10));
+        try {
+            holder.query("lock table messages in share mode").execute().await().atMost(Duration.ofSeconds(10));
+            redis.execute("SET", RoomKeys.seq(room), "1");
+            gateway.publishRaw(room, Gateway.payload(room, 1, "alice", "held by the lock", ts, "c-held"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> ingestWriter.pending() > 0);
+
+            redis.execute("DEL", RoomKeys.seq(room), RoomKeys.GENERATION);
+
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertEquals("1", gateway.get(RoomKeys.seq(room))));
+            assertEquals("1:" + ts, gateway.get(RoomKeys.idempotency(room, "alice", "c-held")));
+            long stored = pool.preparedQuery("select count(*) from messages where room = $1").execute(Tuple.of(room))
+                    .await().atMost(Duration.ofSeconds(10)).iterator().next().getLong(0);
+            assertEquals(0, stored, "not stored yet: the record came from what ingest held");
+        } finally {
+            lock.rollback().await().atMost(Duration.ofSeconds(10));
+            holder.close().await().atMost(Duration.ofSeconds(10));
+        }
     }
 
     private void write(String room, List<ChatMessage> messages) {
