@@ -1,6 +1,6 @@
 -- Writes back idempotency records Redis lost, each for what is left of its window by Redis's clock (the one
 -- publish.lua stamps messages with), never over a record Redis holds (NX).
--- KEYS: the records (one room's, so one slot on a Redis Cluster)
+-- KEYS: the records (of one hash slot on a Redis Cluster)
 -- ARGV: 1 the idempotency window in ms, then per key its message's seq and ts
 -- Returns the number of records written.
 local now = redis.call('TIME')

@@ -1,6 +1,8 @@
 package dev.chat.history.reseed;
 
+import dev.chat.common.redis.KeySlots;
 import dev.chat.common.redis.LuaScript;
+import dev.chat.common.redis.RedisLayout;
 import dev.chat.common.redis.RoomKeys;
 import dev.chat.history.HistoryConfig;
 import dev.chat.history.ingest.MessageIngest;
@@ -39,8 +41,10 @@ class IdempotencyRecords {
     private final RecentSends sends;
     private final MessageIngest ingest;
     private final HistoryConfig config;
+    private final RedisLayout layout;
 
-    IdempotencyRecords(ReactiveRedisDataSource redis, RecentSends sends, MessageIngest ingest, HistoryConfig config) {
+    IdempotencyRecords(ReactiveRedisDataSource redis, RecentSends sends, MessageIngest ingest, HistoryConfig config, RedisLayout layout) {
+        this.layout = layout;
         this.redis = redis;
         this.sends = sends;
         this.ingest = ingest;
@@ -77,17 +81,21 @@ class IdempotencyRecords {
         });
     }
 
-    /** One script call per room (a room's records share its slot), split into calls of at most {@link #PER_CALL}. */
+    /**
+     * Script calls of at most {@link #PER_CALL} records: any records on one Redis, one hash slot's on a Redis Cluster (a
+     * room's keys share its slot). Sends are refused while this runs, so it takes few, full calls.
+     */
     private Uni<Void> write(List<Sent> records, Predicate<String> affected, long window, AtomicLong written) {
-        Map<String, List<Sent>> byRoom = new LinkedHashMap<>();
-        records.stream().filter(s -> affected.test(s.room())).forEach(s -> byRoom.computeIfAbsent(s.room(), room -> new ArrayList<>()).add(s));
-        if (byRoom.isEmpty()) {
+        Map<Integer, List<Sent>> bySlot = new LinkedHashMap<>();
+        records.stream().filter(s -> affected.test(s.room()))
+                .forEach(s -> bySlot.computeIfAbsent(layout.cluster() ? KeySlots.slot(RoomKeys.seq(s.room())) : 0, slot -> new ArrayList<>()).add(s));
+        if (bySlot.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
         List<List<Sent>> calls = new ArrayList<>();
-        for (List<Sent> room : byRoom.values()) {
-            for (int i = 0; i < room.size(); i += PER_CALL) {
-                calls.add(room.subList(i, Math.min(room.size(), i + PER_CALL)));
+        for (List<Sent> slot : bySlot.values()) {
+            for (int i = 0; i < slot.size(); i += PER_CALL) {
+                calls.add(slot.subList(i, Math.min(slot.size(), i + PER_CALL)));
             }
         }
         return Multi.createFrom().iterable(calls)
