@@ -282,6 +282,46 @@ class RedisClusterIT {
         return Long.parseLong(reply.get(reply.size() - 1).trim());
     }
 
+    @Test
+    @Order(6)
+    void whenAShardLosesItsDataAResendOfAStoredSendIsAnsweredWithItsFirstSeqAndOtherShardsGoOn() {
+        int master = cluster.masterPorts().get(0);
+        String room = roomOn(master, "emptied");
+        String elsewhere = roomOn(cluster.masterPorts().get(1), "untouched");
+        String user = "sender-" + id;
+        long seq;
+        try (WsClient sender = WsClient.connect(user, gatewayA.url())) {
+            sender.join(room);
+            sender.join(elsewhere);
+            send(sender, room, "before the loss", "e0");
+            seq = send(sender, room, "before the loss", "e1").path("seq").asLong();
+            send(sender, elsewhere, "on another shard", "u1");
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> HistoryApi.seqs(history, room, user).contains(seq));
+
+        // The shard comes back empty: its rooms' keys, idempotency records and slots' generation markers are gone.
+        cluster.cli(master).run("FLUSHALL");
+        ObjectNode resent = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .until(() -> joinedAndAnswered(user, room, "before the loss", "e1"), answer -> "ack".equals(answer.path("type").asText()));
+        assertEquals(seq, resent.path("seq").asLong(), "the resend is answered with the first send's seq: " + resent);
+        try (WsClient sender = WsClient.connect(user, gatewayB.url())) {
+            sender.join(elsewhere);
+            assertEquals(2, send(sender, elsewhere, "the other shard kept its room", "u2").path("seq").asLong());
+        }
+    }
+
+    /** On a new connection: joins, sends and returns the answer (ack or error); null if the join was refused. */
+    private static ObjectNode joinedAndAnswered(String user, String room, String text, String cid) {
+        try (WsClient client = WsClient.connect(user, gatewayB.url())) {
+            client.send(WsClient.frame("join").put("room", room).put("cid", "j"));
+            if (!"joined".equals(client.next(f -> "j".equals(f.path("cid").asText())).path("type").asText())) {
+                return null;
+            }
+            client.send(WsClient.frame("send").put("room", room).put("text", text).put("cid", cid));
+            return client.next(f -> cid.equals(f.path("cid").asText()) && !"message".equals(f.path("type").asText()));
+        }
+    }
+
     private void burst(WsClient sender, String room, int count) {
         for (int i = 1; i <= count; i++) {
             sender.send(WsClient.frame("send").put("room", room).put("text", "m" + i).put("cid", sender.user + "-" + i));
