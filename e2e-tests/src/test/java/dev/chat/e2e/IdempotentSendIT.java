@@ -136,8 +136,7 @@ class IdempotentSendIT {
 
     /** Sends and returns the answer to it: an ack (or an error, which fails the equality checks). */
     private ObjectNode send(WsClient client, String text, String cid) {
-        client.send(WsClient.frame("send").put("room", room).put("text", text).put("cid", cid));
-        return client.next(f -> cid.equals(f.path("cid").asText()) && !"message".equals(f.path("type").asText()));
+        return client.answer(room, text, cid);
     }
 
     private List<String> storedRows() {

@@ -302,23 +302,11 @@ class RedisClusterIT {
         // The shard comes back empty: its rooms' keys, idempotency records and slots' generation markers are gone.
         cluster.cli(master).run("FLUSHALL");
         ObjectNode resent = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
-                .until(() -> joinedAndAnswered(user, room, "before the loss", "e1"), answer -> "ack".equals(answer.path("type").asText()));
+                .until(() -> WsClient.joinedAndAnswered(user, gatewayB.url(), room, "before the loss", "e1"), answer -> "ack".equals(answer.path("type").asText()));
         assertEquals(seq, resent.path("seq").asLong(), "the resend is answered with the first send's seq: " + resent);
         try (WsClient sender = WsClient.connect(user, gatewayB.url())) {
             sender.join(elsewhere);
             assertEquals(2, send(sender, elsewhere, "the other shard kept its room", "u2").path("seq").asLong());
-        }
-    }
-
-    /** On a new connection: joins, sends and returns the answer (ack or error); null if the join was refused. */
-    private static ObjectNode joinedAndAnswered(String user, String room, String text, String cid) {
-        try (WsClient client = WsClient.connect(user, gatewayB.url())) {
-            client.send(WsClient.frame("join").put("room", room).put("cid", "j"));
-            if (!"joined".equals(client.next(f -> "j".equals(f.path("cid").asText())).path("type").asText())) {
-                return null;
-            }
-            client.send(WsClient.frame("send").put("room", room).put("text", text).put("cid", cid));
-            return client.next(f -> cid.equals(f.path("cid").asText()) && !"message".equals(f.path("type").asText()));
         }
     }
 

@@ -284,7 +284,7 @@ class RedisRestartIT {
         long seq;
         try (WsClient alice = WsClient.connect("alice", gatewayA.url())) {
             alice.join(room);
-            seq = answer(alice, room, "before the loss", "c-1").path("seq").asLong();
+            seq = alice.answer(room, "before the loss", "c-1").path("seq").asLong();
         }
         awaitStored(room, Map.of("c-1", seq));
 
@@ -300,25 +300,10 @@ class RedisRestartIT {
                 "stored once each");
     }
 
-    /** On a new connection to either gateway: joins, sends and returns the send's answer (ack or error); null if the join failed. */
+    /** {@link WsClient#joinedAndAnswered} on either gateway; null while that gateway is not ready. */
     private static ObjectNode joinedAndSent(String user, String room, String text, String cid) {
         ServiceProcess gateway = cid.hashCode() % 2 == 0 ? gatewayA : gatewayB;
-        if (gateway.readyStatus() != 200) {
-            return null;
-        }
-        try (WsClient client = WsClient.connect(user, gateway.url())) {
-            client.send(WsClient.frame("join").put("room", room).put("cid", "j"));
-            if (!"joined".equals(client.next(f -> "j".equals(f.path("cid").asText())).path("type").asText())) {
-                return null;
-            }
-            return answer(client, room, text, cid);
-        }
-    }
-
-    /** Sends and returns the answer to it: its ack, or an error. */
-    private static ObjectNode answer(WsClient client, String room, String text, String cid) {
-        client.send(WsClient.frame("send").put("room", room).put("text", text).put("cid", cid));
-        return client.next(f -> cid.equals(f.path("cid").asText()) && !"message".equals(f.path("type").asText()));
+        return gateway.readyStatus() == 200 ? WsClient.joinedAndAnswered(user, gateway.url(), room, text, cid) : null;
     }
 
     private record Position(long seq, String epoch) {

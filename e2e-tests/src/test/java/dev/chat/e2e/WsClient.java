@@ -122,6 +122,26 @@ final class WsClient implements AutoCloseable {
         }
     }
 
+    /** Sends {@code text} to the room under {@code cid} and returns the answer to it: its ack, or an error. */
+    ObjectNode answer(String room, String text, String cid) {
+        send(frame("send").put("room", room).put("text", text).put("cid", cid));
+        return next(f -> cid.equals(f.path("cid").asText()) && !"message".equals(f.path("type").asText()));
+    }
+
+    /**
+     * On a new connection to {@code base}: joins the room, sends and returns the answer (ack or error); null if the join
+     * was refused (as while Redis is being re-seeded).
+     */
+    static ObjectNode joinedAndAnswered(String user, String base, String room, String text, String cid) {
+        try (WsClient client = connect(user, base)) {
+            client.send(frame("join").put("room", room).put("cid", "j"));
+            if (!"joined".equals(client.next(f -> "j".equals(f.path("cid").asText())).path("type").asText())) {
+                return null;
+            }
+            return client.answer(room, text, cid);
+        }
+    }
+
     /** The next {@code count} messages of a room, in arrival order. */
     List<ObjectNode> messages(String room, int count) {
         List<ObjectNode> result = new ArrayList<>();

@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * Writes received messages to PostgreSQL in batches, one statement at a time, retrying with backoff while the database
@@ -144,18 +145,7 @@ public class IngestWriter {
 
     /** The messages with a {@code cid} that are received but not stored yet: queued, or in the statement being written. */
     List<ChatMessage> unstoredWithCid() {
-        List<ChatMessage> unstored = new ArrayList<>();
-        for (Pending p : inStatement) {
-            if (p.message.cid() != null) {
-                unstored.add(p.message);
-            }
-        }
-        for (Pending p : queue) {
-            if (p.message.cid() != null) {
-                unstored.add(p.message);
-            }
-        }
-        return unstored;
+        return Stream.concat(inStatement.stream(), queue.stream()).map(p -> p.message).filter(m -> m.cid() != null).toList();
     }
 
     /** Whether the last database write failed (and is being retried). */
