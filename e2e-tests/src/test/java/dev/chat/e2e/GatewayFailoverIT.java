@@ -83,7 +83,8 @@ class GatewayFailoverIT {
                 "gateway A reports not ready while it drains, before it is gone: " + readiness);
 
         for (RoomFollower client : scenario.onA) {
-            assertTrue(client.sawReconnect, client.user + " got {\"type\":\"reconnect\"}");
+            assertTrue(client.sawReconnect, client.user + " got {\"type\":\"reconnect\"} (close codes " + client.closeCodes
+                    + ", connects " + client.connects + ", resends " + client.resends + ")");
             assertEquals(1012, client.closeCodes.isEmpty() ? -2 : client.closeCodes.get(0), client.user + " close codes " + client.closeCodes);
             assertEquals(2, client.connects, client.user + " joined on A, then on B");
         }
