@@ -9,7 +9,7 @@
 # Usage: load-test/benchmark.sh [options]
 #   --runs N          repetitions of each scenario per system (default 3)
 #   --quick           smoke run: 1 run, smaller and shorter scenarios (a few minutes)
-#   --scenarios LIST  comma-separated subset of S1..S8, run in the order given (default S4,S1,S2,S3,S5,S6,S7,S8)
+#   --scenarios LIST  comma-separated subset of S1..S9, run in the order given (default S4,S1,S2,S3,S5,S6,S7,S8,S9)
 #   --systems LIST    ours,peer (default both); add `sharded` for ours on a Redis Cluster of three masters
 #                     (same gateways and history, QUARKUS_REDIS_CLIENT_TYPE=cluster): 1 shard against 3
 #   --no-build        use the jars as they are (default: ./mvnw -B -q package -DskipTests -Dnative-sources.skip=true)
@@ -20,12 +20,14 @@
 #   CHAT_READY_TIMEOUT (seconds, default 180), PRESENCE (events or diff: the presence frames our clients join for,
 #   default events, the protocol's default), GATEWAY_JAR and HISTORY_JAR (other builds to measure, for an old/new
 #   comparison; default the ones built here); the sizes below (S1_CLIENTS, S3_DURATION, ROOM_DURATION,
-#   LADDER_DURATION, LADDER_RATES, S8_DURATION, WARMUP, ...) override the defaults of the mode.
+#   LADDER_DURATION, LADDER_RATES, S8_DURATION, S9_CLIENTS, S9_RATE, S9_CHURN, WARMUP, ...) override the defaults of the mode.
 #
 # Scenarios: S1 connect storm (10,000 clients, 100 rooms of 100); S2 1,010 clients join one room;
 # S3 2,000 clients in 200 rooms of 10 at 2,000 msg/s; S4 10,000 idle connections (RSS and heap per
 # connection); S5 one room of 1,010 at 30 msg/s; S6 the same at 60 msg/s; S7 rate ladder on that room
-# (20..120 msg/s until p99 > 100 ms or a loss); S8 one gateway on 1 core vs 2 cores (taskset).
+# (20..120 msg/s until p99 > 100 ms or a loss); S8 one gateway on 1 core vs 2 cores (taskset); S9 hold and
+# churn: 4,000 clients in rooms of 10 at 400 msg/s while 150 more a second connect, join one of their rooms,
+# stay 5 s and leave (the held clients' latency shows what the churn costs them: collections, upgrades).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -38,7 +40,7 @@ quick=
 build=yes
 # S4 first: it restarts the servers (fresh baseline), so every later scenario of a round meets warm processes
 # and every S1 meets freshly started ones, as after a real restart.
-scenarios=S4,S1,S2,S3,S5,S6,S7,S8
+scenarios=S4,S1,S2,S3,S5,S6,S7,S8,S9
 systems=ours,peer
 out=
 while [ $# -gt 0 ]; do
@@ -64,10 +66,10 @@ has() { [[ ,$1, == *,$2,* ]]; }
 # --- Sizes (full, or --quick) --------------------------------------------------------------------
 # Each size may be overridden from the environment (e.g. S3_DURATION=20s for a shorter full-size run).
 if [ -n "$quick" ]; then
-  : "${S1_CLIENTS:=2000}" "${S1_ROOMS:=20}" "${S4_CLIENTS:=2000}"
+  : "${S1_CLIENTS:=2000}" "${S1_ROOMS:=20}" "${S4_CLIENTS:=2000}" "${S9_CLIENTS:=1000}" "${S9_RATE:=100}" "${S9_CHURN:=50}"
   : "${S3_DURATION:=10s}" "${ROOM_DURATION:=10s}" "${LADDER_DURATION:=6s}" "${LADDER_RATES:=20 60 120}" "${S8_DURATION:=8s}" "${WARMUP:=2s}"
 else
-  : "${S1_CLIENTS:=10000}" "${S1_ROOMS:=100}" "${S4_CLIENTS:=10000}"
+  : "${S1_CLIENTS:=10000}" "${S1_ROOMS:=100}" "${S4_CLIENTS:=10000}" "${S9_CLIENTS:=4000}" "${S9_RATE:=400}" "${S9_CHURN:=150}"
   : "${S3_DURATION:=60s}" "${ROOM_DURATION:=60s}" "${LADDER_DURATION:=30s}" "${LADDER_RATES:=20 30 40 60 80 120}" "${S8_DURATION:=30s}" "${WARMUP:=5s}"
 fi
 
@@ -308,7 +310,7 @@ tool() {
   # shellcheck disable=SC2086
   java ${LOAD_JAVA_OPTS:--Xmx2g} -jar "$tool_jar" "${args[@]}" "$@" >"$out/logs/$name.txt" 2>&1 \
     || say "    (load tool exit status $?: see logs/$name.txt)"
-  grep -E '^(connect:|sent |limited by|integrity|!!!|idle:)' "$out/logs/$name.txt" | sed 's/^/    /' || true
+  grep -E '^(connect:|sent |limited by|integrity|!!!|idle:|churn:)' "$out/logs/$name.txt" | sed 's/^/    /' || true
 }
 targets() { # SYSTEM [one]: the tool's --target value for SYSTEM (both instances, or only the first)
   if [ "$1" = ours ]; then
@@ -373,6 +375,9 @@ scenario() { # SCENARIO SYSTEM RUN
             --rate 150 --duration $S8_DURATION --warmup $WARMUP --drain-max 20s
           taskset -a -p -c 0-"$(($(nproc) - 1))" "${pid[peer-a]}" >/dev/null
         fi ;;
+    S9) tool "$sys" "S9-$sys-run$r" --target "$t" --clients "$S9_CLIENTS" --rooms $((S9_CLIENTS / 10)) \
+          --publishers $((S9_CLIENTS / 10)) --rate "$S9_RATE" --churn-rate "$S9_CHURN" --churn-hold 5s \
+          --duration $ROOM_DURATION --warmup $WARMUP ;;
   esac
 }
 # A rung passes when p99 <= 100 ms and nothing was lost, duplicated or reordered.

@@ -231,6 +231,11 @@ final class ServiceProcess implements AutoCloseable {
         }
     }
 
+    /** The running process's id. */
+    long pid() {
+        return process.pid();
+    }
+
     /** Resident set size of the running process, in KB (from /proc). */
     long rssKb() {
         try {

@@ -39,6 +39,7 @@ public final class LoadTool {
     private final List<Map<String, Object>> progress = new ArrayList<>();
     private String phase = "connect";
     private HistoryProbe history;
+    private Churn churn;
     private long lastProgressSends;
     private long lastProgressDeliveries;
 
@@ -104,7 +105,13 @@ public final class LoadTool {
                 if (opt.history() != null) {
                     history = new HistoryProbe(opt.history(), tokens.tokenFor(opt.userPrefix() + "-history"), run.ledger);
                 }
-                sendPhase(vertx, clients);
+                if (opt.churnRate() > 0) {
+                    // Same rooms as the held clients, users of their own: tokens are made before the clock starts.
+                    churn = new Churn(opt.churnRate(), opt.churnHold(), opt.targets(), opt.roomPrefix(), opt.rooms(),
+                            fetchTokens(tokens, i -> opt.userPrefix() + "-churn" + i, Churn.users(opt.churnRate(), opt.churnHold())),
+                            new RunState(run.wire, run.runTag, opt.messageSize()));
+                }
+                sendPhase(vertx, wsClient, clients);
             }
             closeAll(clients);
             result.putIfAbsent("refusals", run.refusals.snapshot());
@@ -119,37 +126,43 @@ public final class LoadTool {
     }
 
     private List<LoadClient> createClients(Tokens tokens) throws InterruptedException {
-        String[] toks = new String[opt.clients()];
-        if (opt.tokenCommand() != null) {
-            System.out.println("fetching " + opt.clients() + " tokens from the token command ...");
-            ExecutorService pool = Executors.newFixedThreadPool(8);
-            AtomicInteger bad = new AtomicInteger();
-            for (int i = 0; i < toks.length; i++) {
-                int n = i;
-                pool.submit(() -> {
-                    try {
-                        toks[n] = tokens.tokenFor(opt.userPrefix() + n);
-                    } catch (RuntimeException e) {
-                        bad.incrementAndGet();
-                    }
-                });
-            }
-            pool.shutdown();
-            pool.awaitTermination(1, TimeUnit.HOURS);
-            if (bad.get() > 0) {
-                throw new IllegalStateException(bad.get() + " tokens could not be fetched");
-            }
-        } else {
-            for (int i = 0; i < toks.length; i++) {
-                toks[i] = tokens.tokenFor(opt.userPrefix() + i);
-            }
-        }
+        String[] toks = fetchTokens(tokens, i -> opt.userPrefix() + i, opt.clients());
         List<LoadClient> clients = new ArrayList<>(opt.clients());
         for (int i = 0; i < opt.clients(); i++) {
             String room = opt.rooms() == 0 ? null : opt.roomPrefix() + (i % opt.rooms());
             clients.add(new LoadClient(i, opt.targets().get(i % opt.targets().size()), room, toks[i], run));
         }
         return clients;
+    }
+
+    /** One token per user {@code user.apply(0 .. n-1)}: minted, or fetched from the token command eight at a time. */
+    private String[] fetchTokens(Tokens tokens, java.util.function.IntFunction<String> user, int n) throws InterruptedException {
+        String[] toks = new String[n];
+        if (opt.tokenCommand() == null) {
+            for (int i = 0; i < n; i++) {
+                toks[i] = tokens.tokenFor(user.apply(i));
+            }
+            return toks;
+        }
+        System.out.println("fetching " + n + " tokens from the token command ...");
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        AtomicInteger bad = new AtomicInteger();
+        for (int i = 0; i < n; i++) {
+            int k = i;
+            pool.submit(() -> {
+                try {
+                    toks[k] = tokens.tokenFor(user.apply(k));
+                } catch (RuntimeException e) {
+                    bad.incrementAndGet();
+                }
+            });
+        }
+        pool.shutdown();
+        pool.awaitTermination(1, TimeUnit.HOURS);
+        if (bad.get() > 0) {
+            throw new IllegalStateException(bad.get() + " tokens could not be fetched");
+        }
+        return toks;
     }
 
     /** Connects every client, at most connect-concurrency at a time; true when all joined. */
@@ -199,7 +212,7 @@ public final class LoadTool {
         return complete;
     }
 
-    private void sendPhase(Vertx vertx, List<LoadClient> clients) throws InterruptedException {
+    private void sendPhase(Vertx vertx, WebSocketClient wsClient, List<LoadClient> clients) throws InterruptedException {
         List<LoadClient> publishers = new ArrayList<>();
         for (int i = 0; i < opt.publishers(); i++) {
             if (clients.get(i).isJoined()) {
@@ -230,6 +243,9 @@ public final class LoadTool {
         }, "send-scheduler");
         scheduler.setDaemon(true);
         scheduler.start();
+        if (churn != null) {
+            churn.start(vertx, wsClient);
+        }
         phase = "warmup";
         sleepTicks(opt.warmup());
         run.measureFromNanos = System.nanoTime();
@@ -252,6 +268,15 @@ public final class LoadTool {
         scheduler.join(5000);
         long windowEnd = System.nanoTime();
         Map<String, Object> cpu = monitor.endWindow();
+        if (churn != null) {
+            try {
+                churn.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                System.out.println("some churning connections did not close cleanly: " + e.getMessage());
+            }
+            result.put("churn", churn.report());
+            System.out.println("churn: " + result.get("churn"));
+        }
         long windowSends = run.sends.get() - sendsAtWindow;
         long windowAcks = run.ledger.ackedCount() - acksAtWindow;
         // Deliveries that arrived inside the window (whenever sent): the work the CPU figures of the window paid for.
@@ -445,6 +470,9 @@ public final class LoadTool {
         }
         if (lag != null) {
             line.append(" ingest-lag ").append(lag).append("ms");
+        }
+        if (churn != null) {
+            line.append(" churn-live ").append(churn.live());
         }
         line.append(" | cpu");
         cpu.forEach((k, v) -> line.append(' ').append(k).append(' ').append(Math.round(v * 100)).append('%'));

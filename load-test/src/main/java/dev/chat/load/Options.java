@@ -12,7 +12,7 @@ public record Options(String mode, String protocol, List<URI> targets, String jw
         String userPrefix, String roomPrefix, int clients, int rooms, int publishers, double rate, Duration duration,
         Duration warmup, Duration drain, Duration drainMax, int messageSize, int connectConcurrency, Duration connectTimeout, Duration hold,
         List<Watched> pids, boolean gcHeap, String history, String label, String out, boolean insecure, int eventLoops,
-        String presence) {
+        String presence, double churnRate, Duration churnHold) {
 
     static final String USAGE = """
             usage: java -jar load-test.jar [options]
@@ -47,6 +47,10 @@ public record Options(String mode, String protocol, List<URI> targets, String jw
               --event-loops N              Vert.x event loops of the tool (default 2 x cores)
               --presence events|diff       chat protocol: presence frames the clients join for (default events:
                                            presence.join/leave and full lists; diff: batched presence.diff)
+              --churn-rate R               run mode: beside the held clients, R more clients per second connect, join
+                                           room k % rooms, stay --churn-hold and leave, from the warm-up to the end of
+                                           the measurement (default 0: none); the held clients' figures stay theirs
+              --churn-hold D               how long each churning client stays joined (default 5s)
             """;
 
     /** The options for the report (no secrets). */
@@ -71,6 +75,10 @@ public record Options(String mode, String protocol, List<URI> targets, String jw
         m.put("history", history);
         m.put("eventLoops", eventLoops);
         m.put("presence", presence);
+        if (churnRate > 0) {
+            m.put("churnRate", churnRate);
+            m.put("churnHoldSeconds", churnHold.toMillis() / 1000.0);
+        }
         return m;
     }
 
@@ -103,6 +111,8 @@ public record Options(String mode, String protocol, List<URI> targets, String jw
         boolean insecure = false;
         int loops = 2 * Runtime.getRuntime().availableProcessors();
         String presence = "events";
+        double churnRate = 0;
+        Duration churnHold = Duration.ofSeconds(5);
         boolean secretGiven = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -168,6 +178,8 @@ public record Options(String mode, String protocol, List<URI> targets, String jw
                     case "--user-prefix" -> userPrefix = value;
                     case "--event-loops" -> loops = positive(a, Integer.parseInt(value), 1);
                     case "--presence" -> presence = oneOf(a, value, "events", "diff");
+                    case "--churn-rate" -> churnRate = Double.parseDouble(value);
+                    case "--churn-hold" -> churnHold = duration(value);
                     default -> throw new UsageException("unknown option " + a);
                 }
             } catch (NumberFormatException e) {
@@ -197,12 +209,18 @@ public record Options(String mode, String protocol, List<URI> targets, String jw
         if (rate > 0 && (rooms == 0 || pubs == 0)) {
             throw new UsageException("sending (--rate > 0) needs --rooms and --publishers above 0");
         }
+        if (churnRate < 0) {
+            throw new UsageException("--churn-rate must be >= 0");
+        }
+        if (churnRate > 0 && (mode.equals("idle") || rate == 0)) {
+            throw new UsageException("--churn-rate runs beside sending: it needs --mode run and --rate above 0");
+        }
         if (pubs > clients) {
             throw new UsageException("--publishers (" + pubs + ") exceeds --clients (" + clients + ")");
         }
         return new Options(mode, protocol, List.copyOf(targets), secret, tokenCommand, issuer, userPrefix, roomPrefix, clients,
                 rooms, pubs, rate, duration, warmup, drain, drainMax, size, concurrency, connectTimeout, hold, List.copyOf(pids), gcHeap,
-                history, label == null ? protocol : label, out, insecure, loops, presence);
+                history, label == null ? protocol : label, out, insecure, loops, presence, churnRate, churnHold);
     }
 
     static Duration duration(String v) {

@@ -43,4 +43,20 @@ class RunStateTest {
         org.junit.jupiter.api.Assertions.assertThrows(Options.UsageException.class,
                 () -> Options.parse(new String[] {"--target", "ws://a:1", "--jwt-secret", "s", "--clients", "3", "--publishers", "4"}));
     }
+
+    @Test
+    void churnRunsBesideSendingAndNeverInIdleMode() {
+        Options o = Options.parse(new String[] {"--target", "ws://a:1", "--jwt-secret", "s", "--churn-rate", "150", "--churn-hold", "2s"});
+        assertEquals(150.0, o.churnRate());
+        assertEquals(2_000, o.churnHold().toMillis());
+        assertEquals(0.0, Options.parse(new String[] {"--target", "ws://a:1", "--jwt-secret", "s"}).churnRate(), "no churn unless asked");
+        org.junit.jupiter.api.Assertions.assertThrows(Options.UsageException.class,
+                () -> Options.parse(new String[] {"--mode", "idle", "--target", "ws://a:1", "--jwt-secret", "s", "--churn-rate", "10"}));
+        org.junit.jupiter.api.Assertions.assertThrows(Options.UsageException.class,
+                () -> Options.parse(new String[] {"--target", "ws://a:1", "--jwt-secret", "s", "--rate", "0", "--churn-rate", "10"}));
+        org.junit.jupiter.api.Assertions.assertThrows(Options.UsageException.class,
+                () -> Options.parse(new String[] {"--target", "ws://a:1", "--jwt-secret", "s", "--churn-rate", "-1"}));
+        // A user comes back only after its previous connection has left (hold plus five seconds of the rate).
+        assertEquals(1050, Churn.users(150, java.time.Duration.ofSeconds(2)));
+    }
 }

@@ -176,6 +176,12 @@ public final class Summary {
                 f.put("history CPU per stored message (us)", acked > 0 && cpu.has("history") ? orZero(cpu.path("history").path("cpuSeconds")) * 1e6 / acked : null);
                 f.put("PostgreSQL CPU per stored message (us)", acked > 0 && cpu.has("postgres") ? orZero(cpu.path("postgres").path("cpuSeconds")) * 1e6 / acked : null);
                 f.put("load tool CPU (share of a core)", num(cpu.path("load-tool").path("coreShare")));
+                JsonNode churn = j.path("churn");
+                if (!churn.isMissingNode()) {
+                    f.put("churn: clients started per second", num(churn.path("startedPerSecond")));
+                    f.put("churn: connect+join p99 (ms)", num(churn.path("connectJoin").path("p99Ms")));
+                    f.put("churn: clients failed or refused", num(churn.path("failed")));
+                }
                 JsonNode ingest = j.path("historyIngest");
                 if (!ingest.isMissingNode()) {
                     f.put("history ingest lag, max sampled (ms)", num(ingest.path("lagMaxMs")));
@@ -228,6 +234,7 @@ public final class Summary {
             case "S6" -> "one room of 1,010 at 60 msg/s";
             case "S7" -> "rate ladder, one room of 1,010";
             case "S8" -> "one server instance on 1 vs 2 cores (taskset), one room of 1,010 at 150 msg/s";
+            case "S9" -> "hold and churn: held clients in rooms of 10 keep sending while more connect, join and leave";
             default -> "";
         } + (key.equals("S4 pass 2") ? " (pass 2: the same connections again on the same processes, the cost once warm)"
                 : key.contains(" ") ? " (" + key.substring(key.indexOf(' ') + 1) + ")" : "");

@@ -88,6 +88,19 @@ class SummaryTest {
     }
 
     @Test
+    void holdAndChurnReportsTheChurningClientsBesideTheHeldOnes(@TempDir Path dir) throws Exception {
+        String held = run(20, 0, 0.2, 100_000).trim();
+        Files.writeString(dir.resolve("S9-ours-run1.json"), held.substring(0, held.length() - 1)
+                + ",\"churn\":{\"startedPerSecond\":149.5,\"failed\":0,\"connectJoin\":{\"p99Ms\":35.5}}}");
+        String md = Summary.render(dir);
+        assertTrue(md.contains("## S9: hold and churn"), md);
+        assertTrue(md.contains("| latency p99 (ms) | 20.0 |"), md);
+        assertTrue(md.contains("| churn: clients started per second | 149.5 |"), md);
+        assertTrue(md.contains("| churn: connect+join p99 (ms) | 35.5 |"), md);
+        assertTrue(md.contains("| churn: clients failed or refused | 0.00 |"), md);
+    }
+
+    @Test
     void aRunWithLossesIsListedFirst(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("S3-ours-run1.json"), run(2, 7, 0.1, 100));
         String md = Summary.render(dir);
