@@ -70,7 +70,10 @@ class LoadToolIT {
         assertTrue(started >= 150 && started <= 250, "churning clients started at the rate: " + churn);
         assertEquals(0, churn.path("failed").asLong(), () -> "churning clients failed: " + churn);
         assertTrue(churn.path("joined").asLong() >= started - 25, "nearly all joined (the last ones may be cut by the end): " + churn);
-        assertTrue(churn.path("connectJoin").path("count").asLong() == churn.path("joined").asLong(), "each join timed once: " + churn);
+        // Timed are the joins of the 8 s window only (the warm-up's meet a cold JIT): about 160.
+        long timed = churn.path("connectJoin").path("count").asLong();
+        assertTrue(timed >= 120 && timed <= churn.path("joined").asLong(), "the window's joins are timed: " + churn);
+        assertTrue(churn.path("startedInWindow").asLong() < started, "the warm-up's clients are counted apart: " + churn);
         assertTrue(report.path("cpu").path("processes").path("server-a").path("cpuSeconds").asDouble() > 0,
                 "the gateways' CPU is read: " + report.path("cpu"));
         assertTrue(Files.exists(out.resolveSibling("churn.html")), "an HTML report is written too");

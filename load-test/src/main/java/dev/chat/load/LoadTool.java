@@ -255,6 +255,9 @@ public final class LoadTool {
         long arrivalsAtWindow = run.ledger.firstDeliveries();
         run.latency.cut(0);
         run.ackLatency.cut(0);
+        if (churn != null) {
+            churn.measureFromNow();
+        }
         monitor.startWindow();
         phase = "measure";
         AutoCloseable sampling = history == null ? () -> { } : history.sampleEverySecond();
