@@ -105,8 +105,13 @@ final class Churn {
     }
 
     private void leave(LoadClient c) {
-        if (live.remove(c)) {
-            c.close().onComplete(v -> left.increment());
+        boolean held = live.remove(c);
+        if (held || stopped) { // after the stop, also a client whose connect completed only then
+            c.close().onComplete(v -> {
+                if (held) {
+                    left.increment();
+                }
+            });
         }
     }
 
