@@ -40,12 +40,12 @@ final class Churn {
     private final LongAdder left = new LongAdder();
     private volatile boolean stopped;
     private Thread scheduler;
-    private long startNanos;
+    /** From here the report counts; the start until {@link #measureFromNow}. */
     private long windowNanos;
     private long stopNanos;
     private long startedBeforeWindow;
     /** Connect+join times recorded before the measurement window (the warm-up's), taken off the report's. */
-    private org.HdrHistogram.Histogram warmupJoins;
+    private org.HdrHistogram.Histogram warmupJoins = new org.HdrHistogram.Histogram(3);
 
     /** {@code tokens}: one per churning user, reused round-robin (a user comes back after {@link #users} clients). */
     Churn(double rate, Duration hold, List<URI> targets, String roomPrefix, int rooms, String[] tokens, RunState run) {
@@ -70,7 +70,8 @@ final class Churn {
 
     /** Starts the clients on a thread of its own that paces the rate, as the send scheduler does. */
     void start(Vertx vertx, WebSocketClient client) {
-        startNanos = System.nanoTime();
+        long startNanos = System.nanoTime();
+        windowNanos = startNanos;
         scheduler = new Thread(() -> {
             long n = 0;
             while (!stopped) {
@@ -140,14 +141,11 @@ final class Churn {
     }
 
     Map<String, Object> report() {
-        long from = warmupJoins == null ? startNanos : windowNanos;
-        double seconds = Math.max(1e-9, (stopNanos - from) / 1e9);
-        long inWindow = started.sum() - (warmupJoins == null ? 0 : startedBeforeWindow);
+        double seconds = Math.max(1e-9, (stopNanos - windowNanos) / 1e9);
+        long inWindow = started.sum() - startedBeforeWindow;
         run.connectJoin.cut(seconds);
         org.HdrHistogram.Histogram joins = run.connectJoin.total();
-        if (warmupJoins != null) {
-            joins.subtract(warmupJoins);
-        }
+        joins.subtract(warmupJoins);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("targetPerSecond", rate);
         m.put("holdSeconds", hold.toMillis() / 1000.0);
