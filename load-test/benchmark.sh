@@ -17,6 +17,7 @@
 # Environment: JAVA_OPTS (gateway and history JVM options, after deploy/'s: both get its JIT options), GATEWAY_JAVA_OPTS (the gateways' GC and JIT options,
 #   default those of deploy/: serial GC with tight heap free ratios, shallow inlining; on JDK 25 or newer, as in deploy/'s
 #   images, both services also get -XX:+UseCompactObjectHeaders: run with that `java` first on PATH), LOAD_JAVA_OPTS (load tool, default -Xmx2g),
+#   AOT_CACHE (off: start the services without the AOT cache that a build on JDK 25+ leaves beside their jars),
 #   CHAT_READY_TIMEOUT (seconds, default 180), PRESENCE (events or diff: the presence frames our clients join for,
 #   default events, the protocol's default), GATEWAY_JAR and HISTORY_JAR (other builds to measure, for an old/new
 #   comparison; default the ones built here); the sizes below (S1_CLIENTS, S3_DURATION, ROOM_DURATION,
@@ -220,7 +221,7 @@ start_gateway() { # NAME [ENV-ARRAY]: on its ports (chosen on first start, kept 
   mport[$name]=${mport[$name]:-$(free_port)}
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
   start "$name" env "${gateway_env[@]}" QUARKUS_HTTP_PORT="${port[$name]}" QUARKUS_MANAGEMENT_PORT="${mport[$name]}" \
-    CHAT_NODE_ID="$name" java ${GATEWAY_JAVA_OPTS:-$(gateway_jvm_options)} $footprint ${JAVA_OPTS:-} -jar "$gateway_jar"
+    CHAT_NODE_ID="$name" java ${GATEWAY_JAVA_OPTS:-$(gateway_jvm_options)} $footprint $(jvm_aot_cache_options "$gateway_jar") ${JAVA_OPTS:-} -jar "$gateway_jar"
 }
 start_ours() {
   local name
@@ -234,7 +235,7 @@ start_ours() {
   start history env "${ours_env[@]}" QUARKUS_HTTP_PORT="${port[history]}" QUARKUS_MANAGEMENT_PORT="${mport[history]}" \
     QUARKUS_DATASOURCE_REACTIVE_URL="vertx-reactive:postgresql://127.0.0.1:$PG_PORT/bench" \
     QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/bench" \
-    QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" java $(jvm_jit_options) $footprint ${JAVA_OPTS:-} -jar "$history_jar"
+    QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" java $(jvm_jit_options) $footprint $(jvm_aot_cache_options "$history_jar") ${JAVA_OPTS:-} -jar "$history_jar"
   for name in gateway-a gateway-b history; do wait_http $name "$(ready_url $name)"; done
   say "ours: gateway-a :${port[gateway-a]} (pid ${pid[gateway-a]}), gateway-b :${port[gateway-b]} (pid ${pid[gateway-b]}), history :${port[history]}, redis :$redis_ours_port"
 }
@@ -250,7 +251,7 @@ start_sharded() {
   start history-s env "${sharded_env[@]}" QUARKUS_HTTP_PORT="${port[history-s]}" QUARKUS_MANAGEMENT_PORT="${mport[history-s]}" \
     QUARKUS_DATASOURCE_REACTIVE_URL="vertx-reactive:postgresql://127.0.0.1:$PG_PORT/bench_sharded" \
     QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/bench_sharded" \
-    QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" java $(jvm_jit_options) $footprint ${JAVA_OPTS:-} -jar "$history_jar"
+    QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" java $(jvm_jit_options) $footprint $(jvm_aot_cache_options "$history_jar") ${JAVA_OPTS:-} -jar "$history_jar"
   for name in gateway-sa gateway-sb history-s; do wait_http $name "$(ready_url $name)"; done
   # Rooms start only once history has set every slot's generation marker.
   wait_http history-s "http://127.0.0.1:${mport[history-s]}/q/health/group/ingest"

@@ -9,6 +9,7 @@
 #                ./mvnw when missing or older than their sources)
 # Environment: CHAT_JWT_SECRET (default: random per run), JAVA_OPTS (extra JVM options),
 #   GATEWAY_JAVA_OPTS (gateways' GC and JIT options; default serial GC, the least memory per connection, and shallow inlining),
+#              AOT_CACHE (off: ignore the AOT cache that a build on JDK 25+ leaves beside each jar),
 #              CHAT_READY_TIMEOUT (seconds to wait for readiness, default 180).
 set -euo pipefail
 
@@ -182,14 +183,14 @@ for name in gateway-a gateway-b; do
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
   start "$name" env "${common_env[@]}" QUARKUS_HTTP_PORT="${port[$name]}" \
     QUARKUS_MANAGEMENT_PORT="${management[$name]}" CHAT_NODE_ID="$name" \
-    java ${GATEWAY_JAVA_OPTS:-$(gateway_jvm_options)} $footprint ${JAVA_OPTS:-} -jar "$root/${jar[$name]}"
+    java ${GATEWAY_JAVA_OPTS:-$(gateway_jvm_options)} $footprint $(jvm_aot_cache_options "$root/${jar[$name]}") ${JAVA_OPTS:-} -jar "$root/${jar[$name]}"
 done
 # shellcheck disable=SC2086
 start history env "${common_env[@]}" QUARKUS_HTTP_PORT="$HISTORY_PORT" QUARKUS_MANAGEMENT_PORT="$HISTORY_MANAGEMENT_PORT" \
   QUARKUS_DATASOURCE_REACTIVE_URL="vertx-reactive:postgresql://127.0.0.1:$PG_PORT/chat" \
   QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/chat" \
   QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" \
-  java $(jvm_jit_options) $footprint ${JAVA_OPTS:-} -jar "$root/${jar[history]}"
+  java $(jvm_jit_options) $footprint $(jvm_aot_cache_options "$root/${jar[history]}") ${JAVA_OPTS:-} -jar "$root/${jar[history]}"
 
 # ready NAME URL: 0 when URL answers 200 (health UP); dies when NAME's process has exited.
 ready() {

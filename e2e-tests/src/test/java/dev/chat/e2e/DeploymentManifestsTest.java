@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.MatchResult;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -665,6 +666,24 @@ class DeploymentManifestsTest {
                         module(container) + ": the manifest's JAVA_OPTS_APPEND lacks the image's " + imageOption.group());
             }
             assertTrue(checked > 0, file + ": no -XX option found in " + imageOptions);
+        }
+    }
+
+    @Test
+    void theAotCacheIsRecordedWithTheJvmOptionsOfTheImage() throws IOException {
+        // A cache recorded with other options than the service runs with is refused (compact headers) or trained on
+        // another JVM (GC, inlining): each service's pom gives its integration tests the image's options.
+        Pattern option = Pattern.compile("-X\\S+");
+        for (ServiceConfigFacts service : SERVICES.values()) {
+            String pom = Files.readString(service.dir.resolve("pom.xml"));
+            Matcher training = Pattern.compile("<aot.training.jvm-args>([^<]*)</aot.training.jvm-args>").matcher(pom);
+            assertTrue(training.find(), service.dir + "/pom.xml: aot.training.jvm-args");
+            String imageOptions = Files.readAllLines(service.dir.resolve("src/main/docker/Dockerfile.jvm")).stream().map(String::strip)
+                    .filter(l -> l.startsWith("ENV JAVA_OPTS_APPEND=")).findFirst().orElseThrow();
+            List<String> expected = option.matcher(imageOptions.replace("\"", " ")).results().map(MatchResult::group).sorted().toList();
+            List<String> recorded = option.matcher(training.group(1)).results().map(MatchResult::group).sorted().toList();
+            assertFalse(expected.isEmpty(), service.dir + ": no JVM option in " + imageOptions);
+            assertEquals(expected, recorded, service.dir + ": the AOT cache's training options against the image's");
         }
     }
 

@@ -49,6 +49,8 @@ final class ServiceProcess implements AutoCloseable {
     private final Map<String, String> env;
     /** JVM options (-D...) before the main class, as JAVA_OPTS_APPEND gives them in the image. */
     private final List<String> jvmOptions = new ArrayList<>();
+    /** Run the module's own build in place, with the AOT cache beside it (see {@link #withAotCache}). */
+    private boolean aotCache;
     private Process process;
 
     private ServiceProcess(String name, String module, Map<String, String> env) {
@@ -106,6 +108,26 @@ final class ServiceProcess implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Runs the module's packaged app where its build left it, with the AOT cache beside it as deploy/local/run.sh
+     * passes it, and {@code -XX:AOTMode=on}: the JVM then refuses to start unless it can use the cache. (The private
+     * copy the other tests run would not do: a cache holds only for the jars it was recorded with, as they were.)
+     */
+    ServiceProcess withAotCache() {
+        aotCache = true;
+        return this;
+    }
+
+    /** What the local launcher passes for the AOT cache of the module's packaged app: nothing if it has none to pass. */
+    static String launcherAotCacheOptions(String module) {
+        return run("bash", "-c", "cd \"$1\" && . deploy/local/backing-services.sh && jvm_aot_cache_options \"$2\"", "bash",
+                ROOT.toString(), packagedJar(module).toString()).strip();
+    }
+
+    static Path packagedJar(String module) {
+        return ROOT.resolve(module).resolve("target/quarkus-app/quarkus-run.jar");
+    }
+
     /** Starts the services at once (their JVMs boot in parallel) and waits until every one is ready. */
     static void startAll(ServiceProcess... services) {
         List<CompletableFuture<ServiceProcess>> starts = new ArrayList<>();
@@ -152,10 +174,14 @@ final class ServiceProcess implements AutoCloseable {
             // As deploy/'s images run it (Java 25); JDK 17 lacks the option.
             command.add(1, "-XX:+UseCompactObjectHeaders");
         }
+        if (aotCache) {
+            command.addAll(List.of(launcherAotCacheOptions(module).split("\\s+")));
+            command.add("-XX:AOTMode=on");
+        }
         // A native executable takes -D options as its arguments, the JVM before -jar.
         command.addAll(jvmOptions);
         if (!NATIVE) {
-            command.addAll(List.of("-jar", snapshot(module).toString()));
+            command.addAll(List.of("-jar", (aotCache ? packagedJar(module) : snapshot(module)).toString()));
         }
         try {
             Files.createDirectories(LOGS);
