@@ -175,7 +175,11 @@ final class ServiceProcess implements AutoCloseable {
             command.add(1, "-XX:+UseCompactObjectHeaders");
         }
         if (aotCache) {
-            command.addAll(List.of(launcherAotCacheOptions(module).split("\\s+")));
+            String cache = launcherAotCacheOptions(module);
+            if (cache.isEmpty()) {
+                throw new IllegalStateException(module + ": the launcher passes no AOT cache to the `java` on PATH");
+            }
+            command.add(cache);
             command.add("-XX:AOTMode=on");
         }
         // A native executable takes -D options as its arguments, the JVM before -jar.
