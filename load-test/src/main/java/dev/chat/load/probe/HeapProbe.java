@@ -2,6 +2,8 @@ package dev.chat.load.probe;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -43,19 +45,27 @@ public final class HeapProbe {
         return total.find() ? Long.parseLong(total.group(1)) : -1;
     }
 
+    /** The command's output, or null if it failed or did not finish within a minute (a JVM whose attach never answers). */
     private static String run(String... command) {
+        Path output = null;
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            // Output to a file, so that the wait below is bounded: reading a pipe to its end waits for jcmd however long.
+            output = Files.createTempFile("jcmd", ".txt");
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
                 return null;
             }
-            return out;
+            return p.exitValue() == 0 ? Files.readString(output, StandardCharsets.UTF_8) : null;
         } catch (IOException e) {
             return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;
+        } finally {
+            if (output != null) {
+                output.toFile().delete();
+            }
         }
     }
 }
