@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -50,41 +48,24 @@ class AotCacheIT {
         Path app = Files.createTempDirectory("aot-launcher");
         try {
             Path cache = Files.createFile(app.resolve("app.aot"));
-            String passed = launcherOptions(app.resolve("quarkus-run.jar"));
+            String passed = ServiceProcess.launcherAotCacheOptions(app.resolve("quarkus-run.jar"));
             if (pathJavaFeature() >= 24) {
                 assertEquals("-XX:AOTCache=" + cache, passed);
             } else {
                 assertEquals("", passed, "a JDK before 24 refuses -XX:AOTCache and would not start");
             }
             Files.delete(cache);
-            assertEquals("", launcherOptions(app.resolve("quarkus-run.jar")), "no cache, no option");
+            assertEquals("", ServiceProcess.launcherAotCacheOptions(app.resolve("quarkus-run.jar")), "no cache, no option");
         } finally {
-            try (var files = Files.list(app)) {
-                for (Path file : (Iterable<Path>) files::iterator) {
-                    Files.delete(file);
-                }
-            }
+            Files.deleteIfExists(app.resolve("app.aot"));
             Files.delete(app);
         }
     }
 
-    /** What deploy/local/backing-services.sh's jvm_aot_cache_options prints for JAR, with the `java` on PATH. */
-    private static String launcherOptions(Path jar) throws IOException, InterruptedException {
-        return run("bash", "-c", "cd \"$1\" && . deploy/local/backing-services.sh && jvm_aot_cache_options \"$2\"", "bash",
-                ServiceProcess.ROOT.toString(), jar.toString());
-    }
-
     /** The feature version of the `java` on PATH, the one the launcher runs. */
-    private static int pathJavaFeature() throws IOException, InterruptedException {
-        Matcher version = Pattern.compile("version \"(\\d+)").matcher(run("java", "-version"));
+    private static int pathJavaFeature() {
+        Matcher version = Pattern.compile("version \"(\\d+)").matcher(ServiceProcess.run("java", "-version"));
         assertTrue(version.find(), "java -version names a version");
         return Integer.parseInt(version.group(1));
-    }
-
-    private static String run(String... command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, process.waitFor(), () -> String.join(" ", command) + " failed: " + out);
-        return out.strip();
     }
 }

@@ -118,10 +118,9 @@ final class ServiceProcess implements AutoCloseable {
         return this;
     }
 
-    /** What the local launcher passes for the AOT cache of the module's packaged app: nothing if it has none to pass. */
-    static String launcherAotCacheOptions(String module) {
-        return run("bash", "-c", "cd \"$1\" && . deploy/local/backing-services.sh && jvm_aot_cache_options \"$2\"", "bash",
-                ROOT.toString(), packagedJar(module).toString()).strip();
+    /** What the local launcher passes for the AOT cache beside {@code jar}: nothing if it has none to pass. */
+    static String launcherAotCacheOptions(Path jar) {
+        return shellFunction("jvm_aot_cache_options", jar.toString());
     }
 
     static Path packagedJar(String module) {
@@ -152,13 +151,21 @@ final class ServiceProcess implements AutoCloseable {
     /** What a function of deploy/local/backing-services.sh prints (the services' JVM options), read once per function. */
     static String shellFunctionOutput(String function) {
         return SHELL_FUNCTIONS.computeIfAbsent(function, f -> {
-            // The repository root comes in as $1, so a path with spaces needs no quoting here.
-            String output = run("bash", "-c", "cd \"$1\" && . deploy/local/backing-services.sh && " + f, "bash", ROOT.toString()).strip();
+            String output = shellFunction(f);
             if (output.isEmpty()) {
                 throw new IllegalStateException(f + " printed nothing");
             }
             return output;
         });
+    }
+
+    /** What FUNCTION of deploy/local/backing-services.sh prints for ARGS, run from the repository root. */
+    private static String shellFunction(String function, String... args) {
+        // The repository root and the arguments come in as $1, $2, ..., so paths with spaces need no quoting here.
+        List<String> command = new ArrayList<>(List.of("bash", "-c",
+                "cd \"$1\" && shift && . deploy/local/backing-services.sh && " + function + " \"$@\"", "bash", ROOT.toString()));
+        command.addAll(List.of(args));
+        return run(command.toArray(String[]::new)).strip();
     }
 
     /** Starts the process without waiting for it to become ready (for a service that must not). */
@@ -175,7 +182,7 @@ final class ServiceProcess implements AutoCloseable {
             command.add(1, "-XX:+UseCompactObjectHeaders");
         }
         if (aotCache) {
-            String cache = launcherAotCacheOptions(module);
+            String cache = launcherAotCacheOptions(packagedJar(module));
             if (cache.isEmpty()) {
                 throw new IllegalStateException(module + ": the launcher passes no AOT cache to the `java` on PATH");
             }
@@ -306,7 +313,7 @@ final class ServiceProcess implements AutoCloseable {
     /** Live heap in KB, and the classes that hold most of it (the histogram's first lines). */
     record LiveHeap(long kb, String largestClasses) {}
 
-    private static String run(String... command) {
+    static String run(String... command) {
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -432,7 +439,7 @@ final class ServiceProcess implements AutoCloseable {
      */
     private static Path snapshot(String module) {
         return SNAPSHOTS.computeIfAbsent(module, m -> {
-            Path app = ROOT.resolve(m).resolve("target/quarkus-app");
+            Path app = packagedJar(m).getParent();
             if (!Files.exists(app.resolve("quarkus-run.jar"))) {
                 throw new IllegalStateException(app.resolve("quarkus-run.jar") + " is missing: package the services first (./mvnw package)");
             }

@@ -13,8 +13,8 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import java.net.URI;
 import java.time.Duration;
@@ -27,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -64,7 +65,6 @@ class TrafficIT {
     final Queue<String> errors = new ConcurrentLinkedQueue<>();
     /** room -> seqs the gateway acknowledged to the room's sender. */
     final Map<String, Queue<Long>> acked = new ConcurrentHashMap<>();
-    final AtomicInteger sent = new AtomicInteger();
     final AtomicInteger answered = new AtomicInteger();
 
     @BeforeEach
@@ -125,14 +125,14 @@ class TrafficIT {
             assertEquals(expected, List.copyOf(member.received), () -> member.user + " got its room's messages once, in order");
         }
         System.out.printf("Traffic: %d members in %d rooms, %d messages, %d clients came and went%n",
-                members.size(), ROOMS, sent.get(), churnJoined.get());
+                members.size(), ROOMS, MESSAGES, churnJoined.get());
     }
 
     private static void await(int seconds, BooleanSupplier condition, String what) {
         Awaitility.await(what).atMost(Duration.ofSeconds(seconds)).pollInterval(Duration.ofMillis(50)).until(condition::getAsBoolean);
     }
 
-    private void connect(String user, java.util.function.BiConsumer<WebSocket, JsonObject> onFrame) {
+    private void connect(String user, BiConsumer<WebSocket, JsonObject> onFrame) {
         WebSocketConnectOptions options = new WebSocketConnectOptions().setHost(base.getHost()).setPort(base.getPort())
                 .setURI("/chat").addHeader("Authorization", "Bearer " + Tokens.forUser(user));
         client.connect(options)
@@ -204,7 +204,6 @@ class TrafficIT {
         }
 
         void send() {
-            sent.incrementAndGet();
             socket.writeTextMessage(new JsonObject().put("type", "send").put("room", room)
                     .put("text", "message " + next + " from " + user).put("cid", user + "-" + next++).encode());
         }
