@@ -21,7 +21,7 @@ public final class Gateway {
     /** The gateway's default {@code chat.activity-stream}. */
     public static final String ACTIVITY = "chat:activity";
     /** The gateway's XADD, for several entries at once: Lua runs them atomically, so one XREADGROUP gets them together. */
-    private static final String XADD_ALL = "for i = 1, #ARGV, 5 do redis.call('XADD', KEYS[1], 'MAXLEN', '~', '1000000', '*', "
+    static final String XADD_ALL = "for i = 1, #ARGV, 5 do redis.call('XADD', KEYS[1], 'MAXLEN', '~', '1000000', '*', "
             + "'type', ARGV[i], 'user', ARGV[i + 1], 'room', ARGV[i + 2], 'seq', ARGV[i + 3], 'ts', ARGV[i + 4]) end return #ARGV / 5";
 
     private final RedisDataSource redis;
@@ -74,16 +74,21 @@ public final class Gateway {
     }
 
     /** Logs and publishes each message in one script: Redis runs it atomically, so history receives them together. */
-    private static final String PUBLISH_ALL = "for i = 1, #ARGV, 3 do redis.call('XADD', KEYS[1], ARGV[i] .. '-0', 'm', ARGV[i + 1], "
+    static final String PUBLISH_ALL = "for i = 1, #ARGV, 3 do redis.call('XADD', KEYS[1], ARGV[i] .. '-0', 'm', ARGV[i + 1], "
             + "'t', ARGV[i + 2]) redis.call('SET', KEYS[2], ARGV[i]) redis.call('PUBLISH', KEYS[3], ARGV[i + 1]) end return #ARGV / 3";
 
     /** Logs and publishes seqs {@code from..to} at once, like a burst of accepted sends that arrives in one read. */
     public void publishBurst(String room, long from, long to, String sender) {
+        redis.execute("EVAL", burstArguments(room, from, to, sender).toArray(String[]::new));
+    }
+
+    /** The arguments of {@code EVAL} for {@link #publishBurst}, for a test with a Redis client of its own. */
+    static List<String> burstArguments(String room, long from, long to, String sender) {
         List<String> args = new ArrayList<>(List.of(PUBLISH_ALL, "3", RoomKeys.log(room), RoomKeys.seq(room), RoomKeys.channel(room)));
         for (long seq = from; seq <= to; seq++) {
             args.addAll(List.of(Long.toString(seq), payload(room, seq, sender, "m" + seq, ts(seq), "c" + seq), Long.toString(ts(seq))));
         }
-        redis.execute("EVAL", args.toArray(String[]::new));
+        return args;
     }
 
     /** Only logs a message: as if it was published while history was not listening. */
@@ -113,9 +118,14 @@ public final class Gateway {
     public void readTogether(String user, String room, long... seqs) {
         List<String> args = new ArrayList<>(List.of(XADD_ALL, "1", ACTIVITY));
         for (long seq : seqs) {
-            args.addAll(List.of("read", user, room, Long.toString(seq), Long.toString(System.currentTimeMillis())));
+            args.addAll(activityEntry("read", user, room, seq));
         }
         redis.execute("EVAL", args.toArray(String[]::new));
+    }
+
+    /** One entry's arguments for {@link #XADD_ALL}: type, user, room, seq and the time of the frame. */
+    static List<String> activityEntry(String type, String user, String room, long seq) {
+        return List.of(type, user, room, Long.toString(seq), Long.toString(System.currentTimeMillis()));
     }
 
     private String activity(String type, String user, String room, long seq) {
