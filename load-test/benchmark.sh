@@ -18,7 +18,7 @@
 #   default those of deploy/: serial GC with tight heap free ratios, shallow inlining; on JDK 25 or newer, as in deploy/'s
 #   images, both services also get -XX:+UseCompactObjectHeaders: run with that `java` first on PATH), LOAD_JAVA_OPTS (load tool, default -Xmx2g),
 #   AOT_CACHE (off: start the services without the AOT cache that a build on JDK 25+ leaves beside their jars),
-#   CHAT_READY_TIMEOUT (seconds, default 180), PRESENCE (events or diff: the presence frames our clients join for,
+#   CHAT_READY_TIMEOUT (seconds, default 180), PRESENCE (events, diff or none: the presence frames our clients join for,
 #   default events, the protocol's default), GATEWAY_JAR and HISTORY_JAR (other builds to measure, for an old/new
 #   comparison; default the ones built here); the sizes below (S1_CLIENTS, S3_DURATION, ROOM_DURATION,
 #   LADDER_DURATION, LADDER_RATES, S8_DURATION, S9_CLIENTS, S9_RATE, S9_CHURN, WARMUP, ...) override the defaults of the mode.

@@ -32,7 +32,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Presence under a join storm: each member gets a bounded number of presence frames per interval
- * however many users join, and the presence each member can compute from them is right. Also:
+ * however many users join, and the presence each member can compute from them is right; a member that asked
+ * for none gets none and still counts. Also:
  * presence never leaks from a join that was in flight when its connection closed or that failed,
  * typing state goes with a user's last connection, and read positions are coalesced. A batch's frames reach
  * each member in one socket write.
@@ -196,6 +197,62 @@ class PresenceBatchTest {
             }
         } finally {
             clients.forEach(ChatClient::close);
+        }
+    }
+
+    @Test
+    void aMemberThatAsksForNoPresenceGetsNoPresenceFramesYetCountsForOthersAndCanAsk() {
+        String quietUser = "quiet-" + suffix;
+        String watcherUser = "watcher-" + suffix;
+        List<ChatClient> crowd = new ArrayList<>();
+        try (ChatClient quiet = connect(quietUser); ChatClient watcher = connect(watcherUser)) {
+            watcher.send(new JsonObject().put("type", "join").put("room", room));
+            watcher.next("joined");
+            quiet.send(new JsonObject().put("type", "join").put("room", room).put("presence", "none"));
+            quiet.next("joined");
+            View view = new View();
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                drain(watcher, view, 20);
+                assertTrue(view.users.contains(quietUser), "the others see the quiet member arrive: " + view.users);
+            });
+
+            // More joins in one interval than single events (a full list for the others), then all of them leave.
+            Set<String> before = new TreeSet<>(view.users);
+            Set<String> withCrowd = new TreeSet<>(before);
+            for (int i = 0; i < CAP + 2; i++) {
+                String user = String.format("crowd%d-%s", i, suffix);
+                ChatClient joiner = connect(user);
+                joiner.send(new JsonObject().put("type", "join").put("room", room));
+                crowd.add(joiner);
+                withCrowd.add(user);
+            }
+            crowd.forEach(joiner -> joiner.next("joined"));
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                drain(watcher, view, 20);
+                assertEquals(withCrowd, view.users, "the watcher saw the crowd come");
+            });
+            crowd.forEach(ChatClient::close);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                drain(watcher, view, 20);
+                assertEquals(before, view.users, "the watcher saw the crowd go");
+            });
+
+            // Everything the room sent before this message reached the quiet member before it: none of it was presence.
+            watcher.send(new JsonObject().put("type", "send").put("room", room).put("text", "still here?").put("cid", "m"));
+            List<String> types = new ArrayList<>();
+            JsonObject frame;
+            do {
+                frame = quiet.next();
+                types.add(frame.getString("type"));
+            } while (!"message".equals(frame.getString("type")));
+            assertEquals(List.of("message"), types, "the quiet member got the message and nothing else");
+
+            quiet.send(new JsonObject().put("type", "presence").put("room", room).put("cid", "q"));
+            JsonObject answer = quiet.next("presence");
+            assertEquals("q", answer.getString("cid"));
+            assertEquals(new JsonArray().add(quietUser).add(watcherUser), answer.getJsonArray("users"), "a query is still answered");
+        } finally {
+            crowd.forEach(ChatClient::close);
         }
     }
 

@@ -45,7 +45,7 @@ public final class LoadTool {
 
     LoadTool(Options opt) {
         this.opt = opt;
-        this.run = new RunState(Wire.named(opt.protocol(), "diff".equals(opt.presence())), "L" + Long.toString(System.nanoTime() % 1_000_000_000L, 36), opt.messageSize());
+        this.run = new RunState(Wire.named(opt.protocol(), opt.presence()), "L" + Long.toString(System.nanoTime() % 1_000_000_000L, 36), opt.messageSize());
         this.monitor = new ProcessMonitor(opt.pids());
     }
 

@@ -45,8 +45,9 @@ public record Options(String mode, String protocol, List<URI> targets, String jw
               --user-prefix P              user ids P0, P1, ... (default load)
               --insecure                   wss: trust any certificate
               --event-loops N              Vert.x event loops of the tool (default 2 x cores)
-              --presence events|diff       chat protocol: presence frames the clients join for (default events:
-                                           presence.join/leave and full lists; diff: batched presence.diff)
+              --presence events|diff|none  chat protocol: presence frames the clients join for (default events:
+                                           presence.join/leave and full lists; diff: batched presence.diff; none:
+                                           no presence frames, like the peer's clients)
               --churn-rate R               run mode: beside the held clients, R more clients per second connect, join
                                            room k % rooms, stay --churn-hold and leave, from the warm-up to the end of
                                            the measurement (default 0: none); the held clients' figures stay theirs
@@ -177,7 +178,7 @@ public record Options(String mode, String protocol, List<URI> targets, String jw
                     case "--room-prefix" -> roomPrefix = value;
                     case "--user-prefix" -> userPrefix = value;
                     case "--event-loops" -> loops = positive(a, Integer.parseInt(value), 1);
-                    case "--presence" -> presence = oneOf(a, value, "events", "diff");
+                    case "--presence" -> presence = oneOf(a, value, "events", "diff", "none");
                     case "--churn-rate" -> churnRate = Double.parseDouble(value);
                     case "--churn-hold" -> churnHold = duration(value);
                     default -> throw new UsageException("unknown option " + a);

@@ -114,7 +114,7 @@ public class FrameHandler {
     private Uni<Void> join(ChatSession session, ClientFrame.Join join) {
         checkAccess(session, join.room(), join.cid());
         limits.checkRooms(session, join.room(), join.cid());
-        Member member = new Member(join.room(), session, join.presenceDiff());
+        Member member = new Member(join.room(), session, join.presence());
         Member previous = session.putRoom(join.room(), member);
         if (previous != null) {
             // A repeated join restarts the room for this connection, replaying from the new `since`. Its

@@ -6,8 +6,8 @@ public sealed interface ClientFrame {
     /** The client's correlation id, echoed on every reply about this frame; may be null. */
     String cid();
 
-    /** {@code presenceDiff}: the client opted in to {@code presence.diff} frames instead of presence.join/leave ({@code "presence": "diff"}). */
-    record Join(String room, Long since, String epoch, String cid, boolean presenceDiff) implements ClientFrame {}
+    /** {@code presence}: the presence frames the client asked for ({@code "presence": "events" | "diff" | "none"}). */
+    record Join(String room, Long since, String epoch, String cid, PresenceMode presence) implements ClientFrame {}
 
     record Leave(String room, String cid) implements ClientFrame {}
 

@@ -141,16 +141,17 @@ public class FrameCodec {
         return value.asLong();
     }
 
-    /** Optional {@code presence} on {@code join}: {@code "events"} (the default) or {@code "diff"}. */
-    private static boolean presenceMode(JsonNode node, String cid) {
+    /** Optional {@code presence} on {@code join}: {@code "events"} (the default), {@code "diff"} or {@code "none"}. */
+    private static PresenceMode presenceMode(JsonNode node, String cid) {
         String mode = optionalText(node, "presence", 16, cid);
-        if (mode == null || "events".equals(mode)) {
-            return false;
+        if (mode == null) {
+            return PresenceMode.EVENTS;
         }
-        if ("diff".equals(mode)) {
-            return true;
+        PresenceMode known = PresenceMode.named(mode);
+        if (known != null) {
+            return known;
         }
-        throw new FrameRejected(ErrorCode.BAD_REQUEST, "presence must be \"events\" or \"diff\"", cid);
+        throw new FrameRejected(ErrorCode.BAD_REQUEST, "presence must be \"events\", \"diff\" or \"none\"", cid);
     }
 
     private static String optionalText(JsonNode node, String field, int max, String cid) {

@@ -1,5 +1,6 @@
 package dev.chat.gateway.room;
 
+import dev.chat.gateway.protocol.PresenceMode;
 import java.util.ArrayDeque;
 import java.util.List;
 
@@ -37,17 +38,17 @@ public final class Member {
     /** Written by the loop, read by ephemeral delivery from the room's thread. */
     private volatile boolean live;
 
-    private final boolean presenceDiff;
+    private final PresenceMode presence;
 
     public Member(String room, Recipient recipient) {
-        this(room, recipient, false);
+        this(room, recipient, PresenceMode.EVENTS);
     }
 
-    /** {@code presenceDiff}: the client takes presence.diff frames instead of presence.join/leave and unsolicited lists. */
-    public Member(String room, Recipient recipient, boolean presenceDiff) {
+    /** {@code presence}: the presence frames the client asked for on {@code join}. */
+    public Member(String room, Recipient recipient, PresenceMode presence) {
         this.room = room;
         this.recipient = recipient;
-        this.presenceDiff = presenceDiff;
+        this.presence = presence;
     }
 
     public String room() {
@@ -101,20 +102,9 @@ public final class Member {
 
     /** Delivers an ephemeral frame (typing, presence) if the member is live; never to {@code exceptUser}. */
     public void deliverEphemeral(RoomMessage message, String exceptUser) {
-        if (live && (exceptUser == null || !exceptUser.equals(recipient.user())) && wants(message.type())) {
+        if (live && (exceptUser == null || !exceptUser.equals(recipient.user())) && presence.wants(message.type())) {
             recipient.send(message);
         }
-    }
-
-    /** Each presence change is published in both forms (presence-update.lua); a member takes the one it asked for. */
-    private boolean wants(String type) {
-        if ("presence.diff".equals(type)) {
-            return presenceDiff;
-        }
-        if ("presence.join".equals(type) || "presence.leave".equals(type) || "presence".equals(type)) {
-            return !presenceDiff;
-        }
-        return true;
     }
 
     /**

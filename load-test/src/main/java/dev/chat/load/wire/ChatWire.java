@@ -5,15 +5,16 @@ import java.io.IOException;
 /** Our protocol (shared/PROTOCOL.md): token in the {@code access_token} query, ready on {@code welcome}. */
 public final class ChatWire implements Wire {
 
-    /** Appended to every join: the presence frames the client asks for (PROTOCOL.md: events by default, or batched diffs). */
+    /** Appended to every join: the presence frames the client asks for (PROTOCOL.md: events by default, batched diffs or none). */
     private final String joinPresence;
 
     public ChatWire() {
-        this(false);
+        this("events");
     }
 
-    public ChatWire(boolean presenceDiff) {
-        this.joinPresence = presenceDiff ? ",\"presence\":\"diff\"}" : "}";
+    /** {@code presence}: {@code events} (the protocol's default, not written), {@code diff} or {@code none}. */
+    public ChatWire(String presence) {
+        this.joinPresence = "events".equals(presence) ? "}" : ",\"presence\":\"" + presence + "\"}";
     }
 
     @Override

@@ -29,10 +29,10 @@ public interface Wire {
      */
     Frame read(String text, String token) throws IOException;
 
-    /** {@code presenceDiff}: our protocol's clients join for batched presence.diff frames (the peer has no presence). */
-    static Wire named(String name, boolean presenceDiff) {
+    /** {@code presence}: the presence frames our protocol's clients join for (events, diff or none; the peer has no presence). */
+    static Wire named(String name, String presence) {
         return switch (name) {
-            case "chat", "ours" -> new ChatWire(presenceDiff);
+            case "chat", "ours" -> new ChatWire(presence);
             case "socketio", "socket.io" -> new SocketIoWire();
             default -> throw new IllegalArgumentException("unknown protocol " + name + " (chat or socketio)");
         };

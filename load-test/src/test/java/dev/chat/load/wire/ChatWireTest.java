@@ -32,12 +32,13 @@ class ChatWireTest {
     }
 
     @Test
-    void joinsAskForPresenceEventsByDefaultAndForBatchedDiffsWhenTold() throws Exception {
+    void joinsAskForPresenceEventsByDefaultAndForBatchedDiffsOrNoneWhenTold() throws Exception {
         assertFalse(new JsonObject(wire.join("r", "j1")).containsKey("presence"), "the protocol's default");
-        JsonObject diff = new JsonObject(new ChatWire(true).join("r", "j1"));
+        JsonObject diff = new JsonObject(new ChatWire("diff").join("r", "j1"));
         assertEquals("diff", diff.getString("presence"));
         assertEquals("r", diff.getString("room"));
         assertEquals("j1", diff.getString("cid"));
+        assertEquals("none", new JsonObject(new ChatWire("none").join("r", "j2")).getString("presence"));
     }
 
     @Test
