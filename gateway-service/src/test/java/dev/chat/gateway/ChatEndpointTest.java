@@ -265,6 +265,8 @@ class ChatEndpointTest {
             assertError(alice.next(), "bad_request", "t");
             alice.send(new JsonObject().put("type", "join").put("room", room).put("presence", "all").put("cid", "t"));
             assertError(alice.next(), "bad_request", "t");
+            alice.send(new JsonObject().put("type", "join").put("room", room).put("presence", "NONE").put("cid", "t"));
+            assertError(alice.next(), "bad_request", "t");
             alice.send(new JsonObject().put("type", "send").put("room", room).put("cid", "t"));
             assertError(alice.next(), "bad_request", "t");
             alice.send(new JsonObject().put("type", "send").put("room", room).put("text", 42).put("cid", "t"));

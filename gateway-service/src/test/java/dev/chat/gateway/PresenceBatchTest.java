@@ -216,16 +216,16 @@ class PresenceBatchTest {
                 assertTrue(view.users.contains(quietUser), "the others see the quiet member arrive: " + view.users);
             });
 
-            // More joins in one interval than single events (a full list for the others), then all of them leave.
+            // A crowd joins at once (more than twice the single events of an interval: the others get a full list even
+            // if the joins straddle two intervals), then all of it leaves.
             Set<String> before = new TreeSet<>(view.users);
             Set<String> withCrowd = new TreeSet<>(before);
-            for (int i = 0; i < CAP + 2; i++) {
+            for (int i = 0; i < 2 * CAP + 2; i++) {
                 String user = String.format("crowd%d-%s", i, suffix);
-                ChatClient joiner = connect(user);
-                joiner.send(new JsonObject().put("type", "join").put("room", room));
-                crowd.add(joiner);
+                crowd.add(connect(user));
                 withCrowd.add(user);
             }
+            crowd.forEach(joiner -> joiner.send(new JsonObject().put("type", "join").put("room", room)));
             crowd.forEach(joiner -> joiner.next("joined"));
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
                 drain(watcher, view, 20);

@@ -74,7 +74,7 @@ public final class Gateway {
     }
 
     /** Logs and publishes each message in one script: Redis runs it atomically, so history receives them together. */
-    static final String PUBLISH_ALL = "for i = 1, #ARGV, 3 do redis.call('XADD', KEYS[1], ARGV[i] .. '-0', 'm', ARGV[i + 1], "
+    private static final String PUBLISH_ALL = "for i = 1, #ARGV, 3 do redis.call('XADD', KEYS[1], ARGV[i] .. '-0', 'm', ARGV[i + 1], "
             + "'t', ARGV[i + 2]) redis.call('SET', KEYS[2], ARGV[i]) redis.call('PUBLISH', KEYS[3], ARGV[i + 1]) end return #ARGV / 3";
 
     /** Logs and publishes seqs {@code from..to} at once, like a burst of accepted sends that arrives in one read. */

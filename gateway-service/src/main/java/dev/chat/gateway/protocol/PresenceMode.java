@@ -4,7 +4,8 @@ import java.util.Locale;
 
 /**
  * Which presence frames a connection takes for a room, as it asked on {@code join} ({@code "presence"}; PROTOCOL.md's
- * frames are the default). Every change is published in all forms (presence-update.lua); each member keeps its own.
+ * frames are the default). Every change is published in each form a member may ask for (presence-update.lua); each
+ * member keeps the one it asked for.
  */
 public enum PresenceMode {
     /** {@code presence.join}/{@code presence.leave}, or an unsolicited {@code presence} list for a busy interval. */

@@ -40,10 +40,6 @@ public final class Member {
 
     private final PresenceMode presence;
 
-    public Member(String room, Recipient recipient) {
-        this(room, recipient, PresenceMode.EVENTS);
-    }
-
     /** {@code presence}: the presence frames the client asked for on {@code join}. */
     public Member(String room, Recipient recipient, PresenceMode presence) {
         this.room = room;
