@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Two gateways and the history service as real processes on the shared Redis and PostgreSQL: clients
- * on different gateways see exactly the same room, and history stores what they said.
+ * on different gateways see exactly the same room, and history stores what they said. Gateway B runs as if
+ * limited to one CPU, with one event loop.
  */
 class CrossGatewayIT {
 
@@ -34,7 +35,9 @@ class CrossGatewayIT {
     static void startServices() {
         history = ServiceProcess.history("history", REDIS.url(), RedisCli.sharedDatabase()).start();
         gatewayA = ServiceProcess.gateway("gateway-a-" + UUID.randomUUID().toString().substring(0, 6), REDIS.url()).start();
-        gatewayB = ServiceProcess.gateway("gateway-b-" + UUID.randomUUID().toString().substring(0, 6), REDIS.url()).start();
+        // B as in a pod limited to one CPU: everything below also holds for a gateway with one event loop.
+        gatewayB = ServiceProcess.gateway("gateway-b-" + UUID.randomUUID().toString().substring(0, 6), REDIS.url())
+                .withJvmOptions(List.of("-XX:ActiveProcessorCount=1")).start();
     }
 
     @AfterAll
@@ -49,6 +52,12 @@ class CrossGatewayIT {
     @BeforeEach
     void newRoom() {
         room = "general-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    @Test
+    void aGatewayLimitedToOneCpuRunsOneEventLoop() {
+        // Quarkus alone would run two there (it never runs fewer): see EventLoopsPerCore.
+        assertEquals(1, gatewayB.threadsNamed("vert.x-eventloop-thread-"));
     }
 
     @Test

@@ -273,6 +273,22 @@ final class ServiceProcess implements AutoCloseable {
         return process.pid();
     }
 
+    /** How many of the running process's threads have a name starting with {@code prefix} (Linux keeps the first 15 characters). */
+    long threadsNamed(String prefix) {
+        String shown = prefix.substring(0, Math.min(prefix.length(), 15));
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
+            return tasks.filter(task -> {
+                try {
+                    return Files.readString(task.resolve("comm")).startsWith(shown);
+                } catch (IOException e) {
+                    return false; // the thread ended meanwhile
+                }
+            }).count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Resident set size of the running process, in KB (from /proc). */
     long rssKb() {
         try {
