@@ -1,36 +1,25 @@
 package dev.chat.common.auth;
 
+import dev.chat.common.config.ComputedProperty;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.Map;
-import java.util.Set;
-import org.eclipse.microprofile.config.spi.ConfigSource;
 
 /**
  * Turns the development HS256 secret from {@code CHAT_JWT_SECRET} into the JWK form smallrye-jwt
  * reads ({@code chat-dev-secret.jwk}); application.properties wires it in for dev and test only.
  */
-public class DevSecretConfigSource implements ConfigSource {
+public class DevSecretConfigSource extends ComputedProperty {
 
     static final String PROPERTY = "chat-dev-secret.jwk";
     /** Used when CHAT_JWT_SECRET is not set; only dev and test profiles ever read it. */
     static final String DEVELOPMENT_SECRET = "dev-only-secret-0123456789abcdef0123456789";
 
-    @Override
-    public Set<String> getPropertyNames() {
-        return Set.of(PROPERTY);
+    public DevSecretConfigSource() {
+        super("chat-dev-secret", PROPERTY, 150);
     }
 
     @Override
-    public Map<String, String> getProperties() {
-        return Map.of(PROPERTY, getValue(PROPERTY));
-    }
-
-    @Override
-    public String getValue(String propertyName) {
-        if (!PROPERTY.equals(propertyName)) {
-            return null;
-        }
+    protected String value() {
         String secret = System.getenv("CHAT_JWT_SECRET");
         return jwk(secret == null || secret.isEmpty() ? DEVELOPMENT_SECRET : secret);
     }
@@ -38,15 +27,5 @@ public class DevSecretConfigSource implements ConfigSource {
     static String jwk(String secret) {
         String k = Base64.getUrlEncoder().withoutPadding().encodeToString(secret.getBytes(StandardCharsets.UTF_8));
         return "{\"kty\":\"oct\",\"k\":\"" + k + "\"}";
-    }
-
-    @Override
-    public int getOrdinal() {
-        return 150;
-    }
-
-    @Override
-    public String getName() {
-        return "chat-dev-secret";
     }
 }

@@ -1,8 +1,6 @@
 package dev.chat.gateway.connection;
 
-import java.util.Map;
-import java.util.Set;
-import org.eclipse.microprofile.config.spi.ConfigSource;
+import dev.chat.common.config.ComputedProperty;
 
 /**
  * One event loop per core the process may use. Quarkus runs one per core too, but never fewer than two, so a
@@ -14,32 +12,16 @@ import org.eclipse.microprofile.config.spi.ConfigSource;
  * rounded up, or the cores a {@code taskset} allows. Ordinal 150, below application.properties and the
  * environment: {@code QUARKUS_VERTX_EVENT_LOOPS_POOL_SIZE} still sets it.
  */
-public class EventLoopsPerCore implements ConfigSource {
+public class EventLoopsPerCore extends ComputedProperty {
 
     static final String PROPERTY = "quarkus.vertx.event-loops-pool-size";
 
-    @Override
-    public Set<String> getPropertyNames() {
-        return Set.of(PROPERTY);
+    public EventLoopsPerCore() {
+        super("chat-event-loops-per-core", PROPERTY, 150);
     }
 
     @Override
-    public Map<String, String> getProperties() {
-        return Map.of(PROPERTY, getValue(PROPERTY));
-    }
-
-    @Override
-    public String getValue(String propertyName) {
-        return PROPERTY.equals(propertyName) ? Integer.toString(Runtime.getRuntime().availableProcessors()) : null;
-    }
-
-    @Override
-    public int getOrdinal() {
-        return 150;
-    }
-
-    @Override
-    public String getName() {
-        return "chat-event-loops-per-core";
+    protected String value() {
+        return Integer.toString(Runtime.getRuntime().availableProcessors());
     }
 }
