@@ -25,6 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /** One service started from its packaged jar as a real process on a free loopback port, always stopped by the test. */
@@ -273,13 +274,15 @@ final class ServiceProcess implements AutoCloseable {
         return process.pid();
     }
 
-    /** How many of the running process's threads have a name starting with {@code prefix} (Linux keeps the first 15 characters). */
-    long threadsNamed(String prefix) {
-        String shown = prefix.substring(0, Math.min(prefix.length(), 15));
+    /**
+     * How many of the running process's threads have a name that matches {@code name}. Linux shows 15 characters of a
+     * thread's name: HotSpot gives it the first 15, a native image the last 15, so a pattern matches either.
+     */
+    long threadsNamed(Pattern name) {
         try (var tasks = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
             return tasks.filter(task -> {
                 try {
-                    return Files.readString(task.resolve("comm")).startsWith(shown);
+                    return name.matcher(Files.readString(task.resolve("comm")).strip()).matches();
                 } catch (IOException e) {
                     return false; // the thread ended meanwhile
                 }
