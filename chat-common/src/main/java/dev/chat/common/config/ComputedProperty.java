@@ -1,23 +1,20 @@
 package dev.chat.common.config;
 
+import io.smallrye.config.common.AbstractConfigSource;
 import java.util.Map;
 import java.util.Set;
-import org.eclipse.microprofile.config.spi.ConfigSource;
 
 /**
  * A configuration source of one property whose value is worked out each time it is read, so at run time (also in a
  * native image, whose build runs static initialization) from the environment the process runs in.
  */
-public abstract class ComputedProperty implements ConfigSource {
+public abstract class ComputedProperty extends AbstractConfigSource {
 
-    private final String name;
     private final String property;
-    private final int ordinal;
 
     protected ComputedProperty(String name, String property, int ordinal) {
-        this.name = name;
+        super(name, ordinal);
         this.property = property;
-        this.ordinal = ordinal;
     }
 
     /** The property's value now. */
@@ -36,15 +33,5 @@ public abstract class ComputedProperty implements ConfigSource {
     @Override
     public String getValue(String propertyName) {
         return property.equals(propertyName) ? value() : null;
-    }
-
-    @Override
-    public int getOrdinal() {
-        return ordinal;
-    }
-
-    @Override
-    public String getName() {
-        return name;
     }
 }
