@@ -1,0 +1,74 @@
+package dev.chat.gateway.auth;
+
+import io.quarkus.security.credential.Credential;
+import io.quarkus.security.identity.SecurityIdentity;
+import io.smallrye.mutiny.Uni;
+import java.security.Permission;
+import java.security.Principal;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The identity an open WebSocket connection keeps: its user, the token's roles and the token's expiry (epoch
+ * milliseconds), and nothing else. websockets-next holds a connection's identity for the connection's life;
+ * Quarkus's general-purpose identity spends five collections and a principal on this (about 0.5 KB per connection,
+ * BENCHMARKS.md), this one a single object. It is its own principal, and it carries no credential, attribute or
+ * permission, so every permission check is refused.
+ */
+public record ConnectionUser(String user, Set<String> roles, long expiresAt) implements SecurityIdentity, Principal {
+
+    @Override
+    public String getName() {
+        return user;
+    }
+
+    @Override
+    public Principal getPrincipal() {
+        return this;
+    }
+
+    @Override
+    public boolean isAnonymous() {
+        return false;
+    }
+
+    @Override
+    public Set<String> getRoles() {
+        return roles;
+    }
+
+    @Override
+    public boolean hasRole(String role) {
+        return roles.contains(role);
+    }
+
+    @Override
+    public Set<Permission> getPermissions() {
+        return Set.of();
+    }
+
+    @Override
+    public <T extends Credential> T getCredential(Class<T> type) {
+        return null;
+    }
+
+    @Override
+    public Set<Credential> getCredentials() {
+        return Set.of();
+    }
+
+    @Override
+    public <T> T getAttribute(String name) {
+        return null;
+    }
+
+    @Override
+    public Map<String, Object> getAttributes() {
+        return Map.of();
+    }
+
+    @Override
+    public Uni<Boolean> checkPermission(Permission permission) {
+        return Uni.createFrom().item(false);
+    }
+}
