@@ -2,7 +2,8 @@ package dev.chat.gateway.connection;
 
 import dev.chat.common.rooms.RoomNames;
 import dev.chat.gateway.NodeName;
-import dev.chat.gateway.auth.ConnectionIdentity;
+import dev.chat.gateway.auth.ConnectionUser;
+import dev.chat.gateway.auth.UpgradeIdentity;
 import dev.chat.gateway.metrics.GatewayMetrics;
 import dev.chat.gateway.protocol.ErrorCode;
 import dev.chat.gateway.protocol.FrameCodec;
@@ -10,7 +11,6 @@ import dev.chat.gateway.protocol.FrameRejected;
 import dev.chat.gateway.protocol.ServerFrame;
 import io.quarkus.logging.Log;
 import io.quarkus.security.Authenticated;
-import io.quarkus.security.identity.SecurityIdentity;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.InboundProcessingMode;
 import io.quarkus.websockets.next.OnBinaryMessage;
@@ -34,8 +34,10 @@ import java.util.function.Function;
  * {@link InboundFrames} until the welcome is out, and a close that comes first is cleaned up after the opening.
  */
 @Authenticated
-@WebSocket(path = "/chat", inboundProcessingMode = InboundProcessingMode.CONCURRENT)
+@WebSocket(path = ChatEndpoint.PATH, inboundProcessingMode = InboundProcessingMode.CONCURRENT)
 public class ChatEndpoint {
+
+    public static final String PATH = "/chat";
 
     private static final int POLICY_VIOLATION = 1008;
     private static final int TRY_AGAIN_LATER = 1013;
@@ -45,17 +47,15 @@ public class ChatEndpoint {
     @SuppressWarnings("StringOperationCanBeSimplified")
     private static final String BINARY_FRAME = new String("binary");
 
-    private final SecurityIdentity identity;
     private final ChatSessions sessions;
     private final FrameHandler handler;
     private final FrameCodec codec;
     private final NodeName node;
     private final GatewayMetrics metrics;
 
-    public ChatEndpoint(SecurityIdentity identity, ChatSessions sessions, FrameHandler handler, FrameCodec codec, NodeName node,
+    public ChatEndpoint(ChatSessions sessions, FrameHandler handler, FrameCodec codec, NodeName node,
             GatewayMetrics metrics) {
         this.metrics = metrics;
-        this.identity = identity;
         this.sessions = sessions;
         this.handler = handler;
         this.codec = codec;
@@ -64,19 +64,21 @@ public class ChatEndpoint {
 
     @OnOpen
     public Uni<Void> onOpen(WebSocketConnection connection) {
-        String user = ConnectionIdentity.user(identity);
-        if (!RoomNames.isValidUser(user)) {
+        // Handed over by the upgrade (UpgradeIdentity), and taken: the connection keeps only the user and the expiry.
+        ConnectionUser proven = connection.userData().remove(UpgradeIdentity.USER);
+        if (proven == null || !RoomNames.isValidUser(proven.user())) {
             return connection.sendText(codec.encode(new ServerFrame.Error(ErrorCode.FORBIDDEN.wire(),
                     "token subject is not a valid user id", null)))
                     .chain(() -> connection.close(new CloseReason(POLICY_VIOLATION, "invalid user id")));
         }
+        String user = proven.user();
         if (!sessions.admit(user)) {
             return connection.sendText(codec.encode(new ServerFrame.Error(ErrorCode.RATE_LIMITED.wire(),
                     "too many connections for this user", null)))
                     .chain(() -> connection.close(new CloseReason(TRY_AGAIN_LATER, "too many connections")));
         }
         ChatSession session = sessions.newSession(connection, user);
-        session.expiresAt(ConnectionIdentity.expiresAt(identity));
+        session.expiresAt(proven.expiresAt());
         Log.debugf("Connection %s opened for %s", connection.id(), user);
         // Welcome only once direct messages to this user are routed here, so none sent after it is missed.
         return Uni.createFrom().completionStage(() -> sessions.open(session).toCompletionStage())

@@ -21,7 +21,6 @@ class ConnectionUserTest {
         assertFalse(alice.isAnonymous());
         assertSame(alice, alice.getPrincipal());
         assertEquals("alice", alice.getPrincipal().getName());
-        assertEquals("alice", ConnectionIdentity.user(alice));
     }
 
     @Test
@@ -29,7 +28,7 @@ class ConnectionUserTest {
         assertEquals(Set.of("member"), alice.getRoles());
         assertTrue(alice.hasRole("member"));
         assertFalse(alice.hasRole("chat-service"));
-        assertEquals(1_700_000_000_000L, ConnectionIdentity.expiresAt(alice));
+        assertEquals(1_700_000_000_000L, alice.expiresAt());
     }
 
     @Test
