@@ -9,11 +9,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The identity an open WebSocket connection keeps: its user, the token's roles and the token's expiry (epoch
- * milliseconds), and nothing else. websockets-next holds a connection's identity for the connection's life;
- * Quarkus's general-purpose identity spends five collections and a principal on this (about 0.5 KB per connection,
- * BENCHMARKS.md), this one a single object. It is its own principal, and it carries no credential, attribute or
- * permission, so every permission check is refused.
+ * The identity a WebSocket upgrade proves: the user, the token's roles and the token's expiry (epoch milliseconds),
+ * and nothing else. It lives from authentication until the endpoint's {@code @OnOpen} takes the user and the expiry
+ * ({@link UpgradeIdentity}), a connect storm's worth of them at once, so it is one object where Quarkus's
+ * general-purpose identity spends five collections and a principal. It is its own principal, and it carries no
+ * credential, attribute or permission, so every permission check is refused.
  */
 public record ConnectionUser(String user, Set<String> roles, long expiresAt) implements SecurityIdentity, Principal {
 

@@ -14,11 +14,11 @@ import jakarta.enterprise.event.Observes;
  * <p>
  * websockets-next keeps the routing context of an upgrade that carries an identity for the connection's whole life,
  * to resolve a deferred identity or to update it later; the gateway does neither. That context holds the request,
- * its response, their headers and parameters and the URI with the token: about 2.4 KB of heap per idle connection
- * (BENCHMARKS.md). So this check puts the upgrade's {@link ConnectionUser} in the connection's user data, where the
- * endpoint takes it, and once the upgrade's checks have run the request's identity is released: websockets-next then
- * keeps no routing context and no identity. Authentication and authorization still run as before, in Quarkus's
- * HTTP security ahead of this route; an upgrade without a connection user is refused here too.
+ * its response, their headers and the URI with the token: about 2 KB of heap per idle connection (BENCHMARKS.md).
+ * So this check puts the upgrade's {@link ConnectionUser} in the connection's user data, where the endpoint takes
+ * it, and once the upgrade's checks have run the request's identity is released: websockets-next then keeps no
+ * routing context and no identity. Authentication and authorization still run as before, in Quarkus's HTTP security
+ * ahead of this route; an upgrade without a connection user is refused here too.
  */
 @ApplicationScoped
 public class UpgradeIdentity implements HttpUpgradeCheck {
