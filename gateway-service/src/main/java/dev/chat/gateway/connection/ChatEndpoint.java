@@ -66,6 +66,7 @@ public class ChatEndpoint {
     public Uni<Void> onOpen(WebSocketConnection connection) {
         // Handed over by the upgrade (UpgradeIdentity), and taken: the connection keeps only the user and the expiry.
         ConnectionUser proven = connection.userData().remove(UpgradeIdentity.USER);
+        UpgradeHeaders.release(connection.userData());
         if (proven == null || !RoomNames.isValidUser(proven.user())) {
             return connection.sendText(codec.encode(new ServerFrame.Error(ErrorCode.FORBIDDEN.wire(),
                     "token subject is not a valid user id", null)))
