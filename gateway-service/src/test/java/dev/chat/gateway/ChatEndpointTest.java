@@ -348,8 +348,8 @@ class ChatEndpointTest {
 
     @Test
     void theConnectionsUserIsTheTokensSubjectWhateverOtherNamesTheTokenCarries() {
-        // The connection keeps a slimmed identity (ConnectionIdentity); the user must still be the token's sub, not
-        // the name a JWT principal would report (upn, then preferred_username).
+        // The upgrade hands the connection only its user (ConnectionIdentity, UpgradeIdentity): it must be the token's
+        // sub, not the name a JWT principal would report (upn, then preferred_username).
         String token = Jwt.subject("subject-user").upn("upn-user").preferredUserName("preferred-user").issuer("chat")
                 .expiresIn(3600).signWithSecret(Tokens.SECRET);
         try (ChatClient client = ChatClient.connect(vertx, base, token)) {

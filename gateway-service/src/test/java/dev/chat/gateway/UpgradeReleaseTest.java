@@ -8,8 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -19,32 +21,46 @@ import jakarta.inject.Inject;
 import java.lang.ref.WeakReference;
 import java.net.URI;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
- * An open connection does not hold on to the HTTP request it was upgraded from (its routing context, its headers):
- * only the user and the token's expiry outlive the upgrade. Checked from the outside: the upgrade's routing context is
- * collected, and the header map Vert.x's WebSocket keeps is emptied, while the connection stays open and served.
+ * An open connection does not hold on to the HTTP request it was upgraded from: its routing context and its request
+ * are collected, and the header map Vert.x's WebSocket keeps is emptied, while the connection stays open and served.
+ * Only the user and the token's expiry outlive the upgrade (Vert.x's WebSocket still keeps the URI and the query).
  */
 @QuarkusTest
 class UpgradeReleaseTest {
 
-    /** Watches the upgrades that ask for it with {@code ?watch=1}: a weak reference to the routing context, the header map. */
+    /** Watches the upgrades that ask for it with {@code watch=1} in their query. */
     @ApplicationScoped
     static class UpgradeWatch {
 
-        static final AtomicReference<WeakReference<RoutingContext>> LAST = new AtomicReference<>();
-        static final AtomicReference<MultiMap> HEADERS = new AtomicReference<>();
+        static volatile WeakReference<RoutingContext> context;
+        static volatile WeakReference<HttpServerRequest> request;
+        static volatile MultiMap headers;
+        /** Whether the endpoint's route ran on an event loop, where Vert.x creates the WebSocket. */
+        static volatile Boolean onEventLoop;
 
         void install(@Observes Router router) {
-            router.route("/chat").order(Integer.MIN_VALUE).handler(context -> {
-                if ("1".equals(context.request().getParam("watch"))) {
-                    LAST.set(new WeakReference<>(context));
-                    HEADERS.set(context.request().headers());
+            router.route("/chat").order(Integer.MIN_VALUE).handler(upgrade -> {
+                if (watched(upgrade)) {
+                    context = new WeakReference<>(upgrade);
+                    request = new WeakReference<>(upgrade.request());
+                    headers = upgrade.request().headers();
                 }
-                context.next();
+                upgrade.next();
             });
+            // Right after UpgradeIdentity's route (order -1), which hands the request on to this one.
+            router.route("/chat").order(0).handler(upgrade -> {
+                if (watched(upgrade)) {
+                    onEventLoop = Context.isOnEventLoopThread();
+                }
+                upgrade.next();
+            });
+        }
+
+        private static boolean watched(RoutingContext upgrade) {
+            return upgrade.request().query() != null && upgrade.request().query().contains("watch=1");
         }
     }
 
@@ -56,16 +72,19 @@ class UpgradeReleaseTest {
 
     @Test
     void theUpgradeRequestIsReleasedWhileItsConnectionStaysOpen() {
-        UpgradeWatch.LAST.set(null);
+        UpgradeWatch.context = null;
+        UpgradeWatch.onEventLoop = null;
         try (ChatClient erin = ChatClient.connectWithQueryToken(vertx, base, Tokens.forUser("release-erin") + "&watch=1")) {
             assertEquals("release-erin", erin.next("welcome").getString("user"));
-            WeakReference<RoutingContext> upgrade = UpgradeWatch.LAST.get();
-            assertNotNull(upgrade, "the watch saw the upgrade");
+            WeakReference<RoutingContext> context = UpgradeWatch.context;
+            WeakReference<HttpServerRequest> request = UpgradeWatch.request;
+            assertNotNull(context, "the watch saw the upgrade");
+            assertEquals(Boolean.TRUE, UpgradeWatch.onEventLoop, "the upgrade went on from its event loop");
             // The handshake has read them and websockets-next keeps its own copy: the one Vert.x keeps is emptied.
-            assertTrue(UpgradeWatch.HEADERS.get().isEmpty(), "the upgrade's headers: " + UpgradeWatch.HEADERS.get());
+            assertTrue(UpgradeWatch.headers.isEmpty(), "the upgrade's headers: " + UpgradeWatch.headers);
             await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {
                 System.gc();
-                return upgrade.get() == null;
+                return context.get() == null && request.get() == null;
             });
             assertNull(erin.closeCode());
             erin.send(new JsonObject().put("type", "join").put("room", "release-room").put("cid", "after"));

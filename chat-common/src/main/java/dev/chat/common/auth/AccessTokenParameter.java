@@ -13,8 +13,8 @@ import java.util.List;
  * the {@code Authorization} header before authentication runs, so smallrye-jwt verifies both the same way.
  * <p>
  * The query is decoded into a throwaway map, not through {@code request.getParam}: the request keeps the map that
- * call builds (with another copy of the token) for as long as it lives, and a WebSocket upgrade's request lives
- * as long as its connection.
+ * call builds (with another copy of the token) for as long as it lives, and whatever keeps an upgrade's request
+ * (websockets-next did, for the connection's life) keeps that too.
  */
 @ApplicationScoped
 public class AccessTokenParameter {

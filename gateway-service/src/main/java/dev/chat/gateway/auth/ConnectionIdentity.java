@@ -16,7 +16,7 @@ import org.eclipse.microprofile.jwt.JsonWebToken;
 /**
  * A verified JWT's identity is heavy: the token, its claims parsed into maps. A WebSocket connection needs only who
  * the user is and when the token expires, so an upgrade's identity is replaced by a {@link ConnectionUser} that holds
- * just that, which {@link UpgradeIdentity} hands to the connection. REST requests, which end at once and may need the
+ * just that, which the upgrade hands to its connection ({@code connection.UpgradeIdentity}). REST requests, which end at once and may need the
  * token's roles and claims, keep the full identity.
  */
 @ApplicationScoped

@@ -11,7 +11,7 @@ import java.util.Set;
 /**
  * The identity a WebSocket upgrade proves: the user, the token's roles and the token's expiry (epoch milliseconds),
  * and nothing else. It lives from authentication until the endpoint's {@code @OnOpen} takes the user and the expiry
- * ({@link UpgradeIdentity}), a connect storm's worth of them at once, so it is one object where Quarkus's
+ * ({@code connection.UpgradeIdentity}), a connect storm's worth of them at once, so it is one object where Quarkus's
  * general-purpose identity spends five collections and a principal. It is its own principal, and it carries no
  * credential, attribute or permission, so every permission check is refused.
  */

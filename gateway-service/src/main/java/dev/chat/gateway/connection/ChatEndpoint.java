@@ -3,7 +3,6 @@ package dev.chat.gateway.connection;
 import dev.chat.common.rooms.RoomNames;
 import dev.chat.gateway.NodeName;
 import dev.chat.gateway.auth.ConnectionUser;
-import dev.chat.gateway.auth.UpgradeIdentity;
 import dev.chat.gateway.metrics.GatewayMetrics;
 import dev.chat.gateway.protocol.ErrorCode;
 import dev.chat.gateway.protocol.FrameCodec;
@@ -68,6 +67,7 @@ public class ChatEndpoint {
         ConnectionUser proven = connection.userData().remove(UpgradeIdentity.USER);
         UpgradeHeaders.release(connection.userData());
         if (proven == null || !RoomNames.isValidUser(proven.user())) {
+            // proven is never null after UpgradeIdentity's check; refused the same way if it were.
             return connection.sendText(codec.encode(new ServerFrame.Error(ErrorCode.FORBIDDEN.wire(),
                     "token subject is not a valid user id", null)))
                     .chain(() -> connection.close(new CloseReason(POLICY_VIOLATION, "invalid user id")));

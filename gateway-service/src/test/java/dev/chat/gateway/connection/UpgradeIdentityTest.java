@@ -1,4 +1,4 @@
-package dev.chat.gateway.auth;
+package dev.chat.gateway.connection;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.chat.gateway.auth.ConnectionUser;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.quarkus.security.runtime.QuarkusPrincipal;
 import io.quarkus.security.runtime.QuarkusSecurityIdentity;
@@ -46,16 +47,24 @@ class UpgradeIdentityTest {
         }
     }
 
-    /** An upgrade as the check sees it: its identity and the connection's user data. */
-    private record Upgrade(SecurityIdentity identity, UserData userData) implements HttpUpgradeContext {
+    @Test
+    void anUpgradeWithoutAnIdentityToAskIsRefusedWith401() {
+        Upgrade upgrade = new Upgrade(null, new MapUserData(), false);
+        CheckResult result = check.perform(upgrade).await().indefinitely();
+        assertFalse(result.isUpgradePermitted());
+        assertEquals(401, result.getHttpResponseCode());
+    }
+
+    /** An upgrade as the check sees it: its identity (or none to ask for) and the connection's user data. */
+    private record Upgrade(SecurityIdentity identity, UserData userData, boolean asks) implements HttpUpgradeContext {
 
         Upgrade(SecurityIdentity identity) {
-            this(identity, new MapUserData());
+            this(identity, new MapUserData(), true);
         }
 
         @Override
         public Uni<SecurityIdentity> securityIdentity() {
-            return Uni.createFrom().item(identity);
+            return asks ? Uni.createFrom().item(identity) : null;
         }
 
         @Override
