@@ -16,8 +16,8 @@ import org.eclipse.microprofile.jwt.JsonWebToken;
 /**
  * A verified JWT's identity is heavy: the token, its claims parsed into maps. A WebSocket connection needs only who
  * the user is and when the token expires, so an upgrade's identity is replaced by a {@link ConnectionUser} that holds
- * just that, which the upgrade hands to its connection ({@code connection.UpgradeIdentity}). REST requests, which end at once and may need the
- * token's roles and claims, keep the full identity.
+ * just that, which the upgrade hands to its connection ({@code connection.UpgradeIdentity}). REST requests, which end
+ * at once and may need the token's roles and claims, keep the full identity.
  */
 @ApplicationScoped
 public class ConnectionIdentity implements SecurityIdentityAugmentor {
@@ -32,7 +32,8 @@ public class ConnectionIdentity implements SecurityIdentityAugmentor {
         if (!(identity.getPrincipal() instanceof JsonWebToken token) || !isUpgrade(attributes.get(HttpSecurityUtils.ROUTING_CONTEXT_ATTRIBUTE))) {
             return Uni.createFrom().item(identity);
         }
-        // The user is the token's subject ("" if it has none, which the endpoint refuses), whatever other names it carries.
+        // The user is the token's subject ("" if it has none, which the endpoint refuses), whatever other names the
+        // token carries.
         return Uni.createFrom().item(new ConnectionUser(Objects.requireNonNullElse(token.getSubject(), ""),
                 Set.copyOf(identity.getRoles()), token.getExpirationTime() * 1000));
     }
