@@ -247,6 +247,7 @@ public final class LoadTool {
             churn.start(vertx, wsClient);
         }
         phase = "warmup";
+        AutoCloseable sampling = history == null ? () -> { } : history.sampleEverySecond();
         sleepTicks(opt.warmup());
         run.measureFromNanos = System.nanoTime();
         long windowStart = run.measureFromNanos;
@@ -259,8 +260,10 @@ public final class LoadTool {
             churn.measureFromNow();
         }
         monitor.startWindow();
+        if (history != null) {
+            history.startWindow();
+        }
         phase = "measure";
-        AutoCloseable sampling = history == null ? () -> { } : history.sampleEverySecond();
         sleepTicks(opt.duration());
         try {
             sampling.close();

@@ -90,7 +90,9 @@ public final class HistoryProbe {
 
     /**
      * Samples one room a second (round-robin over the acked rooms) on a thread of its own, so a slow
-     * history service never delays the tool's clock. Returns a handle that stops the sampling.
+     * history service never delays the tool's clock. Returns a handle that stops the sampling. Start it with the
+     * warm-up: the first requests load and compile the tool's HTTP client, a stall of the tool's own that would
+     * otherwise land in the measured window and in the latency of the system being measured.
      */
     public AutoCloseable sampleEverySecond() {
         java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -110,6 +112,12 @@ public final class HistoryProbe {
             timer.shutdownNow();
             timer.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
         };
+    }
+
+    /** From now on only new samples and errors count: the window starts. */
+    public synchronized void startWindow() {
+        lagSamplesMs.clear();
+        errors = 0;
     }
 
     /** The newest lag sample, or -1 before the first. */
