@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.chat.gateway.connection.ChatEndpoint;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.Context;
@@ -42,7 +43,7 @@ class UpgradeReleaseTest {
         static volatile Boolean onEventLoop;
 
         void install(@Observes Router router) {
-            router.route("/chat").order(Integer.MIN_VALUE).handler(upgrade -> {
+            router.route(ChatEndpoint.PATH).order(Integer.MIN_VALUE).handler(upgrade -> {
                 if (watched(upgrade)) {
                     context = new WeakReference<>(upgrade);
                     request = new WeakReference<>(upgrade.request());
@@ -51,7 +52,7 @@ class UpgradeReleaseTest {
                 upgrade.next();
             });
             // Right after UpgradeIdentity's route (order -1), which hands the request on to this one.
-            router.route("/chat").order(0).handler(upgrade -> {
+            router.route(ChatEndpoint.PATH).order(0).handler(upgrade -> {
                 if (watched(upgrade)) {
                     onEventLoop = Context.isOnEventLoopThread();
                 }
