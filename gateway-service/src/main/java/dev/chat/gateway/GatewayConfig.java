@@ -261,6 +261,13 @@ public interface GatewayConfig {
         @WithDefault("15S")
         Duration idleCheckInterval();
 
+        /**
+         * Each connection is pinged once per this interval (its pong counts as hearing from it), at a point of the
+         * interval set by its id; 0 sends no pings. Keep it below the idle timeout and the load balancer's.
+         */
+        @WithDefault("25S")
+        Duration pingInterval();
+
         /** Kernel send buffer per connection, in bytes (SO_SNDBUF). */
         @WithDefault("131072")
         int socketSendBuffer();

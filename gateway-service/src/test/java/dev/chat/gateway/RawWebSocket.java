@@ -41,7 +41,15 @@ final class RawWebSocket {
 
     /** One frame of a (possibly fragmented) text message, masked as a client must. */
     static void sendFragment(OutputStream out, byte[] payload, boolean first, boolean last) throws IOException {
-        int opcode = first ? 0x1 : 0x0;
+        send(out, first ? 0x1 : 0x0, payload, last);
+    }
+
+    /** The pong a client owes a ping: the ping's payload echoed. */
+    static void sendPong(OutputStream out, byte[] payload) throws IOException {
+        send(out, 0xA, payload, true);
+    }
+
+    private static void send(OutputStream out, int opcode, byte[] payload, boolean last) throws IOException {
         byte[] frame = new byte[14 + payload.length];
         int n = 0;
         frame[n++] = (byte) ((last ? 0x80 : 0) | opcode);

@@ -25,7 +25,7 @@ class SilentConnectionTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("chat.limits.idle-timeout", "2s", "chat.limits.idle-check-interval", "500ms",
-                    "quarkus.websockets-next.server.auto-ping-interval", "500ms");
+                    "chat.limits.ping-interval", "500ms");
         }
     }
 
