@@ -30,6 +30,8 @@ public class KeepAlive {
     private final ChatSessions sessions;
     private final Vertx vertx;
     private final long intervalMillis;
+    /** Ticks per interval: each connection is pinged on one of them. */
+    private final int slots;
     private long timer = -1;
     private long ticks;
 
@@ -37,6 +39,7 @@ public class KeepAlive {
         this.sessions = sessions;
         this.vertx = vertx;
         this.intervalMillis = config.limits().pingInterval().toMillis();
+        this.slots = slots(intervalMillis);
     }
 
     void start(@Observes StartupEvent event) {
@@ -53,7 +56,6 @@ public class KeepAlive {
 
     /** Pings the connections whose turn this tick is, each on its own event loop, one task per loop. */
     private void tick() {
-        int slots = slots(intervalMillis);
         int slot = (int) (ticks++ % slots);
         Map<EventLoop, List<ChatSession>> due = new HashMap<>();
         for (ChatSession session : sessions.all()) {
