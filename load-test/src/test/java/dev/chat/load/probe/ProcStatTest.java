@@ -45,16 +45,31 @@ class ProcStatTest {
                 Thread.onSpinWait();
             }
             assertEquals(2, shell.descendants().count());
-            double alone = new Watched("sh", root, false, "").sample()[1];
-            double tree = new Watched("sh", root, true, "").sample()[1];
-            double none = new Watched("sh", root, true, "no-such-command-line").sample()[1];
-            double sleeps = new Watched("sh", root, true, "sleep").sample()[1];
-            assertTrue(tree > alone, "the children's RSS is added");
-            assertEquals(alone, none, "a filter matching no child adds nothing");
-            assertEquals(tree, sleeps, "a filter matching both children adds both");
+            Watched alone = new Watched("sh", root, false, "");
+            Watched tree = new Watched("sh", root, true, "");
+            // The shell's and its children's memory still moves for a moment after the forks and execs: each
+            // comparison is taken between two equal readings of its reference.
+            double[] none = settled(alone, new Watched("sh", root, true, "no-such-command-line"));
+            double[] sleeps = settled(tree, new Watched("sh", root, true, "sleep"));
+            assertTrue(sleeps[0] > none[0], "the children's RSS is added");
+            assertEquals(none[0], none[1], "a filter matching no child adds nothing");
+            assertEquals(sleeps[0], sleeps[1], "a filter matching both children adds both");
         } finally {
             shell.descendants().forEach(ProcessHandle::destroy);
             shell.destroy();
+        }
+    }
+
+    /** {reference's RSS, measured's RSS}, read while the reference's RSS read the same before and after. */
+    private static double[] settled(Watched reference, Watched measured) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            double before = reference.sample()[1];
+            double value = measured.sample()[1];
+            double after = reference.sample()[1];
+            if (before == after || System.nanoTime() > deadline) {
+                return new double[] {after, value};
+            }
         }
     }
 
