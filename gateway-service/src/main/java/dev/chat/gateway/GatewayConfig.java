@@ -109,10 +109,16 @@ public interface GatewayConfig {
         /**
          * After a flush that announced more than batch-events changes of a room (a join or leave storm: each member
          * got the room's full list), that room's next changes wait this long, so a storm costs each member one list
-         * per churn interval instead of one per batch interval. Quiet rooms keep the batch interval.
+         * per churn interval instead of one per batch interval. A room that announces in two flushes in a row (users
+         * trickling in) waits this long too. Quiet rooms keep the batch interval; 0 (or no more than the batch
+         * interval) turns holds off.
          */
         @WithDefault("1S")
         Duration churnInterval();
+
+        /** While a storm goes on, each hold doubles the last, up to this: a long storm costs each member ever fewer lists. */
+        @WithDefault("4S")
+        Duration churnIntervalMax();
 
         /** Script calls per Redis pipeline of presence work (one pooled connection, one round trip each). */
         @WithDefault("256")

@@ -44,11 +44,14 @@ class PresenceBatchTest {
 
     static final long INTERVAL_MS = 500;
     static final int CAP = 8;
+    static final long HOLD_MS = 1_000;
+    static final long HOLD_MAX_MS = 4_000;
 
     public static class Batching implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("chat.presence.batch-interval", INTERVAL_MS + "ms", "chat.presence.batch-events", Integer.toString(CAP),
+                    "chat.presence.churn-interval", HOLD_MS + "ms", "chat.presence.churn-interval-max", HOLD_MAX_MS + "ms",
                     "chat.activity.flush-interval", "500ms", "chat.limits.messages-per-second", "1000",
                     "chat.limits.message-burst", "1000");
         }
@@ -93,6 +96,9 @@ class PresenceBatchTest {
     static final class View {
         final Set<String> users = new TreeSet<>();
         int presenceFrames;
+        /** Unsolicited full lists: each costs the member the whole room. */
+        int lists;
+        int diffs;
 
         void apply(JsonObject frame) {
             switch (frame.getString("type")) {
@@ -108,6 +114,7 @@ class PresenceBatchTest {
                     frame.getJsonArray("joined").forEach(u -> users.add((String) u));
                     frame.getJsonArray("left").forEach(u -> users.remove((String) u));
                     presenceFrames++;
+                    diffs++;
                 }
                 case "presence" -> {
                     // Our own query's answer carries our cid; an unsolicited list replaces what we knew.
@@ -115,6 +122,7 @@ class PresenceBatchTest {
                     frame.getJsonArray("users").forEach(u -> users.add((String) u));
                     if (frame.getString("cid") == null) {
                         presenceFrames++;
+                        lists++;
                     }
                 }
                 default -> {
@@ -128,6 +136,96 @@ class PresenceBatchTest {
         JsonObject frame;
         while ((frame = client.pollAny(quietMillis)) != null) {
             view.apply(frame);
+        }
+    }
+
+    /** Takes every frame that arrives until the deadline into the view. */
+    static void takeUntil(ChatClient client, View view, long deadline) {
+        long left;
+        while ((left = deadline - System.currentTimeMillis()) > 0) {
+            JsonObject frame = client.pollAny(left);
+            if (frame != null) {
+                view.apply(frame);
+            }
+        }
+    }
+
+    /** A member who follows the room's presence in the given mode, having asked who was there when it joined. */
+    record Watcher(ChatClient client, View view) implements AutoCloseable {
+        @Override
+        public void close() {
+            client.close();
+        }
+    }
+
+    Watcher watcher(String user, String mode) {
+        ChatClient client = connect(user);
+        client.send(new JsonObject().put("type", "join").put("room", room).put("presence", mode));
+        client.next("joined");
+        client.send(new JsonObject().put("type", "presence").put("room", room).put("cid", "q"));
+        View view = new View();
+        view.apply(client.next(f -> "q".equals(f.getString("cid"))));
+        return new Watcher(client, view);
+    }
+
+    @Test
+    void aStormThatGoesOnCostsEachMemberFewerListsTheLongerItLasts() {
+        List<ChatClient> joiners = new ArrayList<>();
+        Set<String> everyone = new TreeSet<>();
+        try (Watcher watcher = watcher("watcher-" + suffix, "events")) {
+            everyone.add("watcher-" + suffix);
+            // 12 s of more joins per batch interval than single events allow: every announcement is a full list.
+            long end = System.currentTimeMillis() + 12_000;
+            for (int tick = 0; System.currentTimeMillis() < end; tick++) {
+                long next = System.currentTimeMillis() + INTERVAL_MS;
+                for (int i = 0; i < CAP + 2; i++) {
+                    String user = String.format("storm%02d-%d-%s", tick, i, suffix);
+                    ChatClient joiner = connect(user);
+                    joiner.send(new JsonObject().put("type", "join").put("room", room).put("presence", "none"));
+                    joiners.add(joiner);
+                    everyone.add(user);
+                }
+                takeUntil(watcher.client(), watcher.view(), next);
+            }
+            joiners.forEach(joiner -> joiner.next("joined"));
+            await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+                drain(watcher.client(), watcher.view(), 20);
+                assertEquals(everyone, watcher.view().users, "the watcher ends up knowing everyone who joined");
+            });
+            // A list per churn interval gave 12-13 (holds of 1 s plus a tick, the end and a heartbeat); doubling holds give 4-6.
+            assertTrue(watcher.view().lists <= 6, joiners.size() + " joins in 12 s cost the watcher " + watcher.view().lists
+                    + " full lists; holds that double from 1 s to 4 s allow at most 6");
+        } finally {
+            joiners.forEach(ChatClient::close);
+        }
+    }
+
+    @Test
+    void usersTricklingInCostEachMemberOneFramePerChurnIntervalNotOnePerBatchInterval() {
+        List<ChatClient> joiners = new ArrayList<>();
+        Set<String> everyone = new TreeSet<>();
+        try (Watcher watcher = watcher("watcher-" + suffix, "diff")) {
+            everyone.add("watcher-" + suffix);
+            int diffsBefore = watcher.view().diffs;
+            // One user per batch interval: without holds, each would be an announcement (a frame) of its own.
+            for (int i = 0; i < 12; i++) {
+                long next = System.currentTimeMillis() + INTERVAL_MS;
+                String user = String.format("trickle%02d-%s", i, suffix);
+                ChatClient joiner = connect(user);
+                joiner.join(room);
+                joiners.add(joiner);
+                everyone.add(user);
+                takeUntil(watcher.client(), watcher.view(), next);
+            }
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                drain(watcher.client(), watcher.view(), 20);
+                assertEquals(everyone, watcher.view().users, "the watcher ends up knowing everyone who joined");
+            });
+            int diffs = watcher.view().diffs - diffsBefore;
+            assertTrue(diffs <= 8, "12 users joining one per batch interval cost the watcher " + diffs
+                    + " presence.diff frames; a busy room announces once per churn interval");
+        } finally {
+            joiners.forEach(ChatClient::close);
         }
     }
 

@@ -57,8 +57,8 @@ public class PresenceRegistry {
     private final Set<Object> counted = new HashSet<>();
     private final Map<String, Set<String>> changedRooms = new HashMap<>();
     private final Map<String, Integer> onlineUsers = new HashMap<>();
-    /** Rooms whose last flush announced more than batch-events changes: their next changes wait until this time (ms). */
-    private final Map<String, Long> churning = new HashMap<>();
+    /** Rooms whose next changes wait: after a full list, or while they announce in every flush. */
+    private final ChurnHolds churning;
     private boolean heartbeatDue;
     private boolean flushing;
     private long timer = -1;
@@ -74,6 +74,9 @@ public class PresenceRegistry {
         this.vertx = vertx;
         this.typing = typing;
         this.onlineWrites = new ScriptPipeline(redis, settings.batchSize());
+        long tickMs = settings.batchInterval().toMillis();
+        long holdMs = settings.churnInterval().toMillis();
+        this.churning = new ChurnHolds(holdMs > tickMs ? holdMs : 0, settings.churnIntervalMax().toMillis(), tickMs);
     }
 
     void start(@Observes StartupEvent event) {
@@ -233,19 +236,16 @@ public class PresenceRegistry {
         heartbeatDue = false;
         Map<String, RoomUpdate> rooms = new HashMap<>();
         long now = System.currentTimeMillis();
-        long holdMs = settings.churnInterval().toMillis();
-        churning.values().removeIf(until -> until <= now);
+        churning.forgetQuiet(now, changedRooms.keySet());
         for (var it = changedRooms.entrySet().iterator(); it.hasNext();) {
             Map.Entry<String, Set<String>> changed = it.next();
             String room = changed.getKey();
-            // A room in a join storm announces its changes once per churn interval instead of once per batch
-            // interval: each flush would send every member the room's full list (see presence-update.lua).
-            if (!heartbeat && churning.containsKey(room)) {
+            // Each announcement is a frame to every member (a full list in a storm, see presence-update.lua): a room
+            // that keeps changing announces once per hold instead of once per batch interval. A heartbeat writes all.
+            if (!heartbeat && churning.holding(room, now)) {
                 continue;
             }
-            if (changed.getValue().size() > settings.batchEvents() && holdMs > settings.batchInterval().toMillis()) {
-                churning.put(room, now + holdMs);
-            }
+            churning.flushed(room, changed.getValue().size() > settings.batchEvents(), now);
             rooms.put(room, update(room, changed.getValue(), heartbeat));
             it.remove();
         }
