@@ -6,15 +6,25 @@
 --   presence.join / presence.leave per user (up to the cap) or one `presence` frame with the full list.
 -- A user counts as present while any gateway has a live entry for them; join and leave of the same user
 -- within one flush cancel out (the gateway sends only the user's final state).
--- KEYS: 1 room presence zset (member user|node, score expiry ms)
+--
+-- Announcements are held per room, for every gateway at once: after an announcement of more changes than
+-- the cap (a full list), the room's next one waits the first hold, and each further one while the storm goes
+-- on doubles the wait up to the longest hold; a room that announces again within the grace after its hold
+-- (busy: every announcement is a frame to every member) waits the first hold too. A call during a hold applies
+-- its changes but announces nothing: it records what clients were told of each changed user, and the first
+-- call after the hold, from any gateway, announces all of them. The gateway whose call was held makes that
+-- call (with no changes of its own) once the hold is over.
+-- KEYS: 1 room presence zset (member user|node, score expiry ms), 2 the room's hold ("<until ms> <length ms>",
+--       ending the grace after its end; expiring later), 3 the changes not yet announced (hash user -> '1'/'0': whether
+--       clients were last told the user is present)
 -- ARGV: 1 node, 2 now ms, 3 expiry ms for this node's entries, 4 key ttl ms, 5 room channel, 6 room,
 --       7 cap of individual events, 8 sweep ('1'/'0'), 9 the publish command (PUBLISH, or SPUBLISH on a
---       Redis Cluster), 10 number of present users n, 11.. n present users (added or refreshed), then the
---       absent users (removed)
--- Returns the number of users whose presence changed.
+--       Redis Cluster), 10 first hold ms (0: no holds), 11 longest hold ms, 12 grace ms, 13 number of present
+--       users n, 14.. n present users (added or refreshed), then the absent users (removed)
+-- Returns {changes announced, the room's hold end in ms (0: none), 1 if this call's changes wait for the hold's end}.
 local node = ARGV[1]
 local now = tonumber(ARGV[2])
-local n = tonumber(ARGV[10])
+local n = tonumber(ARGV[13])
 
 -- Live entries per user before the change.
 local count = {}
@@ -45,7 +55,7 @@ if ARGV[8] == '1' then
   end
 end
 
-for i = 11, 10 + n do
+for i = 14, 13 + n do
   local user = ARGV[i]
   local member = user .. '|' .. node
   local live = redis.call('ZSCORE', KEYS[1], member)
@@ -55,7 +65,7 @@ for i = 11, 10 + n do
   end
   changed[user] = true
 end
-for i = 11 + n, #ARGV do
+for i = 14 + n, #ARGV do
   local user = ARGV[i]
   local member = user .. '|' .. node
   local live = redis.call('ZSCORE', KEYS[1], member)
@@ -71,6 +81,25 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
 end
 
+-- Changes applied during a hold are still unannounced: clients hold what they were told before them.
+local pending = redis.call('HGETALL', KEYS[3])
+for i = 1, #pending, 2 do
+  local user = pending[i]
+  changed[user] = true
+  known[user] = pending[i + 1] == '1' or nil
+end
+
+-- The hold as of `now` (the caller's clock, not the key's expiry, which only cleans up): past its end and grace, none.
+local grace = tonumber(ARGV[12])
+local holdUntil, holdLength = 0, -1
+local hold = redis.call('GET', KEYS[2])
+if hold then
+  local u, l = string.match(hold, '^(%d+) (%d+)$')
+  if u and now <= tonumber(u) + grace then
+    holdUntil, holdLength = tonumber(u), tonumber(l)
+  end
+end
+
 local joined, left = {}, {}
 for user in pairs(changed) do
   local present = (count[user] or 0) > 0
@@ -80,8 +109,29 @@ for user in pairs(changed) do
     left[#left + 1] = user
   end
 end
+
+if holdUntil > now then
+  local waiting = 0
+  for user in pairs(changed) do
+    local present = (count[user] or 0) > 0
+    if present ~= (known[user] == true) then
+      redis.call('HSET', KEYS[3], user, known[user] and '1' or '0')
+      waiting = waiting + 1
+    else
+      redis.call('HDEL', KEYS[3], user)
+    end
+  end
+  if waiting > 0 then
+    redis.call('PEXPIRE', KEYS[3], ARGV[4])
+    return {0, holdUntil, 1}
+  end
+  return {0, holdUntil, 0}
+end
+if #pending > 0 then
+  redis.call('DEL', KEYS[3])
+end
 if #joined + #left == 0 then
-  return 0
+  return {0, 0, 0}
 end
 table.sort(joined)
 table.sort(left)
@@ -113,4 +163,17 @@ else
   table.sort(users)
   redis.call(ARGV[9], ARGV[5], '{"type":"presence","room":"' .. room .. '","users":' .. list(users) .. '}')
 end
-return #joined + #left
+
+local first = tonumber(ARGV[10])
+if first <= 0 then
+  return {#joined + #left, 0, 0}
+end
+local length
+if #joined + #left > tonumber(ARGV[7]) then
+  length = holdLength <= 0 and first or math.min(tonumber(ARGV[11]), 2 * holdLength)
+else
+  -- A first announcement only marks the room; one within the grace after the last hold is a busy room's.
+  length = holdLength < 0 and 0 or first
+end
+redis.call('SET', KEYS[2], (now + length) .. ' ' .. length, 'PX', length + 2 * grace)
+return {#joined + #left, length > 0 and now + length or 0, 0}

@@ -167,6 +167,62 @@ class ChatFeaturesIT {
     }
 
     @Test
+    void aJoinStormOverTwoGatewaysCostsAMemberAsFewFullListsAsOnOne() {
+        String room = "storm-" + id;
+        List<WsClient> joiners = new java.util.ArrayList<>();
+        java.util.Set<String> everyone = new java.util.TreeSet<>();
+        java.util.Set<String> known = new java.util.TreeSet<>();
+        int[] lists = {0};
+        try (WsClient watcher = WsClient.connect(user("watcher"), gatewayA.url())) {
+            watcher.join(room);
+            everyone.add(user("watcher"));
+            java.util.function.LongConsumer takeUntil = deadline -> {
+                long left;
+                while ((left = deadline - System.currentTimeMillis()) > 0) {
+                    ObjectNode frame = watcher.pollAny(left);
+                    if (frame == null) {
+                        continue;
+                    }
+                    switch (frame.path("type").asText()) {
+                        case "presence.join" -> known.add(frame.path("user").asText());
+                        case "presence.leave" -> known.remove(frame.path("user").asText());
+                        case "presence" -> {
+                            known.clear();
+                            frame.path("users").forEach(u -> known.add(u.asText()));
+                            lists[0]++;
+                        }
+                        default -> {
+                        }
+                    }
+                }
+            };
+            // 12 s of ten joins every half second, half on each gateway: every announcement is a full list.
+            long end = System.currentTimeMillis() + 12_000;
+            for (int tick = 0; System.currentTimeMillis() < end; tick++) {
+                long next = System.currentTimeMillis() + 500;
+                for (int i = 0; i < 10; i++) {
+                    String name = user("storm" + tick + "x" + i);
+                    WsClient joiner = WsClient.connect(name, (i % 2 == 0 ? gatewayA : gatewayB).url());
+                    joiner.send(WsClient.frame("join").put("room", room).put("presence", "none"));
+                    joiners.add(joiner);
+                    everyone.add(name);
+                }
+                takeUntil.accept(next);
+            }
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                takeUntil.accept(System.currentTimeMillis() + 50);
+                assertEquals(everyone, known, "the watcher ends up knowing everyone who joined");
+            });
+            // One hold for the room whichever gateway the joins came through: 4-6 lists, as with one gateway; a hold per
+            // gateway would announce each gateway's share apart, about twice as many.
+            assertTrue(lists[0] <= 6, joiners.size() + " joins over two gateways in 12 s cost the watcher " + lists[0]
+                    + " full lists; holds of 1 s doubling to 4 s allow at most 6");
+        } finally {
+            joiners.forEach(WsClient::close);
+        }
+    }
+
+    @Test
     void typingReachesTheOthersOnOtherGatewaysAndIsNeverStored() throws Exception {
         String room = "typing-" + id;
         try (WsClient alice = WsClient.connect(user("alice"), gatewayA.url()); WsClient bob = WsClient.connect(user("bob"), gatewayB.url())) {

@@ -164,6 +164,19 @@ final class WsClient implements AutoCloseable {
         return order;
     }
 
+    /** The next frame of any type (stashed ones first), or null if none arrives within {@code millis}. */
+    ObjectNode pollAny(long millis) {
+        if (!stash.isEmpty()) {
+            return stash.poll();
+        }
+        try {
+            return frames.poll(millis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
     /** Whatever arrives within {@code millis}, or null; presence events, which any join may cause, are passed over. */
     ObjectNode poll(long millis) {
         long deadline = System.currentTimeMillis() + millis;

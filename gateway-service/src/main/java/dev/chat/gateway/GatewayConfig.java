@@ -111,7 +111,7 @@ public interface GatewayConfig {
          * got the room's full list), that room's next changes wait this long, so a storm costs each member one list
          * per churn interval instead of one per batch interval. A room that announces in two flushes in a row (users
          * trickling in) waits this long too. Quiet rooms keep the batch interval; 0 (or no more than the batch
-         * interval) turns holds off.
+         * interval) turns holds off. The hold is the room's, kept in Redis: it holds every gateway's announcements.
          */
         @WithDefault("1S")
         Duration churnInterval();

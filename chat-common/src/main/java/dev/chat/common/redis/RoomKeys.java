@@ -70,6 +70,16 @@ public final class RoomKeys {
         return "chat:{" + room + "}:presence";
     }
 
+    /** Until when the room's presence announcements wait, for every gateway: {@code "<until ms> <length ms>"}. */
+    public static String presenceHold(String room) {
+        return "chat:{" + room + "}:presence-hold";
+    }
+
+    /** Presence changes applied during a hold and not yet announced: user to whether clients were told they are present. */
+    public static String presenceUnannounced(String room) {
+        return "chat:{" + room + "}:presence-unannounced";
+    }
+
     /** The gateways a user is connected to: a sorted set of nodes scored by expiry. */
     public static String online(String user) {
         return "chat:online:{" + user + "}";

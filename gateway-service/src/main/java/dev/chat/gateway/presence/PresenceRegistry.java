@@ -32,7 +32,9 @@ import java.util.TreeSet;
  * <p>Nothing is written per join: changes are collected per room and flushed every batch interval,
  * in pipelines of at most batch-size script calls, one pipeline at a time. So a connect storm costs
  * Redis one call per changed room per interval, never competes with sends for more than one pooled
- * connection, and each room announces its changes in a bounded number of frames (presence-update.lua).
+ * connection, and each room announces its changes in a bounded number of frames (presence-update.lua). In a storm,
+ * or while users trickle in, Redis holds a room's announcements for all gateways at once; the room's changes then wait
+ * here until the hold ends ({@link ChurnHolds}).
  */
 @ApplicationScoped
 public class PresenceRegistry {
@@ -57,8 +59,10 @@ public class PresenceRegistry {
     private final Set<Object> counted = new HashSet<>();
     private final Map<String, Set<String>> changedRooms = new HashMap<>();
     private final Map<String, Integer> onlineUsers = new HashMap<>();
-    /** Rooms whose next changes wait: after a full list, or while they announce in every flush. */
-    private final ChurnHolds churning;
+    /** Rooms whose announcements Redis holds: their changes wait here until the hold ends. */
+    private final ChurnHolds churning = new ChurnHolds();
+    /** presence-update.lua's hold settings: the first hold (0: none), the longest, and the grace after a hold (ms). */
+    private final List<String> holdArgs;
     private boolean heartbeatDue;
     private boolean flushing;
     private long timer = -1;
@@ -76,7 +80,9 @@ public class PresenceRegistry {
         this.onlineWrites = new ScriptPipeline(redis, settings.batchSize());
         long tickMs = settings.batchInterval().toMillis();
         long holdMs = settings.churnInterval().toMillis();
-        this.churning = new ChurnHolds(holdMs > tickMs ? holdMs : 0, settings.churnIntervalMax().toMillis(), tickMs);
+        // The grace: a room that has changes waiting flushes at the first tick after its hold, within it.
+        this.holdArgs = List.of(Long.toString(holdMs > tickMs ? holdMs : 0),
+                Long.toString(Math.max(holdMs, settings.churnIntervalMax().toMillis())), Long.toString(Math.max(1, tickMs + tickMs / 2)));
     }
 
     void start(@Observes StartupEvent event) {
@@ -217,11 +223,19 @@ public class PresenceRegistry {
     void flush() {
         Snapshot snapshot;
         synchronized (this) {
-            if (flushing || (changedRooms.isEmpty() && !heartbeatDue)) {
+            if (flushing) {
+                return;
+            }
+            long now = System.currentTimeMillis();
+            for (String room : churning.ended(now)) {
+                // Redis kept changes of ours unannounced through the hold: this flush (with no changes, if need be) announces them.
+                changedRooms.computeIfAbsent(room, r -> new HashSet<>());
+            }
+            if (changedRooms.isEmpty() && !heartbeatDue) {
                 return;
             }
             flushing = true;
-            snapshot = snapshot();
+            snapshot = snapshot(now);
         }
         write(snapshot).subscribe().with(done -> finished(), failure -> finished());
     }
@@ -231,21 +245,18 @@ public class PresenceRegistry {
     }
 
     /** What to write, taken under the lock: each user's final state, so a join and leave within an interval cancel out. */
-    private Snapshot snapshot() {
+    private Snapshot snapshot(long now) {
         boolean heartbeat = heartbeatDue;
         heartbeatDue = false;
         Map<String, RoomUpdate> rooms = new HashMap<>();
-        long now = System.currentTimeMillis();
-        churning.forgetQuiet(now, changedRooms.keySet());
         for (var it = changedRooms.entrySet().iterator(); it.hasNext();) {
             Map.Entry<String, Set<String>> changed = it.next();
             String room = changed.getKey();
-            // Each announcement is a frame to every member (a full list in a storm, see presence-update.lua): a room
-            // that keeps changing announces once per hold instead of once per batch interval. A heartbeat writes all.
+            // While Redis holds the room's announcements, its changes wait here: one call at the hold's end instead of
+            // one per batch interval, with each user's final state. A heartbeat writes every room.
             if (!heartbeat && churning.holding(room, now)) {
                 continue;
             }
-            churning.flushed(room, changed.getValue().size() > settings.batchEvents(), now);
             rooms.put(room, update(room, changed.getValue(), heartbeat));
             it.remove();
         }
@@ -291,16 +302,25 @@ public class PresenceRegistry {
         List<List<String>> keys = new ArrayList<>(chunk.size());
         List<List<String>> args = new ArrayList<>(chunk.size());
         for (RoomUpdate update : chunk) {
-            keys.add(List.of(RoomKeys.presence(update.room())));
-            List<String> arg = new ArrayList<>(10 + update.present().size() + update.absent().size());
+            keys.add(List.of(RoomKeys.presence(update.room()), RoomKeys.presenceHold(update.room()),
+                    RoomKeys.presenceUnannounced(update.room())));
+            List<String> arg = new ArrayList<>(13 + update.present().size() + update.absent().size());
             arg.addAll(List.of(node, now, expiry, keyTtl(), layout.roomChannel(update.room()), update.room(),
-                    Integer.toString(settings.batchEvents()), update.heartbeat() ? "1" : "0", layout.publishCommand(),
-                    Integer.toString(update.present().size())));
+                    Integer.toString(settings.batchEvents()), update.heartbeat() ? "1" : "0", layout.publishCommand()));
+            arg.addAll(holdArgs);
+            arg.add(Integer.toString(update.present().size()));
             arg.addAll(update.present());
             arg.addAll(update.absent());
             args.add(arg);
         }
-        return UPDATE.runBatch(redis, keys, args).replaceWithVoid()
+        return UPDATE.runBatch(redis, keys, args).invoke(replies -> {
+            synchronized (this) {
+                for (int i = 0; i < chunk.size(); i++) {
+                    Response reply = replies.get(i);
+                    churning.replied(chunk.get(i).room(), reply.get(1).toLong(), reply.get(2).toLong() == 1);
+                }
+            }
+        }).replaceWithVoid()
                 .onFailure().recoverWithUni(e -> {
                     Log.warnf("Presence update of %d rooms failed (%s); retrying in the next flush", chunk.size(), e.getMessage());
                     synchronized (this) {

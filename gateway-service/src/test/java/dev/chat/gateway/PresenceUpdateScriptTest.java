@@ -1,0 +1,168 @@
+package dev.chat.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.chat.common.redis.RoomKeys;
+import io.quarkus.redis.datasource.RedisDataSource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.mutiny.redis.client.Response;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * How presence-update.lua holds a room's announcements for every gateway at once, called with the clock it is
+ * given: quiet rooms announce at once, a full list or a busy room holds the next announcement, a storm that goes
+ * on doubles the hold up to the longest, and what any gateway changed during a hold is announced once, by the
+ * first call after it, with each user's final state.
+ */
+@QuarkusTest
+class PresenceUpdateScriptTest {
+
+    static final long FIRST = 1_000;
+    static final long LONGEST = 4_000;
+    static final long GRACE = 300;
+    static final int CAP = 8;
+    static final String SCRIPT = resource("scripts/presence-update.lua");
+
+    @Inject
+    RedisDataSource redis;
+
+    String room;
+    long t0;
+    long first = FIRST;
+
+    record Reply(long announced, long holdUntil, boolean waiting) {
+    }
+
+    @BeforeEach
+    void setUp() {
+        room = "hold-" + UUID.randomUUID().toString().substring(0, 8);
+        t0 = System.currentTimeMillis();
+    }
+
+    /** One gateway's flush at {@code t0 + at}: users joined and left on {@code node} since its last one. */
+    Reply flush(String node, long at, List<String> joined, List<String> left) {
+        return call(node, at, joined, left, false);
+    }
+
+    Reply call(String node, long at, List<String> present, List<String> absent, boolean heartbeat) {
+        long now = t0 + at;
+        List<String> args = new ArrayList<>(List.of("EVAL", SCRIPT, "3", RoomKeys.presence(room), RoomKeys.presenceHold(room),
+                RoomKeys.presenceUnannounced(room), node, Long.toString(now), Long.toString(now + 30_000), "60000",
+                RoomKeys.channel(room), room, Integer.toString(CAP), heartbeat ? "1" : "0", "PUBLISH", Long.toString(first),
+                Long.toString(LONGEST), Long.toString(GRACE), Integer.toString(present.size())));
+        args.addAll(present);
+        args.addAll(absent);
+        Response reply = redis.execute(args.get(0), args.subList(1, args.size()).toArray(String[]::new));
+        return new Reply(reply.get(0).toLong(), reply.get(1).toLong() == 0 ? 0 : reply.get(1).toLong() - t0,
+                reply.get(2).toLong() == 1);
+    }
+
+    static List<String> users(String prefix, int n) {
+        return IntStream.range(0, n).mapToObj(i -> prefix + i).toList();
+    }
+
+    @Test
+    void aQuietRoomAnnouncesEachChangeAtOnceAndHoldsNothing() {
+        assertEquals(new Reply(1, 0, false), flush("a", 0, List.of("u1"), List.of()));
+        assertEquals(new Reply(1, 0, false), flush("b", 2_000, List.of("u2"), List.of()), "long after, on any gateway: at once");
+    }
+
+    @Test
+    void aFullListHoldsTheRoomsNextAnnouncementForEveryGateway() {
+        assertEquals(new Reply(CAP + 1, FIRST, false), flush("a", 0, users("u", CAP + 1), List.of()));
+        assertEquals(new Reply(0, FIRST, true), flush("b", 500, List.of("b1"), List.of()), "another gateway's change waits");
+        assertEquals(1, flush("b", FIRST, List.of(), List.of()).announced(), "the first call after the hold announces it");
+    }
+
+    @Test
+    void aStormThatGoesOnDoublesEachHoldUpToTheLongest() {
+        long at = 0;
+        long[] expected = {FIRST, 2 * FIRST, 4 * FIRST, LONGEST, LONGEST};
+        for (int round = 0; round < expected.length; round++) {
+            Reply reply = flush(round % 2 == 0 ? "a" : "b", at, users("s" + round + "-", CAP + 1), List.of());
+            assertEquals(new Reply(CAP + 1, at + expected[round], false), reply, "round " + round);
+            at += expected[round];
+        }
+    }
+
+    @Test
+    void aRoomThatAnnouncesAgainWithinTheGraceIsHeldLikeABusyRoom() {
+        assertEquals(new Reply(1, 0, false), flush("a", 0, List.of("u1"), List.of()), "a first announcement only marks the room");
+        assertEquals(new Reply(1, 200 + FIRST, false), flush("b", 200, List.of("u2"), List.of()));
+        assertEquals(new Reply(0, 200 + FIRST, true), flush("a", 400, List.of("u3"), List.of()));
+    }
+
+    @Test
+    void aRoomQuietPastTheGraceAfterItsHoldStartsOver() {
+        flush("a", 0, users("u", CAP + 1), List.of());
+        assertEquals(new Reply(CAP + 1, FIRST + GRACE + 1 + FIRST, false),
+                flush("a", FIRST + GRACE + 1, users("v", CAP + 1), List.of()), "the first hold again, not twice it");
+    }
+
+    @Test
+    void whatEveryGatewayChangedDuringAHoldIsAnnouncedOnceByTheFirstCallAfterIt() {
+        flush("a", 0, users("u", CAP + 1), List.of());
+        assertEquals(new Reply(0, FIRST, true), flush("b", 100, List.of("b1"), List.of()));
+        assertEquals(new Reply(0, FIRST, true), flush("a", 200, List.of("a1"), List.of("u0")));
+        assertEquals(3, flush("b", FIRST, List.of(), List.of()).announced(), "b1 and a1 joined, u0 left");
+        assertEquals(0, flush("a", FIRST + 10, List.of(), List.of()).announced(), "announced once");
+        assertEquals(List.of("a1", "b1", "u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8"), present());
+    }
+
+    @Test
+    void aUserWhoComesAndGoesWithinAHoldIsNeverAnnounced() {
+        flush("a", 0, users("u", CAP + 1), List.of());
+        assertEquals(new Reply(0, FIRST, true), flush("b", 100, List.of("x"), List.of()));
+        assertEquals(new Reply(0, FIRST, false), flush("b", 200, List.of(), List.of("x")), "nothing left to announce");
+        // A member clients know leaves on one gateway and is back on another before the hold ends.
+        assertEquals(new Reply(0, FIRST, true), flush("a", 300, List.of(), List.of("u3")));
+        assertEquals(new Reply(0, FIRST, false), flush("b", 400, List.of("u3"), List.of()));
+        assertEquals(0, flush("a", FIRST, List.of(), List.of()).announced());
+    }
+
+    @Test
+    void aHeartbeatDuringAHoldRefreshesEntriesAndItsSweptLeavesAreAnnouncedAfterTheHold() {
+        flush("c", 0, List.of("gone"), List.of());
+        assertEquals(new Reply(CAP + 1, 100 + FIRST, false), flush("a", 100, users("u", CAP + 1), List.of()));
+        // c's gateway crashed: its entry expires at 500, and a's heartbeat at 600 sweeps it during the hold.
+        redis.execute("ZADD", RoomKeys.presence(room), Long.toString(t0 + 500), "gone|c");
+        assertEquals(new Reply(0, 100 + FIRST, true), call("a", 600, users("u", CAP + 1), List.of(), true));
+        assertEquals(1, flush("a", 100 + FIRST, List.of(), List.of()).announced(), "the leave, once the hold is over");
+        assertEquals(users("u", CAP + 1), present());
+    }
+
+    @Test
+    void aFirstHoldOfZeroTurnsHoldsOff() {
+        first = 0;
+        assertEquals(new Reply(CAP + 1, 0, false), flush("a", 0, users("u", CAP + 1), List.of()));
+        assertEquals(new Reply(CAP + 1, 0, false), flush("a", 100, users("v", CAP + 1), List.of()));
+    }
+
+    List<String> present() {
+        List<String> users = new ArrayList<>();
+        for (Response member : redis.execute("ZRANGEBYSCORE", RoomKeys.presence(room), Long.toString(t0 + FIRST), "+inf")) {
+            String value = member.toString();
+            users.add(value.substring(0, value.lastIndexOf('|')));
+        }
+        users.sort(null);
+        return users;
+    }
+
+    static String resource(String path) {
+        try (InputStream in = PresenceUpdateScriptTest.class.getClassLoader().getResourceAsStream(path)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
