@@ -12,8 +12,8 @@
 -- on doubles the wait up to the longest hold; a room that announces again within the grace after its hold
 -- (busy: every announcement is a frame to every member) waits the first hold too. A call during a hold applies
 -- its changes but announces nothing: it records what clients were told of each changed user, and the first
--- call after the hold, from any gateway, announces all of them. The gateway whose call was held makes that
--- call (with no changes of its own) once the hold is over.
+-- call after the hold, from any gateway, announces all of them. Each gateway whose call was held while changes
+-- waited makes that call (with no changes of its own, if need be) once the hold is over; the first announces.
 -- KEYS: 1 room presence zset (member user|node, score expiry ms), 2 the room's hold ("<until ms> <length ms>",
 --       ending the grace after its end; expiring later), 3 the changes not yet announced (hash user -> '1'/'0': whether
 --       clients were last told the user is present)

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.chat.common.redis.RoomKeys;
 import dev.chat.gateway.activity.ActivityLog;
 import dev.chat.gateway.metrics.GatewayMetrics;
 import dev.chat.gateway.presence.PresenceRegistry;
@@ -207,7 +208,8 @@ class PresenceBatchTest {
         try (Watcher watcher = watcher("watcher-" + suffix, "diff")) {
             everyone.add("watcher-" + suffix);
             int diffsBefore = watcher.view().diffs;
-            // One user per batch interval: without holds, each would be an announcement (a frame) of its own.
+            // One user per batch interval: without holds, each would be an announcement (a frame) of its own (12); held,
+            // about one per churn interval and a tick (6-7, and the watcher's own join may land among them).
             for (int i = 0; i < 12; i++) {
                 long next = System.currentTimeMillis() + INTERVAL_MS;
                 String user = String.format("trickle%02d-%s", i, suffix);
@@ -222,10 +224,58 @@ class PresenceBatchTest {
                 assertEquals(everyone, watcher.view().users, "the watcher ends up knowing everyone who joined");
             });
             int diffs = watcher.view().diffs - diffsBefore;
-            assertTrue(diffs <= 8, "12 users joining one per batch interval cost the watcher " + diffs
+            assertTrue(diffs <= 9, "12 users joining one per batch interval cost the watcher " + diffs
                     + " presence.diff frames; a busy room announces once per churn interval");
         } finally {
             joiners.forEach(ChatClient::close);
+        }
+    }
+
+    /** Holds the room's announcements for {@code millis} from now, as another gateway's storm would (presence-update.lua). */
+    long holdRoom(long millis) {
+        long until = System.currentTimeMillis() + millis;
+        redis.execute("SET", RoomKeys.presenceHold(room), until + " " + millis, "PX", Long.toString(millis + 5_000));
+        return until;
+    }
+
+    @Test
+    void aChangeThatWaitedForTheRoomsHoldIsAnnouncedWhenTheHoldEnds() {
+        String late = "late-" + suffix;
+        try (Watcher watcher = watcher("watcher-" + suffix, "events"); ChatClient joiner = connect(late)) {
+            long start = System.currentTimeMillis();
+            holdRoom(1_500);
+            joiner.join(room);
+            // This gateway's flush during the hold only writes the entry; once the hold is over, it makes the call that
+            // announces it (no heartbeat is due for seconds).
+            watcher.client().next(f -> "presence.join".equals(f.getString("type")) && late.equals(f.getString("user")));
+            long after = System.currentTimeMillis() - start;
+            assertTrue(after >= 1_400, "announced " + after + " ms after a hold of 1,500 ms began");
+            assertTrue(after < 1_500 + 3 * INTERVAL_MS, "announced " + after + " ms after a hold of 1,500 ms began");
+        }
+    }
+
+    @Test
+    void aPresenceAnswerDuringAHoldIsWhatMembersWereToldSoTheChangesThatFollowKeepItRight() {
+        String passing = "passing-" + suffix;
+        try (Watcher watcher = watcher("watcher-" + suffix, "events")) {
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                drain(watcher.client(), watcher.view(), 20);
+                assertTrue(watcher.view().users.contains("watcher-" + suffix), "the watcher's own join was announced");
+            });
+            long until = holdRoom(2_000);
+            ChatClient passer = connect(passing);
+            passer.join(room);
+            await().atMost(Duration.ofSeconds(5)).until(() -> presenceEntries().stream().anyMatch(m -> m.startsWith(passing + "|")));
+            try (Watcher asker = watcher("asker-" + suffix, "events")) {
+                assertFalse(asker.view().users.contains(passing), "the answer leaves out a join not announced yet: " + asker.view().users);
+                // The user goes before the hold ends: came and went, never announced, and no one is left believing otherwise.
+                passer.close();
+                takeUntil(asker.client(), asker.view(), until + 3 * INTERVAL_MS);
+                takeUntil(watcher.client(), watcher.view(), System.currentTimeMillis() + 10);
+                assertFalse(asker.view().users.contains(passing), "the asker's view: " + asker.view().users);
+                assertFalse(watcher.view().users.contains(passing), "the watcher's view: " + watcher.view().users);
+                assertTrue(asker.view().users.contains("watcher-" + suffix));
+            }
         }
     }
 

@@ -40,6 +40,7 @@ import java.util.TreeSet;
 public class PresenceRegistry {
 
     private static final LuaScript UPDATE = LuaScript.fromResource("scripts/presence-update.lua");
+    private static final LuaScript USERS = LuaScript.fromResource("scripts/presence-users.lua");
     private static final LuaScript REFRESH = LuaScript.fromResource("scripts/presence-refresh.lua");
     private static final LuaScript OFFLINE = LuaScript.fromResource("scripts/user-offline.lua");
 
@@ -198,13 +199,15 @@ public class PresenceRegistry {
         }
     }
 
-    /** The users in a room on any gateway, sorted. */
+    /**
+     * The users in a room on any gateway, sorted, as the room's members were told: a change a hold keeps unannounced
+     * is left out until it is announced, so an asker who then applies the announcements stays right.
+     */
     public Uni<List<String>> users(String room) {
-        return redis.execute("ZRANGEBYSCORE", RoomKeys.presence(room), now(), "+inf").map(reply -> {
+        return USERS.run(redis, List.of(RoomKeys.presence(room), RoomKeys.presenceUnannounced(room)), List.of(now())).map(reply -> {
             TreeSet<String> users = new TreeSet<>();
-            for (Response member : reply) {
-                String value = member.toString();
-                users.add(value.substring(0, value.lastIndexOf('|')));
+            for (Response user : reply) {
+                users.add(user.toString());
             }
             return List.copyOf(users);
         });
