@@ -26,20 +26,19 @@ local node = ARGV[1]
 local now = tonumber(ARGV[2])
 local n = tonumber(ARGV[13])
 
--- Live entries per user before the change.
+-- Live entries per user before the change, and the users clients were told are present: live ones, and
+-- those whose entries expired unannounced. The sweep removes expired entries in the same step as it
+-- announces them, so each is announced once.
 local count = {}
-local before = {}
+local known = {}
 for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')) do
   local user = string.match(m, '^(.*)|[^|]*$')
   if user then
     count[user] = (count[user] or 0) + 1
-    before[user] = true
+    known[user] = true
   end
 end
 
--- Users clients were told are present: live ones, and those whose entries expired unannounced. The
--- sweep removes expired entries in the same step as it announces them, so each is announced once.
-local known = before
 local changed = {}
 if ARGV[8] == '1' then
   local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
@@ -110,25 +109,22 @@ for user in pairs(changed) do
   end
 end
 
-if holdUntil > now then
-  local waiting = 0
-  for user in pairs(changed) do
-    local present = (count[user] or 0) > 0
-    if present ~= (known[user] == true) then
-      redis.call('HSET', KEYS[3], user, known[user] and '1' or '0')
-      waiting = waiting + 1
-    else
-      redis.call('HDEL', KEYS[3], user)
-    end
-  end
-  if waiting > 0 then
-    redis.call('PEXPIRE', KEYS[3], ARGV[4])
-    return {0, holdUntil, 1}
-  end
-  return {0, holdUntil, 0}
-end
+-- Whatever happens next, what was unannounced is either announced now or recorded again below.
 if #pending > 0 then
   redis.call('DEL', KEYS[3])
+end
+if holdUntil > now then
+  if #joined + #left == 0 then
+    return {0, holdUntil, 0}
+  end
+  for _, user in ipairs(joined) do
+    redis.call('HSET', KEYS[3], user, '0')
+  end
+  for _, user in ipairs(left) do
+    redis.call('HSET', KEYS[3], user, '1')
+  end
+  redis.call('PEXPIRE', KEYS[3], ARGV[4])
+  return {0, holdUntil, 1}
 end
 if #joined + #left == 0 then
   return {0, 0, 0}

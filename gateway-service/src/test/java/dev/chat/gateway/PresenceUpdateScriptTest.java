@@ -2,15 +2,14 @@ package dev.chat.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.chat.common.redis.LuaScript;
 import dev.chat.common.redis.RoomKeys;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.inject.Inject;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -31,10 +30,13 @@ class PresenceUpdateScriptTest {
     static final long LONGEST = 4_000;
     static final long GRACE = 300;
     static final int CAP = 8;
-    static final String SCRIPT = resource("scripts/presence-update.lua");
+    static final LuaScript SCRIPT = LuaScript.fromResource("scripts/presence-update.lua");
 
     @Inject
     RedisDataSource redis;
+
+    @Inject
+    ReactiveRedisDataSource reactiveRedis;
 
     String room;
     long t0;
@@ -56,13 +58,13 @@ class PresenceUpdateScriptTest {
 
     Reply call(String node, long at, List<String> present, List<String> absent, boolean heartbeat) {
         long now = t0 + at;
-        List<String> args = new ArrayList<>(List.of("EVAL", SCRIPT, "3", RoomKeys.presence(room), RoomKeys.presenceHold(room),
-                RoomKeys.presenceUnannounced(room), node, Long.toString(now), Long.toString(now + 30_000), "60000",
+        List<String> args = new ArrayList<>(List.of(node, Long.toString(now), Long.toString(now + 30_000), "60000",
                 RoomKeys.channel(room), room, Integer.toString(CAP), heartbeat ? "1" : "0", "PUBLISH", Long.toString(first),
                 Long.toString(LONGEST), Long.toString(GRACE), Integer.toString(present.size())));
         args.addAll(present);
         args.addAll(absent);
-        Response reply = redis.execute(args.get(0), args.subList(1, args.size()).toArray(String[]::new));
+        Response reply = SCRIPT.run(reactiveRedis, List.of(RoomKeys.presence(room), RoomKeys.presenceHold(room),
+                RoomKeys.presenceUnannounced(room)), args).await().atMost(Duration.ofSeconds(10));
         return new Reply(reply.get(0).toLong(), reply.get(1).toLong() == 0 ? 0 : reply.get(1).toLong() - t0,
                 reply.get(2).toLong() == 1);
     }
@@ -156,13 +158,5 @@ class PresenceUpdateScriptTest {
         }
         users.sort(null);
         return users;
-    }
-
-    static String resource(String path) {
-        try (InputStream in = PresenceUpdateScriptTest.class.getClassLoader().getResourceAsStream(path)) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }
