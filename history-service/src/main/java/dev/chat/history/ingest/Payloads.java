@@ -13,10 +13,14 @@ import java.io.IOException;
 /**
  * Reads the gateway's message payloads (the client {@code message} frame, on the room channel and in the recent log).
  * Anything without a numeric {@code seq} is ephemeral traffic (typing and the like) and is not stored. One streaming
- * pass over the top-level fields, no tree: this runs for every message of every room.
+ * pass over the top-level fields, no tree: this runs for every message of every room. A frame whose {@code type} is
+ * not {@code message} is dropped at that field, unread: the room channel also carries typing and presence frames
+ * (full member lists in a connect storm), which are never stored.
  */
 @Singleton
 public class Payloads {
+
+    private static final String MESSAGE_TYPE = "message";
 
     private final JsonFactory json;
 
@@ -50,6 +54,11 @@ public class Payloads {
                 String name = p.currentName();
                 JsonToken value = p.nextToken();
                 switch (name) {
+                    case "type" -> {
+                        if (value == JsonToken.VALUE_STRING && !MESSAGE_TYPE.equals(p.getText())) {
+                            return null;
+                        }
+                    }
                     case "seq" -> {
                         hasSeq = value == JsonToken.VALUE_NUMBER_INT;
                         seq = hasSeq ? p.getValueAsLong() : 0;

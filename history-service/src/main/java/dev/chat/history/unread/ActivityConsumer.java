@@ -5,7 +5,6 @@ import dev.chat.common.redis.RedisDeployment;
 import dev.chat.history.Backoff;
 import dev.chat.history.DedicatedRedisConnection;
 import dev.chat.history.HistoryConfig;
-import dev.chat.history.store.DatabaseContexts;
 import dev.chat.history.store.StoreFailures;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -58,8 +57,7 @@ public class ActivityConsumer {
 
     private final Vertx vertx;
     private final HistoryConfig.Activity config;
-    private final UnreadRepository repository;
-    private final DatabaseContexts databaseContexts;
+    private final ActivityWriter writer;
     private final long commandTimeoutMs;
     private final String consumer;
     private final DedicatedRedisConnection connection;
@@ -80,13 +78,12 @@ public class ActivityConsumer {
 
     private volatile boolean failing;
 
-    public ActivityConsumer(Vertx vertx, HistoryConfig config, UnreadRepository repository, DatabaseContexts databaseContexts,
+    public ActivityConsumer(Vertx vertx, HistoryConfig config, ActivityWriter writer,
             MeterRegistry registry, RedisDeployment deployment,
             @ConfigProperty(name = "quarkus.redis.timeout", defaultValue = "10s") Duration commandTimeout) {
         this.vertx = vertx;
         this.config = config.activity();
-        this.repository = repository;
-        this.databaseContexts = databaseContexts;
+        this.writer = writer;
         this.commandTimeoutMs = commandTimeout.toMillis();
         this.consumer = this.config.consumer().filter(name -> !name.isBlank()).orElseGet(ActivityConsumer::hostName);
         // RESP2: the reply shapes parsed below (RESP3 would turn XREADGROUP's reply into a map).
@@ -281,7 +278,7 @@ public class ActivityConsumer {
             then.run();
             return;
         }
-        databaseContexts.run(() -> repository.apply(entries)).subscribe().with(
+        writer.write(entries).subscribe().with(
                 ok -> context.runOnContext(v -> {
                     if (failing) {
                         Log.info("PostgreSQL accepts activity writes again");

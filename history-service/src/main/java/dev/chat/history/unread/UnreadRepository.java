@@ -2,16 +2,15 @@ package dev.chat.history.unread;
 
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
-import io.quarkus.hibernate.reactive.panache.common.WithTransaction;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import org.hibernate.reactive.mutiny.Mutiny;
 
-/** Room memberships and read positions (tables of Flyway's V2 migration), and the per-user room list built from them. */
+/**
+ * The per-user room list built from room memberships and read positions (tables of Flyway's V2 migration), which
+ * {@link ActivityWriter} stores.
+ */
 @ApplicationScoped
 public class UnreadRepository {
 
@@ -89,70 +88,6 @@ public class UnreadRepository {
                     }
                     return rooms;
                 });
-    }
-
-    /**
-     * Stores a batch of activity in one transaction. Both statements are idempotent and order-free (a join keeps the
-     * first row, a read position only ever rises), so entries delivered twice or out of order change nothing.
-     */
-    @WithTransaction
-    public Uni<Void> apply(List<ActivityEntry> entries) {
-        // One row per (user, room) and statement: PostgreSQL refuses an upsert that touches the same row twice. Sorted,
-        // so two history replicas storing overlapping batches lock rows in the same order and never deadlock.
-        Map<String, ActivityEntry> joins = new TreeMap<>();
-        Map<String, ActivityEntry> reads = new TreeMap<>();
-        for (ActivityEntry e : entries) {
-            String key = e.user() + '\u0000' + e.room();
-            if (e.kind() == ActivityEntry.Kind.JOIN) {
-                joins.merge(key, e, (a, b) -> a.ts() <= b.ts() ? a : b);
-            } else {
-                reads.merge(key, e, (a, b) -> new ActivityEntry(a.kind(), a.user(), a.room(), Math.max(a.seq(), b.seq()),
-                        Math.max(a.ts(), b.ts())));
-            }
-        }
-        return Panache.getSession().chain(session -> insertJoins(session, List.copyOf(joins.values()))
-                .chain(() -> upsertReads(session, List.copyOf(reads.values()))));
-    }
-
-    private static Uni<Void> insertJoins(Mutiny.Session session, List<ActivityEntry> joins) {
-        if (joins.isEmpty()) {
-            return Uni.createFrom().voidItem();
-        }
-        StringBuilder sql = new StringBuilder("insert into room_members (user_id, room, joined_at) values ");
-        for (int i = 0; i < joins.size(); i++) {
-            sql.append(i > 0 ? ", " : "").append("(cast(:u").append(i).append(" as text), cast(:r").append(i)
-                    .append(" as text), cast(:t").append(i).append(" as bigint))");
-        }
-        sql.append(" on conflict (user_id, room) do nothing");
-        Mutiny.Query<Object> query = session.createNativeQuery(sql.toString());
-        for (int i = 0; i < joins.size(); i++) {
-            ActivityEntry e = joins.get(i);
-            query.setParameter("u" + i, e.user()).setParameter("r" + i, e.room()).setParameter("t" + i, e.ts());
-        }
-        return query.executeUpdate().replaceWithVoid();
-    }
-
-    private static Uni<Void> upsertReads(Mutiny.Session session, List<ActivityEntry> reads) {
-        if (reads.isEmpty()) {
-            return Uni.createFrom().voidItem();
-        }
-        StringBuilder sql = new StringBuilder("insert into read_markers (user_id, room, seq, updated_at) values ");
-        for (int i = 0; i < reads.size(); i++) {
-            sql.append(i > 0 ? ", " : "").append("(cast(:u").append(i).append(" as text), cast(:r").append(i)
-                    .append(" as text), cast(:s").append(i).append(" as bigint), cast(:t").append(i).append(" as bigint))");
-        }
-        // Several devices report positions in any order: the highest wins. The WHERE skips rewriting the row when a
-        // redelivered or older entry would change nothing.
-        sql.append(" on conflict (user_id, room) do update set seq = greatest(read_markers.seq, excluded.seq),"
-                + " updated_at = greatest(read_markers.updated_at, excluded.updated_at)"
-                + " where excluded.seq > read_markers.seq or excluded.updated_at > read_markers.updated_at");
-        Mutiny.Query<Object> query = session.createNativeQuery(sql.toString());
-        for (int i = 0; i < reads.size(); i++) {
-            ActivityEntry e = reads.get(i);
-            query.setParameter("u" + i, e.user()).setParameter("r" + i, e.room()).setParameter("s" + i, e.seq())
-                    .setParameter("t" + i, e.ts());
-        }
-        return query.executeUpdate().replaceWithVoid();
     }
 
     private static long number(Object value) {

@@ -1,0 +1,93 @@
+package dev.chat.history.unread;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.inject.Singleton;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Stores a batch of the activity stream (joins and read positions) in one fixed SQL statement, arrays bound as
+ * parameters, on the reactive PG client, like ingest's message writes. A statement whose text grew with the batch (one
+ * VALUES row per entry) was parsed by Hibernate and prepared by PostgreSQL anew for every batch size, and a connect
+ * storm writes thousands of joins in batches of every size.
+ */
+@Singleton
+public class ActivityWriter {
+
+    /**
+     * Both parts are idempotent and order-free (a join keeps the first row, a read position only ever rises), so entries
+     * delivered twice or out of order change nothing. Rows go in (user, room) order, so two history replicas storing
+     * overlapping batches lock them in the same order and never deadlock. The joins' insert is a data-modifying WITH,
+     * which PostgreSQL runs to completion whether or not the statement reads it; one statement, so no transaction.
+     */
+    static final String BATCH = """
+            with joins as (
+                insert into room_members (user_id, room, joined_at)
+                select user_id, room, joined_at from unnest($1::text[], $2::text[], $3::bigint[]) as j(user_id, room, joined_at)
+                order by user_id, room
+                on conflict (user_id, room) do nothing
+            )
+            insert into read_markers (user_id, room, seq, updated_at)
+            select user_id, room, seq, updated_at
+            from unnest($4::text[], $5::text[], $6::bigint[], $7::bigint[]) as r(user_id, room, seq, updated_at)
+            order by user_id, room
+            on conflict (user_id, room) do update set seq = greatest(read_markers.seq, excluded.seq),
+                updated_at = greatest(read_markers.updated_at, excluded.updated_at)
+            where excluded.seq > read_markers.seq or excluded.updated_at > read_markers.updated_at
+            """;
+
+    private final Pool pool;
+
+    public ActivityWriter(Pool pool) {
+        this.pool = pool;
+    }
+
+    /** Stores the entries; a (user, room) that appears more than once is written once, with its earliest join or highest read. */
+    public Uni<Void> write(List<ActivityEntry> entries) {
+        // PostgreSQL refuses an upsert that touches the same row twice in one statement.
+        Map<String, ActivityEntry> joins = new HashMap<>();
+        Map<String, ActivityEntry> reads = new HashMap<>();
+        for (ActivityEntry e : entries) {
+            String key = e.user() + '\u0000' + e.room();
+            if (e.kind() == ActivityEntry.Kind.JOIN) {
+                joins.merge(key, e, (a, b) -> a.ts() <= b.ts() ? a : b);
+            } else {
+                reads.merge(key, e, (a, b) -> new ActivityEntry(a.kind(), a.user(), a.room(), Math.max(a.seq(), b.seq()),
+                        Math.max(a.ts(), b.ts())));
+            }
+        }
+        Columns j = new Columns(joins.size());
+        joins.values().forEach(j::add);
+        Columns r = new Columns(reads.size());
+        reads.values().forEach(r::add);
+        Tuple params = Tuple.tuple(List.of(j.users, j.rooms, j.times, r.users, r.rooms, r.seqs, r.times));
+        return pool.preparedQuery(BATCH).execute(params).replaceWithVoid();
+    }
+
+    /** The entries of one part as the statement's arrays. */
+    private static final class Columns {
+        final String[] users;
+        final String[] rooms;
+        final Long[] seqs;
+        final Long[] times;
+        private int n;
+
+        Columns(int size) {
+            users = new String[size];
+            rooms = new String[size];
+            seqs = new Long[size];
+            times = new Long[size];
+        }
+
+        void add(ActivityEntry e) {
+            users[n] = e.user();
+            rooms[n] = e.room();
+            seqs[n] = e.seq();
+            times[n] = e.ts();
+            n++;
+        }
+    }
+}
