@@ -36,8 +36,7 @@ class ActivityWriterTest {
         write(batch);
         write(batch);
 
-        assertEquals(List.of(100L), joinedAt(user, room));
-        assertEquals(List.of("7@200"), readMarker(user, room));
+        assertStored(user, room, 100, "7@200");
     }
 
     @Test
@@ -49,8 +48,7 @@ class ActivityWriterTest {
                 new ActivityEntry(Kind.JOIN, user, room, 0, 250), new ActivityEntry(Kind.READ, user, room, 9, 305),
                 new ActivityEntry(Kind.READ, user, room, 2, 320), new ActivityEntry(Kind.JOIN, user, room, 0, 280)));
 
-        assertEquals(List.of(250L), joinedAt(user, room));
-        assertEquals(List.of("9@320"), readMarker(user, room));
+        assertStored(user, room, 250, "9@320");
     }
 
     @Test
@@ -61,8 +59,7 @@ class ActivityWriterTest {
 
         write(List.of(new ActivityEntry(Kind.JOIN, user, room, 0, 400), new ActivityEntry(Kind.READ, user, room, 3, 550)));
 
-        assertEquals(List.of(500L), joinedAt(user, room));
-        assertEquals(List.of("12@600"), readMarker(user, room));
+        assertStored(user, room, 500, "12@600");
     }
 
     @Test
@@ -90,6 +87,12 @@ class ActivityWriterTest {
 
     private void write(List<ActivityEntry> batch) {
         writer.write(batch).await().atMost(WAIT);
+    }
+
+    /** The one membership row and the one read position ({@code seq@updatedAt}) stored for the user and room. */
+    private void assertStored(String user, String room, long joinedAt, String readMarker) {
+        assertEquals(List.of(joinedAt), joinedAt(user, room));
+        assertEquals(List.of(readMarker), readMarker(user, room));
     }
 
     private List<Long> joinedAt(String user, String room) {
