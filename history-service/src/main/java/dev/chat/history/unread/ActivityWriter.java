@@ -7,6 +7,8 @@ import jakarta.inject.Singleton;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.ToLongFunction;
 
 /**
  * Stores a batch of the activity stream (joins and read positions) in one fixed SQL statement, arrays bound as
@@ -59,35 +61,19 @@ public class ActivityWriter {
                         Math.max(a.ts(), b.ts())));
             }
         }
-        Columns j = new Columns(joins.size());
-        joins.values().forEach(j::add);
-        Columns r = new Columns(reads.size());
-        reads.values().forEach(r::add);
-        Tuple params = Tuple.tuple(List.of(j.users, j.rooms, j.times, r.users, r.rooms, r.seqs, r.times));
+        List<ActivityEntry> j = List.copyOf(joins.values());
+        List<ActivityEntry> r = List.copyOf(reads.values());
+        Tuple params = Tuple.tuple(List.of(strings(j, ActivityEntry::user), strings(j, ActivityEntry::room), longs(j, ActivityEntry::ts),
+                strings(r, ActivityEntry::user), strings(r, ActivityEntry::room), longs(r, ActivityEntry::seq), longs(r, ActivityEntry::ts)));
         return pool.preparedQuery(BATCH).execute(params).replaceWithVoid();
     }
 
-    /** The entries of one part as the statement's arrays. */
-    private static final class Columns {
-        final String[] users;
-        final String[] rooms;
-        final Long[] seqs;
-        final Long[] times;
-        private int n;
+    /** One of the statement's array parameters: a field of every entry, in the same order. */
+    private static String[] strings(List<ActivityEntry> entries, Function<ActivityEntry, String> field) {
+        return entries.stream().map(field).toArray(String[]::new);
+    }
 
-        Columns(int size) {
-            users = new String[size];
-            rooms = new String[size];
-            seqs = new Long[size];
-            times = new Long[size];
-        }
-
-        void add(ActivityEntry e) {
-            users[n] = e.user();
-            rooms[n] = e.room();
-            seqs[n] = e.seq();
-            times[n] = e.ts();
-            n++;
-        }
+    private static Long[] longs(List<ActivityEntry> entries, ToLongFunction<ActivityEntry> field) {
+        return entries.stream().map(e -> field.applyAsLong(e)).toArray(Long[]::new);
     }
 }
