@@ -35,6 +35,20 @@ public interface GatewayConfig {
 
     Presence presence();
 
+    FanOut fanOut();
+
+    interface FanOut {
+        /**
+         * Least time between two writes of one room's frames to a member. 0 (the default): every frame goes out at the
+         * end of the event-loop turn that read it. Above 0, a room's frames that arrive sooner than this after the
+         * last such write wait for the interval's end and leave together, one socket write per member for all of them
+         * (Centrifugo's write delay, bounded per room): in a busy room each member costs fewer system calls, for up to
+         * this much more latency. A frame into a room quiet for longer goes out at once.
+         */
+        @WithDefault("0")
+        Duration writeInterval();
+    }
+
     Events events();
 
     Direct direct();

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -22,6 +23,8 @@ final class LocalRoom {
     final String name;
     final EventLoop home;
     final Future<Void> subscribed;
+    /** Least nanoseconds between two runs of a shard (see {@link Shard}); 0: no wait. */
+    private final long writeIntervalNanos;
     /** Set right after construction; confined to {@link #home}. */
     RoomSequencer sequencer;
     /** The sequencer's delivered seq, readable from other threads. */
@@ -29,10 +32,11 @@ final class LocalRoom {
     /** Copy-on-write: joins are rare, deliveries iterate it without a lock. */
     private volatile Shard[] shards = new Shard[0];
 
-    LocalRoom(String name, EventLoop home, Future<Void> subscribed) {
+    LocalRoom(String name, EventLoop home, Future<Void> subscribed, long writeIntervalNanos) {
         this.name = name;
         this.home = home;
         this.subscribed = subscribed;
+        this.writeIntervalNanos = writeIntervalNanos;
     }
 
     /**
@@ -93,7 +97,7 @@ final class LocalRoom {
                 return;
             }
         }
-        Shard shard = new Shard(owner, home);
+        Shard shard = new Shard(owner, home, writeIntervalNanos);
         shard.members = new Member[] {member};
         shards = append(shards, shard);
     }
@@ -132,7 +136,9 @@ final class LocalRoom {
      * write instead of one per frame, and a single message costs what it did. The home loop wakes the shard's
      * loop at the end of its turn, once what Redis delivered together has been handed over (see {@link TurnBatches}).
      * The inbox holds only what the home loop handed since the shard's last run (drained whole, {@link #RUN} frames
-     * at a time).
+     * at a time). With a write interval, a run waits until that long after the previous one: what arrives meanwhile
+     * (a busy room's next messages) shares each member's write; the wait is one timer per room and loop, not one per
+     * member.
      */
     private static final class Shard implements Runnable {
         /** Frames written per run before the loop yields to its other work. */
@@ -145,18 +151,26 @@ final class LocalRoom {
 
         private final EventLoop home;
         private final Runnable wake;
+        private final long intervalNanos;
+        /** When the last run began (System.nanoTime), kept only with a write interval. */
+        private volatile long lastRun;
 
-        Shard(EventLoop loop, EventLoop home) {
+        Shard(EventLoop loop, EventLoop home, long intervalNanos) {
             this.loop = loop;
             this.home = home;
             this.wake = loop == home ? this : () -> loop.execute(this);
+            this.intervalNanos = intervalNanos;
+            this.lastRun = System.nanoTime() - intervalNanos;
         }
 
         /** From the room's home loop, in the room's order. */
         void hand(RoomMessage message) {
             inbox.add(message);
             if (!scheduled.get() && scheduled.compareAndSet(false, true)) {
-                if (home instanceof SingleThreadEventLoop turns && turns.inEventLoop()) {
+                long wait = intervalNanos == 0 ? 0 : lastRun + intervalNanos - System.nanoTime();
+                if (wait > 0) {
+                    loop.schedule(this, wait, TimeUnit.NANOSECONDS);
+                } else if (home instanceof SingleThreadEventLoop turns && turns.inEventLoop()) {
                     turns.executeAfterEventLoopIteration(wake);
                 } else {
                     loop.execute(this);
@@ -171,6 +185,9 @@ final class LocalRoom {
             RoomMessage first = inbox.poll();
             if (first == null) {
                 return;
+            }
+            if (intervalNanos != 0) {
+                lastRun = System.nanoTime();
             }
             RoomMessage next = inbox.poll();
             List<RoomMessage> run = next == null ? List.of(first) : new ArrayList<>();

@@ -52,6 +52,7 @@ public class RoomRegistry {
     private final GatewayMetrics metrics;
     private final Counter gapFills;
     private final Member.CatchUp catchUp;
+    private final long writeIntervalNanos;
 
     public RoomRegistry(Vertx vertx, RoomSubscriber subscriber, RoomLogReader reader, MeterRegistry registry, GatewayMetrics metrics,
             RoomPositions positions, FrameCodec codec, GatewayConfig config) {
@@ -63,6 +64,7 @@ public class RoomRegistry {
         this.metrics = metrics;
         this.loops = eventLoops(vertx);
         this.turns = new TurnBatches(loops);
+        this.writeIntervalNanos = config.fanOut().writeInterval().toNanos();
         this.gapFills = Counter.builder("chat.gateway.gap.fills").description("Gaps in Pub/Sub delivery filled from the recent log").register(registry);
         metrics.gauge("chat.gateway.rooms", "Rooms with members on this gateway", rooms::size);
         metrics.gauge("chat.gateway.redis.subscriptions", "Channels held on the Redis subscriber connection", subscriber::channelCount);
@@ -160,7 +162,8 @@ public class RoomRegistry {
     }
 
     private LocalRoom newRoom(String name) {
-        LocalRoom local = new LocalRoom(name, loops[Math.floorMod(name.hashCode(), loops.length)], subscriber.subscribe(subscriber.layout().roomChannel(name)));
+        LocalRoom local = new LocalRoom(name, loops[Math.floorMod(name.hashCode(), loops.length)], subscriber.subscribe(subscriber.layout().roomChannel(name)),
+                writeIntervalNanos);
         local.sequencer = new RoomSequencer(new Effects(local), HOLD_LIMIT, FILL_LIMIT);
         return local;
     }

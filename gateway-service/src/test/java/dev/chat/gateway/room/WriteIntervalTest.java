@@ -1,0 +1,170 @@
+package dev.chat.gateway.room;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.chat.gateway.protocol.PresenceMode;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.EventExecutor;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code chat.fan-out.write-interval}: a busy room's frames that arrive within the interval after a member's last write
+ * leave together in that member's next write, in order; a frame into a room quiet for longer goes out at once.
+ */
+class WriteIntervalTest {
+
+    final Vertx vertx = Vertx.vertx();
+    final EventLoop[] loops = loops();
+
+    @AfterEach
+    void close() {
+        vertx.close().toCompletionStage().toCompletableFuture().join();
+    }
+
+    @Test
+    void aBusyRoomsMessagesWithinTheIntervalReachEachMemberInOneWriteInOrder() {
+        LocalRoom room = room(Duration.ofSeconds(3));
+        // Members on two event loops: each loop writes to its own.
+        Writes near = member(room, loops[0]);
+        Writes far = member(room, loops[loops.length - 1]);
+
+        deliver(room, 1, 0);
+        await().atMost(Duration.ofSeconds(5)).until(() -> near.writes().size() == 1 && far.writes().size() == 1);
+        // Five more, 20 ms apart: each in a turn of its own, all well inside the interval after the first write.
+        for (int seq = 2; seq <= 6; seq++) {
+            deliver(room, seq, (seq - 1) * 20L);
+        }
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> near.writes().size() == 2 && far.writes().size() == 2);
+        for (Writes member : List.of(near, far)) {
+            assertEquals(List.of(List.of(1L), List.of(2L, 3L, 4L, 5L, 6L)), member.writes(),
+                    "the first message at once, the next five in one socket write, in seq order");
+        }
+    }
+
+    @Test
+    void aMessageIntoARoomQuietForLongerThanTheIntervalGoesOutAtOnceAndTheNextOneInAWriteOfItsOwn() {
+        LocalRoom room = room(Duration.ofSeconds(6));
+        Writes member = member(room, loops[0]);
+
+        deliver(room, 1, 0);
+        // Well before the interval would have ended: the room was quiet, so nothing waits.
+        await().atMost(Duration.ofSeconds(3)).until(() -> member.writes().size() == 1);
+        deliver(room, 2, 0);
+
+        await().atMost(Duration.ofSeconds(15)).until(() -> member.writes().size() == 2);
+        assertEquals(List.of(List.of(1L), List.of(2L)), member.writes());
+    }
+
+    @Test
+    void withoutAnIntervalEveryTurnsFramesGoOutAtTheEndOfThatTurn() {
+        LocalRoom room = room(Duration.ZERO);
+        Writes member = member(room, loops[0]);
+
+        for (int seq = 1; seq <= 3; seq++) {
+            deliver(room, seq, 0);
+            int written = seq;
+            await().atMost(Duration.ofSeconds(3)).until(() -> member.writes().size() == written);
+        }
+        assertEquals(List.of(List.of(1L), List.of(2L), List.of(3L)), member.writes());
+    }
+
+    private LocalRoom room(Duration interval) {
+        return new LocalRoom("r", loops[0], Future.succeededFuture(), interval.toNanos());
+    }
+
+    /** A live member whose connection is owned by {@code loop}. */
+    private Writes member(LocalRoom room, EventLoop loop) {
+        Writes writes = new Writes(loop);
+        Member member = new Member(room.name, writes, PresenceMode.EVENTS);
+        loop.submit(() -> member.start("{\"type\":\"joined\"}", "e", 0, 0, List.of())).syncUninterruptibly();
+        room.add(member);
+        return writes;
+    }
+
+    /** Delivers message {@code seq} on the room's home loop after {@code delayMillis}, as the subscriber would. */
+    private static void deliver(LocalRoom room, long seq, long delayMillis) {
+        RoomMessage message = new RoomMessage("message", seq, room.name, "alice", 0,
+                "{\"type\":\"message\",\"room\":\"r\",\"seq\":" + seq + "}");
+        room.home.schedule(() -> room.deliver(message), delayMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private EventLoop[] loops() {
+        List<EventLoop> all = new ArrayList<>();
+        for (EventExecutor executor : vertx.nettyEventLoopGroup()) {
+            all.add((EventLoop) executor);
+        }
+        return all.toArray(EventLoop[]::new);
+    }
+
+    /** A connection that records the seqs of each socket write: frames between holdFlushes and flush share one. */
+    static final class Writes implements Recipient {
+        private final EventLoop loop;
+        private final List<List<Long>> writes = new CopyOnWriteArrayList<>();
+        private List<Long> held;
+
+        Writes(EventLoop loop) {
+            this.loop = loop;
+        }
+
+        List<List<Long>> writes() {
+            return writes;
+        }
+
+        @Override
+        public String user() {
+            return "bob";
+        }
+
+        @Override
+        public boolean hasJoined(String room) {
+            return true;
+        }
+
+        @Override
+        public void send(String frame) {
+            // joined: not a room message
+        }
+
+        @Override
+        public void send(RoomMessage message) {
+            if (held != null) {
+                held.add(message.seq());
+            } else {
+                writes.add(List.of(message.seq()));
+            }
+        }
+
+        @Override
+        public void send(String frame, Runnable written) {
+            written.run();
+        }
+
+        @Override
+        public void holdFlushes() {
+            held = new ArrayList<>();
+        }
+
+        @Override
+        public void flush() {
+            if (held != null && !held.isEmpty()) {
+                writes.add(List.copyOf(held));
+            }
+            held = null;
+        }
+
+        @Override
+        public EventLoop eventLoop() {
+            return loop;
+        }
+    }
+}
