@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -71,26 +71,26 @@ class ConnectStormTest {
                 String room = "storm-" + suffix + "-" + (i % ROOMS);
                 WebSocketConnectOptions options = new WebSocketConnectOptions().setHost(base.getHost()).setPort(base.getPort())
                         .setURI("/chat").addHeader("Authorization", "Bearer " + tokens.get(i));
-                Future<WebSocket> connected = client.connect(options);
-                connected.onSuccess(socket -> {
-                    sockets.add(socket);
-                    socket.textMessageHandler(text -> {
-                        JsonObject frame = new JsonObject(text);
-                        switch (frame.getString("type")) {
-                            case "welcome" -> socket.writeTextMessage(new JsonObject().put("type", "join").put("room", room).encode());
-                            case "joined" -> {
-                                joined.incrementAndGet();
-                                done.countDown();
-                            }
-                            case "error" -> {
-                                errors.computeIfAbsent(frame.getString("code"), c -> new AtomicInteger()).incrementAndGet();
-                                done.countDown();
-                            }
-                            default -> {
-                            }
+                // Handlers first, then the connect: a socket whose handlers were set in the connect's callback could
+                // already be reading (the callback runs late if this thread registers it after the connect completed).
+                ClientWebSocket socket = client.webSocket();
+                socket.textMessageHandler(text -> {
+                    JsonObject frame = new JsonObject(text);
+                    switch (frame.getString("type")) {
+                        case "welcome" -> socket.writeTextMessage(new JsonObject().put("type", "join").put("room", room).encode());
+                        case "joined" -> {
+                            joined.incrementAndGet();
+                            done.countDown();
                         }
-                    });
-                }).onFailure(e -> {
+                        case "error" -> {
+                            errors.computeIfAbsent(frame.getString("code"), c -> new AtomicInteger()).incrementAndGet();
+                            done.countDown();
+                        }
+                        default -> {
+                        }
+                    }
+                });
+                socket.connect(options).onSuccess(sockets::add).onFailure(e -> {
                     errors.computeIfAbsent("connect: " + e.getMessage(), c -> new AtomicInteger()).incrementAndGet();
                     done.countDown();
                 });

@@ -8,6 +8,7 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -135,15 +136,16 @@ class TrafficIT {
     private void connect(String user, BiConsumer<WebSocket, JsonObject> onFrame) {
         WebSocketConnectOptions options = new WebSocketConnectOptions().setHost(base.getHost()).setPort(base.getPort())
                 .setURI("/chat").addHeader("Authorization", "Bearer " + Tokens.forUser(user));
-        client.connect(options)
-                .onSuccess(socket -> socket.textMessageHandler(text -> {
-                    JsonObject frame = new JsonObject(text);
-                    if ("error".equals(frame.getString("type"))) {
-                        errors.add(user + ": " + text);
-                    }
-                    onFrame.accept(socket, frame);
-                }))
-                .onFailure(e -> errors.add(user + ": connect failed: " + e.getMessage()));
+        // The handler before the connect: one set in the connect's callback can miss the first frame (the welcome).
+        ClientWebSocket socket = client.webSocket();
+        socket.textMessageHandler(text -> {
+            JsonObject frame = new JsonObject(text);
+            if ("error".equals(frame.getString("type"))) {
+                errors.add(user + ": " + text);
+            }
+            onFrame.accept(socket, frame);
+        });
+        socket.connect(options).onFailure(e -> errors.add(user + ": connect failed: " + e.getMessage()));
     }
 
     private static void join(WebSocket socket, String room) {

@@ -5,6 +5,7 @@ import dev.chat.load.measure.MemberLog;
 import dev.chat.load.wire.Frame;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
@@ -24,7 +25,10 @@ final class LoadClient {
     private final RunState run;
     private final String token;
     private final Promise<Void> ready = Promise.promise();
+    /** Set once connected: what {@link #send} and {@link #close} use from other threads. */
     private volatile WebSocket ws;
+    /** The socket the handlers write to: connected before its first frame arrives. */
+    private ClientWebSocket socket;
     private volatile MemberLog member;
     private volatile boolean closing;
     private long startNanos;
@@ -50,24 +54,28 @@ final class LoadClient {
         }
         WebSocketConnectOptions o = new WebSocketConnectOptions().setHost(target.getHost()).setPort(port).setSsl(tls)
                 .setURI(query.isEmpty() ? path : path + "?" + query);
-        client.connect(o).onComplete(ar -> {
+        // Handlers before the connect: Vert.x starts reading a socket it connected before it runs the connect's
+        // callback, so handlers set there can miss the first frame (the server's welcome) and the client never joins.
+        ClientWebSocket socket = client.webSocket();
+        this.socket = socket;
+        socket.textMessageHandler(this::onText);
+        socket.exceptionHandler(e -> run.closes.add("exception:" + e.getClass().getSimpleName()));
+        socket.closeHandler(v -> {
+            if (!closing) {
+                Short code = socket.closeStatusCode();
+                run.closes.add("close:" + (code == null ? "none" : code));
+                fail("closed_before_join");
+            }
+        });
+        socket.connect(o).onComplete(ar -> {
             if (ar.failed()) {
                 Throwable e = ar.cause();
                 String why = e instanceof UpgradeRejectedException r ? "http_" + r.getStatus() : e.getClass().getSimpleName();
                 fail("connect:" + why);
                 return;
             }
-            ws = ar.result();
+            ws = socket;
             run.connected.incrementAndGet();
-            ws.textMessageHandler(this::onText);
-            ws.exceptionHandler(e -> run.closes.add("exception:" + e.getClass().getSimpleName()));
-            ws.closeHandler(v -> {
-                if (!closing) {
-                    Short code = ws.closeStatusCode();
-                    run.closes.add("close:" + (code == null ? "none" : code));
-                    fail("closed_before_join");
-                }
-            });
         });
         return ready.future();
     }
@@ -109,14 +117,14 @@ final class LoadClient {
                 if (room == null) {
                     joinedNow();
                 } else {
-                    ws.writeTextMessage(run.wire.join(room, "j" + index));
+                    socket.writeTextMessage(run.wire.join(room, "j" + index));
                 }
             }
-            case "reply" -> ws.writeTextMessage(f.text());
+            case "reply" -> socket.writeTextMessage(f.text());
             case "refused" -> {
                 fail("connect:" + f.code());
                 closing = true;
-                ws.close();
+                socket.close();
             }
             case "joined" -> {
                 if (room != null && room.equals(f.room()) && member == null) {
