@@ -43,7 +43,9 @@ public interface GatewayConfig {
          * end of the event-loop turn that read it. Above 0, a room's frames that arrive sooner than this after the
          * last such write wait for the interval's end and leave together, one socket write per member for all of them
          * (Centrifugo's write delay, bounded per room): in a busy room each member costs fewer system calls, for up to
-         * this much more latency. A frame into a room quiet for longer goes out at once.
+         * this much more latency. A frame into a room quiet for longer goes out at once. At most 5s; give a unit (a bare
+         * number is seconds). The fan-out latency metric is taken before the wait; frames still waiting when a drain
+         * closes a connection are recovered by the client's {@code since}.
          */
         @WithDefault("0")
         Duration writeInterval();

@@ -181,13 +181,14 @@ final class LocalRoom {
         /** On {@link #loop}: writes what arrived, in order. */
         @Override
         public void run() {
+            if (intervalNanos != 0) {
+                // Before the flag is cleared: a frame handed from then on waits a whole interval after this run.
+                lastRun = System.nanoTime();
+            }
             scheduled.set(false);
             RoomMessage first = inbox.poll();
             if (first == null) {
                 return;
-            }
-            if (intervalNanos != 0) {
-                lastRun = System.nanoTime();
             }
             RoomMessage next = inbox.poll();
             List<RoomMessage> run = next == null ? List.of(first) : new ArrayList<>();

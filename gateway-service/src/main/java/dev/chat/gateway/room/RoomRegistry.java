@@ -64,7 +64,7 @@ public class RoomRegistry {
         this.metrics = metrics;
         this.loops = eventLoops(vertx);
         this.turns = new TurnBatches(loops);
-        this.writeIntervalNanos = config.fanOut().writeInterval().toNanos();
+        this.writeIntervalNanos = writeIntervalNanos(config.fanOut().writeInterval());
         this.gapFills = Counter.builder("chat.gateway.gap.fills").description("Gaps in Pub/Sub delivery filled from the recent log").register(registry);
         metrics.gauge("chat.gateway.rooms", "Rooms with members on this gateway", rooms::size);
         metrics.gauge("chat.gateway.redis.subscriptions", "Channels held on the Redis subscriber connection", subscriber::channelCount);
@@ -159,6 +159,18 @@ public class RoomRegistry {
     /** Rooms with at least one member on this gateway. */
     public int roomCount() {
         return rooms.size();
+    }
+
+    /** Longest accepted {@code chat.fan-out.write-interval}: a delay clients would notice is never what was meant. */
+    static final Duration MAX_WRITE_INTERVAL = Duration.ofSeconds(5);
+
+    /** The write interval in nanoseconds; refuses one below 0 or above {@link #MAX_WRITE_INTERVAL} (a bare "50" is 50 s). */
+    static long writeIntervalNanos(Duration interval) {
+        if (interval.isNegative() || interval.compareTo(MAX_WRITE_INTERVAL) > 0) {
+            throw new IllegalArgumentException("chat.fan-out.write-interval must be between 0 and " + MAX_WRITE_INTERVAL.toMillis()
+                    + "ms (give a unit: 50ms), not " + interval);
+        }
+        return interval.toNanos();
     }
 
     private LocalRoom newRoom(String name) {

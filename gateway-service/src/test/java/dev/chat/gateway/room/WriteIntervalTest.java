@@ -2,6 +2,7 @@ package dev.chat.gateway.room;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.chat.gateway.protocol.PresenceMode;
 import io.netty.channel.EventLoop;
@@ -76,6 +77,15 @@ class WriteIntervalTest {
             await().atMost(Duration.ofSeconds(3)).until(() -> member.writes().size() == written);
         }
         assertEquals(List.of(List.of(1L), List.of(2L), List.of(3L)), member.writes());
+    }
+
+    @Test
+    void anIntervalBelowZeroOrAboveFiveSecondsIsRefusedAtStart() {
+        assertEquals(50_000_000L, RoomRegistry.writeIntervalNanos(Duration.ofMillis(50)));
+        assertEquals(0L, RoomRegistry.writeIntervalNanos(Duration.ZERO));
+        // A bare "50" is read as 50 seconds: every busy room would go silent for that long.
+        assertThrows(IllegalArgumentException.class, () -> RoomRegistry.writeIntervalNanos(Duration.ofSeconds(50)));
+        assertThrows(IllegalArgumentException.class, () -> RoomRegistry.writeIntervalNanos(Duration.ofMillis(-1)));
     }
 
     private LocalRoom room(Duration interval) {
