@@ -123,6 +123,20 @@ final class LocalRoom {
         }
     }
 
+    /**
+     * Writes now what waits for the write interval, ahead of anything the caller then runs on the members' loops: a
+     * restart told to the members must not be overtaken by frames of the position before it. From the home loop.
+     */
+    void writeWaiting() {
+        for (Shard shard : shards) {
+            if (shard.loop.inEventLoop()) {
+                shard.run();
+            } else {
+                shard.loop.execute(shard);
+            }
+        }
+    }
+
     private static <T> T[] append(T[] array, T item) {
         T[] longer = Arrays.copyOf(array, array.length + 1);
         longer[array.length] = item;

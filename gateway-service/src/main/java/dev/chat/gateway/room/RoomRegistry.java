@@ -289,6 +289,7 @@ public class RoomRegistry {
                     .subscribe().with(
                             position -> local.home.execute(() -> local.sequencer.restartAt(token, position.seq(), () -> {
                                 local.delivered = position.seq();
+                                local.writeWaiting();
                                 String frame = codec.encode(new ServerFrame.Joined(local.name, position.seq(), position.epoch(), false, null));
                                 for (Member member : local.members()) {
                                     member.onLoop(() -> member.restartAt(frame, position.seq()));

@@ -80,6 +80,34 @@ class WriteIntervalTest {
     }
 
     @Test
+    void framesWaitingForTheIntervalAreWrittenBeforeARestartToldAfterThem() throws Exception {
+        LocalRoom room = room(Duration.ofSeconds(5));
+        // The member on the room's home loop and on another: the restart runs at once on the first, queued on the second.
+        Writes home = member(room, loops[0]);
+        Writes other = member(room, loops[loops.length - 1]);
+        deliver(room, 1, 0);
+        await().atMost(Duration.ofSeconds(5)).until(() -> home.writes().size() == 1 && other.writes().size() == 1);
+        deliver(room, 2, 0);
+        List<Integer> writtenAtRestart = new CopyOnWriteArrayList<>();
+
+        // As the registry tells members of a restart: on the home loop, then on each member's loop.
+        room.home.submit(() -> {
+            room.writeWaiting();
+            for (Writes member : List.of(home, other)) {
+                Runnable restart = () -> writtenAtRestart.add(member.writes().size());
+                if (member.eventLoop().inEventLoop()) {
+                    restart.run();
+                } else {
+                    member.eventLoop().execute(restart);
+                }
+            }
+        }).sync();
+
+        await().atMost(Duration.ofSeconds(3)).until(() -> writtenAtRestart.size() == 2);
+        assertEquals(List.of(2, 2), writtenAtRestart, "message 2 reached both members before the restart did");
+    }
+
+    @Test
     void anIntervalBelowZeroOrAboveFiveSecondsIsRefusedAtStart() {
         assertEquals(50_000_000L, RoomRegistry.writeIntervalNanos(Duration.ofMillis(50)));
         assertEquals(0L, RoomRegistry.writeIntervalNanos(Duration.ZERO));
