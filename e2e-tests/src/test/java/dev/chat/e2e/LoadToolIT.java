@@ -28,7 +28,6 @@ class LoadToolIT {
     @BeforeAll
     static void startServices() {
         cluster = OwnCluster.start("loadtool", 2);
-        cluster.history.awaitRoomsCanStart();
     }
 
     @AfterAll

@@ -17,7 +17,8 @@ final class OwnCluster implements AutoCloseable {
     final List<ServiceProcess> gateways = new ArrayList<>();
 
     /**
-     * Starts everything and waits until every service is ready.
+     * Starts everything and waits until every service is ready and rooms can start: the Redis is new, so
+     * history must first write its generation marker, and until then a join is answered {@code unavailable}.
      *
      * @param name      prefix of the process and log names
      * @param gateways  how many gateways (named {@code name-gateway-a}, {@code -b}, ...)
@@ -39,6 +40,7 @@ final class OwnCluster implements AutoCloseable {
             List<ServiceProcess> all = new ArrayList<>(cluster.gateways);
             all.add(cluster.history);
             ServiceProcess.startAll(all.toArray(ServiceProcess[]::new));
+            cluster.history.awaitRoomsCanStart();
             return cluster;
         } catch (RuntimeException e) {
             cluster.close();

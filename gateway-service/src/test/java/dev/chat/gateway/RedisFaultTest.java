@@ -128,6 +128,8 @@ class RedisFaultTest {
             alice.send(new JsonObject().put("type", "join").put("room", room).put("cid", "j"));
             JsonObject refused = alice.next("error");
             assertEquals("unavailable", refused.getString("code"), "a room counter Redis may have lost is never restarted at 1");
+            assertEquals("j", refused.getString("cid"));
+            assertEquals("the room's backing service did not answer; retry", refused.getString("message"), "a join speaks of no message");
             OwnRedis.cli("SET", "chat:generation", "g3");
             alice.send(new JsonObject().put("type", "join").put("room", room));
             alice.next("joined");

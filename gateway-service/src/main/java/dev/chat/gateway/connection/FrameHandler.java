@@ -68,7 +68,7 @@ public class FrameHandler {
         }
         return result.onFailure().recoverWithUni(e -> e instanceof FrameRejected rejected
                 ? refuse(session, rejected)
-                : reply(session, errorFor(e, frame.cid())));
+                : reply(session, errorFor(e, frame)));
     }
 
     /** Answers a refused frame with its error and counts it toward the abuse close. */
@@ -195,12 +195,17 @@ public class FrameHandler {
         }
     }
 
-    private ServerFrame.Error errorFor(Throwable e, String cid) {
+    private ServerFrame.Error errorFor(Throwable e, ClientFrame frame) {
+        String cid = frame.cid();
         if (e instanceof FrameRejected rejected) {
             return rejected.toFrame();
         }
         if (e instanceof RoomUnavailable) {
             Log.debugf("unavailable: %s", e.getMessage());
+            if (!(frame instanceof ClientFrame.Send)) {
+                // A join, presence or read: nothing was sent, so the text must not speak of a message.
+                return new ServerFrame.Error(ErrorCode.UNAVAILABLE.wire(), "the room's backing service did not answer; retry", cid);
+            }
             // PROTOCOL.md says "NOT accepted", but a lost reply (timeout, dropped connection) may follow a stored
             // message: the text only promises what holds, that a resend with the same cid lands once.
             return new ServerFrame.Error(ErrorCode.UNAVAILABLE.wire(),
