@@ -53,7 +53,7 @@ public class GatewayMetrics {
         this.rateLimited = Counter.builder("chat.gateway.rate.limited").description("Frames refused with rate_limited").register(registry);
         this.publishLatency = Timer.builder("chat.gateway.publish.latency").description("Time of the publish script round trip")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
-        this.fanoutLatency = Timer.builder("chat.gateway.fanout.latency").description("From acceptance in Redis to hand-over to local connections")
+        this.fanoutLatency = Timer.builder("chat.gateway.fanout.latency").description("From acceptance in Redis to the write to local connections")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
     }
 
@@ -117,7 +117,7 @@ public class GatewayMetrics {
         sample.stop(publishLatency);
     }
 
-    /** Called once per message per gateway, when it is handed to the local members. */
+    /** Called once per message per gateway, once it is written to the local members (after any write interval). */
     public void fannedOut(long acceptedAtMillis) {
         long lag = System.currentTimeMillis() - acceptedAtMillis;
         if (lag >= 0) {

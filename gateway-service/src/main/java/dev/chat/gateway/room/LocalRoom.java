@@ -10,6 +10,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongConsumer;
 
 /**
  * A room as this gateway holds it: its local members, the subscription of its channel, and its
@@ -25,6 +26,8 @@ final class LocalRoom {
     final Future<Void> subscribed;
     /** Least nanoseconds between two runs of a shard (see {@link Shard}); 0: no wait. */
     private final long writeIntervalNanos;
+    /** Told each message's acceptance time once it is written to this gateway's members (by one shard only). */
+    private final LongConsumer written;
     /** Set right after construction; confined to {@link #home}. */
     RoomSequencer sequencer;
     /** The sequencer's delivered seq, readable from other threads. */
@@ -32,11 +35,12 @@ final class LocalRoom {
     /** Copy-on-write: joins are rare, deliveries iterate it without a lock. */
     private volatile Shard[] shards = new Shard[0];
 
-    LocalRoom(String name, EventLoop home, Future<Void> subscribed, long writeIntervalNanos) {
+    LocalRoom(String name, EventLoop home, Future<Void> subscribed, long writeIntervalNanos, LongConsumer written) {
         this.name = name;
         this.home = home;
         this.subscribed = subscribed;
         this.writeIntervalNanos = writeIntervalNanos;
+        this.written = written;
     }
 
     /**
@@ -97,7 +101,8 @@ final class LocalRoom {
                 return;
             }
         }
-        Shard shard = new Shard(owner, home, writeIntervalNanos);
+        // Shards are never dropped, so the first one times every message of the room, and only once.
+        Shard shard = new Shard(owner, home, writeIntervalNanos, shards.length == 0 ? written : null);
         shard.members = new Member[] {member};
         shards = append(shards, shard);
     }
@@ -168,13 +173,16 @@ final class LocalRoom {
         private final long intervalNanos;
         /** When the last run began (System.nanoTime), kept only with a write interval. */
         private volatile long lastRun;
+        /** Null but in the room's first shard. */
+        private final LongConsumer written;
 
-        Shard(EventLoop loop, EventLoop home, long intervalNanos) {
+        Shard(EventLoop loop, EventLoop home, long intervalNanos, LongConsumer written) {
             this.loop = loop;
             this.home = home;
             this.wake = loop == home ? this : () -> loop.execute(this);
             this.intervalNanos = intervalNanos;
             this.lastRun = System.nanoTime() - intervalNanos;
+            this.written = written;
         }
 
         /** From the room's home loop, in the room's order. */
@@ -230,6 +238,13 @@ final class LocalRoom {
                     }
                 } finally {
                     recipient.flush();
+                }
+            }
+            if (written != null) {
+                for (RoomMessage message : run) {
+                    if (!message.isEphemeral()) {
+                        written.accept(message.ts());
+                    }
                 }
             }
         }

@@ -175,7 +175,7 @@ public class RoomRegistry {
 
     private LocalRoom newRoom(String name) {
         LocalRoom local = new LocalRoom(name, loops[Math.floorMod(name.hashCode(), loops.length)], subscriber.subscribe(subscriber.layout().roomChannel(name)),
-                writeIntervalNanos);
+                writeIntervalNanos, metrics::fannedOut);
         local.sequencer = new RoomSequencer(new Effects(local), HOLD_LIMIT, FILL_LIMIT);
         return local;
     }
@@ -199,7 +199,6 @@ public class RoomRegistry {
         if (message.isEphemeral()) {
             room.onEphemeral(message);
         } else {
-            metrics.fannedOut(message.ts());
             room.sequencer.live(message);
         }
     }

@@ -108,6 +108,25 @@ class WriteIntervalTest {
     }
 
     @Test
+    void aMessagesFanOutLatencyIsTakenOncePerGatewayAfterItsWriteIntervalWait() {
+        Writes[] first = new Writes[1];
+        List<String> timed = new CopyOnWriteArrayList<>();
+        LocalRoom room = new LocalRoom("r", loops[0], Future.succeededFuture(), Duration.ofSeconds(3).toNanos(),
+                acceptedAt -> timed.add(acceptedAt + (first[0].wrote(acceptedAt) ? " after" : " before") + " its write"));
+        first[0] = member(room, loops[0]);
+        Writes far = member(room, loops[loops.length - 1]);
+
+        deliver(room, 1, 0);
+        deliver(room, 2, 200); // waits for the rest of the interval after message 1's write
+        await().atMost(Duration.ofSeconds(10)).until(() -> first[0].writes().size() == 2 && far.writes().size() == 2);
+        // Each loop records (if at all) right after its writes, in the same task: once both loops ran one more task, all is in.
+        for (EventLoop loop : List.of(loops[0], loops[loops.length - 1])) {
+            loop.submit(() -> { }).syncUninterruptibly();
+        }
+        assertEquals(List.of("1 after its write", "2 after its write"), timed, "once per message however many loops write it");
+    }
+
+    @Test
     void anIntervalBelowZeroOrAboveFiveSecondsIsRefusedAtStart() {
         assertEquals(50_000_000L, RoomRegistry.writeIntervalNanos(Duration.ofMillis(50)));
         assertEquals(0L, RoomRegistry.writeIntervalNanos(Duration.ZERO));
@@ -117,7 +136,8 @@ class WriteIntervalTest {
     }
 
     private LocalRoom room(Duration interval) {
-        return new LocalRoom("r", loops[0], Future.succeededFuture(), interval.toNanos());
+        return new LocalRoom("r", loops[0], Future.succeededFuture(), interval.toNanos(), acceptedAt -> {
+        });
     }
 
     /** A live member whose connection is owned by {@code loop}. */
@@ -131,7 +151,8 @@ class WriteIntervalTest {
 
     /** Delivers message {@code seq} on the room's home loop after {@code delayMillis}, as the subscriber would. */
     private static void deliver(LocalRoom room, long seq, long delayMillis) {
-        RoomMessage message = new RoomMessage("message", seq, room.name, "alice", 0,
+        // Accepted at "time" seq: the fan-out latency's recording names the message.
+        RoomMessage message = new RoomMessage("message", seq, room.name, "alice", seq,
                 "{\"type\":\"message\",\"room\":\"r\",\"seq\":" + seq + "}");
         room.home.schedule(() -> room.deliver(message), delayMillis, TimeUnit.MILLISECONDS);
     }
@@ -156,6 +177,10 @@ class WriteIntervalTest {
 
         List<List<Long>> writes() {
             return writes;
+        }
+
+        boolean wrote(long seq) {
+            return writes.stream().anyMatch(write -> write.contains(seq));
         }
 
         @Override
