@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 @TestProfile(FanOutWriteIntervalTest.WriteInterval.class)
-class FanOutWriteIntervalTest {
+public class FanOutWriteIntervalTest {
 
     public static class WriteInterval implements QuarkusTestProfile {
         @Override

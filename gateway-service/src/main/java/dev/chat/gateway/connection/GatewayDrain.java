@@ -3,6 +3,7 @@ package dev.chat.gateway.connection;
 import dev.chat.gateway.GatewayConfig;
 import dev.chat.gateway.protocol.FrameCodec;
 import dev.chat.gateway.protocol.ServerFrame;
+import dev.chat.gateway.room.RoomRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
@@ -25,12 +26,14 @@ public class GatewayDrain {
     private final ChatSessions sessions;
     private final FrameCodec codec;
     private final GatewayConfig config;
+    private final RoomRegistry rooms;
     private volatile boolean draining;
 
-    public GatewayDrain(ChatSessions sessions, FrameCodec codec, GatewayConfig config) {
+    public GatewayDrain(ChatSessions sessions, FrameCodec codec, GatewayConfig config, RoomRegistry rooms) {
         this.sessions = sessions;
         this.codec = codec;
         this.config = config;
+        this.rooms = rooms;
     }
 
     public boolean isDraining() {
@@ -68,7 +71,7 @@ public class GatewayDrain {
             waitUntil(start + schedule.offset(batch).toNanos(), () -> false);
             for (ChatSession session : toTell.subList(schedule.firstOf(batch), schedule.firstOf(batch + 1))) {
                 if (sessions.holds(session)) {
-                    session.drain(reconnect);
+                    tell(session, reconnect);
                 }
             }
         }
@@ -78,6 +81,14 @@ public class GatewayDrain {
             session.forceClose();
         }
         Log.infof("Drained %d connections; %d forced", toTell.size(), forced);
+    }
+
+    /**
+     * Tells one client to reconnect, after its rooms' frames that wait for the write interval: those would otherwise
+     * follow the {@code reconnect}, or be cut with the connection (typing and presence frames lost, messages replayed).
+     */
+    void tell(ChatSession session, String reconnect) {
+        session.drain(reconnect, () -> rooms.writeWaiting(session.rooms().values()));
     }
 
     /** Waits until the System.nanoTime() deadline, or until {@code done} holds (checked every 20 ms). */

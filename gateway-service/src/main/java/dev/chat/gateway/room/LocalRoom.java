@@ -142,6 +142,15 @@ final class LocalRoom {
         }
     }
 
+    /** Writes now what waits for the write interval to this room's members on the calling event loop. */
+    void writeWaitingHere() {
+        for (Shard shard : shards) {
+            if (shard.loop.inEventLoop()) {
+                shard.run();
+            }
+        }
+    }
+
     private static <T> T[] append(T[] array, T item) {
         T[] longer = Arrays.copyOf(array, array.length + 1);
         longer[array.length] = item;

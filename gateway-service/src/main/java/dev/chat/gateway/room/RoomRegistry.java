@@ -19,6 +19,7 @@ import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -107,6 +108,19 @@ public class RoomRegistry {
             return local;
         });
         return room.subscribed;
+    }
+
+    /**
+     * On a connection's event loop: writes now the frames of these members' rooms that wait for the write interval on
+     * that loop, so that what the caller writes next (a drain's {@code reconnect}) comes after them.
+     */
+    public void writeWaiting(Collection<Member> members) {
+        for (Member member : members) {
+            LocalRoom room = rooms.get(member.room());
+            if (room != null) {
+                room.writeWaitingHere();
+            }
+        }
     }
 
     public void remove(Member member) {
