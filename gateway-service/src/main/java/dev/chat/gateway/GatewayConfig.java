@@ -44,8 +44,8 @@ public interface GatewayConfig {
          * last such write wait for the interval's end and leave together, one socket write per member for all of them
          * (Centrifugo's write delay, bounded per room): in a busy room each member costs fewer system calls, for up to
          * this much more latency. A frame into a room quiet for longer goes out at once. At most 5s; give a unit (a bare
-         * number is seconds). The fan-out latency metric is taken before the wait; frames still waiting when a drain
-         * closes a connection are recovered by the client's {@code since}.
+         * number is seconds). The fan-out latency metric includes the wait; a drain writes a connection's waiting frames
+         * before its {@code reconnect}.
          */
         @WithDefault("0")
         Duration writeInterval();

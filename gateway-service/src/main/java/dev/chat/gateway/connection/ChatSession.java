@@ -277,13 +277,10 @@ public final class ChatSession implements Recipient {
         return draining;
     }
 
-    /** Tells the client to reconnect elsewhere and closes with 1012 once no frame of it is in flight. */
-    void drain(String reconnectFrame) {
-        drain(reconnectFrame, () -> {
-        });
-    }
-
-    /** As {@link #drain(String)}, running {@code first} on the socket's loop right before the {@code reconnect} is written. */
+    /**
+     * Tells the client to reconnect elsewhere and closes with 1012 once no frame of it is in flight; {@code first} runs on
+     * the socket's loop right before the {@code reconnect} is written.
+     */
     void drain(String reconnectFrame, Runnable first) {
         if (eventLoop != null && !eventLoop.inEventLoop()) {
             // From the shutdown thread the frame would only be queued to the socket's loop, and a frame finishing on

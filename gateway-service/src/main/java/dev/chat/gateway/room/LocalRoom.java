@@ -134,12 +134,11 @@ final class LocalRoom {
      */
     void writeWaiting() {
         for (Shard shard : shards) {
-            if (shard.loop.inEventLoop()) {
-                shard.run();
-            } else {
+            if (!shard.loop.inEventLoop()) {
                 shard.loop.execute(shard);
             }
         }
+        writeWaitingHere();
     }
 
     /** Writes now what waits for the write interval to this room's members on the calling event loop. */

@@ -38,6 +38,9 @@ class DrainOrderTest {
     @Inject
     FrameCodec codec;
 
+    @Inject
+    GatewayDrain drain;
+
     @Test
     void reconnectComesBeforeTheCloseWhenTheLastFrameInFlightFinishesOnTheSocketsLoopDuringTheDrain() throws Exception {
         try (ChatClient writer = ChatClient.connect(vertx, base, Tokens.forUser("drained-writer"))) {
@@ -60,7 +63,7 @@ class DrainOrderTest {
             });
             assertTrue(loopBusy.await(10, TimeUnit.SECONDS));
 
-            session.drain(codec.encode(new ServerFrame.Reconnect("shutdown")));
+            drain.tell(session, codec.encode(new ServerFrame.Reconnect("shutdown")));
             drainStarted.countDown();
 
             JsonObject told = writer.next("reconnect");
