@@ -18,7 +18,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
@@ -134,16 +133,7 @@ class InboundBackpressureTest {
             RawWebSocket.upgrade(socket, Tokens.forUser("huge"));
             DataInputStream in = new DataInputStream(socket.getInputStream());
             RawWebSocket.readUntil(in, "welcome");
-            // 512 KB in 16 KB fragments: each fragment is small, the message is not.
-            byte[] chunk = "x".repeat(16 * 1024).getBytes(StandardCharsets.US_ASCII);
-            OutputStream out = socket.getOutputStream();
-            try {
-                for (int i = 0; i < 32; i++) {
-                    RawWebSocket.sendFragment(out, chunk, i == 0, i == 31);
-                }
-            } catch (IOException closedEarly) {
-                // the gateway may close before the last fragment: that is the point
-            }
+            RawWebSocket.sendMessageAboveTheLimit(socket.getOutputStream());
             socket.setSoTimeout(10_000);
             assertEquals(1009, RawWebSocket.readUntilClose(in));
         }

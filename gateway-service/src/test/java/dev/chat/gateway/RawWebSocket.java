@@ -49,6 +49,26 @@ final class RawWebSocket {
         send(out, 0xA, payload, true);
     }
 
+    /**
+     * A text message of 512 KB in 16 KB fragments: each fragment is small, the message is far above the gateway's
+     * message limit. The gateway may stop reading (close) before the last fragment.
+     */
+    static void sendMessageAboveTheLimit(OutputStream out) {
+        byte[] chunk = "x".repeat(16 * 1024).getBytes(StandardCharsets.US_ASCII);
+        try {
+            for (int i = 0; i < 32; i++) {
+                sendFragment(out, chunk, i == 0, i == 31);
+            }
+        } catch (IOException closedEarly) {
+            // the gateway closed before the last fragment: that is the point
+        }
+    }
+
+    /** A close frame with {@code code}: the client's half of the closing handshake. */
+    static void sendClose(OutputStream out, int code) throws IOException {
+        send(out, 0x8, new byte[] {(byte) (code >> 8), (byte) code}, true);
+    }
+
     private static void send(OutputStream out, int opcode, byte[] payload, boolean last) throws IOException {
         byte[] frame = new byte[14 + payload.length];
         int n = 0;

@@ -142,16 +142,29 @@ public class ChatEndpoint {
     }
 
     /**
-     * Vert.x refuses a message above quarkus.websockets-next.server.max-message-size with this exception;
-     * PROTOCOL.md promises 1009 for it (websockets-next's default would be 1011).
+     * Every failure websockets-next reports closes the connection through its session, which then writes nothing more
+     * (left to websockets-next, the close frame would go out while the room kept writing to the socket). Vert.x refuses
+     * a message above quarkus.websockets-next.server.max-message-size with an IllegalStateException: PROTOCOL.md promises
+     * 1009 for it; anything else is the gateway's fault, 1011 as websockets-next would close it.
      */
     @OnError
-    public Uni<Void> onTooBig(IllegalStateException e, WebSocketConnection connection) {
-        if (e.getMessage() != null && e.getMessage().contains("max message size")) {
-            return connection.close(new CloseReason(MESSAGE_TOO_BIG, "message too large"));
+    public Uni<Void> onError(Throwable e, WebSocketConnection connection) {
+        if (connection.isClosed()) {
+            Log.debugf("Connection %s failed while closing: %s", connection.id(), e.toString());
+            return Uni.createFrom().voidItem();
         }
-        Log.errorf(e, "Connection %s failed", connection.id());
-        return connection.close(new CloseReason(INTERNAL_ERROR, "internal error"));
+        boolean tooBig = e instanceof IllegalStateException && e.getMessage() != null && e.getMessage().contains("max message size");
+        if (!tooBig) {
+            Log.errorf(e, "Connection %s failed", connection.id());
+        }
+        int code = tooBig ? MESSAGE_TOO_BIG : INTERNAL_ERROR;
+        String reason = tooBig ? "message too large" : "internal error";
+        ChatSession session = sessions.get(connection);
+        if (session == null) {
+            return connection.close(new CloseReason(code, reason));
+        }
+        session.close(code, reason);
+        return Uni.createFrom().voidItem();
     }
 
     @OnClose

@@ -247,13 +247,12 @@ public final class ChatSession implements Recipient {
         return lastHeard;
     }
 
+    /**
+     * Every close the gateway starts: no frame is written after it (see {@link #admit}), then the close frame, then the
+     * watch that cuts a client which never reads it.
+     */
     void close(int code, String reason) {
         closing = true;
-        closeWith(code, reason);
-    }
-
-    /** Every close the gateway starts: the close frame, then the watch that cuts a client which never reads it. */
-    private void closeWith(int code, String reason) {
         if (!connection.isClosed()) {
             connection.close(new CloseReason(code, reason)).subscribe().with(v -> {
             }, e -> {
@@ -301,7 +300,7 @@ public final class ChatSession implements Recipient {
     }
 
     private void closeForRestart() {
-        closeWith(SERVICE_RESTART, "gateway restarting");
+        close(SERVICE_RESTART, "gateway restarting");
     }
 
     /**
@@ -449,7 +448,7 @@ public final class ChatSession implements Recipient {
      * counting down per write. Without it, the session counts frames until websockets-next reports them written.
      */
     private boolean admit(int bytes) {
-        if (closing || connection.isClosed()) {
+        if (closing) {
             return false;
         }
         long frames;
@@ -459,11 +458,23 @@ public final class ChatSession implements Recipient {
             if (buffer == null) {
                 return false; // the socket is closed
             }
+            long waiting = buffer.totalPendingWriteBytes();
+            // No data frame may follow a close frame. The gateway's own closes set `closing` (so do failures, through the
+            // endpoint's @OnError). The close frame answering a client's close leaves at once when nothing waits to be
+            // written, and Vert.x closes the socket in the same turn (the buffer is gone then); behind waiting bytes it
+            // may still be queued, so only then is Vert.x asked, under its connection's lock: taking that lock for every
+            // delivery was half of this check's cost in S5 (BENCHMARKS.md).
+            if (waiting > 0 && connection.isClosed()) {
+                return false;
+            }
             // Also read off the socket's loop (frames other than room messages): an estimate, which is all a bound needs.
             // size() counts buffers, one or two per frame.
             frames = buffer.size() + 1L;
-            pending = buffer.totalPendingWriteBytes() + bytes;
+            pending = waiting + bytes;
         } else {
+            if (connection.isClosed()) {
+                return false;
+            }
             frames = UNFLUSHED.incrementAndGet(this);
             pending = UNFLUSHED_BYTES.addAndGet(this, bytes);
         }
@@ -472,7 +483,7 @@ public final class ChatSession implements Recipient {
             closing = true;
             metrics.slowConsumerClosed();
             Log.infof("Closing connection %s of %s: %d frames, %d bytes not flushed", connection.id(), user, frames, pending);
-            closeWith(TRY_AGAIN_LATER, "too slow");
+            close(TRY_AGAIN_LATER, "too slow");
             return false;
         }
         metrics.frameOut();
