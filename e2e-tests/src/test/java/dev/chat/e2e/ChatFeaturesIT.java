@@ -10,18 +10,17 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Direct messages, presence, typing and unread counts across two gateways and the history service. */
+@ExtendWith(SharedSystem.Provider.class)
 class ChatFeaturesIT {
 
     static final RedisCli REDIS = RedisCli.shared();
-    static final Map<String, String> FAST_PRESENCE = Map.of("CHAT_PRESENCE_TTL", "4s", "CHAT_PRESENCE_HEARTBEAT_INTERVAL", "1s");
     static ServiceProcess gatewayA;
     static ServiceProcess gatewayB;
     static ServiceProcess history;
@@ -29,19 +28,10 @@ class ChatFeaturesIT {
     String id;
 
     @BeforeAll
-    static void startServices() {
-        history = ServiceProcess.history("features-history", REDIS.url(), RedisCli.sharedDatabase()).start();
-        gatewayA = ServiceProcess.gateway("features-a", REDIS.url(), FAST_PRESENCE).start();
-        gatewayB = ServiceProcess.gateway("features-b", REDIS.url(), FAST_PRESENCE).start();
-    }
-
-    @AfterAll
-    static void stopServices() {
-        for (ServiceProcess service : new ServiceProcess[] {gatewayA, gatewayB, history}) {
-            if (service != null) {
-                service.stop();
-            }
-        }
+    static void useTheSharedSystem(SharedSystem system) {
+        history = system.history;
+        gatewayA = system.gatewayA;
+        gatewayB = system.gatewayB;
     }
 
     @BeforeEach
@@ -129,7 +119,7 @@ class ChatFeaturesIT {
         String alice = user("alice");
         String bob = user("bob");
         String carol = user("carol");
-        ServiceProcess gatewayC = ServiceProcess.gateway("features-c-" + id, REDIS.url(), FAST_PRESENCE).start();
+        ServiceProcess gatewayC = ServiceProcess.gateway("features-c-" + id, REDIS.url(), SharedSystem.FAST_PRESENCE).start();
         try (WsClient aliceA = WsClient.connect(alice, gatewayA.url())) {
             aliceA.join(room);
             WsClient bobB = WsClient.connect(bob, gatewayB.url());

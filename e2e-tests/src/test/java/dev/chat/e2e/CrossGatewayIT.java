@@ -13,16 +13,17 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Two gateways and the history service as real processes on the shared Redis and PostgreSQL: clients
  * on different gateways see exactly the same room, and history stores what they said. Gateway A runs four event
  * loops, gateway B as if limited to one CPU, with one.
  */
+@ExtendWith(SharedSystem.Provider.class)
 class CrossGatewayIT {
 
     static final RedisCli REDIS = RedisCli.shared();
@@ -35,23 +36,12 @@ class CrossGatewayIT {
     String room;
 
     @BeforeAll
-    static void startServices() {
-        history = ServiceProcess.history("history", REDIS.url(), RedisCli.sharedDatabase()).start();
-        // A with more loops than a small machine's cores, so rooms and their members still meet on different loops.
-        gatewayA = ServiceProcess.gateway("gateway-a-" + UUID.randomUUID().toString().substring(0, 6), REDIS.url())
-                .with("QUARKUS_VERTX_EVENT_LOOPS_POOL_SIZE", "4").start();
-        // B as in a pod limited to one CPU: everything below also holds for a gateway with one event loop.
-        gatewayB = ServiceProcess.gateway("gateway-b-" + UUID.randomUUID().toString().substring(0, 6), REDIS.url())
-                .withJvmOptions(List.of("-XX:ActiveProcessorCount=1")).start();
-    }
-
-    @AfterAll
-    static void stopServices() {
-        for (ServiceProcess service : new ServiceProcess[] {gatewayA, gatewayB, history}) {
-            if (service != null) {
-                service.stop();
-            }
-        }
+    static void useTheSharedSystem(SharedSystem system) {
+        // A with more loops than a small machine's cores, so rooms and their members still meet on different loops; B as
+        // in a pod limited to one CPU: everything below also holds for a gateway with one event loop.
+        history = system.history;
+        gatewayA = system.gatewayA;
+        gatewayB = system.gatewayB;
     }
 
     @BeforeEach

@@ -14,10 +14,9 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -26,40 +25,21 @@ import org.junit.jupiter.api.Timeout;
  * its writer resends what was not acknowledged with the same cid, and every client ends with exactly
  * what history holds: every accepted message, once, in order.
  */
+@ExtendWith(SharedSystem.Provider.class)
 class GatewayFailoverIT {
 
     private static final int PER_WRITER = 150;
 
-    static OwnCluster cluster;
-    static OwnRedisServer redis;
-    static OwnPostgres postgres;
     static ServiceProcess history;
     static ServiceProcess gatewayA;
     static ServiceProcess gatewayB;
 
-    @BeforeAll
-    static void startServices() {
-        cluster = OwnCluster.start("failover", 2, Map.of(), Map.of());
-        redis = cluster.redis;
-        postgres = cluster.postgres;
-        history = cluster.history;
-        gatewayA = cluster.gateway(0);
-        gatewayB = cluster.gateway(1);
-    }
-
-    @AfterAll
-    static void stopServices() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
-    /** Each test takes gateway A down; the next one gets it back. */
+    /** Each test takes gateway A down; the next one (and the next class) gets it back. */
     @BeforeEach
-    void gatewayARuns() {
-        if (!gatewayA.isAlive()) {
-            gatewayA.start();
-        }
+    void gatewayARuns(SharedSystem system) {
+        history = system.history;
+        gatewayA = system.gatewayA;
+        gatewayB = system.gatewayB;
     }
 
     @Test

@@ -14,13 +14,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
@@ -31,6 +31,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * bystanders and the history store.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(SharedSystem.Provider.class)
 class HostileClientsIT {
 
     /**
@@ -59,19 +60,10 @@ class HostileClientsIT {
     long liveHeapBeforeKb;
 
     @BeforeAll
-    static void startServices() {
-        history = ServiceProcess.history("history-hostile", REDIS.url(), RedisCli.sharedDatabase()).start();
-        gatewayA = ServiceProcess.gateway("gateway-hostile-a", REDIS.url()).start();
-        gatewayB = ServiceProcess.gateway("gateway-hostile-b", REDIS.url()).start();
-    }
-
-    @AfterAll
-    static void stopServices() {
-        for (ServiceProcess service : new ServiceProcess[] {gatewayA, gatewayB, history}) {
-            if (service != null) {
-                service.stop();
-            }
-        }
+    static void useTheSharedSystem(SharedSystem system) {
+        history = system.history;
+        gatewayA = system.gatewayA;
+        gatewayB = system.gatewayB;
     }
 
     @BeforeEach

@@ -8,22 +8,19 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Guarantee 3 across gateways: the same {@code cid} from the same user yields one message and the
  * same {@code ack} (same seq and ts) however often, and on whichever gateway, it is sent; every
  * client sees the message once and history stores it once.
  */
+@ExtendWith(SharedSystem.Provider.class)
 class IdempotentSendIT {
 
-    static OwnCluster cluster;
-    static OwnRedisServer redis;
-    static OwnPostgres postgres;
     static ServiceProcess history;
     static ServiceProcess gatewayA;
     static ServiceProcess gatewayB;
@@ -31,20 +28,10 @@ class IdempotentSendIT {
     String room;
 
     @BeforeAll
-    static void startServices() {
-        cluster = OwnCluster.start("idempotency", 2, Map.of(), Map.of());
-        redis = cluster.redis;
-        postgres = cluster.postgres;
-        history = cluster.history;
-        gatewayA = cluster.gateway(0);
-        gatewayB = cluster.gateway(1);
-    }
-
-    @AfterAll
-    static void stopServices() {
-        if (cluster != null) {
-            cluster.close();
-        }
+    static void useTheSharedSystem(SharedSystem system) {
+        history = system.history;
+        gatewayA = system.gatewayA;
+        gatewayB = system.gatewayB;
     }
 
     @BeforeEach
@@ -129,8 +116,8 @@ class IdempotentSendIT {
                 assertEquals(i + 1, seen.get(i).path("seq").asLong());
             }
             await().atMost(Duration.ofSeconds(30)).until(() -> storedRows().size() == 21);
-            assertEquals(List.of("carol\t20", "dave\t1"),
-                    postgres.query("select sender, count(distinct cid) from messages where room = '" + room + "' group by sender order by sender"));
+            assertEquals(List.of("carol\t20", "dave\t1"), OwnPostgres.query(RedisCli.sharedDatabase(),
+                    "select sender, count(distinct cid) from messages where room = '" + room + "' group by sender order by sender"));
         }
     }
 
@@ -139,8 +126,9 @@ class IdempotentSendIT {
         return client.answer(room, text, cid);
     }
 
+    /** The rows history stored for the room (the replay API does not give the cid). */
     private List<String> storedRows() {
-        return postgres.query("select seq, text, cid from messages where room = '" + room + "' order by seq");
+        return OwnPostgres.query(RedisCli.sharedDatabase(), "select seq, text, cid from messages where room = '" + room + "' order by seq");
     }
 
     private void assertStored(List<String> rows) {

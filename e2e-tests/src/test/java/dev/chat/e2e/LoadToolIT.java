@@ -9,9 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -19,30 +19,24 @@ import org.junit.jupiter.api.io.TempDir;
  * two gateways: held clients send while others connect, join the same rooms and leave (hold and churn). Its report
  * accounts for every delivery of the held clients and counts the churning clients apart.
  */
+@ExtendWith(SharedSystem.Provider.class)
 class LoadToolIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    static OwnCluster cluster;
+    static SharedSystem system;
 
     @BeforeAll
-    static void startServices() {
-        cluster = OwnCluster.start("loadtool", 2);
-    }
-
-    @AfterAll
-    static void stopServices() {
-        if (cluster != null) {
-            cluster.close();
-        }
+    static void useTheSharedSystem(SharedSystem shared) {
+        system = shared;
     }
 
     @Test
     void heldClientsGetEverythingWhileOthersChurnThroughTheirRoomsAndTheReportCountsBothApart(@TempDir Path dir) throws Exception {
         Path jar = ServiceProcess.ROOT.resolve("load-test/target/load-test.jar");
         assertTrue(Files.exists(jar), jar + " is missing: package the load tool first (./mvnw package)");
-        ServiceProcess a = cluster.gateway(0);
-        ServiceProcess b = cluster.gateway(1);
+        ServiceProcess a = system.gatewayA;
+        ServiceProcess b = system.gatewayB;
         Path out = dir.resolve("churn");
         Path console = dir.resolve("console.txt");
         Process tool = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",

@@ -22,6 +22,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The deployment shape of deploy/local/run.sh and docker-compose: nginx, configured from
@@ -29,9 +30,9 @@ import org.junit.jupiter.api.Test;
  * processes, and clients that landed on different gateways ({@code welcome.node}) talk to each other
  * through it; the history API answers through it too, and /q/* (health, metrics) does not.
  */
+@ExtendWith(SharedSystem.Provider.class)
 class NginxFrontIT {
 
-    static final RedisCli REDIS = RedisCli.shared();
     /**
      * HTTP/1.1: the JDK client's default (HTTP/2) asks plain-http servers for an h2c upgrade, which
      * deploy/nginx passes on to the service like a WebSocket upgrade, and the request then hangs.
@@ -43,25 +44,17 @@ class NginxFrontIT {
     static NginxProcess nginx;
 
     @BeforeAll
-    static void startServices() {
-        String suffix = UUID.randomUUID().toString().substring(0, 6);
-        history = ServiceProcess.history("nginx-history", REDIS.url(), RedisCli.sharedDatabase());
-        gatewayA = ServiceProcess.gateway("nginx-gateway-a-" + suffix, REDIS.url());
-        gatewayB = ServiceProcess.gateway("nginx-gateway-b-" + suffix, REDIS.url());
-        ServiceProcess.startAll(history, gatewayA, gatewayB);
+    static void startNginx(SharedSystem system) {
+        history = system.history;
+        gatewayA = system.gatewayA;
+        gatewayB = system.gatewayB;
         nginx = NginxProcess.start(gatewayA, gatewayB, history);
     }
 
     @AfterAll
-    static void stopServices() {
-        for (AutoCloseable service : new AutoCloseable[] {nginx, gatewayA, gatewayB, history}) {
-            try {
-                if (service != null) {
-                    service.close();
-                }
-            } catch (Exception e) {
-                // Keep stopping the others.
-            }
+    static void stopNginx() {
+        if (nginx != null) {
+            nginx.close();
         }
     }
 

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -72,8 +73,22 @@ final class OwnPostgres implements AutoCloseable {
 
     /** Runs one SQL statement in {@value #DATABASE}; returns the rows, columns separated by a tab. */
     List<String> query(String sql) {
-        return run("psql", "-X", "-q", "-t", "-A", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", Integer.toString(port),
-                "-U", "postgres", "-d", DATABASE, "-c", sql);
+        return query(database(), sql);
+    }
+
+    /**
+     * Runs one SQL statement as user postgres in {@code database} (host:port/database, as {@link ServiceProcess#history}
+     * takes it, e.g. {@link RedisCli#sharedDatabase()}), with the password the services get, if any; returns the rows,
+     * columns separated by a tab.
+     */
+    static List<String> query(String database, String sql) {
+        java.util.regex.Matcher parts = java.util.regex.Pattern.compile("([^:/]+):(\\d+)/(.+)").matcher(database);
+        if (!parts.matches()) {
+            throw new IllegalArgumentException("not host:port/database: " + database);
+        }
+        return run(Map.of("PGPASSWORD", System.getenv().getOrDefault("QUARKUS_DATASOURCE_PASSWORD", "")),
+                "psql", "-X", "-q", "-t", "-A", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-h", parts.group(1), "-p", parts.group(2),
+                "-U", "postgres", "-d", parts.group(3), "-c", sql);
     }
 
     @Override
@@ -97,12 +112,18 @@ final class OwnPostgres implements AutoCloseable {
     }
 
     private static List<String> run(String... command) {
+        return run(Map.of(), command);
+    }
+
+    private static List<String> run(Map<String, String> env, String... command) {
         Path out = null;
         try {
             // Output to a file, not a pipe: the server pg_ctl starts must not hold our pipe open.
             out = Files.createTempFile("e2e-pg-cmd-", ".out");
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+            builder.environment().putAll(env);
+            Process process = builder.start();
             if (!process.waitFor(90, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
                 throw new IllegalStateException(String.join(" ", command) + " timed out");
