@@ -24,8 +24,8 @@ class HistoryLatePostgresIT {
             ServiceProcess history = ServiceProcess.history("history-late-pg", redis.url(), postgres.database());
             try {
                 CompletableFuture<ServiceProcess> start = CompletableFuture.supplyAsync(history::start);
-                // For 15 s without a database: still running, not ready.
-                await().during(Duration.ofSeconds(15)).atMost(Duration.ofSeconds(20))
+                // For 10 s without a database (its connect retries are 5 s apart): still running, not ready.
+                await().during(Duration.ofSeconds(10)).atMost(Duration.ofSeconds(15))
                         .until(() -> !start.isDone() && history.readyStatus() != 200);
 
                 postgres.startServer();

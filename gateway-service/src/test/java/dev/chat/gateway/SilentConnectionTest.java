@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -13,21 +12,14 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** A half-open or silent client (it never answers the gateway's pings) is reaped, not kept forever. */
 @QuarkusTest
-@TestProfile(SilentConnectionTest.ShortIdle.class)
+// KeepAliveTest's short intervals (a ping within 3 s, closed after 4 s without a frame): a profile of its own would cost
+// the module another build of the application.
+@TestProfile(KeepAliveTest.ShortIntervals.class)
 class SilentConnectionTest {
-
-    public static class ShortIdle implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("chat.limits.idle-timeout", "2s", "chat.limits.idle-check-interval", "500ms",
-                    "chat.limits.ping-interval", "500ms");
-        }
-    }
 
     @TestHTTPResource("/")
     URI base;
