@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -14,7 +13,6 @@ import jakarta.inject.Inject;
 import java.net.URI;
 import java.time.Duration;
 import java.util.HashSet;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -24,16 +22,8 @@ import org.junit.jupiter.api.Test;
  * batches on connections of its own: with a small wait queue on the shared pool it still reaches every room.
  */
 @QuarkusTest
-@TestProfile(PositionCheckTest.SmallPoolQueue.class)
+@TestProfile(SmallLogAndPoolQueue.class)
 class PositionCheckTest {
-
-    public static class SmallPoolQueue implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("quarkus.redis.max-pool-waiting", "10",
-                    "chat.limits.joins-per-second", "1000", "chat.limits.join-burst", "1000");
-        }
-    }
 
     @TestHTTPResource("/")
     URI base;

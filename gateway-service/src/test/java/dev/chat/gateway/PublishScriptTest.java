@@ -13,7 +13,6 @@ import dev.chat.gateway.publish.RoomPositions;
 import dev.chat.gateway.publish.RoomUnavailable;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mutiny.redis.client.Response;
@@ -21,7 +20,6 @@ import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,16 +30,8 @@ import org.junit.jupiter.api.Test;
  * a room whose counter is missing while its other keys remain is never restarted at 1.
  */
 @QuarkusTest
-@TestProfile(PublishScriptTest.SmallLog.class)
+@TestProfile(SmallLogAndPoolQueue.class)
 class PublishScriptTest {
-
-    public static class SmallLog implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("chat.log.min-entries", "20", "chat.log.min-age", "4s", "chat.log.trim-interval", "8",
-                    "chat.log.max-entries", "100000");
-        }
-    }
 
     @Inject
     MessagePublisher publisher;
