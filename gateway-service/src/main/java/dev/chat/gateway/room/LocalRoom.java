@@ -122,10 +122,11 @@ final class LocalRoom {
 
     /** Hands a message, in seq order, to every event loop that owns members (see {@link Shard}). */
     void deliver(RoomMessage message) {
-        delivered = message.seq();
         for (Shard shard : shards) {
             shard.hand(message);
         }
+        // After the hand-over: a thread that reads it finds the message in every shard's inbox (or written).
+        delivered = message.seq();
     }
 
     /**

@@ -165,6 +165,15 @@ public class RoomRegistry {
         return local != null && local.hasMember(user);
     }
 
+    /**
+     * The last seq of the room this gateway has handed to its members' event loops (written, or waiting there for the
+     * write interval); -1 before the first, or when the room has no member here.
+     */
+    public long handedThrough(String room) {
+        LocalRoom local = rooms.get(room);
+        return local == null ? -1 : local.delivered;
+    }
+
     /** Names of the rooms with members on this gateway. */
     public java.util.Set<String> roomNames() {
         return java.util.Set.copyOf(rooms.keySet());

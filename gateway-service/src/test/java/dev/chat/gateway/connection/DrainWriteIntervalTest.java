@@ -8,6 +8,7 @@ import dev.chat.gateway.ChatClient;
 import dev.chat.gateway.FanOutWriteIntervalTest;
 import dev.chat.gateway.protocol.FrameCodec;
 import dev.chat.gateway.protocol.ServerFrame;
+import dev.chat.gateway.room.RoomRegistry;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -46,6 +47,9 @@ class DrainWriteIntervalTest {
     @Inject
     FrameCodec codec;
 
+    @Inject
+    RoomRegistry rooms;
+
     @Test
     void aMessageWaitingForTheWriteIntervalReachesTheClientBeforeItsReconnect() {
         redis.execute("SET", "chat:generation", "test", "NX");
@@ -60,6 +64,9 @@ class DrainWriteIntervalTest {
             assertEquals(1, bob.next("message").getLong("seq"), "a quiet room's message goes out at once");
             long firstWritten = System.nanoTime();
             send(alice, room, 2);
+            // Alice's ack is Redis's answer; the message then comes back through Pub/Sub. Only once it is here can it wait.
+            await().atMost(Duration.ofSeconds(2)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(5))
+                    .until(() -> rooms.handedThrough(room) >= 2);
             ChatSession bobsSession = sessions.all().stream().filter(s -> s.user().equals("drain-bob")).findFirst().orElseThrow();
 
             drain.tell(bobsSession, codec.encode(new ServerFrame.Reconnect("shutdown")));
