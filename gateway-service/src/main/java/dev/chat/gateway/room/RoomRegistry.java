@@ -166,8 +166,8 @@ public class RoomRegistry {
     }
 
     /**
-     * The last seq of the room this gateway has handed to its members' event loops (written, or waiting there for the
-     * write interval); -1 before the first, or when the room has no member here.
+     * Where the room is on this gateway: the last seq handed to its members' event loops (written, or waiting there for
+     * the write interval), or the position it started at here; -1 when it has no member here or has not started yet.
      */
     public long handedThrough(String room) {
         LocalRoom local = rooms.get(room);
