@@ -165,19 +165,13 @@ SQL
     || die "role chat still cannot reach database $db on 127.0.0.1:$PG_PORT; check pg_hba.conf"
 }
 
-# JVM options for the services that this machine's `java` accepts, as deploy/'s images run them: compact object
-# headers (a product option from JDK 25; JDK 17 and 21 lack it, 24 needs an experimental unlock) take 4-8 bytes off
-# every object, about 1 KB of heap per idle connection; the native heap trimmed every 5 s (JDK 17.0.9, 21.0.1 and 22
-# on) gives back what the JIT compilers freed, about 20 MiB of a gateway's RSS (BENCHMARKS.md). Prints only what
-# this `java` has.
+# JVM options for the services that this machine's `java` accepts: compact object headers (a product
+# option from JDK 25; JDK 17 and 21 lack it, 24 needs an experimental unlock) take 4-8 bytes off every
+# object, about 1 KB of heap per idle connection (BENCHMARKS.md). Prints nothing on older JVMs.
 jvm_footprint_options() {
-  local option options=()
-  for option in -XX:+UseCompactObjectHeaders -XX:TrimNativeHeapInterval=5000; do
-    if java "$option" -version >/dev/null 2>&1; then
-      options+=("$option")
-    fi
-  done
-  printf '%s' "${options[*]}"
+  if java -XX:+UseCompactObjectHeaders -version >/dev/null 2>&1; then
+    printf '%s' "-XX:+UseCompactObjectHeaders"
+  fi
 }
 
 # The AOT cache that `./mvnw verify` leaves beside a service's jar when it runs on JDK 25 or newer (root pom, profile

@@ -160,26 +160,6 @@ final class ServiceProcess implements AutoCloseable {
         });
     }
 
-    /** The options of deploy/local/backing-services.sh's jvm_footprint_options: those the `java` on PATH has (maybe none). */
-    static List<String> footprintOptions() {
-        String output = shellFunction("jvm_footprint_options");
-        return output.isEmpty() ? List.of() : List.of(output.split("\\s+"));
-    }
-
-    /** Whether the `java` on PATH starts with OPTION. */
-    static boolean javaAccepts(String option) {
-        try {
-            Process p = new ProcessBuilder("java", option, "-version").redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            return p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
-
     /** What FUNCTION of deploy/local/backing-services.sh prints for ARGS, run from the repository root. */
     private static String shellFunction(String function, String... args) {
         // The repository root and the arguments come in as $1, $2, ..., so paths with spaces need no quoting here.
