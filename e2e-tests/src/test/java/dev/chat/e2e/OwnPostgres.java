@@ -11,6 +11,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -21,6 +23,9 @@ import java.util.stream.Stream;
 final class OwnPostgres implements AutoCloseable {
 
     static final String DATABASE = "chat";
+
+    /** A database as the services take it: host:port/database. */
+    private static final Pattern HOST_PORT_DATABASE = Pattern.compile("([^:/]+):(\\d+)/(.+)");
 
     final int port = ServiceProcess.freePort();
     private final Path bin = binaries();
@@ -82,7 +87,7 @@ final class OwnPostgres implements AutoCloseable {
      * columns separated by a tab.
      */
     static List<String> query(String database, String sql) {
-        java.util.regex.Matcher parts = java.util.regex.Pattern.compile("([^:/]+):(\\d+)/(.+)").matcher(database);
+        Matcher parts = HOST_PORT_DATABASE.matcher(database);
         if (!parts.matches()) {
             throw new IllegalArgumentException("not host:port/database: " + database);
         }
