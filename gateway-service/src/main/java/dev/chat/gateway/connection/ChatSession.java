@@ -19,8 +19,8 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
@@ -59,7 +59,11 @@ public final class ChatSession implements Recipient {
      * failed write as an error: frames still queued when a socket closes fail one by one, and the close itself is handled.
      */
     private final ChannelPromise unheeded;
-    private volatile Map<String, Member> rooms;
+    /**
+     * The rooms joined: an immutable map, replaced under the session's lock on each join or leave (a few per connection)
+     * and read without one for every message. A map of one room costs 24 bytes of heap where a concurrent map cost about 140.
+     */
+    private volatile Map<String, Member> rooms = Map.of();
     private TokenBucket[] budgets;
     private volatile int unflushed;
     private volatile long unflushedBytes;
@@ -108,44 +112,40 @@ public final class ChatSession implements Recipient {
 
     @Override
     public boolean hasJoined(String room) {
-        Map<String, Member> joined = rooms;
-        return joined != null && joined.containsKey(room);
+        return rooms.containsKey(room);
     }
 
-    /** The rooms joined, read-only view for iteration; empty until the first join. */
+    /** The rooms joined, as they were when asked (joins and leaves that follow do not change it). */
     Map<String, Member> rooms() {
-        Map<String, Member> joined = rooms;
-        return joined == null ? Map.of() : joined;
+        return rooms;
     }
 
-    Member putRoom(String room, Member member) {
-        Map<String, Member> joined = rooms;
-        if (joined == null) {
-            synchronized (this) {
-                if (rooms == null) {
-                    rooms = new ConcurrentHashMap<>(4);
-                }
-                joined = rooms;
-            }
+    synchronized Member putRoom(String room, Member member) {
+        Map<String, Member> joined = new HashMap<>(rooms);
+        Member previous = joined.put(room, member);
+        rooms = Map.copyOf(joined);
+        return previous;
+    }
+
+    synchronized Member removeRoom(String room) {
+        Member member = rooms.get(room);
+        if (member != null) {
+            Map<String, Member> joined = new HashMap<>(rooms);
+            joined.remove(room);
+            rooms = Map.copyOf(joined);
         }
-        return joined.put(room, member);
+        return member;
     }
 
-    Member removeRoom(String room) {
-        Map<String, Member> joined = rooms;
-        return joined == null ? null : joined.remove(room);
-    }
-
-    void removeRoom(String room, Member member) {
-        Map<String, Member> joined = rooms;
-        if (joined != null) {
-            joined.remove(room, member);
+    /** Removes the membership only if it is still this one (a newer join of the same room stays). */
+    synchronized void removeRoom(String room, Member member) {
+        if (rooms.get(room) == member) {
+            removeRoom(room);
         }
     }
 
     int roomCount() {
-        Map<String, Member> joined = rooms;
-        return joined == null ? 0 : joined.size();
+        return rooms.size();
     }
 
     InboundFrames inbound() {
