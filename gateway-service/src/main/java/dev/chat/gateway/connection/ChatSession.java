@@ -121,6 +121,10 @@ public final class ChatSession implements Recipient {
     }
 
     synchronized Member putRoom(String room, Member member) {
+        if (rooms.isEmpty()) {
+            rooms = Map.of(room, member);
+            return null;
+        }
         Map<String, Member> joined = new HashMap<>(rooms);
         Member previous = joined.put(room, member);
         rooms = Map.copyOf(joined);
