@@ -60,8 +60,8 @@ public final class ChatSession implements Recipient {
      */
     private final ChannelPromise unheeded;
     /**
-     * The rooms joined: an immutable map, replaced under the session's lock on each join or leave (a few per connection)
-     * and read without one for every message. A map of one room costs 24 bytes of heap where a concurrent map cost about 140.
+     * The rooms joined: an immutable map, replaced under the session's lock on each join or leave (copies bounded by the
+     * rooms-per-connection limit) and read without one. A map of one room costs 24 bytes of heap, a concurrent one about 140.
      */
     private volatile Map<String, Member> rooms = Map.of();
     private TokenBucket[] budgets;

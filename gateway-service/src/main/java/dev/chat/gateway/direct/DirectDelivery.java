@@ -40,8 +40,9 @@ public class DirectDelivery {
     private static final long CLOCK_SLACK_MS = 2_000;
 
     /**
-     * user -> their connections here: an immutable set, replaced on each connect or disconnect (bounded by the per-user
-     * connection limit) and read without a lock for every direct message. A set of one costs 16 bytes of heap, a concurrent one about 180.
+     * user -> their connections here: an immutable set, replaced on each connect or disconnect (copies bounded by the
+     * per-user connection limit) and read without a lock for every direct message. A set of one costs 16 bytes of heap,
+     * a concurrent one about 180.
      */
     private final ConcurrentHashMap<String, Set<Recipient>> users = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Future<Void>> subscriptions = new ConcurrentHashMap<>();
