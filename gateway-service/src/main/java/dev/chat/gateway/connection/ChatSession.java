@@ -121,24 +121,19 @@ public final class ChatSession implements Recipient {
     }
 
     synchronized Member putRoom(String room, Member member) {
-        if (rooms.isEmpty()) {
-            rooms = Map.of(room, member);
-            return null;
-        }
-        Map<String, Member> joined = new HashMap<>(rooms);
-        Member previous = joined.put(room, member);
-        rooms = Map.copyOf(joined);
-        return previous;
+        return replaceRoom(room, member);
     }
 
     synchronized Member removeRoom(String room) {
-        Member member = rooms.get(room);
-        if (member != null) {
-            Map<String, Member> joined = new HashMap<>(rooms);
-            joined.remove(room);
-            rooms = Map.copyOf(joined);
-        }
-        return member;
+        return rooms.containsKey(room) ? replaceRoom(room, null) : null;
+    }
+
+    /** Replaces the map with one where {@code room} is {@code member}, or gone if null; returns what it was. */
+    private Member replaceRoom(String room, Member member) {
+        Map<String, Member> joined = new HashMap<>(rooms);
+        Member previous = member == null ? joined.remove(room) : joined.put(room, member);
+        rooms = Map.copyOf(joined);
+        return previous;
     }
 
     /** Removes the membership only if it is still this one (a newer join of the same room stays). */
