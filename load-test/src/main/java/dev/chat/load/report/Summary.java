@@ -142,6 +142,7 @@ public final class Summary {
                 f.put("clients not joined (refused, failed, timed out)", (double) (connect.path("clients").asLong() - connect.path("joined").asLong()));
                 f.put("refusals (all codes)", refusals(j));
                 f.put("per-client connect+join p99 (ms)", num(connect.path("perClient").path("p99Ms")));
+                f.put("servers' CPU per client, both servers (us)", serversCpuPer(j, connect.path("joined").asDouble()));
             }
             case "S4" -> {
                 JsonNode p = j.path("idle").path("processes");
@@ -150,6 +151,7 @@ public final class Summary {
                 f.put("RSS per connection, both servers, each end after a full GC (KB)", kb(sum(p, "rssPerConnectionAfterFullGcBytes")));
                 f.put("heap per connection after full GC (KB)", kb(sum(p, "heapPerConnectionBytes")));
                 f.put("Redis RSS per connection (KB)", kb(num(p.path("redis").path("rssPerConnectionBytes"))));
+                f.put("servers' CPU per connect, both servers (us)", serversCpuPer(j, j.path("idle").path("connections").asDouble()));
             }
             default -> {
                 f.put("deliveries/s", num(j.path("send").path("deliveriesPerSecond")));
@@ -194,6 +196,15 @@ public final class Summary {
         return f;
     }
 
+    /** Both servers' CPU over the run's window (the connect phase, for S1, S2 and S4) per {@code count}, in microseconds. */
+    private static Double serversCpuPer(JsonNode j, double count) {
+        JsonNode cpu = j.path("cpu").path("processes");
+        if (count <= 0 || !cpu.has("server-a")) {
+            return null;
+        }
+        return (orZero(cpu.path("server-a").path("cpuSeconds")) + orZero(cpu.path("server-b").path("cpuSeconds"))) * 1e6 / count;
+    }
+
     private static void ladder(StringBuilder b, List<Run> runs) {
         Map<String, Map<Integer, Integer>> best = new TreeMap<>();
         Map<String, Map<Integer, Integer>> tried = new TreeMap<>();
@@ -236,7 +247,7 @@ public final class Summary {
             case "S8" -> "one server instance on 1 vs 2 cores (taskset), one room of 1,010 at 150 msg/s";
             case "S9" -> "hold and churn: held clients in rooms of 10 keep sending while more connect, join and leave";
             default -> "";
-        } + (key.equals("S4 pass 2") ? " (pass 2: the same connections again on the same processes, the cost once warm)"
+        } + (key.startsWith("S4 pass ") ? " (" + key.substring(3) + ": the same connections again on the same processes, the cost once warm)"
                 : key.contains(" ") ? " (" + key.substring(key.indexOf(' ') + 1) + ")" : "");
     }
 

@@ -66,6 +66,45 @@ class SummaryTest {
     }
 
     @Test
+    void aStormReportsBothServersCpuPerClientJoined(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("S1-ours-run1.json"), storm(6.0, 2.0, 10_000));
+        Files.writeString(dir.resolve("S1-peer-run1.json"), storm(2.0, 2.0, 10_000));
+        String md = Summary.render(dir);
+        // (6 + 2) s over 10,000 clients = 800 us each; the peer's (2 + 2) s = 400 us.
+        assertTrue(md.contains("| servers' CPU per client, both servers (us) | 800.0 | 400.0 | 2.00x |"), md);
+    }
+
+    @Test
+    void laterIdlePassesAreSectionsOfTheirOwnWithTheCpuPerConnect(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("S4-ours-run1-pass2.json"), idleWithCpu(8_000, 3.0));
+        Files.writeString(dir.resolve("S4-ours-run1-pass3.json"), idleWithCpu(1_000, 2.0));
+        Files.writeString(dir.resolve("S4-peer-run1-pass3.json"), idleWithCpu(9_000, 1.0));
+        String md = Summary.render(dir);
+        String pass3 = md.substring(md.indexOf("## S4 pass 3: "));
+        assertTrue(md.indexOf("## S4 pass 2: ") < md.indexOf("## S4 pass 3: "), md);
+        assertTrue(pass3.startsWith("## S4 pass 3: idle connections: memory per connection (pass 3: the same connections again"), md);
+        // 2 s of both servers' CPU over 10,000 connects = 200 us each; the peer's 1 s = 100 us.
+        assertTrue(pass3.contains("| servers' CPU per connect, both servers (us) | 200.0 | 100.0 | 2.00x |"), md);
+    }
+
+    private static String storm(double serverA, double serverB, long joined) {
+        return """
+                {"connect":{"clients":%d,"joined":%d,"seconds":5.0,"perClient":{"p99Ms":900}},
+                 "cpu":{"limitedBy":"nothing saturated","machineBusy":0.9,
+                        "processes":{"server-a":{"cpuSeconds":%s},"server-b":{"cpuSeconds":%s},"load-tool":{"cpuSeconds":4}}}}
+                """.formatted(joined, joined, serverA, serverB);
+    }
+
+    private static String idleWithCpu(long rssPerConnection, double serverCpu) {
+        return """
+                {"idle":{"connections":10000,"processes":{"server-a":{"rssPerConnectionBytes":%d},"server-b":{"rssPerConnectionBytes":0}}},
+                 "cpu":{"limitedBy":"nothing saturated","machineBusy":0.9,
+                        "processes":{"server-a":{"cpuSeconds":%s},"server-b":{"cpuSeconds":0}}},
+                 "connect":{"clients":10000,"joined":0}}
+                """.formatted(rssPerConnection, serverCpu);
+    }
+
+    @Test
     void theRssPerConnectionWithBothEndsAfterAFullGcIsARowOfItsOwn(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("S4-ours-run1.json"), """
                 {"idle":{"connections":10000,"processes":{
