@@ -168,11 +168,11 @@ public final class Summary {
                 JsonNode cpu = j.path("cpu").path("processes");
                 double deliveries = j.path("send").path("deliveries").asDouble();
                 double acked = j.path("send").path("acked").asDouble();
-                double servers = orZero(cpu.path("server-a").path("cpuSeconds")) + orZero(cpu.path("server-b").path("cpuSeconds"));
+                double servers = servers(cpu, "cpuSeconds");
                 f.put("server CPU per delivery (us)", deliveries > 0 ? servers * 1e6 / deliveries : null);
                 // Reports written before the tool split user and system time have no kernel figure.
                 boolean split = cpu.path("server-a").has("systemCpuSeconds");
-                double serversKernel = orZero(cpu.path("server-a").path("systemCpuSeconds")) + orZero(cpu.path("server-b").path("systemCpuSeconds"));
+                double serversKernel = servers(cpu, "systemCpuSeconds");
                 f.put("of it in the kernel (us)", deliveries > 0 && split ? serversKernel * 1e6 / deliveries : null);
                 f.put("Redis CPU per send (us)", acked > 0 && cpu.has("redis") ? orZero(cpu.path("redis").path("cpuSeconds")) * 1e6 / acked : null);
                 f.put("history CPU per stored message (us)", acked > 0 && cpu.has("history") ? orZero(cpu.path("history").path("cpuSeconds")) * 1e6 / acked : null);
@@ -199,10 +199,12 @@ public final class Summary {
     /** Both servers' CPU over the run's window (the connect phase, for S1, S2 and S4) per {@code count}, in microseconds. */
     private static Double serversCpuPer(JsonNode j, double count) {
         JsonNode cpu = j.path("cpu").path("processes");
-        if (count <= 0 || !cpu.has("server-a")) {
-            return null;
-        }
-        return (orZero(cpu.path("server-a").path("cpuSeconds")) + orZero(cpu.path("server-b").path("cpuSeconds"))) * 1e6 / count;
+        return count <= 0 || !cpu.has("server-a") ? null : servers(cpu, "cpuSeconds") * 1e6 / count;
+    }
+
+    /** A figure of a run's {@code cpu.processes} summed over both servers. */
+    private static double servers(JsonNode processes, String figure) {
+        return orZero(processes.path("server-a").path(figure)) + orZero(processes.path("server-b").path(figure));
     }
 
     private static void ladder(StringBuilder b, List<Run> runs) {

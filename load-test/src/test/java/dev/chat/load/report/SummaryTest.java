@@ -120,10 +120,7 @@ class SummaryTest {
     }
 
     private static String idle(long rssPerConnection) {
-        return """
-                {"idle":{"connections":10000,"processes":{"server-a":{"rssPerConnectionBytes":%d},"server-b":{"rssPerConnectionBytes":0}}},
-                 "connect":{"clients":10000,"joined":0}}
-                """.formatted(rssPerConnection);
+        return idleWithCpu(rssPerConnection, 0);
     }
 
     @Test
