@@ -355,5 +355,18 @@ public interface GatewayConfig {
         /** How long a send on the subscriber's connection waits for its reply before it is answered unavailable. */
         @WithDefault("3S")
         Duration sendTimeout();
+
+        /**
+         * How long a send on the subscriber's connection waits for others to share its publish script call: Redis spends
+         * more on entering and leaving the script than on a message, so a call of several costs each far less of Redis's
+         * CPU. 0: only the sends that reach the subscriber's event loop in the same turn go together (no added latency).
+         * At most 100ms; give a unit (a bare number is seconds).
+         */
+        @WithDefault("1MS")
+        Duration batchLinger();
+
+        /** Most sends in one publish script call (1 to 256); a call that reaches it goes at once. */
+        @WithDefault("32")
+        int batchMax();
     }
 }

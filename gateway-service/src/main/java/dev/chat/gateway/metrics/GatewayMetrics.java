@@ -24,6 +24,7 @@ public class GatewayMetrics {
     private final LongAdder messagesAccepted = new LongAdder();
     private final LongAdder sendsOnSubscriber = new LongAdder();
     private final LongAdder sendsOnPool = new LongAdder();
+    private final LongAdder sendCalls = new LongAdder();
     private final Counter slowConsumerCloses;
     private final Counter closesCut;
     private final Counter rateLimited;
@@ -44,9 +45,12 @@ public class GatewayMetrics {
                 .description("Messages accepted (acked) by this gateway").register(registry);
         // Which connection carried each publish script: the subscriber's (its reply written with the message) or the pool.
         FunctionCounter.builder("chat.gateway.sends", sendsOnSubscriber, LongAdder::sum).tag("connection", "subscriber")
-                .description("Publish scripts run, by the connection that carried them").register(registry);
+                .description("Messages run through the publish script, by the connection that carried them").register(registry);
         FunctionCounter.builder("chat.gateway.sends", sendsOnPool, LongAdder::sum).tag("connection", "pool")
-                .description("Publish scripts run, by the connection that carried them").register(registry);
+                .description("Messages run through the publish script, by the connection that carried them").register(registry);
+        // Sends on the subscriber per call shows how many messages the linger gathers into one script call.
+        FunctionCounter.builder("chat.gateway.send.calls", sendCalls, LongAdder::sum)
+                .description("Publish script calls made on the subscriber's connection (each carries one or more sends)").register(registry);
         this.slowConsumerCloses = Counter.builder("chat.gateway.slow.consumer.closes").description("Connections closed with 1013 for not keeping up").register(registry);
         this.closesCut = Counter.builder("chat.gateway.closes.cut")
                 .description("Closing connections whose socket was cut: their close frame waited behind bytes the client stopped reading").register(registry);
@@ -87,14 +91,24 @@ public class GatewayMetrics {
         messagesAccepted.increment();
     }
 
-    /** A publish script ran on the subscriber's connection ({@code true}) or on the pool. */
-    public void sentOn(boolean subscriber) {
-        (subscriber ? sendsOnSubscriber : sendsOnPool).increment();
+    /** {@code count} messages ran through the publish script on the subscriber's connection ({@code true}) or on the pool. */
+    public void sentOn(boolean subscriber, int count) {
+        (subscriber ? sendsOnSubscriber : sendsOnPool).add(count);
     }
 
-    /** Publish scripts run so far on the subscriber's connection ({@code true}) or on the pool. */
+    /** Messages run through the publish script so far on the subscriber's connection ({@code true}) or on the pool. */
     public long sends(boolean subscriber) {
         return (subscriber ? sendsOnSubscriber : sendsOnPool).sum();
+    }
+
+    /** One publish script call sent on the subscriber's connection. */
+    public void sendCall() {
+        sendCalls.increment();
+    }
+
+    /** Publish script calls made so far on the subscriber's connection. */
+    public long sendCalls() {
+        return sendCalls.sum();
     }
 
     public void closeCut() {

@@ -1,7 +1,5 @@
 package dev.chat.gateway.publish;
 
-import dev.chat.common.redis.ChannelSubscriber;
-import dev.chat.common.redis.LuaScript;
 import dev.chat.common.redis.RedisLayout;
 import dev.chat.common.redis.RoomKeys;
 import dev.chat.common.rooms.RoomNames;
@@ -19,20 +17,12 @@ import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 
 /** Accepts messages in one Redis round trip: the publish script assigns seq, logs, publishes and records the idempotency key. */
-// Created at start, so its script is read while file descriptors are plentiful (not first under a connect storm).
-@io.quarkus.runtime.Startup
 @ApplicationScoped
 public class MessagePublisher {
-
-    private static final LuaScript PUBLISH = LuaScript.fromResource("scripts/publish.lua");
-    /** Tags sends on the subscriber's connection, so each reply is checked against its call (see {@link ChannelSubscriber#call}). */
-    private static final AtomicLong TAGS = new AtomicLong();
 
     private final ReactiveRedisDataSource redis;
     private final GatewayConfig config;
@@ -43,10 +33,14 @@ public class MessagePublisher {
     private final RedisLayout layout;
 
     private final RoomSubscriber subscriber;
+    private final PublishScript script;
+    private final SendBatches batches;
 
     public MessagePublisher(ReactiveRedisDataSource redis, GatewayConfig config, GatewayMetrics metrics, ChatTracer tracer,
-            DirectRoomIndex directRooms, RedisLayout layout, RoomSubscriber subscriber) {
+            DirectRoomIndex directRooms, RedisLayout layout, RoomSubscriber subscriber, PublishScript script, SendBatches batches) {
         this.subscriber = subscriber;
+        this.script = script;
+        this.batches = batches;
         this.directRooms = directRooms;
         this.layout = layout;
         this.metrics = metrics;
@@ -65,43 +59,37 @@ public class MessagePublisher {
         List<String> keys = List.of(RoomKeys.seq(room), RoomKeys.epoch(room), RoomKeys.log(room), idemKey,
                 layout.generation(room), RoomKeys.stored(room), directInScript ? config.events().stream() : RoomKeys.seq(room),
                 directInScript ? RoomKeys.online(recipient) : RoomKeys.seq(room), RoomKeys.reseedRequest(room));
-        GatewayConfig.RecentLog log = config.log();
-        // Tracing (off by default): a child of the frame's span if there is one; its traceparent rides in
-        // the message (an optional field) so the history insert joins the same trace. Empty when tracing is off.
+        // Tracing (off by default): a child of the frame's span if there is one; its traceparent rides in the message
+        // (an optional field) so the history insert joins the same trace. Empty when tracing is off.
         Span span = tracer.spanBuilder("chat publish").setSpanKind(SpanKind.PRODUCER).setAttribute("chat.room", room).startSpan();
         String payload = MessagePayload.open(room, from, text, cid, Traceparent.of(span.getSpanContext()));
-        int replicas = config.replication().acks();
-        boolean onSubscriber = replicas == 0 && config.subscriber().carriesSends() && subscriber.canCall();
-        String tag = onSubscriber ? Long.toString(TAGS.incrementAndGet(), 36) : "";
-        List<String> args = List.of(room, from, payload, cid == null ? "" : cid, Epochs.next(),
-                Integer.toString(log.minEntries()), Long.toString(log.minAge().toMillis()),
-                Integer.toString(log.maxEntries()), Long.toString(config.idempotencyWindow().toMillis()),
-                layout.roomChannel(room), log.protectUnstored() ? "1" : "0",
+        List<String> args = List.of(room, from, payload, cid == null ? "" : cid, Epochs.next(), layout.roomChannel(room),
                 directInScript ? layout.userChannel(from) : "", directInScript ? layout.userChannel(recipient) : "",
-                directInScript ? recipient : "", Integer.toString(config.events().maxLength()),
-                Integer.toString(log.trimInterval()), layout.publishCommand(), layout.historyChannel(room), tag);
+                directInScript ? recipient : "", layout.historyChannel(room));
+        PublishScript.Send send = new PublishScript.Send(keys, args, cid != null);
+        int replicas = config.replication().acks();
         Timer.Sample sample = metrics.startPublish();
         // A direct message is indexed before it exists, so no gateway can miss it without finding its room.
-        Uni<Response> script = onSubscriber ? onSubscriber(keys, args, tag, cid != null)
-                : replicas == 0 ? onPool(keys, args)
-                : PUBLISH.runReplicated(redis, keys, args, replicas, config.replication().timeout().toMillis()).invoke(() -> metrics.sentOn(false));
-        Uni<Response> published = recipient == null ? script : directRooms.record(room, from, recipient).chain(() -> script);
+        Uni<PublishScript.Outcome> script = replicas == 0 && config.subscriber().carriesSends() && subscriber.canCall() ? batched(send)
+                : replicas == 0 ? this.script.onPool(List.of(send)).map(outcomes -> outcomes.get(0)).invoke(() -> metrics.sentOn(false, 1))
+                : this.script.replicated(send, replicas, config.replication().timeout().toMillis()).invoke(() -> metrics.sentOn(false, 1));
+        Uni<PublishScript.Outcome> published = recipient == null ? script : directRooms.record(room, from, recipient).chain(() -> script);
         if (recipient != null && !directInScript) {
             // Also for a resend ("dup"): the ack waits for these writes, so a client that got no ack resends and they
             // happen again; the offline event is written at least once, and user channels' repeats are dropped by seq.
-            published = published.call(reply -> !"reseed".equals(reply.get(0).toString())
-                    ? publishDirect(room, from, recipient, payload, reply.get(1).toLong(), reply.get(2).toLong())
+            published = published.call(outcome -> outcome.error() == null && !outcome.reseed()
+                    ? publishDirect(room, from, recipient, payload, outcome.seq(), outcome.ts())
                     : Uni.createFrom().voidItem());
         }
         return published
-                .onTermination().invoke((reply, failure, cancelled) -> {
+                .onTermination().invoke((outcome, failure, cancelled) -> {
                     if (failure != null) {
                         span.setStatus(StatusCode.ERROR, failure.getMessage());
                     }
                     span.end();
                 })
                 .onFailure().transform(e -> new RoomUnavailable("Redis did not accept the message", e))
-                .map(reply -> accepted(room, reply))
+                .map(outcome -> accepted(room, outcome))
                 .invoke(accepted -> {
                     metrics.published(sample);
                     metrics.accepted();
@@ -109,27 +97,14 @@ public class MessagePublisher {
     }
 
     /**
-     * The script on the subscriber's connection: Redis then writes the reply in the same write as the message,
-     * which this gateway receives on that connection too. Refused there (not connected, too many waiting) or
-     * unknown to Redis (NOSCRIPT after a restart), the same call goes through the pool, which loads the script.
-     * So does a send with a cid whose connection dropped before the reply: Redis may have run it, and the cid makes
-     * the second run answer with the first one's seq (without a cid the client is told to resend instead).
-     * The reply comes on the subscriber's event loop; the rest of the send goes on where it started.
+     * The send in the subscriber's next publish script call (see {@link SendBatches}): Redis then writes the reply in the
+     * same write as the message, which this gateway receives on that connection too. The outcome comes on the
+     * subscriber's event loop; the rest of the send goes on where it started.
      */
-    private Uni<Response> onSubscriber(List<String> keys, List<String> args, String tag, boolean idempotent) {
+    private Uni<PublishScript.Outcome> batched(PublishScript.Send send) {
         Context caller = Vertx.currentContext();
-        Uni<Response> reply = Uni.createFrom()
-                .completionStage(() -> subscriber.call(PUBLISH.evalsha(keys, args), tag, config.subscriber().sendTimeout()).toCompletionStage())
-                .map(Response::newInstance)
-                .invoke(() -> metrics.sentOn(true))
-                .onFailure(e -> e instanceof ChannelSubscriber.CallRefused || LuaScript.isNoScript(e)
-                        || idempotent && e instanceof ChannelSubscriber.CallLost)
-                .recoverWithUni(() -> onPool(keys, args));
-        return caller == null ? reply : reply.emitOn(task -> caller.runOnContext(v -> task.run()));
-    }
-
-    private Uni<Response> onPool(List<String> keys, List<String> args) {
-        return PUBLISH.run(redis, keys, args).invoke(() -> metrics.sentOn(false));
+        Uni<PublishScript.Outcome> outcome = batches.send(send);
+        return caller == null ? outcome : outcome.emitOn(task -> caller.runOnContext(v -> task.run()));
     }
 
     /**
@@ -152,11 +127,14 @@ public class MessagePublisher {
                         + "the sender is told to resend", room, seq, e.getMessage()));
     }
 
-    private static Accepted accepted(String room, Response reply) {
-        String status = reply.get(0).toString();
-        if ("reseed".equals(status)) {
+    private static Accepted accepted(String room, PublishScript.Outcome outcome) {
+        if (outcome.error() != null) {
+            Log.warnf("Redis refused a message for %s: %s", room, outcome.error());
+            throw new RoomUnavailable("Redis did not accept the message", null);
+        }
+        if (outcome.reseed()) {
             throw new RoomUnavailable("room counter is waiting to be re-seeded from history after Redis lost its data", null);
         }
-        return new Accepted(room, reply.get(1).toLong(), reply.get(2).toLong(), "dup".equals(status));
+        return new Accepted(room, outcome.seq(), outcome.ts(), "dup".equals(outcome.status()));
     }
 }
