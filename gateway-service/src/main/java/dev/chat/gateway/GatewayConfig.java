@@ -359,10 +359,11 @@ public interface GatewayConfig {
         /**
          * How long a send on the subscriber's connection waits for others to share its publish script call: Redis spends
          * more on entering and leaving the script than on a message, so a call of several costs each far less of Redis's
-         * CPU. 0: only the sends that reach the subscriber's event loop in the same turn go together (no added latency).
-         * At most 100ms; give a unit (a bare number is seconds).
+         * CPU. A send that comes when no call went within the linger goes at once (light traffic waits for nothing).
+         * 0: only the sends that reach the subscriber's event loop in the same turn go together. At most 1s; give a
+         * unit (a bare number is seconds).
          */
-        @WithDefault("1MS")
+        @WithDefault("2MS")
         Duration batchLinger();
 
         /** Most sends in one publish script call (1 to 256); a call that reaches it goes at once. */

@@ -12,18 +12,22 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Gathers sends into publish script calls on the subscriber's connection: the sends that arrive within
  * {@code chat.subscriber.batch-linger} of a call's first one go in that call, up to {@code batch-max}, a full call
  * at once. Redis spends more on entering and leaving a script than on a message's commands, so a call of several
- * messages costs each far less (Kafka's linger, for the same reason). Confined to the subscriber's context: sends
+ * messages costs each far less (Kafka's linger, for the same reason). Only a busy gateway waits: a send that comes
+ * when no call went within the linger goes at once, so light traffic gets no added latency. Confined to the subscriber's context: sends
  * keep the order they arrived in, within a call and from one call to the next.
  *
  * <p>A call the connection refuses, or that Redis no longer knows (NOSCRIPT after a restart), runs on the pool.
  * A call whose connection dropped before its reply may have run: only its sends with a cid run again (their second
  * run answers with the first one's seq); the others fail, and their clients are told to resend.
  */
+// Created at start, so settings out of range stop the gateway there, not at its first send.
+@io.quarkus.runtime.Startup
 @ApplicationScoped
 class SendBatches {
 
@@ -34,11 +38,14 @@ class SendBatches {
     private final Duration timeout;
     private final int max;
     private final long lingerMs;
+    private final long lingerNanos;
 
     // Confined to the subscriber's context.
     private List<Waiting> open = new ArrayList<>();
     private long lingerTimer = -1;
     private long tags;
+    /** When the last call went, in {@link System#nanoTime()}. */
+    private long lastCall;
 
     SendBatches(RoomSubscriber subscriber, PublishScript script, GatewayMetrics metrics, Vertx vertx, GatewayConfig config) {
         this.subscriber = subscriber;
@@ -46,12 +53,24 @@ class SendBatches {
         this.metrics = metrics;
         this.vertx = vertx;
         this.timeout = config.subscriber().sendTimeout();
-        this.max = config.subscriber().batchMax();
-        this.lingerMs = config.subscriber().batchLinger().toMillis();
-        if (max < 1 || max > 256 || lingerMs < 0 || lingerMs > 100) {
-            throw new IllegalArgumentException("chat.subscriber.batch-max must be between 1 and 256 and batch-linger between 0 and 100ms; got "
-                    + max + " and " + config.subscriber().batchLinger());
+        this.max = batchMax(config.subscriber().batchMax());
+        this.lingerMs = lingerMs(config.subscriber().batchLinger());
+        this.lingerNanos = TimeUnit.MILLISECONDS.toNanos(lingerMs);
+        this.lastCall = System.nanoTime() - lingerNanos;
+    }
+
+    static int batchMax(int max) {
+        if (max < 1 || max > 256) {
+            throw new IllegalArgumentException("chat.subscriber.batch-max must be between 1 and 256, not " + max);
         }
+        return max;
+    }
+
+    static long lingerMs(Duration linger) {
+        if (linger.isNegative() || linger.compareTo(Duration.ofSeconds(1)) > 0) {
+            throw new IllegalArgumentException("chat.subscriber.batch-linger must be between 0 and 1s, not " + linger);
+        }
+        return linger.toMillis();
     }
 
     private record Waiting(PublishScript.Send send, UniEmitter<? super PublishScript.Outcome> outcome) {
@@ -64,7 +83,8 @@ class SendBatches {
 
     private void add(Waiting waiting) {
         open.add(waiting);
-        if (open.size() >= max) {
+        if (open.size() >= max || open.size() == 1 && lingerMs > 0 && System.nanoTime() - lastCall >= lingerNanos) {
+            // Full, or the first send after a quiet spell: waiting would add latency with no call likely to share.
             flush();
         } else if (open.size() == 1) {
             if (lingerMs == 0) {
@@ -89,6 +109,7 @@ class SendBatches {
         }
         List<Waiting> call = open;
         open = new ArrayList<>();
+        lastCall = System.nanoTime();
         List<PublishScript.Send> sends = sends(call);
         String tag = Long.toString(++tags, 36);
         metrics.sendCall();
