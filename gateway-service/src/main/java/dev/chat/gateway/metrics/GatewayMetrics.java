@@ -50,7 +50,7 @@ public class GatewayMetrics {
                 .description("Messages run through the publish script, by the connection that carried them").register(registry);
         // Sends on the subscriber per call shows how many messages the linger gathers into one script call.
         FunctionCounter.builder("chat.gateway.send.calls", sendCalls, LongAdder::sum)
-                .description("Publish script calls made on the subscriber's connection (each carries one or more sends)").register(registry);
+                .description("Publish script calls gathered for the subscriber's connection (each carries one or more sends)").register(registry);
         this.slowConsumerCloses = Counter.builder("chat.gateway.slow.consumer.closes").description("Connections closed with 1013 for not keeping up").register(registry);
         this.closesCut = Counter.builder("chat.gateway.closes.cut")
                 .description("Closing connections whose socket was cut: their close frame waited behind bytes the client stopped reading").register(registry);
@@ -101,12 +101,12 @@ public class GatewayMetrics {
         return (subscriber ? sendsOnSubscriber : sendsOnPool).sum();
     }
 
-    /** One publish script call sent on the subscriber's connection. */
+    /** One publish script call gathered for the subscriber's connection (should it refuse the call, the pool runs it). */
     public void sendCall() {
         sendCalls.increment();
     }
 
-    /** Publish script calls made so far on the subscriber's connection. */
+    /** Publish script calls gathered so far for the subscriber's connection. */
     public long sendCalls() {
         return sendCalls.sum();
     }
