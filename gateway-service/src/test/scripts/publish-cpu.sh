@@ -8,8 +8,11 @@ S=$(dirname "$0")/../../main/resources/scripts/publish.lua
 cli="redis-cli -p $P"
 $cli FLUSHALL >/dev/null; $cli SET chat:generation g >/dev/null
 SHA=$($cli SCRIPT LOAD "$(cat "$S")")
-for i in 1 2 3; do (redis-cli -p $P SUBSCRIBE chat:room:bench >/dev/null &); done
-sleep 0.3
+# Three subscribers, stopped by process on exit (a redis-cli whose connection is killed connects again).
+SUBSCRIBERS=()
+for i in 1 2 3; do redis-cli -p $P SUBSCRIBE chat:room:bench >/dev/null & SUBSCRIBERS+=($!); done
+trap 'kill "${SUBSCRIBERS[@]}" 2>/dev/null' EXIT
+until [ "$($cli PUBSUB NUMSUB chat:room:bench | tail -1)" = 3 ]; do sleep 0.1; done
 TEXT="hello this is a typical chat message of about sixty characters, more or less ok"
 PREFIX='{"type":"message","room":"bench","from":"alice","text":"'"$TEXT"'","cid":"c1234567"'
 cpu() { $cli INFO cpu | awk -F: '/used_cpu_(sys|user):/{s+=$2} END{printf "%.6f", s}'; }
@@ -30,4 +33,3 @@ $cli CONFIG RESETSTAT >/dev/null; c0=$(cpu)
 redis-benchmark -q -p $P -n $N -c 8 PUBLISH chat:room:bench "$PAYLOAD" >/dev/null
 c1=$(cpu)
 echo "PUBLISH:     Redis CPU per call $(echo "($c1-$c0)*1000000/$N" | bc -l | cut -c1-6) us"
-$cli CLIENT KILL TYPE pubsub >/dev/null

@@ -18,6 +18,16 @@
 -- other slots; it publishes and appends them after this script).
 -- Returns, per message in order, 'ok', seq, ts | 'dup', seq, ts | 'reseed', 0, 0 | 'error', what Redis raised, 0;
 -- then the tag.
+-- The call's time in ms, read once: the messages of one call are accepted at the same instant.
+local callTs
+local function now()
+  if not callTs then
+    local time = redis.call('TIME')
+    callTs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  end
+  return callTs
+end
+
 -- k and a: the offsets of the message's keys and arguments (KEYS[k + 1] is its seq counter).
 local function accept(k, a)
   local cid = ARGV[a + 4]
@@ -63,8 +73,7 @@ local function accept(k, a)
   end
 
   local seq = redis.call('INCR', KEYS[k + 1])
-  local now = redis.call('TIME')
-  local ts = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+  local ts = now()
   local seqText = string.format('%d', seq)
   local tsText = string.format('%d', ts)
   local payload = ARGV[a + 3] .. ',"seq":' .. seqText .. ',"ts":' .. tsText .. '}'
