@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -130,23 +129,6 @@ class SendsShareScriptCallsTest {
     }
 
     @Test
-    void aSendAfterAQuietSpellGoesAtOnceInsteadOfWaitingOutTheLinger() throws InterruptedException {
-        String room = "quiet-" + suffix;
-        try (ChatClient alice = joined("alice-" + suffix, room)) {
-            // A quiet spell is time without sends (here, longer than the linger): nothing to wait on but the time itself.
-            Thread.sleep(1_200);
-            long calls = metrics.sendCalls();
-            long start = System.nanoTime();
-            alice.send(send(room, "alone", "q1"));
-            assertEquals("ack", answer(alice, "q1").getString("type"));
-            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            assertEquals(1, metrics.sendCalls() - calls);
-            // The linger is 1 s here: an ack well inside it shows the send did not wait for company.
-            assertTrue(tookMs < 800, "answered in " + tookMs + " ms");
-        }
-    }
-
-    @Test
     void aSendRedisRefusesFailsAloneAndTheOthersInItsCallAreAccepted() {
         String broken = "broken-" + suffix;
         String fine = "fine-" + suffix;
@@ -154,7 +136,8 @@ class SendsShareScriptCallsTest {
                 ChatClient carol = joined("carol-" + suffix, fine)) {
             // The broken room's log is no longer a stream: Redis refuses to append to it.
             redis.execute("SET", "chat:{" + broken + "}:log", "not a stream");
-            // A first send makes the gateway busy, so the next ones wait for company (a send after a quiet spell goes alone).
+            // A first send makes the gateway busy, so the next ones wait for company (a send after a quiet spell goes alone:
+            // SendBatchesTest).
             alice.send(send(fine, "warming up", "w1"));
             assertEquals("ack", answer(alice, "w1").getString("type"));
             long calls = metrics.sendCalls();

@@ -38,7 +38,6 @@ class SendBatches {
     private final Duration timeout;
     private final int max;
     private final long lingerMs;
-    private final long lingerNanos;
 
     // Confined to the subscriber's context.
     private List<Waiting> open = new ArrayList<>();
@@ -55,8 +54,7 @@ class SendBatches {
         this.timeout = config.subscriber().sendTimeout();
         this.max = batchMax(config.subscriber().batchMax());
         this.lingerMs = lingerMs(config.subscriber().batchLinger());
-        this.lingerNanos = TimeUnit.MILLISECONDS.toNanos(lingerMs);
-        this.lastCall = System.nanoTime() - lingerNanos;
+        this.lastCall = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(lingerMs);
     }
 
     static int batchMax(int max) {
@@ -73,6 +71,14 @@ class SendBatches {
         return linger.toMillis();
     }
 
+    /**
+     * Whether the open call, now holding {@code waiting} sends, goes at once: it is full, or its first send came after a
+     * quiet spell (no call within the linger), when waiting would add latency with no send likely to share the call.
+     */
+    static boolean goesAtOnce(int waiting, int max, long lingerMs, long nanosSinceLastCall) {
+        return waiting >= max || waiting == 1 && lingerMs > 0 && nanosSinceLastCall >= TimeUnit.MILLISECONDS.toNanos(lingerMs);
+    }
+
     private record Waiting(PublishScript.Send send, UniEmitter<? super PublishScript.Outcome> outcome) {
     }
 
@@ -83,8 +89,7 @@ class SendBatches {
 
     private void add(Waiting waiting) {
         open.add(waiting);
-        if (open.size() >= max || open.size() == 1 && lingerMs > 0 && System.nanoTime() - lastCall >= lingerNanos) {
-            // Full, or the first send after a quiet spell: waiting would add latency with no call likely to share.
+        if (goesAtOnce(open.size(), max, lingerMs, System.nanoTime() - lastCall)) {
             flush();
         } else if (open.size() == 1) {
             if (lingerMs == 0) {
