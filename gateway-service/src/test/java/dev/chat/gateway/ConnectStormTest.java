@@ -46,6 +46,21 @@ class ConnectStormTest {
     @Inject
     RedisDataSource redis;
 
+    /** The clients without an answer, by how far they got: never connected, connected without a welcome, welcomed. */
+    static String unanswered(java.util.concurrent.atomic.AtomicIntegerArray stage) {
+        int[] count = new int[3];
+        StringBuilder which = new StringBuilder();
+        for (int i = 0; i < stage.length(); i++) {
+            int reached = stage.get(i);
+            if (reached < 3) {
+                count[reached]++;
+                which.append(which.length() < 200 ? " storm" + i : "");
+            }
+        }
+        return "(not connected " + count[0] + ", connected but not welcomed " + count[1] + ", welcomed but not answered "
+                + count[2] + ":" + which + ")";
+    }
+
     @Test
     void onLinuxEverySocketRunsOnEpollNotNio() {
         assumeTrue(System.getProperty("os.name").startsWith("Linux"));
@@ -61,6 +76,8 @@ class ConnectStormTest {
         AtomicInteger joined = new AtomicInteger();
         Map<String, AtomicInteger> errors = new ConcurrentHashMap<>();
         List<WebSocket> sockets = java.util.Collections.synchronizedList(new ArrayList<>());
+        // How far each client got (0 nothing, 1 connected, 2 welcomed, 3 answered): a missing answer then says where it stopped.
+        java.util.concurrent.atomic.AtomicIntegerArray stage = new java.util.concurrent.atomic.AtomicIntegerArray(CLIENTS);
         List<String> tokens = new ArrayList<>(CLIENTS);
         for (int i = 0; i < CLIENTS; i++) {
             tokens.add(Tokens.forUser("storm" + i + "-" + suffix));
@@ -68,6 +85,7 @@ class ConnectStormTest {
         long start = System.nanoTime();
         try {
             for (int i = 0; i < CLIENTS; i++) {
+                int index = i;
                 String room = "storm-" + suffix + "-" + (i % ROOMS);
                 WebSocketConnectOptions options = new WebSocketConnectOptions().setHost(base.getHost()).setPort(base.getPort())
                         .setURI("/chat").addHeader("Authorization", "Bearer " + tokens.get(i));
@@ -77,12 +95,17 @@ class ConnectStormTest {
                 socket.textMessageHandler(text -> {
                     JsonObject frame = new JsonObject(text);
                     switch (frame.getString("type")) {
-                        case "welcome" -> socket.writeTextMessage(new JsonObject().put("type", "join").put("room", room).encode());
+                        case "welcome" -> {
+                            stage.accumulateAndGet(index, 2, Math::max);
+                            socket.writeTextMessage(new JsonObject().put("type", "join").put("room", room).encode());
+                        }
                         case "joined" -> {
+                            stage.set(index, 3);
                             joined.incrementAndGet();
                             done.countDown();
                         }
                         case "error" -> {
+                            stage.set(index, 3);
                             errors.computeIfAbsent(frame.getString("code"), c -> new AtomicInteger()).incrementAndGet();
                             done.countDown();
                         }
@@ -90,12 +113,17 @@ class ConnectStormTest {
                         }
                     }
                 });
-                socket.connect(options).onSuccess(sockets::add).onFailure(e -> {
+                socket.connect(options).onSuccess(connected -> {
+                    stage.accumulateAndGet(index, 1, Math::max);
+                    sockets.add(connected);
+                }).onFailure(e -> {
+                    stage.set(index, 3);
                     errors.computeIfAbsent("connect: " + e.getMessage(), c -> new AtomicInteger()).incrementAndGet();
                     done.countDown();
                 });
             }
-            assertTrue(done.await(180, TimeUnit.SECONDS), "every client got an answer to its join; missing " + done.getCount());
+            boolean answered = done.await(180, TimeUnit.SECONDS);
+            assertTrue(answered, () -> "every client got an answer to its join; missing " + done.getCount() + " " + unanswered(stage));
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             System.out.printf("Connect storm: %d clients connected and joined %d rooms in %d ms; refusals %s%n", CLIENTS, ROOMS, millis, errors);
             assertEquals(Map.of(), Map.copyOf(errors), "no join refused");
