@@ -113,6 +113,14 @@ class ConnectStormTest {
                         }
                     }
                 });
+                socket.closeHandler(closed -> {
+                    // A connection closed before its answer is an answer too (a wrong one): say which close it was.
+                    if (stage.getAndSet(index, 3) < 3) {
+                        errors.computeIfAbsent("closed before joined: " + socket.closeStatusCode() + " " + socket.closeReason(),
+                                c -> new AtomicInteger()).incrementAndGet();
+                        done.countDown();
+                    }
+                });
                 socket.connect(options).onSuccess(connected -> {
                     stage.accumulateAndGet(index, 1, Math::max);
                     sockets.add(connected);
