@@ -56,16 +56,21 @@ public class FrameHandler {
     }
 
     Uni<Void> handle(ChatSession session, String text) {
-        ClientFrame frame;
+        ClientFrame decoded = null;
         Uni<Void> result;
         try {
-            frame = codec.decode(checkSize(text));
+            decoded = codec.decode(checkSize(text));
             // Before any Redis work: a refused frame costs a decode and a token count, nothing more.
-            limits.checkRate(session, frame);
-            result = dispatch(session, frame);
+            limits.checkRate(session, decoded);
+            result = dispatch(session, decoded);
         } catch (FrameRejected e) {
             return refuse(session, e);
+        } catch (RuntimeException e) {
+            // A fault of the gateway's own, thrown before the handling became a Uni: answered as one that fails later
+            // is, so the client is never left waiting for an answer that will not come.
+            return reply(session, errorFor(e, decoded));
         }
+        ClientFrame frame = decoded;
         return result.onFailure().recoverWithUni(e -> e instanceof FrameRejected rejected
                 ? refuse(session, rejected)
                 : reply(session, errorFor(e, frame)));
@@ -195,8 +200,9 @@ public class FrameHandler {
         }
     }
 
+    /** The answer to a frame whose handling failed; {@code frame} is null when it failed before the frame was decoded. */
     private ServerFrame.Error errorFor(Throwable e, ClientFrame frame) {
-        String cid = frame.cid();
+        String cid = frame == null ? null : frame.cid();
         if (e instanceof FrameRejected rejected) {
             return rejected.toFrame();
         }

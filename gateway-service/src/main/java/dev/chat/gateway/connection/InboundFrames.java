@@ -1,5 +1,6 @@
 package dev.chat.gateway.connection;
 
+import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -77,6 +78,8 @@ final class InboundFrames {
         try {
             handled = handler.apply(text);
         } catch (RuntimeException e) {
+            // The handler answers its own failures (FrameHandler); one that escapes it must not stop the frames after it.
+            Log.errorf(e, "A frame's handling failed before it could be answered");
             handled = Uni.createFrom().voidItem();
         }
         handled.subscribe().with(v -> next(limits, handler), e -> next(limits, handler));
