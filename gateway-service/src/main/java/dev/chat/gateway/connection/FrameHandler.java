@@ -66,8 +66,8 @@ public class FrameHandler {
         } catch (FrameRejected e) {
             return refuse(session, e);
         } catch (RuntimeException e) {
-            // A fault of the gateway's own, thrown before the handling became a Uni: answered as one that fails later
-            // is, so the client is never left waiting for an answer that will not come.
+            // A fault of the gateway's own, thrown before the handling became a Uni: answered as a failure of that Uni
+            // would be, so the client is never left waiting for an answer that will not come.
             return reply(session, errorFor(e, decoded));
         }
         ClientFrame frame = decoded;
