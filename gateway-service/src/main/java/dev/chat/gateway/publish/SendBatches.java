@@ -5,9 +5,12 @@ import dev.chat.common.redis.LuaScript;
 import dev.chat.gateway.GatewayConfig;
 import dev.chat.gateway.metrics.GatewayMetrics;
 import dev.chat.gateway.room.RoomSubscriber;
+import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -118,7 +121,16 @@ class SendBatches {
         List<PublishScript.Send> sends = sends(call);
         String tag = Long.toString(++tags, 36);
         metrics.sendCall();
-        subscriber.call(script.command(sends, tag), tag, timeout).onComplete(reply -> {
+        Future<Response> sent;
+        try {
+            sent = subscriber.call(script.command(sends, tag), tag, timeout);
+        } catch (RuntimeException fault) {
+            // These sends are off the open call already: failed, each client is told to resend, not left waiting.
+            Log.errorf(fault, "A publish call of %d sends could not be made", call.size());
+            call.forEach(waiting -> waiting.outcome().fail(fault));
+            return;
+        }
+        sent.onComplete(reply -> {
             if (reply.failed()) {
                 retry(call, reply.cause());
                 return;
