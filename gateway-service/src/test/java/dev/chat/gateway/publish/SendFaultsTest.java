@@ -1,11 +1,12 @@
-package dev.chat.gateway.connection;
+package dev.chat.gateway.publish;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import dev.chat.common.redis.RedisLayout;
 import dev.chat.gateway.ChatClient;
-import dev.chat.gateway.publish.Accepted;
-import dev.chat.gateway.publish.MessagePublisher;
+import dev.chat.gateway.GatewayConfig;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusMock;
@@ -15,17 +16,17 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
 import java.net.URI;
+import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A fault inside the gateway while it handles a frame (a bug, not the client's input) still gets the frame an answer:
- * {@code internal} with the frame's cid and no stack trace, and the connection goes on. Here the publisher throws
- * before it returns a Uni, the case that used to leave the client waiting for an answer that never came.
+ * A fault of the gateway's own while it takes a send (a bug, not the client's input) still gets the send an answer,
+ * with its cid and without internals, and the connection's next frames are handled as usual. Both faults here once
+ * left the client waiting for an answer that never came, and its connection stuck on that frame.
  */
 @QuarkusTest
-class HandlingFaultTest {
+class SendFaultsTest {
 
     @TestHTTPResource("/")
     URI base;
@@ -36,18 +37,38 @@ class HandlingFaultTest {
     @Inject
     RedisDataSource redis;
 
-    @BeforeEach
-    void aPublisherThatThrowsAtOnce() {
+    @Inject
+    ReactiveRedisDataSource reactiveRedis;
+
+    @Inject
+    GatewayConfig config;
+
+    @Inject
+    RedisLayout layout;
+
+    @Test
+    void aSendWhoseHandlingThrowsBeforeItBecomesAUniIsAnsweredInternal() {
         QuarkusMock.installMockForType(new MessagePublisher(null, null, null, null, null, null, null, null, null) {
             @Override
             public Uni<Accepted> publish(String room, String from, String text, String cid) {
                 throw new IllegalStateException("publisher fault for the test");
             }
         }, MessagePublisher.class);
+        sendIsAnsweredAndTheConnectionGoesOn("internal");
     }
 
     @Test
-    void aSendWhoseHandlingThrowsIsAnsweredInternalWithItsCidAndTheConnectionGoesOn() {
+    void aSendInASharedCallThatCannotBeMadeIsAnsweredUnavailableSoTheClientResends() {
+        QuarkusMock.installMockForType(new PublishScript(reactiveRedis, config, layout) {
+            @Override
+            List<String> command(List<Send> sends, String tag) {
+                throw new IllegalStateException("call fault for the test");
+            }
+        }, PublishScript.class);
+        sendIsAnsweredAndTheConnectionGoesOn("unavailable");
+    }
+
+    private void sendIsAnsweredAndTheConnectionGoesOn(String code) {
         redis.execute("SET", "chat:generation", "test", "NX");
         String room = "fault-" + UUID.randomUUID().toString().substring(0, 8);
         try (ChatClient client = ChatClient.welcomed(vertx, base, "fault-user")) {
@@ -55,12 +76,11 @@ class HandlingFaultTest {
 
             client.send(new JsonObject().put("type", "send").put("room", room).put("text", "hello").put("cid", "c-1"));
             JsonObject error = client.next("error");
-            assertEquals("internal", error.getString("code"));
+            assertEquals(code, error.getString("code"));
             assertEquals("c-1", error.getString("cid"));
-            assertFalse(error.encode().contains("IllegalStateException") || error.encode().contains("publisher fault"),
+            assertFalse(error.encode().contains("IllegalStateException") || error.encode().contains("for the test"),
                     () -> "no internals reach the client: " + error);
 
-            // The next frame is handled as usual: the fault held nothing up.
             client.send(new JsonObject().put("type", "ping").put("cid", "p-1"));
             assertEquals("p-1", client.next("pong").getString("cid"));
         }
