@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A call the connection refuses, or that Redis no longer knows (NOSCRIPT after a restart), runs on the pool.
  * A call whose connection dropped before its reply may have run: only its sends with a cid run again (their second
- * run answers with the first one's seq); the others fail, and their clients are told to resend.
+ * run answers with the first one's seq); the others fail, and their clients are told to resend. A call that cannot be made
+ * at all (a fault of the gateway's own) fails its sends the same way.
  */
 // Created at start, so settings out of range stop the gateway there, not at its first send.
 @io.quarkus.runtime.Startup
