@@ -127,6 +127,25 @@ class ScriptPipelineTest {
     }
 
     @Test
+    void aCallerWhoseReplyHandlerThrowsCostsNoCallMadeAfterIt() {
+        ScriptPipeline writes = new ScriptPipeline(redis, 8);
+        String user = "ow-" + run + "-throwing";
+        // Made off any event loop, so its reply's handlers run on the thread that read the pipeline's replies.
+        Future<Response> first = online(writes, user);
+        first.onSuccess(reply -> {
+            throw new IllegalStateException("a caller's own fault");
+        });
+        // Queued while the first call is in flight: they go out in the next pipelines, after its reply was handed over.
+        List<Future<Response>> after = List.of(online(writes, user + "-2"), online(writes, user + "-3"));
+        List<Future<Response>> all = new ArrayList<>(after);
+        all.add(first);
+        awaitAll(all);
+        assertTrue(first.succeeded(), "the first call succeeded; only its handler failed");
+        assertTrue(after.stream().allMatch(Future::succeeded), "the calls made after it went out and succeeded");
+        assertEquals(1, onlineEntries(user + "-3"));
+    }
+
+    @Test
     void afterRedisForgetsItsScriptsAPipelineLoadsThemAndGoesOut() {
         ScriptPipeline writes = new ScriptPipeline(redis, 8);
         blocking.execute("SCRIPT", "FLUSH");

@@ -1,5 +1,6 @@
 package dev.chat.common.redis;
 
+import io.quarkus.logging.Log;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Future;
@@ -93,13 +94,30 @@ public final class ScriptPipeline {
                 .ifNoItem().after(TIMEOUT).fail()
                 .subscribe().with(replies -> {
                     for (int i = 0; i < batch.size(); i++) {
-                        batch.get(i).reply.tryComplete(replies.get(i));
+                        settle(batch.get(i), replies.get(i), null);
                     }
                     sendNext();
                 }, failure -> {
-                    batch.forEach(call -> call.reply.tryFail(failure));
+                    batch.forEach(call -> settle(call, null, failure));
                     sendNext();
                 });
+    }
+
+    /**
+     * Hands a call its reply. A caller on the event loop that read the replies, or on none, runs its handlers inside
+     * this call: one that throws must not cost the calls after it their replies, nor stop the next pipeline (every
+     * later connect, join and close would wait for good).
+     */
+    private static void settle(Call call, Response reply, Throwable failure) {
+        try {
+            if (failure == null) {
+                call.reply.tryComplete(reply);
+            } else {
+                call.reply.tryFail(failure);
+            }
+        } catch (RuntimeException fault) {
+            Log.error("A handler of a pipelined script call's reply failed", fault);
+        }
     }
 
     private Uni<Void> reload(List<Call> batch) {
