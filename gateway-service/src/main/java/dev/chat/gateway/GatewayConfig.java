@@ -196,9 +196,14 @@ public interface GatewayConfig {
         @WithDefault("100")
         int roomsPerConnection();
 
-        /** Open connections one gateway accepts; beyond it, upgrades are refused with 503 (clients try another gateway). */
-        @WithDefault("50000")
+        /**
+         * Open connections one gateway accepts; beyond it, upgrades are refused with 503 (clients try another gateway).
+         * The public port's sockets of any kind are capped a little above it ({@code connection.SocketCap}).
+         */
+        @WithDefault(DEFAULT_MAX_CONNECTIONS)
         int maxConnections();
+
+        String DEFAULT_MAX_CONNECTIONS = "50000";
 
         /** Open connections one user may have on one gateway. */
         @WithDefault("20")

@@ -5,23 +5,35 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.chat.gateway.connection.SocketCap;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.smallrye.config.ConfigValue;
+import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.jwt.build.Jwt;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.UUID;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -44,6 +56,8 @@ class LimitsTest {
                     Map.entry("chat.limits.connections-per-user", "3"),
                     Map.entry("chat.limits.abuse-threshold", "6"),
                     Map.entry("chat.limits.max-connections", "8"),
+                    // The public port's sockets are capped at 108 (SocketCap), silent ones closed after 10 s.
+                    Map.entry("quarkus.http.idle-timeout", "10S"),
                     Map.entry("chat.allowed-origins", "https://chat.example.com"));
         }
     }
@@ -156,6 +170,69 @@ class LimitsTest {
             await().atMost(Duration.ofSeconds(5)).until(() -> ChatClient.upgradeStatus(vertx, base, Tokens.forUser(prefix + "-next")) == 101);
         } finally {
             open.forEach(ChatClient::close);
+        }
+    }
+
+    @Test
+    void theSocketsOfThePublicPortAreCappedAboveItsConnectionLimitWhenNothingElseSetsIt() {
+        ConfigValue cap = ConfigProvider.getConfig().unwrap(SmallRyeConfig.class).getConfigValue(SocketCap.PROPERTY);
+        assertTrue(cap.getSourceName().contains(SocketCap.NAME), "set by " + cap.getSourceName());
+        assertEquals("108", cap.getValue(), "8 connections and room for 100 more sockets");
+    }
+
+    @Test
+    void socketsPastTheCapAreClosedAtOnceAndTheirSlotsComeBack() throws Exception {
+        List<SocketChannel> sockets = new ArrayList<>();
+        try (Selector selector = Selector.open()) {
+            // None of them ever sends a byte: no token is needed to hold a socket.
+            for (int i = 0; i < 120; i++) {
+                SocketChannel socket = SocketChannel.open(new InetSocketAddress(base.getHost(), base.getPort()));
+                socket.configureBlocking(false);
+                socket.register(selector, SelectionKey.OP_READ, i);
+                sockets.add(socket);
+            }
+            TreeSet<Integer> closed = new TreeSet<>();
+            ByteBuffer buffer = ByteBuffer.allocate(64);
+            // Past the cap every socket is closed: at least the 12 past 108, more while sockets of the earlier tests'
+            // clients are still open (kept-alive HTTP connections). Which ones depends on which event loop took each.
+            await().atMost(Duration.ofSeconds(8)).until(() -> {
+                selector.select(100);
+                for (SelectionKey key : selector.selectedKeys()) {
+                    if (((SocketChannel) key.channel()).read(buffer.clear()) < 0) {
+                        closed.add((Integer) key.attachment());
+                        key.cancel();
+                    }
+                }
+                selector.selectedKeys().clear();
+                return closed.size() >= 12;
+            });
+            assertTrue(closed.size() <= 30, "about 108 sockets were let in: " + (120 - closed.size()));
+            // Well before the idle timeout (10 s), which would close them all: those within the cap are still open.
+            assertTrue(sockets.get(0).isOpen() && sockets.get(0).read(buffer.clear()) == 0, "the first socket is still open");
+        } finally {
+            for (SocketChannel socket : sockets) {
+                socket.close();
+            }
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> ChatClient.upgradeStatus(vertx, base, Tokens.forUser(prefix + "-after-flood")) == 101);
+    }
+
+    @Test
+    void aSocketThatNeverFinishesItsRequestIsClosedWhileAChatConnectionAsSilentStaysOpen() throws Exception {
+        try (ChatClient quiet = connect(prefix + "-quiet-one"); Socket stalled = new Socket(base.getHost(), base.getPort())) {
+            stalled.getOutputStream().write("GET /chat?access_token=".getBytes(StandardCharsets.US_ASCII));
+            stalled.setSoTimeout(30_000);
+            int read;
+            try {
+                read = stalled.getInputStream().read();
+            } catch (java.net.SocketException reset) {
+                read = -1;
+            }
+            assertEquals(-1, read, "the stalled request's socket was closed, with no answer");
+            // Silent for as long (and no ping came in 10 s), yet open: a chat connection's silence is chat.limits.idle-timeout's.
+            assertNull(quiet.closeCode());
+            quiet.send(new JsonObject().put("type", "ping").put("cid", "still-here"));
+            assertEquals("still-here", quiet.next("pong").getString("cid"));
         }
     }
 
