@@ -27,7 +27,14 @@ public class SocketCap implements ConfigSourceFactory {
     public Iterable<ConfigSource> getConfigSources(ConfigSourceContext context) {
         ConfigValue websockets = context.getValue(WEBSOCKETS);
         String cap = websockets == null || websockets.getValue() == null ? GatewayConfig.Limits.DEFAULT_MAX_CONNECTIONS : websockets.getValue();
-        return List.of(new PropertiesConfigSource(Map.of(PROPERTY, Integer.toString(sockets(Integer.parseInt(cap.trim())))), NAME, 150));
+        int connections;
+        try {
+            connections = Integer.parseInt(cap.trim());
+        } catch (NumberFormatException notANumber) {
+            // Not this source's to report: the gateway's configuration refuses the value by its name at start-up.
+            return List.of();
+        }
+        return List.of(new PropertiesConfigSource(Map.of(PROPERTY, Integer.toString(sockets(connections))), NAME, 150));
     }
 
     /** The socket cap for a cap of {@code websockets} connections. */
