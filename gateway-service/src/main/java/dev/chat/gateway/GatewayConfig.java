@@ -184,6 +184,9 @@ public interface GatewayConfig {
     Duration positionCheckInterval();
 
     interface Limits {
+        /** Read by connection.SocketCap too, which works out the socket cap before this mapping exists. */
+        String DEFAULT_MAX_CONNECTIONS = "50000";
+
         /** Frames above this many bytes are refused with {@code too_large} (the connection stays open). */
         @WithDefault("65536")
         int frameBytes();
@@ -202,8 +205,6 @@ public interface GatewayConfig {
          */
         @WithDefault(DEFAULT_MAX_CONNECTIONS)
         int maxConnections();
-
-        String DEFAULT_MAX_CONNECTIONS = "50000";
 
         /** Open connections one user may have on one gateway. */
         @WithDefault("20")

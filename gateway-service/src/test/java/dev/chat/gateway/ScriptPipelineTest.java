@@ -130,19 +130,28 @@ class ScriptPipelineTest {
     void aCallerWhoseReplyHandlerThrowsCostsNoCallMadeAfterIt() {
         ScriptPipeline writes = new ScriptPipeline(redis, 8);
         String user = "ow-" + run + "-throwing";
+        // Redis holds its replies back a moment, so that every handler below is in place before a reply comes.
+        blocking.execute("CLIENT", "PAUSE", "300", "ALL");
+        Future<Response> inFlight = online(writes, user + "-1");
         // Made off any event loop, so its reply's handlers run on the thread that read the pipeline's replies.
-        Future<Response> first = online(writes, user);
-        first.onSuccess(reply -> {
+        Future<Response> throwing = online(writes, user);
+        throwing.onSuccess(reply -> {
             throw new IllegalStateException("a caller's own fault");
         });
-        // Queued while the first call is in flight: they go out in the next pipelines, after its reply was handed over.
-        List<Future<Response>> after = List.of(online(writes, user + "-2"), online(writes, user + "-3"));
-        List<Future<Response>> all = new ArrayList<>(after);
-        all.add(first);
+        // Queued behind the first call with the throwing one: the same pipeline's replies.
+        List<Future<Response>> sameCall = List.of(online(writes, user + "-2"), online(writes, user + "-3"));
+        List<Future<Response>> all = new ArrayList<>(sameCall);
+        all.add(inFlight);
+        all.add(throwing);
         awaitAll(all);
-        assertTrue(first.succeeded(), "the first call succeeded; only its handler failed");
-        assertTrue(after.stream().allMatch(Future::succeeded), "the calls made after it went out and succeeded");
-        assertEquals(1, onlineEntries(user + "-3"));
+        assertTrue(throwing.succeeded(), "the call succeeded; only its handler failed");
+        assertTrue(sameCall.stream().allMatch(Future::succeeded), "the calls answered after it got their replies");
+        assertEquals(2, writes.pipelines(), "the throwing call shared the second pipeline with the two after it");
+        // And the pipeline goes on: a call made afterwards goes out.
+        Future<Response> later = online(writes, user + "-4");
+        awaitAll(List.of(later));
+        assertTrue(later.succeeded());
+        assertEquals(1, onlineEntries(user + "-4"));
     }
 
     @Test

@@ -115,7 +115,7 @@ public final class ScriptPipeline {
             } else {
                 call.reply.tryFail(failure);
             }
-        } catch (RuntimeException fault) {
+        } catch (Throwable fault) {
             Log.error("A handler of a pipelined script call's reply failed", fault);
         }
     }

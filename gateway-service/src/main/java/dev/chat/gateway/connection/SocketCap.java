@@ -10,35 +10,37 @@ import java.util.Map;
 import org.eclipse.microprofile.config.spi.ConfigSource;
 
 /**
- * Caps the sockets the public port holds, of any kind, a little above {@code chat.limits.max-connections}: a tenth
- * more and at least 100 more, room for REST calls and for upgrades that get their 503. A socket that never finishes
- * a request costs the gateway about 2.4 KB of heap, and without a cap a flood of them, which needs no token, would
- * take a heap sized for the connection cap (measured: 19,000 of them, +44 MB live heap). Past the cap Quarkus closes
- * each new socket at once; {@code quarkus.http.idle-timeout} closes the silent ones, so the slots come back. A default
- * only: application.properties or {@code QUARKUS_HTTP_LIMITS_MAX_CONNECTIONS} still set it.
+ * Caps the public port's sockets of any kind a tenth above {@code chat.limits.max-connections} (at least 100 above:
+ * room for REST calls and for upgrades that get their 503), so that sockets that never finish a request, which need no
+ * token, cannot take the heap the connection cap was sized for (BENCHMARKS.md, thirty-second session). A default only:
+ * application.properties or {@code QUARKUS_HTTP_LIMITS_MAX_CONNECTIONS} still set it.
  */
 public class SocketCap implements ConfigSourceFactory {
 
     public static final String NAME = "chat-socket-cap";
     public static final String PROPERTY = "quarkus.http.limits.max-connections";
-    static final String WEBSOCKETS = "chat.limits.max-connections";
+    static final String CONNECTION_CAP = "chat.limits.max-connections";
+    /** Below application.properties (250) and the environment (300). */
+    private static final int ORDINAL = 150;
 
     @Override
     public Iterable<ConfigSource> getConfigSources(ConfigSourceContext context) {
-        ConfigValue websockets = context.getValue(WEBSOCKETS);
-        String cap = websockets == null || websockets.getValue() == null ? GatewayConfig.Limits.DEFAULT_MAX_CONNECTIONS : websockets.getValue();
+        ConfigValue set = context.getValue(CONNECTION_CAP);
+        String cap = set == null || set.getValue() == null || set.getValue().isBlank()
+                ? GatewayConfig.Limits.DEFAULT_MAX_CONNECTIONS
+                : set.getValue().trim();
         int connections;
         try {
-            connections = Integer.parseInt(cap.trim());
+            connections = Integer.parseInt(cap);
         } catch (NumberFormatException notANumber) {
-            // Not this source's to report: the gateway's configuration refuses the value by its name at start-up.
+            // The gateway's configuration refuses it by name at start-up, which says more than a failure here would.
             return List.of();
         }
-        return List.of(new PropertiesConfigSource(Map.of(PROPERTY, Integer.toString(sockets(connections))), NAME, 150));
+        return List.of(new PropertiesConfigSource(Map.of(PROPERTY, Integer.toString(sockets(connections))), NAME, ORDINAL));
     }
 
-    /** The socket cap for a cap of {@code websockets} connections. */
-    static int sockets(int websockets) {
-        return websockets + Math.max(100, websockets / 10);
+    /** The socket cap for a cap of {@code connections} chat connections. */
+    static int sockets(int connections) {
+        return (int) Math.min(Integer.MAX_VALUE, (long) connections + Math.max(100, connections / 10));
     }
 }

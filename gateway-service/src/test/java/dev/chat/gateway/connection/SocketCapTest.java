@@ -35,6 +35,16 @@ class SocketCapTest {
     }
 
     @Test
+    void aBlankConnectionCapIsTheDefaultOne() {
+        assertEquals("55000", cap(new EnvConfigSource(Map.of("CHAT_LIMITS_MAX_CONNECTIONS", ""), 300)));
+    }
+
+    @Test
+    void theLargestConnectionCapDoesNotOverflow() {
+        assertEquals(Integer.toString(Integer.MAX_VALUE), cap(new EnvConfigSource(Map.of("CHAT_LIMITS_MAX_CONNECTIONS", Integer.toString(Integer.MAX_VALUE)), 300)));
+    }
+
+    @Test
     void aCapSetOnItsOwnWins() {
         assertEquals("7", cap(new PropertiesConfigSource(Map.of(SocketCap.PROPERTY, "7"), "application.properties", 250)));
         assertEquals("9", cap(new EnvConfigSource(Map.of("QUARKUS_HTTP_LIMITS_MAX_CONNECTIONS", "9", "CHAT_LIMITS_MAX_CONNECTIONS", "5"), 300)));
