@@ -11,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -626,6 +627,26 @@ class DeploymentManifestsTest {
         assertTrue(format.find());
         for (String leaky : List.of("$request ", "$request\"", "$request_uri", "$args", "$query_string", "$arg_")) {
             assertFalse(format.group(1).contains(leaky), "the access log would hold query strings (access_token): " + leaky);
+        }
+    }
+
+    @Test
+    void nginxDropsAKeptAliveUpstreamConnectionBeforeTheServiceClosesIt() throws IOException {
+        for (String service : List.of("gateway-service", "history-service")) {
+            Duration idle = Duration.parse("PT" + SERVICES.get(service).properties.get("quarkus.http.idle-timeout"));
+            for (String file : List.of("nginx/nginx.conf", "nginx/local.conf.template")) {
+                Matcher upstream = Pattern.compile("upstream (\\w+) \\{([^}]*)}").matcher(Files.readString(DEPLOY.resolve(file)));
+                int upstreams = 0;
+                while (upstream.find()) {
+                    upstreams++;
+                    Matcher timeout = Pattern.compile("keepalive_timeout (\\d+)s;").matcher(upstream.group(2));
+                    // nginx's own default is 60 s: set, so that it stays below whatever the services use.
+                    assertTrue(timeout.find(), file + ": upstream " + upstream.group(1) + " sets its keep-alive timeout");
+                    assertTrue(Duration.ofSeconds(Long.parseLong(timeout.group(1))).compareTo(idle) < 0,
+                            file + ": upstream " + upstream.group(1) + " keeps connections " + timeout.group(1) + " s, " + service + " closes them after " + idle);
+                }
+                assertEquals(2, upstreams, file);
+            }
         }
     }
 
