@@ -2,10 +2,11 @@ package dev.chat.gateway;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.chat.common.testing.SilentSockets;
 import dev.chat.gateway.connection.SocketCap;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -20,21 +21,11 @@ import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.UUID;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.BeforeEach;
@@ -187,37 +178,14 @@ class LimitsTest {
 
     @Test
     void socketsPastTheCapAreClosedAtOnceAndTheirSlotsComeBack() throws Exception {
-        List<SocketChannel> sockets = new ArrayList<>();
-        try (Selector selector = Selector.open()) {
-            // None of them ever sends a byte: no token is needed to hold a socket.
-            for (int i = 0; i < 120; i++) {
-                SocketChannel socket = SocketChannel.open(new InetSocketAddress(base.getHost(), base.getPort()));
-                socket.configureBlocking(false);
-                socket.register(selector, SelectionKey.OP_READ, i);
-                sockets.add(socket);
-            }
-            TreeSet<Integer> closed = new TreeSet<>();
-            ByteBuffer buffer = ByteBuffer.allocate(64);
+        // None of them ever sends a byte: no token is needed to hold a socket.
+        try (SilentSockets flood = SilentSockets.open(base, 120)) {
             // Past the cap every socket is closed: at least the 12 past 108, more while sockets of the earlier tests'
             // clients are still open (kept-alive HTTP connections). Which ones depends on which event loop took each.
-            await().atMost(Duration.ofSeconds(8)).until(() -> {
-                selector.select(100);
-                for (SelectionKey key : selector.selectedKeys()) {
-                    if (((SocketChannel) key.channel()).read(buffer.clear()) < 0) {
-                        closed.add((Integer) key.attachment());
-                        key.cancel();
-                    }
-                }
-                selector.selectedKeys().clear();
-                return closed.size() >= 12;
-            });
-            assertTrue(closed.size() <= 30, "about 108 sockets were let in: " + (120 - closed.size()));
+            await().atMost(Duration.ofSeconds(8)).until(() -> flood.closedByTheService() >= 12);
             // Well before the idle timeout (15 s), which would close them all: those within the cap are still open.
-            assertTrue(sockets.get(0).isOpen() && sockets.get(0).read(buffer.clear()) == 0, "the first socket is still open");
-        } finally {
-            for (SocketChannel socket : sockets) {
-                socket.close();
-            }
+            assertTrue(flood.closed().size() <= 30, "about 108 sockets were let in: " + (120 - flood.closed().size()));
+            assertFalse(flood.closed().contains(0), "the first socket is still open");
         }
         await().atMost(Duration.ofSeconds(5)).ignoreExceptions()
                 .until(() -> ChatClient.upgradeStatus(vertx, base, Tokens.forUser(prefix + "-after-flood")) == 101);
@@ -225,18 +193,8 @@ class LimitsTest {
 
     @Test
     void aSocketThatNeverFinishesItsRequestIsClosedWhileAChatConnectionAsSilentStaysOpen() throws Exception {
-        try (ChatClient quiet = connect(prefix + "-quiet-one"); Socket stalled = new Socket(base.getHost(), base.getPort())) {
-            stalled.getOutputStream().write("GET /chat?access_token=".getBytes(StandardCharsets.US_ASCII));
-            stalled.setSoTimeout(1_000);
-            assertThrows(SocketTimeoutException.class, () -> stalled.getInputStream().read(), "open while within the idle timeout");
-            stalled.setSoTimeout(30_000);
-            int read;
-            try {
-                read = stalled.getInputStream().read();
-            } catch (SocketException reset) {
-                read = -1;
-            }
-            assertEquals(-1, read, "the stalled request's socket was closed, with no answer");
+        try (ChatClient quiet = connect(prefix + "-quiet-one")) {
+            SilentSockets.assertAnUnfinishedRequestIsClosedAfterItsIdleTimeout(base, "GET /chat?access_token=");
             // As silent for as long, yet open: a chat connection's silence is chat.limits.idle-timeout's (75 s).
             assertNull(quiet.closeCode());
             quiet.send(new JsonObject().put("type", "ping").put("cid", "still-here"));
