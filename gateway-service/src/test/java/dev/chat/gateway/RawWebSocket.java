@@ -49,6 +49,30 @@ final class RawWebSocket {
         send(out, 0xA, payload, true);
     }
 
+    /** A WebSocket ping: the gateway owes a pong with the same payload. */
+    static void sendPing(OutputStream out, byte[] payload) throws IOException {
+        send(out, 0x9, payload, true);
+    }
+
+    /**
+     * {@code count} pings of 125 bytes (the most a control frame carries), written in large chunks. Stops quietly if the
+     * gateway closes the socket before the last one.
+     */
+    static void floodPings(OutputStream out, int count) {
+        java.io.ByteArrayOutputStream chunk = new java.io.ByteArrayOutputStream();
+        try {
+            send(chunk, 0x9, "p".repeat(125).getBytes(StandardCharsets.US_ASCII), true);
+            byte[] frames = chunk.toByteArray();
+            java.io.BufferedOutputStream buffered = new java.io.BufferedOutputStream(out, 64 * 1024);
+            for (int i = 0; i < count; i++) {
+                buffered.write(frames);
+            }
+            buffered.flush();
+        } catch (IOException closedEarly) {
+            // the gateway cut the socket before the last ping: the test reads what it got
+        }
+    }
+
     /**
      * A text message of 512 KB in 16 KB fragments: each fragment is small, the message is far above the gateway's
      * message limit. The gateway may stop reading (close) before the last fragment.

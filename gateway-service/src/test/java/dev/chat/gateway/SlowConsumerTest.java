@@ -32,7 +32,9 @@ class SlowConsumerTest {
         public Map<String, String> getConfigOverrides() {
             // 384 KiB instead of 1 MiB: what a stalled test client must drain through its 4 KB window before it reads its
             // close code (tens of seconds per megabyte) stays small; a replay chunk (50 x 4 KB) still fits.
-            return Map.of("chat.limits.outbound-queue", "100", "chat.limits.outbound-bytes", "393216");
+            // Pings without a rate limit: only the outbound bound stands between a client's pings and the gateway's memory.
+            return Map.of("chat.limits.outbound-queue", "100", "chat.limits.outbound-bytes", "393216",
+                    "chat.limits.pings-per-second", "1000000", "chat.limits.ping-burst", "1000000");
         }
     }
 
@@ -95,6 +97,20 @@ class SlowConsumerTest {
             // a cut, the connection and its buffers would stay for as long as the client keeps the socket.
             floodPastTheByteBound(room);
             await().atMost(Duration.ofSeconds(20)).until(() -> sessions.all().stream().noneMatch(s -> user.equals(s.user())));
+        }
+    }
+
+    @Test
+    void aClientThatPingsAndNeverReadsIsClosedWith1013() throws Exception {
+        try (Socket pinger = new Socket()) {
+            pinger.setReceiveBufferSize(4096);
+            pinger.connect(new java.net.InetSocketAddress(base.getHost(), base.getPort()));
+            RawWebSocket.upgrade(pinger, Tokens.forUser("pinger-" + UUID.randomUUID().toString().substring(0, 8)));
+            RawWebSocket.readUntil(new DataInputStream(pinger.getInputStream()), "welcome");
+            // Each ping is owed a pong; unread, the pongs could only pile up in the gateway (2.6 MB of pings here).
+            RawWebSocket.floodPings(pinger.getOutputStream(), 20_000);
+            pinger.setSoTimeout(15_000);
+            assertEquals(1013, readUntilClose(pinger), "its pongs were bounded like any frame, not buffered without end");
         }
     }
 

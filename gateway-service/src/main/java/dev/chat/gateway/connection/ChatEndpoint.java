@@ -132,6 +132,7 @@ public class ChatEndpoint {
         }
     }
 
+    /** Only where the session does not know its socket: otherwise pings and pongs are taken before Vert.x (ControlFrames). */
     @OnPongMessage
     @NonBlocking
     public void onPong(Buffer data, WebSocketConnection connection) {

@@ -7,6 +7,8 @@ import dev.chat.gateway.room.RoomMessage;
 import io.quarkus.logging.Log;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -14,6 +16,7 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.VoidChannelPromise;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.vertx.core.buffer.Buffer;
@@ -217,6 +220,7 @@ public final class ChatSession implements Recipient {
 
     void closeForAbuse() {
         close(POLICY_VIOLATION, "too many refused frames");
+        inbound.stopReading();
     }
 
     /**
@@ -237,7 +241,20 @@ public final class ChatSession implements Recipient {
         channel.writeAndFlush(new PingWebSocketFrame(Unpooled.wrappedBuffer(PING_PAYLOAD)), unheeded);
     }
 
-    /** Something arrived from the client (a frame or a pong): it is alive. */
+    /**
+     * Answers a WebSocket ping from the client with its payload, through the outbound bound like every frame: a client
+     * that pings and never reads is closed with 1013 instead of parking pongs without limit. The pong's payload is
+     * copied to the heap for the reason {@link #ping()} gives.
+     */
+    void answerPing(ByteBuf payload) {
+        if (!admit(payload.readableBytes() + 2)) {
+            return;
+        }
+        metrics.frameFlushed();
+        channel.writeAndFlush(new PongWebSocketFrame(Unpooled.wrappedBuffer(ByteBufUtil.getBytes(payload))), unheeded);
+    }
+
+    /** Something arrived from the client (a frame, a ping or a pong): it is alive. */
     void heard() {
         lastHeard = System.currentTimeMillis();
     }

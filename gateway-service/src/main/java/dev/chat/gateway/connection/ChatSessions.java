@@ -5,6 +5,7 @@ import dev.chat.gateway.direct.DirectDelivery;
 import dev.chat.gateway.metrics.GatewayMetrics;
 import dev.chat.gateway.presence.PresenceRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.net.impl.ConnectionBase;
 import dev.chat.gateway.room.Member;
 import dev.chat.gateway.room.RoomRegistry;
 import io.quarkus.websockets.next.WebSocketConnection;
@@ -76,7 +77,12 @@ public class ChatSessions {
         io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
         io.netty.channel.EventLoop loop = context instanceof io.vertx.core.impl.ContextInternal internal && context.isEventLoopContext()
                 ? internal.nettyEventLoop() : null;
-        return new ChatSession(connection, user, outbound, metrics, SocketReading.take(connection.userData()), loop);
+        ConnectionBase socket = SocketReading.take(connection.userData());
+        ChatSession session = new ChatSession(connection, user, outbound, metrics, socket, loop);
+        if (socket != null) {
+            ControlFrames.take(socket.channel().pipeline(), session, limits);
+        }
+        return session;
     }
 
     ChatSession get(WebSocketConnection connection) {

@@ -26,6 +26,7 @@ final class InboundFrames {
     private int waitingBytes;
     private boolean busy = true;
     private boolean paused;
+    private boolean stopped;
     private Context context;
 
     InboundFrames(ConnectionBase socket) {
@@ -67,6 +68,19 @@ final class InboundFrames {
         next(limits, handler);
     }
 
+    /**
+     * Reads nothing more from the socket (a connection closed for abuse: its close reply is not waited for, and a client
+     * that keeps flooding makes the gateway no more work). Vert.x closes the socket after its closing timeout.
+     */
+    void stopReading() {
+        synchronized (this) {
+            stopped = true;
+        }
+        if (socket != null) {
+            socket.doPause();
+        }
+    }
+
     int waiting() {
         synchronized (this) {
             return waiting == null ? 0 : waiting.size();
@@ -95,7 +109,7 @@ final class InboundFrames {
                 return;
             }
             waitingBytes -= text.length();
-            if (paused && waiting.size() <= limits.maxFrames() / 2 && waitingBytes <= limits.maxBytes() / 2) {
+            if (paused && !stopped && waiting.size() <= limits.maxFrames() / 2 && waitingBytes <= limits.maxBytes() / 2) {
                 paused = false;
                 socket.doResume();
             }

@@ -60,6 +60,20 @@ public class LimitPolicy {
         }
     }
 
+    /**
+     * A WebSocket ping or pong from the client ({@link ControlFrames}): both spend the connection's ping budget, as a
+     * {@code ping} frame does. Past it the frame is not answered and counts as a refusal toward the abuse close; there is
+     * no {@code error} to send about a control frame.
+     */
+    boolean admitControlFrame(ChatSession session) {
+        int i = FrameRate.PING.ordinal();
+        if (session.tryTake(FrameRate.PING, rates[i], bursts[i])) {
+            return true;
+        }
+        refusal(session, ErrorCode.RATE_LIMITED);
+        return false;
+    }
+
     void checkRooms(ChatSession session, String room, String cid) {
         if (!session.hasJoined(room) && session.roomCount() >= limits.roomsPerConnection()) {
             throw refused("at most " + limits.roomsPerConnection() + " rooms per connection", cid);
