@@ -3,6 +3,7 @@ package dev.chat.history;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.chat.common.testing.PipeliningClient;
 import dev.chat.common.testing.SilentSockets;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -16,8 +17,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Sockets that never finish a request need no token: the public port holds a bounded number of them, and none for long.
- * The production values (20,000 sockets, 75 s) made small here.
+ * Sockets that never finish a request need no token: the public port holds a bounded number of them, and none for long;
+ * a client's pipelined requests are each answered in turn. The production values (20,000 sockets, 75 s) made small here.
  */
 @QuarkusTest
 @TestProfile(SocketLimitsTest.SmallSocketLimits.class)
@@ -42,6 +43,14 @@ class SocketLimitsTest {
             assertTrue(flood.closed().size() <= 12, "the 10 past the cap were closed at once, and not the rest: " + flood.closed());
             await().atMost(Duration.ofSeconds(30)).until(() -> flood.closedByTheService() == 30);
         }
+    }
+
+    @Test
+    void pipelinedRequestsAreEachAnsweredInTurn() throws Exception {
+        // A replay is answered once PostgreSQL has (here: no such room, 404): the requests behind it wait in the socket
+        // (AnswerBeforeReading), then get their answers, none lost.
+        PipeliningClient.assertEveryRequestIsAnswered(base, "GET /rooms/never-stored/messages HTTP/1.1\r\nHost: localhost\r\n"
+                + "Authorization: Bearer " + TestTokens.valid("piper") + "\r\n", 200, 404);
     }
 
     @Test

@@ -41,6 +41,8 @@ public final class ChatSession implements Recipient {
     static final int POLICY_VIOLATION = 1008;
     /** The largest frame written as one WebSocket frame: 64 KiB, the default limit of common clients (Netty, Vert.x). */
     static final int DIRECT_FRAME_LIMIT = 65536;
+    /** How long a connection closed for abuse keeps its socket for the close frame to reach the client. */
+    static final long ABUSE_CLOSE_GRACE_MILLIS = 1000;
     /** What a keep-alive ping carries: the client echoes it in its pong. */
     private static final byte[] PING_PAYLOAD = "chat".getBytes(StandardCharsets.US_ASCII);
 
@@ -75,6 +77,7 @@ public final class ChatSession implements Recipient {
     private volatile int cutWatched;
     private volatile boolean closing;
     private volatile boolean draining;
+    private volatile boolean closedForAbuse;
     private volatile long strikeWindowStart = System.currentTimeMillis();
     private volatile long lastHeard = System.currentTimeMillis();
     private volatile long expiresAt = Long.MAX_VALUE;
@@ -218,9 +221,22 @@ public final class ChatSession implements Recipient {
         return STRIKES.incrementAndGet(this) >= threshold;
     }
 
+    /**
+     * Closes with 1008 and reads nothing more: a client that goes on flooding makes the gateway no more work. Its close reply
+     * is then never seen, so rather than Vert.x's closing timeout the socket gets {@link #ABUSE_CLOSE_GRACE_MILLIS} for the
+     * close frame to reach the client, then is cut.
+     */
     void closeForAbuse() {
+        if (closedForAbuse) {
+            return; // frames decoded in the same read as the one that tipped it over still count their refusals
+        }
+        closedForAbuse = true;
         close(POLICY_VIOLATION, "too many refused frames");
         inbound.stopReading();
+        if (channel != null) {
+            Channel socket = channel.channel();
+            socket.eventLoop().schedule(() -> cut(socket), ABUSE_CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+        }
     }
 
     /**
@@ -348,11 +364,17 @@ public final class ChatSession implements Recipient {
             metrics.closeCut();
             Log.infof("Cutting connection %s of %s: %d bytes still unread %d ms after it was closed", connection.id(), user, now,
                     outbound.closeStallMillis());
-            // From the pipeline's head: a close through the WebSocket handlers would queue one more close frame behind the
-            // unread bytes and wait for it again.
-            ChannelHandlerContext first = socket.pipeline().firstContext();
-            (first != null ? first : socket).close();
+            cut(socket);
         }, outbound.closeStallMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Closes the socket itself, from the pipeline's head: a close through the WebSocket handlers would queue one more close
+     * frame behind what is queued and wait for it again.
+     */
+    private static void cut(Channel socket) {
+        ChannelHandlerContext first = socket.pipeline().firstContext();
+        (first != null ? first : socket).close();
     }
 
     private static long unread(Channel socket) {

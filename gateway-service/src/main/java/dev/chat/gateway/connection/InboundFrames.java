@@ -68,10 +68,7 @@ final class InboundFrames {
         next(limits, handler);
     }
 
-    /**
-     * Reads nothing more from the socket (a connection closed for abuse: its close reply is not waited for, and a client
-     * that keeps flooding makes the gateway no more work). Vert.x closes the socket after its closing timeout.
-     */
+    /** Reads nothing more from the socket (a connection closed for abuse: ChatSession.closeForAbuse). */
     void stopReading() {
         synchronized (this) {
             stopped = true;
