@@ -12,8 +12,6 @@ import java.net.Socket;
 import java.net.StandardSocketOptions;
 import java.net.URI;
 import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 
@@ -92,22 +90,13 @@ public final class PipeliningClient {
             requests.write(request);
         }
         ByteBuffer chunk = ByteBuffer.wrap(requests.toByteArray());
-        long taken = 0;
-        try (SocketChannel socket = SocketChannel.open(); Selector selector = Selector.open()) {
+        long taken;
+        try (SocketChannel socket = SocketChannel.open()) {
             // Small buffers on the client's side: a 4 KB window keeps the service's answers in the service.
             socket.setOption(StandardSocketOptions.SO_RCVBUF, 4096);
             socket.setOption(StandardSocketOptions.SO_SNDBUF, 8192);
             socket.connect(new InetSocketAddress(server.getHost(), server.getPort()));
-            socket.configureBlocking(false);
-            socket.register(selector, SelectionKey.OP_WRITE);
-            while (taken < CAP && selector.select(2_000) > 0) {
-                selector.selectedKeys().clear();
-                try {
-                    taken += socket.write(chunk.rewind());
-                } catch (IOException closed) {
-                    break; // the service closed the socket: it reads nothing more either
-                }
-            }
+            taken = SocketStall.bytesTakenUntilItStalls(socket, chunk, CAP);
         }
         assertTrue(taken < CAP, "the service stopped reading a client that never read its answers: it took " + taken + " bytes");
     }
