@@ -3,6 +3,7 @@ package dev.chat.gateway;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -14,6 +15,8 @@ import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
 import java.io.DataInputStream;
 import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -121,6 +124,18 @@ class FrameRatesTest {
             }
             assertEquals(List.of("p0", "p1", "p2"), pongs, "the budget's pings are answered with their payloads, the rest are not");
             assertEquals(1008, frame.closeCode(), "the unanswered ones counted toward the abuse close");
+            // No close reply from this client: the gateway reads nothing more, so it waits for none (Vert.x would wait 10 s)
+            // and cuts the socket a second after its close frame.
+            socket.setSoTimeout(5_000);
+            try {
+                while (in.read() >= 0) {
+                    // nothing is left to read but the end
+                }
+            } catch (SocketTimeoutException stillOpen) {
+                fail("the socket of a connection closed for abuse was still open 5 s later");
+            } catch (SocketException reset) {
+                // cut with the client's own bytes unread: a reset ends the stream too
+            }
         }
     }
 

@@ -107,9 +107,11 @@ class SlowConsumerTest {
             pinger.connect(new java.net.InetSocketAddress(base.getHost(), base.getPort()));
             RawWebSocket.upgrade(pinger, Tokens.forUser("pinger-" + UUID.randomUUID().toString().substring(0, 8)));
             RawWebSocket.readUntil(new DataInputStream(pinger.getInputStream()), "welcome");
-            // Each ping is owed a pong; unread, the pongs can only pile up, in the kernel's buffers (which took up to 2.5 MB
-            // here) and then in the gateway. 13 MB of pings.
-            RawWebSocket.floodPings(pinger.getOutputStream(), 100_000);
+            // Each ping is owed a pong; unread, the pongs can only pile up, in the kernel's buffers and then in the gateway. On
+            // loopback the kernel took up to 2.5 MB of them (not only the gateway's 128 KiB send buffer: the client's side
+            // holds what it received), so 7.9 MB of pings, and not so many that the client is still writing when the close
+            // stall timeout (5 s) would cut it before it reads its close code.
+            RawWebSocket.floodPings(pinger.getOutputStream(), 60_000);
             pinger.setSoTimeout(15_000);
             assertEquals(1013, readUntilClose(pinger), "its pongs were bounded like any frame, not buffered without end");
         }

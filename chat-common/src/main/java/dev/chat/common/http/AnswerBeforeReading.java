@@ -5,15 +5,18 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
 
 /**
- * One HTTP/1.1 connection's read-ahead: while a request waits for its answer, or the answers wait unread, the socket is
- * not read. Vert.x reads on: it queues every pipelined request behind the one in progress (walking the whole queue for
- * each new one) and writes every answer whether or not the client reads it. Here what one connection can make a service
- * hold is the requests of one read and 64 KiB of answers (Netty's high-water mark); TCP pushes back on the rest, and the
- * idle timeout closes a socket that stays stuck. A client that reads its answers sees no difference.
+ * One HTTP/1.1 connection's read-ahead. Vert.x reads on: it queues every pipelined request behind the one in progress
+ * (walking the whole queue for each new one) and writes every answer whether or not the client reads it. Here, once a
+ * whole request has arrived while an earlier one is unanswered, or while 64 KiB of answers wait to be written (Netty's
+ * high-water mark), the socket is not read until every request read so far is answered and the answers are out. What
+ * one connection makes a service hold is then the requests of one read and their answers; TCP pushes back on the rest,
+ * and the idle timeout closes a socket that stays stuck. A client that reads its answers is never stopped for long.
+ * Leaves the pipeline when the connection becomes a WebSocket (its endpoint bounds it from then on).
  */
 final class AnswerBeforeReading extends ChannelDuplexHandler {
 
@@ -30,21 +33,27 @@ final class AnswerBeforeReading extends ChannelDuplexHandler {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest) {
             unanswered++;
-            if (unanswered > 1 || !ctx.channel().isWritable()) {
-                pause(ctx);
-            }
+        }
+        // At a request's end, not its head: a pipelined request's body must still be read for it to be answered.
+        if (msg instanceof LastHttpContent && (unanswered > 1 || !ctx.channel().isWritable())) {
+            pause(ctx);
         }
         ctx.fireChannelRead(msg);
     }
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        // The end of an answer; a 1xx (100 Continue, 101 Switching Protocols) answers nothing yet.
+        ctx.write(msg, promise);
+        if (msg instanceof HttpResponse head && head.status().equals(HttpResponseStatus.SWITCHING_PROTOCOLS)) {
+            ctx.pipeline().remove(this);
+            return;
+        }
+        // The end of an answer; a 1xx (100 Continue) answers nothing yet.
         if (msg instanceof LastHttpContent && !(msg instanceof HttpResponse head && head.status().codeClass() == HttpStatusClass.INFORMATIONAL)) {
+            // Never below zero: an answer Vert.x ends twice must not let a later request go uncounted.
             unanswered = Math.max(0, unanswered - 1);
             resumeIfDone(ctx);
         }
-        ctx.write(msg, promise);
     }
 
     @Override
@@ -61,9 +70,10 @@ final class AnswerBeforeReading extends ChannelDuplexHandler {
         }
     }
 
+    /** Vert.x switches the same setting for its own back-pressure (and may have resumed it): set it whatever was noted. */
     private void pause(ChannelHandlerContext ctx) {
-        if (!paused) {
-            paused = true;
+        paused = true;
+        if (ctx.channel().config().isAutoRead()) {
             ctx.channel().config().setAutoRead(false);
         }
     }

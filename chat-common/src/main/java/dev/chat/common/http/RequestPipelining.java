@@ -16,9 +16,9 @@ import jakarta.enterprise.event.Observes;
 @ApplicationScoped
 public class RequestPipelining {
 
+    /** Vert.x's own handler at the end of each connection's pipeline (its documented place for handlers of one's own). */
+    public static final String VERTX_HANDLER = "handler";
     static final String HANDLER = "chat-answer-before-reading";
-    /** Vert.x's own handler at the end of each connection's pipeline: the bound goes right before it, after the decoder. */
-    private static final String VERTX_HANDLER = "handler";
 
     void install(@Observes Router router) {
         // Before authentication (ordered later): the bound is in place before any work for the request.
@@ -35,13 +35,6 @@ public class RequestPipelining {
             if (pipeline.get(HANDLER) == null && pipeline.get(VERTX_HANDLER) != null) {
                 pipeline.addBefore(VERTX_HANDLER, HANDLER, new AnswerBeforeReading());
             }
-        }
-    }
-
-    /** An upgraded connection's frames are bounded by its WebSocket endpoint: the HTTP bound leaves the pipeline. */
-    public static void release(ChannelPipeline pipeline) {
-        if (pipeline.get(HANDLER) != null) {
-            pipeline.remove(HANDLER);
         }
     }
 }

@@ -1,7 +1,7 @@
 package dev.chat.common.http;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.Unpooled;
@@ -9,8 +9,10 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -31,8 +33,10 @@ class AnswerBeforeReadingTest {
         connection.pipeline().addFirst(RequestPipelining.HANDLER, new AnswerBeforeReading());
     }
 
+    /** A request without a body, as Netty's decoder hands it on: its head, then an empty end. */
     private void request() {
         connection.writeInbound(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/rooms/lobby/messages"));
+        connection.writeInbound(LastHttpContent.EMPTY_LAST_CONTENT);
     }
 
     private void answer() {
@@ -101,11 +105,34 @@ class AnswerBeforeReadingTest {
     }
 
     @Test
-    void aConnectionThatLeavesHttpIsReadAgain() {
+    void aPipelinedRequestsBodyIsReadBeforeReadingPauses() {
+        connection.writeInbound(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/rooms/lobby/messages"));
+        assertTrue(connection.config().isAutoRead(), "its body is still to come, and it cannot be answered without it");
+        connection.writeInbound(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[100])));
+        assertTrue(connection.config().isAutoRead());
+        connection.writeInbound(new DefaultLastHttpContent(Unpooled.wrappedBuffer(new byte[100])));
+        assertFalse(connection.config().isAutoRead(), "whole, it waits behind the first request's answer");
+        answer();
+        answer();
+        assertTrue(connection.config().isAutoRead());
+    }
+
+    @Test
+    void readingResumedBehindItsBackPausesAgainAtTheNextRequest() {
         request();
         assertFalse(connection.config().isAutoRead());
-        RequestPipelining.release(connection.pipeline());
-        assertTrue(connection.config().isAutoRead(), "an upgraded connection's reading is its endpoint's to bound");
-        assertEquals(null, connection.pipeline().get(RequestPipelining.HANDLER));
+        // Vert.x switches the same setting for its own back-pressure.
+        connection.config().setAutoRead(true);
+        request();
+        assertFalse(connection.config().isAutoRead(), "two requests still wait behind the first");
+    }
+
+    @Test
+    void aConnectionThatBecomesAWebSocketLeavesTheBoundAndIsReadAgain() {
+        request();
+        assertFalse(connection.config().isAutoRead());
+        connection.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS));
+        assertNull(connection.pipeline().get(RequestPipelining.HANDLER), "an upgraded connection's reading is its endpoint's to bound");
+        assertTrue(connection.config().isAutoRead());
     }
 }

@@ -79,9 +79,9 @@ public final class PipeliningClient {
 
     /**
      * Sends the request ({@code head}: its request line and headers, each ending in CRLF) over and over on one socket,
-     * padded to about 4 KB, and reads nothing. The service must stop reading the socket: what it takes is then bounded by
-     * the kernel's buffers, and the socket stops taking bytes (for 2 s on end); a service that read on would take all
-     * 64 MB.
+     * padded to about 4 KB, and reads nothing. The service must stop reading the socket, and keep it open (closing it would
+     * also end the reading, but is not the bound): what it takes is then bounded by the kernel's buffers, and the socket
+     * stops taking bytes (for 2 s on end). A service that read on would take all 64 MB.
      */
     public static void assertTheServiceStopsReading(URI server, String head) throws IOException {
         ByteArrayOutputStream requests = new ByteArrayOutputStream();
@@ -90,14 +90,14 @@ public final class PipeliningClient {
             requests.write(request);
         }
         ByteBuffer chunk = ByteBuffer.wrap(requests.toByteArray());
-        long taken;
+        SocketStall.Taken taken;
         try (SocketChannel socket = SocketChannel.open()) {
             // Small buffers on the client's side: a 4 KB window keeps the service's answers in the service.
             socket.setOption(StandardSocketOptions.SO_RCVBUF, 4096);
             socket.setOption(StandardSocketOptions.SO_SNDBUF, 8192);
             socket.connect(new InetSocketAddress(server.getHost(), server.getPort()));
-            taken = SocketStall.bytesTakenUntilItStalls(socket, chunk, CAP);
+            taken = SocketStall.writeUntilItStalls(socket, chunk, CAP);
         }
-        assertTrue(taken < CAP, "the service stopped reading a client that never read its answers: it took " + taken + " bytes");
+        assertTrue(taken.stalled(), "the service stopped reading a client that never read its answers, the socket still open: " + taken);
     }
 }

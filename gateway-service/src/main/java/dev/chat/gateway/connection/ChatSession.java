@@ -51,6 +51,7 @@ public final class ChatSession implements Recipient {
     private static final AtomicIntegerFieldUpdater<ChatSession> IN_FLIGHT = AtomicIntegerFieldUpdater.newUpdater(ChatSession.class, "inFlight");
     private static final AtomicIntegerFieldUpdater<ChatSession> STRIKES = AtomicIntegerFieldUpdater.newUpdater(ChatSession.class, "strikes");
     private static final AtomicIntegerFieldUpdater<ChatSession> CUT_WATCHED = AtomicIntegerFieldUpdater.newUpdater(ChatSession.class, "cutWatched");
+    private static final AtomicIntegerFieldUpdater<ChatSession> CLOSED_FOR_ABUSE = AtomicIntegerFieldUpdater.newUpdater(ChatSession.class, "closedForAbuse");
 
     private final WebSocketConnection connection;
     private final String user;
@@ -77,7 +78,7 @@ public final class ChatSession implements Recipient {
     private volatile int cutWatched;
     private volatile boolean closing;
     private volatile boolean draining;
-    private volatile boolean closedForAbuse;
+    private volatile int closedForAbuse;
     private volatile long strikeWindowStart = System.currentTimeMillis();
     private volatile long lastHeard = System.currentTimeMillis();
     private volatile long expiresAt = Long.MAX_VALUE;
@@ -227,15 +228,20 @@ public final class ChatSession implements Recipient {
      * close frame to reach the client, then is cut.
      */
     void closeForAbuse() {
-        if (closedForAbuse) {
+        if (!CLOSED_FOR_ABUSE.compareAndSet(this, 0, 1)) {
             return; // frames decoded in the same read as the one that tipped it over still count their refusals
         }
-        closedForAbuse = true;
         close(POLICY_VIOLATION, "too many refused frames");
         inbound.stopReading();
         if (channel != null) {
             Channel socket = channel.channel();
-            socket.eventLoop().schedule(() -> cut(socket), ABUSE_CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            socket.eventLoop().schedule(() -> {
+                if (socket.isActive()) {
+                    metrics.closeCut();
+                    Log.infof("Cutting connection %s of %s, closed for abuse %d ms ago", connection.id(), user, ABUSE_CLOSE_GRACE_MILLIS);
+                    cut(socket);
+                }
+            }, ABUSE_CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -260,7 +266,7 @@ public final class ChatSession implements Recipient {
     /**
      * Answers a WebSocket ping from the client with its payload, through the outbound bound like every frame: a client
      * that pings and never reads is closed with 1013 instead of parking pongs without limit. The pong's payload is
-     * copied to the heap for the reason {@link #ping()} gives.
+     * copied to the heap for the reason {@link #ping()} gives. Only for a session that knows its socket ({@link ControlFrames}).
      */
     void answerPing(ByteBuf payload) {
         if (!admit(payload.readableBytes() + 2)) {

@@ -1,6 +1,5 @@
 package dev.chat.gateway.connection;
 
-import dev.chat.common.http.RequestPipelining;
 import dev.chat.gateway.GatewayConfig;
 import dev.chat.gateway.direct.DirectDelivery;
 import dev.chat.gateway.metrics.GatewayMetrics;
@@ -81,7 +80,6 @@ public class ChatSessions {
         ConnectionBase socket = SocketReading.take(connection.userData());
         ChatSession session = new ChatSession(connection, user, outbound, metrics, socket, loop);
         if (socket != null) {
-            RequestPipelining.release(socket.channel().pipeline());
             ControlFrames.take(socket.channel().pipeline(), session, limits);
         }
         return session;

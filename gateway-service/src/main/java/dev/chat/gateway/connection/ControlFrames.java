@@ -1,5 +1,6 @@
 package dev.chat.gateway.connection;
 
+import dev.chat.common.http.RequestPipelining;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -16,8 +17,7 @@ import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
  */
 final class ControlFrames extends ChannelInboundHandlerAdapter {
 
-    /** Vert.x's handler of the socket, after the WebSocket decoder: control frames are taken right before it. */
-    private static final String VERTX_HANDLER = "handler";
+    private static final String NAME = "chat-control-frames";
 
     private final ChatSession session;
     private final LimitPolicy limits;
@@ -28,12 +28,12 @@ final class ControlFrames extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * At the session's opening, on its socket's loop. Pings read between the upgrade and the opening (one turn of the loop)
-     * were still answered by Vert.x; every later one is taken here.
+     * At the session's opening, on its socket's loop, right before Vert.x's handler (after the WebSocket decoder). Pings read
+     * between the upgrade and the opening were still answered by Vert.x; every later one is taken here.
      */
-    static void take(ChannelPipeline socket, ChatSession session, LimitPolicy limits) {
-        if (socket.get(VERTX_HANDLER) != null) {
-            socket.addBefore(VERTX_HANDLER, "chat-control-frames", new ControlFrames(session, limits));
+    static void take(ChannelPipeline pipeline, ChatSession session, LimitPolicy limits) {
+        if (pipeline.get(RequestPipelining.VERTX_HANDLER) != null) {
+            pipeline.addBefore(RequestPipelining.VERTX_HANDLER, NAME, new ControlFrames(session, limits));
         }
     }
 

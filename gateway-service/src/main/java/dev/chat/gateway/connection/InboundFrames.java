@@ -13,8 +13,8 @@ import java.util.function.Function;
  * {@code maxFrames} or {@code maxBytes} waiting, reading from the socket pauses until half has been
  * handled; past four times either bound (frames already read when the pause took effect, or no socket
  * to pause) the connection is closed. The queue exists only while frames wait. Frames that arrive
- * before {@link #release} (the welcome is not out yet) wait too, so the welcome is the first frame a
- * client receives.
+ * before {@link #release} (the welcome is not out yet) wait too, so the welcome is the first text frame a
+ * client receives (a pong may come before it: control frames are answered apart, by ControlFrames).
  */
 final class InboundFrames {
 
