@@ -57,6 +57,23 @@ final class Hostile implements AutoCloseable {
         return sent;
     }
 
+    /** Writes WebSocket pings (125 bytes, the most a control frame carries) the same way as {@link #flood}. */
+    int floodPings(int count, long millis) {
+        long deadline = System.currentTimeMillis() + millis;
+        java.nio.ByteBuffer payload = java.nio.ByteBuffer.wrap(new byte[125]);
+        int sent = 0;
+        try {
+            while (sent < count && System.currentTimeMillis() < deadline && !closed.isDone()) {
+                socket.sendPing(payload.rewind()).get(Math.max(1, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
+                written.addAndGet(125);
+                sent++;
+            }
+        } catch (Exception stoppedOrClosed) {
+            // closed by the gateway, or it stopped reading until the deadline: both are the point
+        }
+        return sent;
+    }
+
     /** Sends a frame with this cid and waits for the answer (or error) that carries it. */
     JsonNode request(String json, String cid, Duration timeout) {
         CompletableFuture<JsonNode> answer = new CompletableFuture<>();

@@ -25,8 +25,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Hostile clients against two gateways and the history service started from the packaged jars (issue
- * 11): floods of every frame type from one and from 50 connections, oversized and fragmented frames,
- * deep replays while others chat, a connect storm of 5,000 clients. In each, the gateway's memory stays
+ * 11): floods of every frame type from one and from 50 connections (and of WebSocket pings from one), oversized and
+ * fragmented frames, deep replays while others chat, a connect storm of 5,000 clients. In each, the gateway's memory stays
  * within a stated bound, a bystander's pings stay answered, and every acknowledged message reaches the
  * bystanders and the history store.
  */
@@ -128,6 +128,12 @@ class HostileClientsIT {
         }
         long activity = REDIS.xlen("chat:activity") - activityBefore;
         assertTrue(activity < 1_000, "the read flood wrote only a bounded number of activity entries: " + activity);
+        // WebSocket pings, which Vert.x alone would answer every one of: past the ping budget they count as refusals.
+        try (Hostile attacker = new Hostile("pinger-" + run, gatewayA.url())) {
+            attacker.floodPings(30_000, 4_000);
+            assertEquals(1008, attacker.closed.completeOnTimeout(0, 10, TimeUnit.SECONDS).join(), "a ping flood is closed for abuse");
+            bystanders.assertPingsAnswered();
+        }
     }
 
     @Test
