@@ -12,6 +12,8 @@ import java.net.Socket;
 import java.net.StandardSocketOptions;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 
@@ -90,14 +92,45 @@ public final class PipeliningClient {
             requests.write(request);
         }
         ByteBuffer chunk = ByteBuffer.wrap(requests.toByteArray());
-        SocketStall.Taken taken;
+        Taken taken;
         try (SocketChannel socket = SocketChannel.open()) {
             // Small buffers on the client's side: a 4 KB window keeps the service's answers in the service.
             socket.setOption(StandardSocketOptions.SO_RCVBUF, 4096);
             socket.setOption(StandardSocketOptions.SO_SNDBUF, 8192);
             socket.connect(new InetSocketAddress(server.getHost(), server.getPort()));
-            taken = SocketStall.writeUntilItStalls(socket, chunk, CAP);
+            taken = writeUntilItStalls(socket, chunk);
         }
         assertTrue(taken.stalled(), "the service stopped reading a client that never read its answers, the socket still open: " + taken);
+    }
+
+    /** Why the writing stopped, and how many bytes the socket took. */
+    record Taken(long bytes, boolean stalled, boolean closed) {
+    }
+
+    /**
+     * Writes {@code chunk} over and over (whole, a partial write finished before it starts again) until the socket has not
+     * been writable for 2 s on end, {@link #CAP} bytes went, or the service closed it.
+     */
+    private static Taken writeUntilItStalls(SocketChannel socket, ByteBuffer chunk) throws IOException {
+        socket.configureBlocking(false);
+        long taken = 0;
+        try (Selector selector = Selector.open()) {
+            socket.register(selector, SelectionKey.OP_WRITE);
+            while (taken < CAP) {
+                if (selector.select(2_000) == 0) {
+                    return new Taken(taken, true, false);
+                }
+                selector.selectedKeys().clear();
+                if (!chunk.hasRemaining()) {
+                    chunk.rewind();
+                }
+                try {
+                    taken += socket.write(chunk);
+                } catch (IOException closed) {
+                    return new Taken(taken, false, true);
+                }
+            }
+        }
+        return new Taken(taken, false, false);
     }
 }
