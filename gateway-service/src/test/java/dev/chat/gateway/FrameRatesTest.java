@@ -139,6 +139,35 @@ class FrameRatesTest {
         }
     }
 
+    /**
+     * Once closed for abuse, a connection is read no further: a client that keeps flooding fills the sockets' buffers
+     * and then blocks, until the cut. Read on, the gateway would take everything the client writes until its cut, about
+     * a second later (hundreds of MB of pings on loopback).
+     */
+    @Test
+    void aConnectionClosedForAbuseIsReadNoFurther() throws Exception {
+        try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+            RawWebSocket.upgrade(socket, Tokens.forUser(prefix + "-flooder"));
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            RawWebSocket.readUntil(in, "welcome");
+            long limit = 1L << 30;
+            java.util.concurrent.CompletableFuture<Long> flood = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return RawWebSocket.floodPingsUntilCut(socket.getOutputStream(), limit);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            socket.setSoTimeout(10_000);
+            assertEquals(1008, RawWebSocket.readUntilClose(in), "the flood is closed for abuse");
+            long written = flood.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(written < limit, "the socket of a connection closed for abuse was cut");
+            // What the flood could write is what the gateway read before its close, plus both sockets' buffers (the client's
+            // send buffer grows to 4 MB at most here, the gateway's receive buffer is 64 KiB).
+            assertTrue(written < 16 * 1024 * 1024, "the gateway read on after its close: the client wrote " + written + " bytes");
+        }
+    }
+
     @Test
     void unsolicitedPongsSpendThePingBudgetToo() throws Exception {
         try (Socket socket = new Socket(base.getHost(), base.getPort())) {

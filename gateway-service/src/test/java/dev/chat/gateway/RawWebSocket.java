@@ -59,10 +59,8 @@ final class RawWebSocket {
      * gateway closes the socket before the last one.
      */
     static void floodPings(OutputStream out, int count) {
-        java.io.ByteArrayOutputStream chunk = new java.io.ByteArrayOutputStream();
         try {
-            send(chunk, 0x9, "p".repeat(125).getBytes(StandardCharsets.US_ASCII), true);
-            byte[] frames = chunk.toByteArray();
+            byte[] frames = frame(0x9, "p".repeat(125).getBytes(StandardCharsets.US_ASCII), true);
             java.io.BufferedOutputStream buffered = new java.io.BufferedOutputStream(out, 64 * 1024);
             for (int i = 0; i < count; i++) {
                 buffered.write(frames);
@@ -71,6 +69,29 @@ final class RawWebSocket {
         } catch (IOException closedEarly) {
             // the gateway cut the socket before the last ping: the test reads what it got
         }
+    }
+
+    /**
+     * Pings of 125 bytes, written in 64 KB chunks until a write fails (the gateway cut the socket) or {@code limit} bytes
+     * went out; returns the bytes written. Blocks while the gateway reads nothing and the socket's buffers are full.
+     */
+    static long floodPingsUntilCut(OutputStream out, long limit) {
+        java.io.ByteArrayOutputStream chunk = new java.io.ByteArrayOutputStream();
+        long written = 0;
+        try {
+            byte[] one = frame(0x9, "p".repeat(125).getBytes(StandardCharsets.US_ASCII), true);
+            while (chunk.size() < 64 * 1024) {
+                chunk.write(one);
+            }
+            byte[] frames = chunk.toByteArray();
+            while (written < limit) {
+                out.write(frames);
+                written += frames.length;
+            }
+        } catch (IOException cut) {
+            // what the test is waiting for
+        }
+        return written;
     }
 
     /**
@@ -94,6 +115,11 @@ final class RawWebSocket {
     }
 
     private static void send(OutputStream out, int opcode, byte[] payload, boolean last) throws IOException {
+        out.write(frame(opcode, payload, last));
+        out.flush();
+    }
+
+    private static byte[] frame(int opcode, byte[] payload, boolean last) {
         byte[] frame = new byte[14 + payload.length];
         int n = 0;
         frame[n++] = (byte) ((last ? 0x80 : 0) | opcode);
@@ -114,8 +140,7 @@ final class RawWebSocket {
         for (int i = 0; i < payload.length; i++) {
             frame[n++] = (byte) (payload[i] ^ MASK[i % 4]);
         }
-        out.write(frame, 0, n);
-        out.flush();
+        return java.util.Arrays.copyOf(frame, n);
     }
 
     /** Reads text frames until one of the given type; throws if the connection closes first. */
