@@ -7,9 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chat.common.redis.RoomKeys;
 import dev.chat.gateway.activity.ActivityLog;
+import dev.chat.gateway.connection.ChatSession;
+import dev.chat.gateway.connection.ChatSessions;
 import dev.chat.gateway.metrics.GatewayMetrics;
 import dev.chat.gateway.presence.PresenceRegistry;
 import dev.chat.gateway.presence.TypingSignals;
+import dev.chat.gateway.room.RoomRegistry;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -69,6 +72,12 @@ class PresenceBatchTest {
 
     @Inject
     PresenceRegistry presence;
+
+    @Inject
+    ChatSessions sessions;
+
+    @Inject
+    RoomRegistry rooms;
 
     @Inject
     TypingSignals typing;
@@ -459,6 +468,32 @@ class PresenceBatchTest {
                 assertFalse(presence.isLocallyPresent(room, user), "no membership of the closed connections is counted");
                 assertFalse(presenceEntries().stream().anyMatch(m -> m.startsWith(user + "|")), "nothing in Redis either");
             });
+        }
+    }
+
+    @Test
+    void aJoinQueuedBehindAnotherWhenTheConnectionClosesIsDroppedNotHandled() {
+        String user = "queued-" + suffix;
+        String first = room + "-first";
+        String second = room + "-second";
+        ChatClient client = connect(user);
+        ChatSession session = sessions.all().stream().filter(s -> user.equals(s.user())).findFirst().orElseThrow();
+        try {
+            // Redis stalls: the first join waits for it, the second waits behind the first, and then the client goes.
+            redis.execute("CLIENT", "PAUSE", "2000", "ALL");
+            client.send(new JsonObject().put("type", "join").put("room", first));
+            client.send(new JsonObject().put("type", "join").put("room", second));
+            await().atMost(Duration.ofSeconds(5)).until(() -> session.framesInFlight() == 2);
+            client.close();
+            await().atMost(Duration.ofSeconds(5)).until(() -> !sessions.all().contains(session));
+        } finally {
+            redis.execute("CLIENT", "UNPAUSE");
+        }
+        // The first join finishes on a closed connection and undoes itself; the second is never handled.
+        await().atMost(Duration.ofSeconds(10)).until(() -> session.framesInFlight() == 0);
+        for (String joined : List.of(first, second)) {
+            assertFalse(rooms.hasLocalMember(joined, user), "no member of the closed connection in " + joined);
+            assertFalse(presence.isLocallyPresent(joined, user), "no presence of the closed connection in " + joined);
         }
     }
 

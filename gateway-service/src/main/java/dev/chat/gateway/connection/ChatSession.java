@@ -23,6 +23,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
@@ -77,6 +78,8 @@ public final class ChatSession implements Recipient {
     private volatile int strikes;
     private volatile int cutWatched;
     private volatile boolean closing;
+    /** The connection closed and left its rooms: frames still queued behind an unfinished one are not handled. */
+    private volatile boolean left;
     private volatile boolean draining;
     private volatile int closedForAbuse;
     private volatile long strikeWindowStart = System.currentTimeMillis();
@@ -141,6 +144,22 @@ public final class ChatSession implements Recipient {
         Member previous = member == null ? joined.remove(room) : joined.put(room, member);
         rooms = Map.copyOf(joined);
         return previous;
+    }
+
+    /**
+     * The connection closed: every membership is removed and returned, and frames that were still queued (behind one
+     * waiting for Redis) are dropped unhandled: a join among them would make a member nobody removes any more.
+     */
+    synchronized List<Member> leaveAllRooms() {
+        left = true;
+        List<Member> members = List.copyOf(rooms.values());
+        rooms = Map.of();
+        return members;
+    }
+
+    /** Whether the connection closed and left its rooms ({@link #leaveAllRooms}). */
+    boolean hasLeft() {
+        return left;
     }
 
     /** Removes the membership only if it is still this one (a newer join of the same room stays). */
@@ -302,6 +321,11 @@ public final class ChatSession implements Recipient {
     /** Counts a client frame being handled; draining waits for it so its answer is not lost. */
     void frameStarted() {
         IN_FLIGHT.incrementAndGet(this);
+    }
+
+    /** Client frames arrived and not yet finished, queued ones included (tests and diagnostics). */
+    public int framesInFlight() {
+        return inFlight;
     }
 
     void frameFinished() {

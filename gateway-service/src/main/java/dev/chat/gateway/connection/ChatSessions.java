@@ -99,11 +99,7 @@ public class ChatSessions {
 
     private void leave(ChatSession session) {
         // Cleared before presence is told: a join completing meanwhile sees its membership gone and uncounts it itself.
-        java.util.List<Member> members = java.util.List.copyOf(session.rooms().values());
-        for (Member member : members) {
-            session.removeRoom(member.room(), member);
-        }
-        for (Member member : members) {
+        for (Member member : session.leaveAllRooms()) {
             rooms.remove(member);
             presence.left(member, member.room(), session.user());
         }
