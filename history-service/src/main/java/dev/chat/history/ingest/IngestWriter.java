@@ -28,7 +28,8 @@ import java.util.stream.Stream;
  * Writes received messages to PostgreSQL in batches, one statement at a time, retrying with backoff while the database
  * fails. Messages wait in a bounded in-memory queue; a message the full queue cannot take is reported to ingest, which
  * reads it back from the recent log. A message that cannot be stored (refused for good, or failing alone while others
- * pass) goes to the dead-letter stream, so it never stops the rest. Confined to the ingest context.
+ * pass, for a reason that is not the database's own) goes to the dead-letter stream, so it never stops the rest. Confined
+ * to the ingest context.
  */
 @Singleton
 public class IngestWriter {
@@ -258,8 +259,10 @@ public class IngestWriter {
         }
         if (batch.size() == 1 && batch.get(0).failures >= config.splitAfter()) {
             Pending p = batch.get(0);
-            if (lastSuccessAt - p.firstFailureAt > 0) {
-                // Other writes succeed while this one keeps failing: it is the message, not the database.
+            if (!StoreFailures.passing(failure) && lastSuccessAt - p.firstFailureAt > 0) {
+                // Other writes succeed while this one keeps failing: it is the message, not the database. Not for a lost
+                // connection, a timeout or a failover's read-only standby: while PostgreSQL flaps, other writes pass
+                // between this one's failures, and setting it aside would leave a hole in the history for nothing.
                 giveUp(p, "failing alone while other writes succeed: " + reason);
                 writeNext();
                 return;

@@ -28,6 +28,34 @@ public final class StoreFailures {
         return false;
     }
 
+    /**
+     * A failure of the database or of the way to it, not of what was written: no SQLSTATE at all (a lost or refused
+     * connection, a pool or client timeout), a connection exception (class 08), a rollback PostgreSQL asks to retry
+     * (40), too few resources (53), a cancel by an operator or the statement timeout (57), a system error (58), or a
+     * read-only standby after a failover (25006). It says nothing about the message, so it never sets one aside.
+     */
+    public static boolean passing(Throwable failure) {
+        String state = sqlState(failure);
+        if (state == null) {
+            return true;
+        }
+        return state.equals("25006") || state.startsWith("08") || state.startsWith("40") || state.startsWith("53")
+                || state.startsWith("57") || state.startsWith("58");
+    }
+
+    /** The SQLSTATE nearest the top of the cause chain, or null when no cause carries one. */
+    private static String sqlState(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof PgException pg && pg.getSqlState() != null) {
+                return pg.getSqlState();
+            }
+            if (t instanceof JDBCException jdbc && jdbc.getSQLState() != null) {
+                return jdbc.getSQLState();
+            }
+        }
+        return null;
+    }
+
     /** The innermost cause, short: the outer Hibernate message repeats the whole multi-row statement. */
     public static String reason(Throwable failure) {
         Throwable root = failure;
