@@ -1,5 +1,6 @@
 package dev.chat.history;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
@@ -48,6 +49,14 @@ public interface HistoryConfig {
          */
         @WithDefault("100000")
         int maxPending();
+
+        /**
+         * The same queue's bound in bytes (a message counted as its strings at two bytes a character, plus
+         * {@code IngestWriter.OVERHEAD_BYTES}): 100,000 messages of the largest text a gateway accepts would not fit a
+         * 256 MB heap. Beyond it, as beyond max-pending.
+         */
+        @WithDefault("64M")
+        MemorySize maxPendingBytes();
 
         /** Entries read from a room's recent log per XRANGE. */
         @WithDefault("500")

@@ -34,6 +34,9 @@ import java.util.stream.Stream;
 @Singleton
 public class IngestWriter {
 
+    /** What a queued message holds besides its strings' characters: the record, the strings' headers, the queue entry. */
+    static final int OVERHEAD_BYTES = 160;
+
     /** Conflicts logged one by one per batch; beyond, one line with the count (all are counted and dead-lettered). */
     private static final int CONFLICTS_LOGGED = 10;
 
@@ -64,6 +67,8 @@ public class IngestWriter {
     private long lastSuccessAt;
 
     private volatile int pending;
+    /** The heap the pending messages hold, as {@link #footprint} counts it. */
+    private long pendingBytes;
     private volatile boolean failing;
     private volatile String lastFailure;
 
@@ -104,12 +109,14 @@ public class IngestWriter {
 
     /** Queues a message; false when the queue is full and the message was not taken. */
     boolean offer(ChatMessage message, boolean fromLog) {
-        if (queue.size() >= config.maxPending()) {
+        long bytes = footprint(message);
+        if (queue.size() >= config.maxPending() || pendingBytes + bytes > config.maxPendingBytes().asLongValue()) {
             dropped.increment();
             return false;
         }
-        queue.add(new Pending(message, fromLog));
+        queue.add(new Pending(message, fromLog, bytes));
         pending++;
+        pendingBytes += bytes;
         kick();
         return true;
     }
@@ -160,7 +167,13 @@ public class IngestWriter {
 
     /** Whether reading more from the recent log is worth it now (the queue is less than half full). */
     boolean hasRoomForMore() {
-        return queue.size() < config.maxPending() / 2;
+        return queue.size() < config.maxPending() / 2 && pendingBytes < config.maxPendingBytes().asLongValue() / 2;
+    }
+
+    /** An upper bound of the heap a queued message holds: its strings at two bytes a character, and the rest. */
+    static long footprint(ChatMessage m) {
+        return 2L * (m.room().length() + m.from().length() + m.text().length() + (m.cid() == null ? 0 : m.cid().length()))
+                + OVERHEAD_BYTES;
     }
 
     private void writeNext() {
@@ -198,6 +211,9 @@ public class IngestWriter {
     private void written(List<Pending> batch, List<ChatMessage> messages, BatchOutcome outcome) {
         inStatement = List.of();
         pending -= batch.size();
+        for (Pending p : batch) {
+            pendingBytes -= p.bytes;
+        }
         isolate = Math.max(0, isolate - batch.size());
         if (failing) {
             Log.infof("PostgreSQL accepts writes again; %d messages waiting", pending);
@@ -305,6 +321,7 @@ public class IngestWriter {
         Log.errorf("Message %d of room %s cannot be stored (%s); it goes to %s", message.seq(), message.room(), reason,
                 config.deadLetterStream());
         pending--;
+        pendingBytes -= p.bytes;
         isolate = Math.max(0, isolate - 1);
         deadLetters.add(message, reason).subscribe().with(ok -> {
         });
@@ -315,12 +332,14 @@ public class IngestWriter {
     private static final class Pending {
         final ChatMessage message;
         final boolean fromLog;
+        final long bytes;
         int failures;
         long firstFailureAt;
 
-        Pending(ChatMessage message, boolean fromLog) {
+        Pending(ChatMessage message, boolean fromLog, long bytes) {
             this.message = message;
             this.fromLog = fromLog;
+            this.bytes = bytes;
         }
     }
 }
