@@ -195,6 +195,15 @@ public interface GatewayConfig {
         @WithDefault("4000")
         int textChars();
 
+        /**
+         * How long a frame's Redis work (a send on the pool, a presence query, typing, a read position) may go
+         * unanswered before the frame is answered {@code unavailable}: the reactive Redis client has no deadline of its
+         * own, and a stalled or black-holed connection to Redis must not hold the connection's later frames forever.
+         * Joins have their own bounds (the subscription's, the position pipeline's).
+         */
+        @WithDefault("10S")
+        Duration answerTimeout();
+
         /** Rooms one connection may be joined to at once. */
         @WithDefault("100")
         int roomsPerConnection();

@@ -63,6 +63,13 @@ public class FrameHandler {
             // Before any Redis work: a refused frame costs a decode and a token count, nothing more.
             limits.checkRate(session, decoded);
             result = dispatch(session, decoded);
+            if (!(decoded instanceof ClientFrame.Join)) {
+                // On the connection's own loop: the answer is written there, and a frame answered in time removes its
+                // deadline from that loop's queue at once.
+                var deadline = result.ifNoItem().after(config.limits().answerTimeout());
+                io.netty.channel.EventLoop loop = session.eventLoop();
+                result = (loop == null ? deadline : deadline.on(loop)).failWith(() -> new RoomUnavailable("Redis did not answer in time", null));
+            }
         } catch (FrameRejected e) {
             return refuse(session, e);
         } catch (RuntimeException e) {
