@@ -546,7 +546,11 @@ public final class ChatSession implements Recipient {
             frames = UNFLUSHED.incrementAndGet(this);
             pending = UNFLUSHED_BYTES.addAndGet(this, bytes);
         }
-        if (frames > outbound.maxFrames() || pending > outbound.maxBytes()) {
+        // A frame larger than the bound by itself (the full presence list of a very large room) goes unless half the bound
+        // already waits before it: else it would close every member, readers too. A room's frame is one copy for all its
+        // members, and a client that reads nothing meets the bound at its next frame.
+        boolean tooSlow = bytes > outbound.maxBytes() ? pending - bytes > outbound.maxBytes() / 2 : pending > outbound.maxBytes();
+        if (frames > outbound.maxFrames() || tooSlow) {
             // The client does not read fast enough: drop it rather than buffer without bound or slow the room.
             closing = true;
             metrics.slowConsumerClosed();
