@@ -43,6 +43,14 @@ public interface HistoryConfig {
         Duration batchLinger();
 
         /**
+         * How long one write may go unanswered before it counts as failed and is retried. PostgreSQL's statement timeout
+         * (15 s) ends a slow statement; this ends one whose connection died without a word (a failover, a dropped
+         * route), which nothing else would, and which held ingest, reported healthy, for good.
+         */
+        @WithDefault("30S")
+        Duration writeTimeout();
+
+        /**
          * Messages held in memory while PostgreSQL is slow or down. Beyond it new messages are dropped
          * from memory only: they stay in the room's recent log (the gateway keeps what history has not
          * stored) and the sweep reads them back once the database recovers.

@@ -11,6 +11,8 @@ import dev.chat.common.redis.RoomKeys;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.redis.datasource.stream.StreamRange;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
 import io.restassured.path.json.JsonPath;
 import jakarta.inject.Inject;
 import java.sql.Connection;
@@ -30,7 +32,16 @@ import org.junit.jupiter.api.Test;
  * real: a trigger that fails inserts for one test room.
  */
 @QuarkusTest
+@TestProfile(IngestFailureTest.ShortWriteTimeout.class)
 class IngestFailureTest {
+
+    /** A write unanswered for 2 s counts as failed (the default is 30 s). */
+    public static class ShortWriteTimeout implements QuarkusTestProfile {
+        @Override
+        public java.util.Map<String, String> getConfigOverrides() {
+            return java.util.Map.of("chat.ingest.write-timeout", "2s");
+        }
+    }
 
     private static final Duration WAIT = Duration.ofSeconds(30);
 
@@ -51,6 +62,7 @@ class IngestFailureTest {
             s.execute("create sequence if not exists ingest_fault_hits");
             s.execute("create or replace function ingest_faults_check() returns trigger as $$ declare code text; begin "
                     + "select f.errcode into code from ingest_faults f where f.room = new.room and (f.seq is null or f.seq = new.seq) limit 1; "
+                    + "if code = 'sleep' then perform pg_sleep(6); return new; end if; "
                     + "if code is not null then perform nextval('ingest_fault_hits'); raise exception 'injected fault for % %', new.room, new.seq using errcode = code; end if; "
                     + "return new; end $$ language plpgsql");
             s.execute("drop trigger if exists ingest_faults_trigger on messages");
@@ -189,6 +201,24 @@ class IngestFailureTest {
                 .then().statusCode(200).body("messages.seq", equalTo(List.of(1, 2, 3))).body("storedThrough", equalTo(3)));
         await().atMost(WAIT).untilAsserted(() -> assertEquals("3", gateway.get(RoomKeys.stored(room))));
         assertFalse(deadLettered(2));
+    }
+
+    @Test
+    void aWriteLeftUnansweredFailsAfterTheWriteTimeoutAndIsRetried() throws SQLException {
+        await().atMost(WAIT).until(() -> "UP".equals(check("redis-subscriber")));
+        // The insert of seq 1 takes 6 s, as if its connection had gone silent: PostgreSQL's statement timeout (15 s)
+        // would not end it, and a dead connection never would.
+        fault(1L, "sleep");
+        Gateway gateway = new Gateway(redis);
+        gateway.publish(room, 1, "alice", "slow");
+
+        await().atMost(WAIT).until(() -> "DOWN".equals(check("ingest")));
+        clearFaults();
+        await().atMost(WAIT).untilAsserted(() -> given().auth().oauth2(TestTokens.valid("reader")).pathParam("room", room)
+                .get("/rooms/{room}/messages")
+                .then().statusCode(200).body("messages.seq", equalTo(List.of(1))).body("storedThrough", equalTo(1)));
+        await().atMost(WAIT).until(() -> "UP".equals(check("ingest")));
+        assertFalse(deadLettered(1), "a write that timed out is retried, not set aside");
     }
 
     private long faultHits() throws SQLException {

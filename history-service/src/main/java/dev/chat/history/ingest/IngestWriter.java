@@ -196,7 +196,9 @@ public class IngestWriter {
         Map<String, Long> marks = positions;
         positions = new HashMap<>();
         Span span = traces.startInsert(messages);
-        store.write(new MessageBatch(messages, fromLog, marks)).subscribe().with(
+        store.write(new MessageBatch(messages, fromLog, marks))
+                .ifNoItem().after(config.writeTimeout()).failWith(() -> new WriteTimedOut(config.writeTimeout()))
+                .subscribe().with(
                 outcome -> {
                     span.end();
                     context.runOnContext(v -> written(batch, messages, outcome));
@@ -326,6 +328,13 @@ public class IngestWriter {
         deadLetters.add(message, reason).subscribe().with(ok -> {
         });
         onDone.accept(List.of(message));
+    }
+
+    /** A write PostgreSQL did not answer in time: retried like an outage (it has no SQLSTATE), never blamed on its messages. */
+    static final class WriteTimedOut extends RuntimeException {
+        WriteTimedOut(java.time.Duration after) {
+            super("no answer from PostgreSQL within " + after.toMillis() + " ms", null, false, false);
+        }
     }
 
     /** A queued message; the failure count is confined to the ingest context. */
