@@ -21,6 +21,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,8 +39,8 @@ class IngestFailureTest {
     /** A write unanswered for 2 s counts as failed (the default is 30 s). */
     public static class ShortWriteTimeout implements QuarkusTestProfile {
         @Override
-        public java.util.Map<String, String> getConfigOverrides() {
-            return java.util.Map.of("chat.ingest.write-timeout", "2s");
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("chat.ingest.write-timeout", "2s");
         }
     }
 

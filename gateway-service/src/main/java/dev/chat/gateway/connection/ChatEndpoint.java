@@ -95,8 +95,7 @@ public class ChatEndpoint {
 
     /** How the session's frames are handled, in order; each one counted until its answer is written. */
     private Function<String, Uni<Void>> frames(ChatSession session) {
-        return text -> (session.hasLeft() ? Uni.createFrom().voidItem()
-                : text == BINARY_FRAME
+        return text -> (text == BINARY_FRAME
                 ? handler.refuse(session, new FrameRejected(ErrorCode.BAD_REQUEST, "binary frames are not supported; send JSON text frames", null))
                 : handler.handle(session, text))
                 .eventually(session::frameFinished);

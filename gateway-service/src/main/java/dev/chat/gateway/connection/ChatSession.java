@@ -147,8 +147,9 @@ public final class ChatSession implements Recipient {
     }
 
     /**
-     * The connection closed: every membership is removed and returned, and frames that were still queued (behind one
-     * waiting for Redis) are dropped unhandled: a join among them would make a member nobody removes any more.
+     * The connection closed: every membership is removed and returned, and of the frames still queued (behind one
+     * waiting for Redis) only sends and read positions are handled (FrameHandler): a join among them would make a
+     * member nobody removes any more.
      */
     synchronized List<Member> leaveAllRooms() {
         left = true;
@@ -288,7 +289,7 @@ public final class ChatSession implements Recipient {
      * copied to the heap for the reason {@link #ping()} gives. Only for a session that knows its socket ({@link ControlFrames}).
      */
     void answerPing(ByteBuf payload) {
-        if (!admit(payload.readableBytes() + 2)) {
+        if (!admit(payload.readableBytes() + 2, false)) {
             return;
         }
         metrics.frameFlushed();
@@ -429,13 +430,13 @@ public final class ChatSession implements Recipient {
             if (utf8.length <= DIRECT_FRAME_LIMIT) {
                 // Acks, joins, replies: straight to the pipeline like room messages; through websockets-next they
                 // cost a Uni, a promise and a context capture each (2 % of the gateway's CPU at 2,000 sends/s).
-                write(utf8, written);
+                write(utf8, written, false);
                 return;
             }
         }
         // Bytes as UTF-16 length: exact for the ASCII JSON we write, a lower bound otherwise.
         int bytes = frame.length();
-        if (!admit(bytes)) {
+        if (!admit(bytes, false)) {
             return;
         }
         // Counted down only where admit counted it up: without a socket to read (see admit).
@@ -463,12 +464,12 @@ public final class ChatSession implements Recipient {
             send(message.frame());
             return;
         }
-        write(message.utf8(), null);
+        write(message.utf8(), null, true);
     }
 
     /** One text frame's bytes to the socket's pipeline, as Vert.x would frame them; {@code written} (may be null) once on the wire. */
-    private void write(byte[] utf8, Runnable written) {
-        if (!admit(utf8.length)) {
+    private void write(byte[] utf8, Runnable written, boolean shared) {
+        if (!admit(utf8.length, shared)) {
             return;
         }
         TextWebSocketFrame wire = new TextWebSocketFrame(Unpooled.wrappedBuffer(utf8));
@@ -514,8 +515,9 @@ public final class ChatSession implements Recipient {
      * socket known (always, over HTTP/1.1), what waits for the client is what Netty's buffer of that socket
      * holds: every frame written but not yet taken by the kernel, however it was written, and nothing needs
      * counting down per write. Without it, the session counts frames until websockets-next reports them written.
+     * {@code shared}: a room's frame, whose bytes all the room's members share.
      */
-    private boolean admit(int bytes) {
+    private boolean admit(int bytes, boolean shared) {
         if (closing) {
             return false;
         }
@@ -546,10 +548,12 @@ public final class ChatSession implements Recipient {
             frames = UNFLUSHED.incrementAndGet(this);
             pending = UNFLUSHED_BYTES.addAndGet(this, bytes);
         }
-        // A frame larger than the bound by itself (the full presence list of a very large room) goes unless half the bound
-        // already waits before it: else it would close every member, readers too. A room's frame is one copy for all its
-        // members, and a client that reads nothing meets the bound at its next frame.
-        boolean tooSlow = bytes > outbound.maxBytes() ? pending - bytes > outbound.maxBytes() / 2 : pending > outbound.maxBytes();
+        // A room's frame larger than the bound by itself (the full presence list of a very large room), up to four times it,
+        // goes unless half the bound already waits before it: else it would close every member, readers too. Its bytes
+        // are one copy for all the room's members, and a client that reads nothing meets the bound at its next frame.
+        // A frame of this connection's own (a presence answer) is a copy of its own: the bound stands.
+        boolean oversizedShared = shared && bytes > outbound.maxBytes() && bytes <= 4L * outbound.maxBytes();
+        boolean tooSlow = oversizedShared ? pending - bytes > outbound.maxBytes() / 2 : pending > outbound.maxBytes();
         if (frames > outbound.maxFrames() || tooSlow) {
             // The client does not read fast enough: drop it rather than buffer without bound or slow the room.
             closing = true;

@@ -18,6 +18,7 @@ import dev.chat.gateway.publish.RoomPositions;
 import dev.chat.gateway.publish.RoomUnavailable;
 import dev.chat.gateway.room.Member;
 import dev.chat.gateway.room.RoomRegistry;
+import io.netty.channel.EventLoop;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -60,16 +61,15 @@ public class FrameHandler {
         Uni<Void> result;
         try {
             decoded = codec.decode(checkSize(text));
+            if (session.hasLeft() && !(decoded instanceof ClientFrame.Send || decoded instanceof ClientFrame.Read)) {
+                // Queued behind a frame that was still waiting when the connection closed. A message and a read position
+                // are the client's data and go on as they would have; a join would make a member nobody removes any
+                // more, and the rest would answer no one.
+                return Uni.createFrom().voidItem();
+            }
             // Before any Redis work: a refused frame costs a decode and a token count, nothing more.
             limits.checkRate(session, decoded);
             result = dispatch(session, decoded);
-            if (!(decoded instanceof ClientFrame.Join)) {
-                // On the connection's own loop: the answer is written there, and a frame answered in time removes its
-                // deadline from that loop's queue at once.
-                var deadline = result.ifNoItem().after(config.limits().answerTimeout());
-                io.netty.channel.EventLoop loop = session.eventLoop();
-                result = (loop == null ? deadline : deadline.on(loop)).failWith(() -> new RoomUnavailable("Redis did not answer in time", null));
-            }
         } catch (FrameRejected e) {
             return refuse(session, e);
         } catch (RuntimeException e) {
@@ -101,12 +101,12 @@ public class FrameHandler {
             return typing(session, typing);
         } else if (frame instanceof ClientFrame.Presence query) {
             checkAccess(session, query.room(), query.cid());
-            return presence.users(query.room())
+            return inTime(session, presence.users(query.room()))
                     .onFailure().transform(e -> new RoomUnavailable("Redis did not answer", e))
                     .chain(users -> reply(session, new ServerFrame.PresenceList(query.room(), users, query.cid())));
         } else if (frame instanceof ClientFrame.Read read) {
             checkAccess(session, read.room(), read.cid());
-            return activity.read(session.user(), read.room(), read.seq())
+            return inTime(session, activity.read(session.user(), read.room(), read.seq()))
                     .onFailure().transform(e -> new RoomUnavailable("Redis did not answer", e));
         } else if (frame instanceof ClientFrame.Ping ping) {
             return reply(session, new ServerFrame.Pong(ping.cid()));
@@ -183,7 +183,7 @@ public class FrameHandler {
                 throw new FrameRejected(ErrorCode.NOT_JOINED, "join " + room + " before sending to it", send.cid());
             }
         }
-        return publisher.publish(room, session.user(), send.text(), send.cid())
+        return inTime(session, publisher.publish(room, session.user(), send.text(), send.cid()))
                 .chain(accepted -> reply(session, ack(send, accepted)));
     }
 
@@ -192,9 +192,21 @@ public class FrameHandler {
             throw new FrameRejected(ErrorCode.NOT_JOINED, "join " + typing.room() + " before typing in it", typing.cid());
         }
         String frame = codec.encode(new ServerFrame.Typing(typing.room(), session.user()));
-        return typingSignals.signal(session.user(), typing.room(), frame)
+        return inTime(session, typingSignals.signal(session.user(), typing.room(), frame))
                 .onFailure().transform(e -> new RoomUnavailable("Redis did not answer", e))
                 .replaceWithVoid();
+    }
+
+    /**
+     * A frame's Redis work, failed {@code unavailable} when it gets no reply within chat.limits.answer-timeout: the
+     * reactive client has no deadline, and a stalled connection would hold the connection's later frames forever. The
+     * command itself may still run (a send's resend with its cid lands once). The deadline is on the connection's own
+     * loop, where the answer is written, so one answered in time leaves that loop's queue at once.
+     */
+    private <T> Uni<T> inTime(ChatSession session, Uni<T> redisWork) {
+        var deadline = redisWork.ifNoItem().after(config.limits().answerTimeout());
+        EventLoop loop = session.eventLoop();
+        return (loop == null ? deadline : deadline.on(loop)).failWith(() -> new RoomUnavailable("Redis did not answer in time", null));
     }
 
     private static ServerFrame.Ack ack(ClientFrame.Send send, Accepted accepted) {

@@ -5,6 +5,7 @@ import dev.chat.gateway.GatewayConfig;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -25,7 +26,7 @@ public class TypingSignals {
     private final long intervalMillis;
     private final ConcurrentHashMap<String, Map<String, Long>> lastSignal = new ConcurrentHashMap<>();
 
-    @jakarta.inject.Inject
+    @Inject
     public TypingSignals(ReactiveRedisDataSource redis, GatewayConfig config, RedisLayout layout) {
         this(redis, layout, config.typingInterval().toMillis());
     }

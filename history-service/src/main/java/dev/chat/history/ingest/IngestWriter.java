@@ -16,6 +16,7 @@ import io.quarkus.logging.Log;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import jakarta.inject.Singleton;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -110,7 +111,8 @@ public class IngestWriter {
     /** Queues a message; false when the queue is full and the message was not taken. */
     boolean offer(ChatMessage message, boolean fromLog) {
         long bytes = footprint(message);
-        if (queue.size() >= config.maxPending() || pendingBytes + bytes > config.maxPendingBytes().asLongValue()) {
+        // A message larger than the byte bound alone is taken when nothing else is pending, or it would never be.
+        if (queue.size() >= config.maxPending() || pending > 0 && pendingBytes + bytes > config.maxPendingBytes().asLongValue()) {
             dropped.increment();
             return false;
         }
@@ -331,8 +333,8 @@ public class IngestWriter {
     }
 
     /** A write PostgreSQL did not answer in time: retried like an outage (it has no SQLSTATE), never blamed on its messages. */
-    static final class WriteTimedOut extends RuntimeException {
-        WriteTimedOut(java.time.Duration after) {
+    static final class WriteTimedOut extends RuntimeException implements StoreFailures.Timeout {
+        WriteTimedOut(Duration after) {
             super("no answer from PostgreSQL within " + after.toMillis() + " ms", null, false, false);
         }
     }

@@ -1,6 +1,9 @@
 package dev.chat.history.store;
 
 import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.ClosedConnectionException;
+import java.io.IOException;
+import java.util.concurrent.TimeoutException;
 import org.hibernate.JDBCException;
 
 /** Tells the writers' retry loops which PostgreSQL failures are worth retrying, and how to log one briefly. */
@@ -29,18 +32,29 @@ public final class StoreFailures {
     }
 
     /**
-     * A failure of the database or of the way to it, not of what was written: no SQLSTATE at all (a lost or refused
-     * connection, a pool or client timeout), a connection exception (class 08), a rollback PostgreSQL asks to retry
-     * (40), too few resources (53), a cancel by an operator or the statement timeout (57), a system error (58), or a
-     * read-only standby after a failover (25006). It says nothing about the message, so it never sets one aside.
+     * A failure of the database or of the way to it, not of what was written: a connection exception (SQLSTATE class
+     * 08), a rollback PostgreSQL asks to retry (40), too few resources (53), a cancel by an operator or the statement
+     * timeout (57), a system error (58), a read-only standby after a failover (25006); or, with no SQLSTATE, a lost,
+     * refused or timed-out connection or write. It says nothing about the message, so it never sets one aside. Any other
+     * failure without a SQLSTATE (a fault of our own with one message) is not counted as passing.
      */
     public static boolean passing(Throwable failure) {
         String state = sqlState(failure);
-        if (state == null) {
-            return true;
+        if (state != null) {
+            return state.equals("25006") || state.startsWith("08") || state.startsWith("40") || state.startsWith("53")
+                    || state.startsWith("57") || state.startsWith("58");
         }
-        return state.equals("25006") || state.startsWith("08") || state.startsWith("40") || state.startsWith("53")
-                || state.startsWith("57") || state.startsWith("58");
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof IOException || t instanceof ClosedConnectionException || t instanceof TimeoutException
+                    || t instanceof io.smallrye.mutiny.TimeoutException || t instanceof Timeout) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A failure that is a timeout of ours (the writers' deadlines): passing, like a lost connection. */
+    public interface Timeout {
     }
 
     /** The SQLSTATE nearest the top of the cause chain, or null when no cause carries one. */
