@@ -261,6 +261,13 @@ public interface GatewayConfig {
         @WithDefault("30")
         int presenceBurst();
 
+        /** Sustained REST presence queries per second per caller (token subject), on each gateway. */
+        @WithDefault("5")
+        double restPerSecond();
+
+        @WithDefault("30")
+        int restBurst();
+
         /** Sustained typing frames per second per connection (what passes on to the room is limited by chat.typing-interval). */
         @WithDefault("5")
         double typingPerSecond();

@@ -1,6 +1,8 @@
 package dev.chat.gateway;
 
+import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.is;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -52,6 +54,8 @@ class FrameRatesTest {
             overrides.put("chat.limits.presence-per-second", "0.0001");
             overrides.put("chat.limits.typing-per-second", "0.0001");
             overrides.put("chat.limits.pings-per-second", "0.0001");
+            overrides.put("chat.limits.rest-burst", Integer.toString(BURST));
+            overrides.put("chat.limits.rest-per-second", "0.0001");
             overrides.put("chat.limits.abuse-threshold", "5");
             overrides.put("chat.limits.frame-bytes", "1024");
             return overrides;
@@ -195,6 +199,20 @@ class FrameRatesTest {
     @Test
     void presenceQueriesHaveABudget() {
         assertBudget("presence", "presence", i -> new JsonObject().put("type", "presence").put("room", prefix + "-room"));
+    }
+
+    @Test
+    void restPresenceQueriesHaveABudgetPerCaller() {
+        String caller = Tokens.forUser(prefix + "-dashboard");
+        for (int i = 1; i <= BURST; i++) {
+            given().auth().oauth2(caller).get(base.resolve("/rooms/" + prefix + "-room/presence"))
+                    .then().statusCode(200);
+        }
+        given().auth().oauth2(caller).get(base.resolve("/users/" + prefix + "-someone/presence"))
+                .then().statusCode(429).header("Retry-After", "1").body("code", is("rate_limited"));
+        // The budget is the caller's: another caller is answered.
+        given().auth().oauth2(Tokens.forUser(prefix + "-other")).get(base.resolve("/rooms/" + prefix + "-room/presence"))
+                .then().statusCode(200);
     }
 
     @Test

@@ -42,6 +42,8 @@ class LimitsTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.ofEntries(
+                    // The pipelining test asks for presence 300 times with one token.
+                    Map.entry("chat.limits.rest-burst", "1000"),
                     Map.entry("chat.limits.messages-per-second", "0.0001"),
                     Map.entry("chat.limits.message-burst", "5"),
                     Map.entry("chat.limits.user-messages-per-second", "0.0001"),

@@ -22,10 +22,12 @@ public class PresenceResource {
 
     private final PresenceRegistry presence;
     private final JsonWebToken token;
+    private final PresenceQueryBudgets budgets;
 
-    public PresenceResource(PresenceRegistry presence, JsonWebToken token) {
+    public PresenceResource(PresenceRegistry presence, JsonWebToken token, PresenceQueryBudgets budgets) {
         this.presence = presence;
         this.token = token;
+        this.budgets = budgets;
     }
 
     @GET
@@ -37,6 +39,7 @@ public class PresenceResource {
         if (!RoomNames.mayAccess(token.getSubject(), room)) {
             throw ApiError.forbidden("room " + room + " is not allowed for this user");
         }
+        budgets.spend(token.getSubject());
         return presence.users(room).map(users -> new RoomPresence(room, users))
                 .onFailure().transform(ApiError::unavailable);
     }
@@ -47,6 +50,7 @@ public class PresenceResource {
         if (!RoomNames.isValidUser(id)) {
             throw ApiError.badRequest("user id must match [A-Za-z0-9_.-]{1,64}");
         }
+        budgets.spend(token.getSubject());
         return presence.status(id).onFailure().transform(ApiError::unavailable);
     }
 }
