@@ -78,7 +78,7 @@ public final class ChatSession implements Recipient {
     private volatile int strikes;
     private volatile int cutWatched;
     private volatile boolean closing;
-    /** The connection closed and left its rooms: frames still queued behind an unfinished one are not handled. */
+    /** The connection closed and left its rooms: of the frames still queued, only sends and read positions are handled. */
     private volatile boolean left;
     private volatile boolean draining;
     private volatile int closedForAbuse;

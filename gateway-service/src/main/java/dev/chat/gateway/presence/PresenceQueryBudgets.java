@@ -48,11 +48,6 @@ public class PresenceQueryBudgets {
         callers.values().removeIf(TokenBucket::isFull);
     }
 
-    /** Callers remembered (tests and diagnostics). */
-    int callers() {
-        return callers.size();
-    }
-
     private static WebApplicationException refused(String message) {
         return new WebApplicationException(message, null, Response.status(429).type(MediaType.APPLICATION_JSON)
                 .header("Retry-After", "1").entity(new ApiError.Body("rate_limited", message)).build());
