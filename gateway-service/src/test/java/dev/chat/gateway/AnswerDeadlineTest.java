@@ -49,9 +49,9 @@ class AnswerDeadlineTest {
         try (ChatClient client = ChatClient.welcomed(vertx, base, "patient-" + room)) {
             client.send(new JsonObject().put("type", "join").put("room", room));
             client.next("joined");
-            // Every command stalls for 4 s (this test's own client too, so the pause is left to end by itself). Frames are
+            // Every command stalls for 6 s (this test's own client too, so the pause is left to end by itself). Frames are
             // handled one at a time: each waits at most the deadline, 1 s here.
-            redis.execute("CLIENT", "PAUSE", "4000", "ALL");
+            redis.execute("CLIENT", "PAUSE", "6000", "ALL");
             client.send(new JsonObject().put("type", "presence").put("room", room).put("cid", "who"));
             client.send(new JsonObject().put("type", "send").put("room", room).put("text", "hello").put("cid", "m1"));
             client.send(new JsonObject().put("type", "ping").put("cid", "still-there"));

@@ -480,7 +480,7 @@ class PresenceBatchTest {
         ChatSession session = sessions.all().stream().filter(s -> user.equals(s.user())).findFirst().orElseThrow();
         try {
             // Redis stalls: the first join waits for it, the second waits behind the first, and then the client goes.
-            redis.execute("CLIENT", "PAUSE", "2000", "ALL");
+            redis.execute("CLIENT", "PAUSE", "3000", "ALL");
             client.send(new JsonObject().put("type", "join").put("room", first));
             client.send(new JsonObject().put("type", "join").put("room", second));
             await().atMost(Duration.ofSeconds(5)).until(() -> session.framesInFlight() == 2);
