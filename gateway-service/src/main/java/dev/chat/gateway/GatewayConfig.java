@@ -367,6 +367,14 @@ public interface GatewayConfig {
         Duration maxBackoff();
 
         /**
+         * A subscriber connection on which Redis sent nothing for this long is pinged, and given up and re-opened when
+         * the next interval brings nothing either: a connection left half-open (a NAT or load balancer dropped it)
+         * would otherwise keep its rooms silent without a single error.
+         */
+        @WithDefault("5S")
+        Duration pingInterval();
+
+        /**
          * Run the publish script on the subscriber's connection (standalone Redis with RESP3), so Redis writes a
          * send's reply in the same write as the message it publishes to this gateway (8 % less of Redis's CPU per
          * send in the benchmark's S3). Off, or on a Redis Cluster, or with replication acks, sends use the pool.

@@ -144,6 +144,14 @@ public interface HistoryConfig {
 
         @WithDefault("5S")
         Duration maxBackoff();
+
+        /**
+         * A subscriber connection on which Redis sent nothing for this long is pinged, and given up and re-opened when
+         * the next interval brings nothing either: a connection left half-open (a NAT or load balancer dropped it)
+         * would otherwise keep its rooms silent without a single error.
+         */
+        @WithDefault("5S")
+        Duration pingInterval();
     }
 
     interface Activity {

@@ -64,6 +64,7 @@ public final class ChannelSubscriber {
     private final String clientName;
     private final Duration minBackoff;
     private final Duration maxBackoff;
+    private final Duration pingInterval;
     private final boolean sharded;
 
     private final Map<String, BiConsumer<String, String>> routes = new ConcurrentHashMap<>();
@@ -94,13 +95,16 @@ public final class ChannelSubscriber {
     private volatile boolean callable;
     private volatile int channelCount;
 
-    public ChannelSubscriber(Vertx vertx, RedisDeployment deployment, String clientName, Duration minBackoff, Duration maxBackoff) {
+    /** {@code pingInterval}: how long a quiet connection goes before it is pinged, and then before it is given up ({@link HalfOpenCheck}). */
+    public ChannelSubscriber(Vertx vertx, RedisDeployment deployment, String clientName, Duration minBackoff, Duration maxBackoff,
+            Duration pingInterval) {
         this.vertx = vertx;
         this.deployment = deployment;
         this.sharded = deployment.cluster();
         this.clientName = clientName.replaceAll("[^A-Za-z0-9_.-]", "_");
         this.minBackoff = minBackoff;
         this.maxBackoff = maxBackoff;
+        this.pingInterval = pingInterval;
     }
 
     /** Opens the first session on {@code context}. */
@@ -409,7 +413,7 @@ public final class ChannelSubscriber {
     }
 
     private void dispatch(Session from, Response push) {
-        if (from != session || push == null) {
+        if (from != session || push == null || HalfOpenCheck.isPingAnswer(push)) {
             return;
         }
         if (push.type() == ResponseType.PUSH) {
@@ -533,6 +537,7 @@ public final class ChannelSubscriber {
             private final String endpoint;
             private final Redis client;
             private RedisConnection connection;
+            private HalfOpenCheck halfOpen;
             private boolean opening;
 
             Link(String endpoint) {
@@ -552,7 +557,12 @@ public final class ChannelSubscriber {
                         conn.close();
                         return;
                     }
-                    conn.handler(push -> dispatch(Session.this, push));
+                    conn.handler(push -> {
+                        if (halfOpen != null) {
+                            halfOpen.heard();
+                        }
+                        dispatch(Session.this, push);
+                    });
                     conn.exceptionHandler(e -> context.runOnContext(x -> fail(Session.this, endpoint + ": " + e.getMessage())));
                     conn.endHandler(x -> context.runOnContext(y -> fail(Session.this, endpoint + " closed the connection")));
                     // Named, so operators (and tests) can find this process's subscriptions in CLIENT LIST.
@@ -568,6 +578,8 @@ public final class ChannelSubscriber {
                         }
                         connection = conn;
                         opening = false;
+                        halfOpen = HalfOpenCheck.start(vertx, conn, pingInterval,
+                                () -> fail(Session.this, endpoint + ": no answer to a ping within " + pingInterval.toMillis() + " ms"));
                         subscribeAll();
                     }));
                 }));
@@ -608,6 +620,9 @@ public final class ChannelSubscriber {
             }
 
             void close() {
+                if (halfOpen != null) {
+                    halfOpen.stop();
+                }
                 if (connection != null) {
                     connection.close();
                 }

@@ -1,9 +1,11 @@
 package dev.chat.common.redis;
 
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.RedisReplicas;
 import java.net.URI;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import org.eclipse.microprofile.config.Config;
@@ -21,12 +23,14 @@ public final class RedisDeployment {
     private final List<String> hosts;
     private final String password;
     private final String hostnameCheck;
+    private final Duration userTimeout;
 
-    RedisDeployment(boolean cluster, List<String> hosts, String password, String hostnameCheck) {
+    RedisDeployment(boolean cluster, List<String> hosts, String password, String hostnameCheck, Duration userTimeout) {
         this.cluster = cluster;
         this.hosts = List.copyOf(hosts);
         this.password = password;
         this.hostnameCheck = hostnameCheck;
+        this.userTimeout = userTimeout;
     }
 
     /** Read at run time (never while a native image is built). */
@@ -36,7 +40,8 @@ public final class RedisDeployment {
         List<String> hosts = Arrays.stream(config.getOptionalValue("quarkus.redis.hosts", String.class).orElse("redis://127.0.0.1:6379")
                 .split(",")).map(String::trim).filter(h -> !h.isEmpty()).toList();
         return new RedisDeployment(cluster, hosts, config.getOptionalValue("quarkus.redis.password", String.class).orElse(null),
-                config.getOptionalValue("quarkus.redis.tls.hostname-verification-algorithm", String.class).orElse("NONE"));
+                config.getOptionalValue("quarkus.redis.tls.hostname-verification-algorithm", String.class).orElse("NONE"),
+                config.getOptionalValue("chat.redis.tcp-user-timeout", Duration.class).orElse(Duration.ofSeconds(30)));
     }
 
     public boolean cluster() {
@@ -75,7 +80,20 @@ public final class RedisDeployment {
         return seed.getScheme() + "://" + user + address + ":" + port;
     }
 
+    /**
+     * Lets the kernel find a connection that is gone without a word (a peer host lost, a NAT or load balancer that
+     * dropped it): a connection whose sent data goes unacknowledged for {@code chat.redis.tcp-user-timeout} is closed
+     * (native transport only, which both services prefer), which fails the commands waiting on it instead of holding
+     * them and their pooled connection for the kernel's 15 minutes of retries; and TCP keep-alive is on. Vert.x 4.5
+     * sets keep-alive's idle time on servers only, so a client's probes start after the kernel's
+     * {@code net.ipv4.tcp_keepalive_time} (2 hours unless set): a quiet subscriber is pinged by {@link HalfOpenCheck}.
+     */
+    public void applySocketOptions(NetClientOptions options) {
+        options.setTcpKeepAlive(true).setTcpUserTimeout((int) Math.min(Integer.MAX_VALUE, userTimeout.toMillis()));
+    }
+
     private RedisOptions base(RedisOptions options) {
+        applySocketOptions(options.getNetClientOptions());
         options.setPassword(password);
         // Over rediss:// Vert.x refuses to connect until a host name check is chosen: the same as Quarkus's client (NONE unless set).
         options.getNetClientOptions().setHostnameVerificationAlgorithm("NONE".equalsIgnoreCase(hostnameCheck) ? "" : hostnameCheck);

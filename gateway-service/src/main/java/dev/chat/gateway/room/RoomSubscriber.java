@@ -33,7 +33,7 @@ public class RoomSubscriber {
         this.vertx = vertx;
         this.layout = layout;
         this.channels = new ChannelSubscriber(vertx, deployment, "chat-gateway-sub-" + node.name(), config.subscriber().minBackoff(),
-                config.subscriber().maxBackoff());
+                config.subscriber().maxBackoff(), config.subscriber().pingInterval());
     }
 
     void start(@Observes StartupEvent event) {

@@ -1,6 +1,7 @@
 package dev.chat.history.ingest;
 
 import dev.chat.common.redis.ChannelSubscriber;
+import dev.chat.common.redis.HalfOpenCheck;
 import dev.chat.common.redis.RedisDeployment;
 import dev.chat.common.redis.RedisLayout;
 import dev.chat.common.redis.RoomKeys;
@@ -21,6 +22,7 @@ import io.vertx.redis.client.ResponseType;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
+import java.time.Duration;
 import java.util.function.BiConsumer;
 
 /**
@@ -40,21 +42,27 @@ public class RoomTrafficSubscriber {
     private final DedicatedRedisConnection connection;
     /** Redis Cluster: the slot channels. */
     private final ChannelSubscriber slotChannels;
+    private final Vertx vertx;
+    private final Duration pingInterval;
 
     // Confined to the context given to `start`.
     private BiConsumer<String, String> onMessage;
     private long connections;
+    /** Of the current standalone connection. */
+    private HalfOpenCheck halfOpen;
 
     public RoomTrafficSubscriber(Vertx vertx, HistoryConfig config, Event<Subscribed> subscribed, MeterRegistry registry,
             RedisDeployment deployment) {
         this.subscribed = subscribed;
+        this.vertx = vertx;
+        this.pingInterval = config.subscriber().pingInterval();
         Gauge.builder("chat.history.subscriber.up", this, s -> s.isUp() ? 1 : 0)
                 .description("1 while the Redis subscriber connection follows every room channel").register(registry);
         String clientNamePrefix = "chat-history-";
         if (deployment.cluster()) {
             this.connection = null;
             this.slotChannels = new ChannelSubscriber(vertx, deployment, clientNamePrefix + DedicatedRedisConnection.randomSuffix(),
-                    config.subscriber().minBackoff(), config.subscriber().maxBackoff());
+                    config.subscriber().minBackoff(), config.subscriber().maxBackoff(), config.subscriber().pingInterval());
         } else {
             this.slotChannels = null;
             this.connection = new DedicatedRedisConnection(vertx, DedicatedRedisConnection.options(deployment, "history-subscriber"),
@@ -98,16 +106,27 @@ public class RoomTrafficSubscriber {
     }
 
     private void subscribe(RedisConnection conn) {
-        conn.handler(this::dispatch);
+        if (halfOpen != null) {
+            halfOpen.stop();
+        }
+        HalfOpenCheck check = HalfOpenCheck.start(vertx, conn, pingInterval,
+                () -> connection.abandon(conn, "no answer to a ping within two intervals of " + pingInterval.toMillis() + " ms"));
+        halfOpen = check;
+        conn.handler(push -> {
+            check.heard();
+            dispatch(push);
+        });
         conn.send(Request.cmd(Command.CLIENT).arg("SETNAME").arg(connection.clientName()))
                 .otherwiseEmpty()
                 .compose(named -> conn.send(Request.cmd(Command.PSUBSCRIBE).arg(RoomKeys.CHANNEL_PATTERN)))
                 .onComplete(sub -> {
                     if (sub.failed()) {
+                        check.stop();
                         connection.abandon(conn, sub.cause().getMessage());
                         return;
                     }
                     if (!connection.isCurrent(conn)) {
+                        check.stop();
                         return;
                     }
                     connection.ready();
