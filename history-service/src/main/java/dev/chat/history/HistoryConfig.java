@@ -29,6 +29,14 @@ public interface HistoryConfig {
     @WithDefault("5M")
     Duration idempotencyWindow();
 
+    /**
+     * A PostgreSQL connection whose sent data stays unacknowledged this long is closed (TCP user timeout, epoll
+     * transport), so a connection that died without a word (a failover, a dropped route) fails its query and leaves the
+     * pool, instead of staying checked out for the kernel's 15 minutes of retries after a timed-out write gave up on it.
+     */
+    @WithDefault("30S")
+    Duration databaseTcpUserTimeout();
+
     interface Ingest {
         /** Most messages written to PostgreSQL in one statement (500: at 2,000 msg/s fewer, larger statements keep the lag low). */
         @WithDefault("500")
