@@ -196,6 +196,22 @@ public interface GatewayConfig {
         int textChars();
 
         /**
+         * Direct-message rooms a connected user's order is kept for on a gateway: past it the least recently active
+         * room with nothing pending is set aside, only its last delivered seq remembered, and picked up from there by
+         * its next message. Without it a user messaging ever new users grew the gateway's memory for as long as they
+         * stayed connected.
+         */
+        @WithDefault("64")
+        int directRoomsOrdered();
+
+        /**
+         * Set-aside direct-message rooms whose last delivered seq a connected user's gateway remembers; past it the
+         * oldest is forgotten, and a forgotten room's next message starts it after what was published until then.
+         */
+        @WithDefault("1024")
+        int directRoomsRemembered();
+
+        /**
          * How long a frame's Redis work (a send on the pool, a presence query, typing, a read position) may go
          * unanswered before the frame is answered {@code unavailable}: the reactive Redis client has no deadline of its
          * own, and a stalled or black-holed connection to Redis must not hold the connection's later frames forever.

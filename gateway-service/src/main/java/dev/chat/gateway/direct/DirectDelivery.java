@@ -1,6 +1,7 @@
 package dev.chat.gateway.direct;
 
 import dev.chat.common.redis.RoomKeys;
+import dev.chat.gateway.GatewayConfig;
 import dev.chat.gateway.protocol.FrameCodec;
 import dev.chat.gateway.protocol.ServerFrame;
 import dev.chat.gateway.publish.RoomPositions;
@@ -48,14 +49,19 @@ public class DirectDelivery {
     private final ConcurrentHashMap<String, Future<Void>> subscriptions = new ConcurrentHashMap<>();
     /** When each local user's first connection here came (gateway clock, ms): what they may have missed starts there. */
     private final ConcurrentHashMap<String, Long> connectedSince = new ConcurrentHashMap<>();
-    /** user -> direct-message room -> its order; confined to the subscriber's context. */
-    private final Map<String, Map<String, RoomSequencer>> sequencers = new HashMap<>();
+    /** user -> their direct-message rooms' order; confined to the subscriber's context. */
+    private final Map<String, UserDirectRooms> sequencers = new HashMap<>();
+    private final int roomsOrdered;
+    private final int roomsRemembered;
     private final RoomSubscriber subscriber;
     private final RoomLogReader reader;
     private final RoomPositions positions;
     private final FrameCodec codec;
 
-    public DirectDelivery(RoomSubscriber subscriber, RoomLogReader reader, RoomPositions positions, FrameCodec codec) {
+    public DirectDelivery(RoomSubscriber subscriber, RoomLogReader reader, RoomPositions positions, FrameCodec codec,
+            GatewayConfig config) {
+        this.roomsOrdered = config.limits().directRoomsOrdered();
+        this.roomsRemembered = config.limits().directRoomsRemembered();
         this.subscriber = subscriber;
         this.reader = reader;
         this.positions = positions;
@@ -116,12 +122,20 @@ public class DirectDelivery {
             deliver(user, message);
             return;
         }
-        RoomSequencer order = sequencers.computeIfAbsent(user, u -> new HashMap<>()).get(message.room());
+        UserDirectRooms rooms = sequencers.computeIfAbsent(user, u -> new UserDirectRooms(roomsOrdered, roomsRemembered));
+        RoomSequencer order = rooms.order(message.room());
         if (order == null) {
+            order = new RoomSequencer(new Effects(user, message.room()), HOLD_LIMIT, FILL_LIMIT);
+            Long delivered = rooms.takeSetAside(message.room());
+            rooms.add(message.room(), order);
+            if (delivered != null) {
+                // Set aside while settled: it goes on after what it delivered (a gap is filled from the log).
+                order.start(delivered);
+                order.live(message);
+                return;
+            }
             // First message of this room on this gateway for the user: held until the room's start for this user
             // is known (the last message from before they connected here), so none missed before it is skipped.
-            order = new RoomSequencer(new Effects(user, message.room()), HOLD_LIMIT, FILL_LIMIT);
-            sequencers.get(user).put(message.room(), order);
             order.live(message);
             start(user, message.room(), order, message.seq());
             return;
@@ -146,7 +160,7 @@ public class DirectDelivery {
         List<String[]> keys = new ArrayList<>();
         List<RoomSequencer> orders = new ArrayList<>();
         List<Long> before = new ArrayList<>();
-        sequencers.forEach((user, rooms) -> rooms.forEach((room, order) -> {
+        sequencers.forEach((user, rooms) -> rooms.forEachOrder((room, order) -> {
             keys.add(new String[] {user, room});
             orders.add(order);
             before.add(order.delivered());
@@ -154,8 +168,8 @@ public class DirectDelivery {
         Future<Void> chain = reader.heads(keys.stream().map(k -> k[1]).toList()).map(heads -> {
             subscriber.runOnContext(() -> {
                 for (int i = 0; i < keys.size(); i++) {
-                    Map<String, RoomSequencer> rooms = sequencers.get(keys.get(i)[0]);
-                    if (rooms != null && rooms.get(keys.get(i)[1]) == orders.get(i)) {
+                    UserDirectRooms rooms = sequencers.get(keys.get(i)[0]);
+                    if (rooms != null && rooms.holds(keys.get(i)[1], orders.get(i))) {
                         orders.get(i).resubscribed(heads.get(i), before.get(i));
                     }
                 }
@@ -185,11 +199,17 @@ public class DirectDelivery {
                 if (!users.containsKey(user)) {
                     return;
                 }
-                Map<String, RoomSequencer> known = sequencers.computeIfAbsent(user, u -> new HashMap<>());
+                UserDirectRooms known = sequencers.computeIfAbsent(user, u -> new UserDirectRooms(roomsOrdered, roomsRemembered));
                 for (String room : rooms) {
-                    if (!known.containsKey(room)) {
-                        RoomSequencer order = new RoomSequencer(new Effects(user, room), HOLD_LIMIT, FILL_LIMIT);
-                        known.put(room, order);
+                    if (known.order(room) != null) {
+                        continue;
+                    }
+                    RoomSequencer order = new RoomSequencer(new Effects(user, room), HOLD_LIMIT, FILL_LIMIT);
+                    Long delivered = known.takeSetAside(room);
+                    known.add(room, order);
+                    if (delivered != null) {
+                        resume(user, room, order, delivered);
+                    } else {
                         start(user, room, order, Long.MAX_VALUE);
                     }
                 }
@@ -205,10 +225,21 @@ public class DirectDelivery {
      * was subscribed here, so it is theirs whatever the clocks say.
      */
     private void start(String user, String room, RoomSequencer order, long firstLive) {
+        if (sequencers.get(user).forgotSome()) {
+            // Once the user's gateway forgot where a room stood (UserDirectRooms), a room without an order may be one
+            // that delivered before: its connections reload it from history (recovered: false) rather than get it
+            // twice. Unless its first message came live: a new room, whole from there.
+            if (firstLive == 1) {
+                order.start(0);
+            } else {
+                order.reset();
+            }
+            return;
+        }
         long cutoff = connectedSince.getOrDefault(user, System.currentTimeMillis()) - CLOCK_SLACK_MS;
         reader.latest(room, LOOK_BACK).onComplete(read -> subscriber.runOnContext(() -> {
-            Map<String, RoomSequencer> rooms = sequencers.get(user);
-            if (rooms == null || rooms.get(room) != order) {
+            UserDirectRooms rooms = sequencers.get(user);
+            if (rooms == null || !rooms.holds(room, order)) {
                 return;
             }
             if (read.failed()) {
@@ -239,6 +270,22 @@ public class DirectDelivery {
         }));
     }
 
+    /** Picks a set-aside room up after what it delivered, up to the room's head (what a cut-off subscriber missed is filled). */
+    private void resume(String user, String room, RoomSequencer order, long delivered) {
+        order.start(delivered);
+        reader.heads(List.of(room)).onComplete(read -> subscriber.runOnContext(() -> {
+            UserDirectRooms rooms = sequencers.get(user);
+            if (rooms == null || !rooms.holds(room, order)) {
+                return;
+            }
+            if (read.failed()) {
+                order.reset();
+                return;
+            }
+            order.resubscribed(read.result().get(0), delivered);
+        }));
+    }
+
     /** The reads one user's direct-message room asks for; answers go back to the subscriber's context. */
     private final class Effects implements RoomSequencer.Effects {
 
@@ -251,8 +298,8 @@ public class DirectDelivery {
         }
 
         private RoomSequencer order() {
-            Map<String, RoomSequencer> rooms = sequencers.get(user);
-            return rooms == null ? null : rooms.get(room);
+            UserDirectRooms rooms = sequencers.get(user);
+            return rooms == null ? null : rooms.order(room);
         }
 
         @Override

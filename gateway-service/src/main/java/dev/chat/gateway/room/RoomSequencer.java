@@ -66,6 +66,11 @@ public final class RoomSequencer {
         return delivered;
     }
 
+    /** Live with nothing held, nothing being read and no head still to reach: setting it aside loses nothing but {@link #delivered}. */
+    public boolean isSettled() {
+        return state == State.LIVE && held.isEmpty() && knownHead <= delivered && suspectedHead <= delivered;
+    }
+
     /** The start position (the first member's join position) is known: everything after it is delivered. */
     public void start(long position) {
         if (state != State.STARTING) {
