@@ -15,9 +15,11 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.VoidChannelPromise;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.impl.ConnectionBase;
@@ -472,7 +474,31 @@ public final class ChatSession implements Recipient {
         if (!admit(utf8.length, shared)) {
             return;
         }
-        TextWebSocketFrame wire = new TextWebSocketFrame(Unpooled.wrappedBuffer(utf8));
+        if (utf8.length <= DIRECT_FRAME_LIMIT) {
+            writeLast(new TextWebSocketFrame(Unpooled.wrappedBuffer(utf8)), written);
+        } else if (channel.executor().inEventLoop()) {
+            writeFragments(utf8, written);
+        } else {
+            // Written from the socket's loop in one go, so no other frame can come between the fragments.
+            channel.executor().execute(() -> writeFragments(utf8, written));
+        }
+    }
+
+    /**
+     * A frame above 64 KiB (a big room's presence list) goes in fragments of 64 KiB, as Vert.x splits one: Netty and
+     * Vert.x clients refuse a larger frame with 1009 by default. On the socket's loop.
+     */
+    private void writeFragments(byte[] utf8, Runnable written) {
+        channel.write(new TextWebSocketFrame(false, 0, Unpooled.wrappedBuffer(utf8, 0, DIRECT_FRAME_LIMIT)), unheeded);
+        int at = DIRECT_FRAME_LIMIT;
+        for (; utf8.length - at > DIRECT_FRAME_LIMIT; at += DIRECT_FRAME_LIMIT) {
+            channel.write(new ContinuationWebSocketFrame(false, 0, Unpooled.wrappedBuffer(utf8, at, DIRECT_FRAME_LIMIT)), unheeded);
+        }
+        writeLast(new ContinuationWebSocketFrame(true, 0, Unpooled.wrappedBuffer(utf8, at, utf8.length - at)), written);
+    }
+
+    /** Writes a message's (last) frame, flushing unless flushes are held; {@code written} (may be null) once on the wire. */
+    private void writeLast(WebSocketFrame wire, Runnable written) {
         boolean hold = flushesHeld && eventLoop.inEventLoop(); // held only ever on that loop, so eventLoop is set
         writesHeld |= hold;
         if (!hold) {
