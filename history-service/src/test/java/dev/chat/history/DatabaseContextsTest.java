@@ -66,7 +66,7 @@ class DatabaseContextsTest {
                 new ActivityEntry(ActivityEntry.Kind.READ, user, room, 5, 2L))).await().atMost(Duration.ofSeconds(10));
         CompletableFuture<List<RoomUnread>> read = new CompletableFuture<>();
         // Like a Redis subscriber callback: on an event-loop context that is not a safe duplicated one.
-        vertx.getOrCreateContext().runOnContext(v -> databaseContexts.run(() -> unread.rooms(user, 999))
+        vertx.getOrCreateContext().runOnContext(v -> databaseContexts.run(() -> unread.rooms(user, 999, 10))
                 .subscribe().with(read::complete, read::completeExceptionally));
 
         List<RoomUnread> rooms = read.get(10, TimeUnit.SECONDS);

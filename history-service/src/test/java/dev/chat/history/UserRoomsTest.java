@@ -122,6 +122,36 @@ class UserRoomsTest {
     }
 
     @Test
+    void aLimitKeepsTheMostRecentlyActiveRoomsAndSaysThereAreMore() {
+        String erin = Gateway.uniqueUser("erin");
+        String older = Gateway.uniqueRoom("older");
+        String newer = Gateway.uniqueRoom("newer");
+        String joined = Gateway.uniqueRoom("joined");
+        gateway.publish(older, 1, erin, "first");
+        gateway.publish(newer, 1, erin, "second");
+        gateway.joined(erin, joined);
+        await().atMost(WAIT).untilAsserted(() -> assertEquals(List.of(joined, newer, older), rooms(erin).getList("rooms.room")));
+
+        JsonPath two = given().auth().oauth2(TestTokens.valid(erin)).queryParam("limit", 2).get("/users/me/rooms")
+                .then().statusCode(200).extract().jsonPath();
+        assertEquals(List.of(joined, newer), two.getList("rooms.room"));
+        assertEquals(true, two.getBoolean("hasMore"));
+        JsonPath three = given().auth().oauth2(TestTokens.valid(erin)).queryParam("limit", 3).get("/users/me/rooms")
+                .then().statusCode(200).extract().jsonPath();
+        assertEquals(List.of(joined, newer, older), three.getList("rooms.room"));
+        assertEquals(false, three.getBoolean("hasMore"));
+        assertEquals(false, rooms(erin).getBoolean("hasMore"), "without a limit: up to 1,000 rooms");
+    }
+
+    @Test
+    void aLimitOutsideOneToAThousandIsABadRequest() {
+        for (String limit : List.of("0", "1001", "-1", "x", "99999999999")) {
+            given().auth().oauth2(TestTokens.valid("erin")).queryParam("limit", limit).get("/users/me/rooms")
+                    .then().statusCode(400).body("code", equalTo("bad_request"));
+        }
+    }
+
+    @Test
     void anotherUsersRoomsNeverAppear() {
         String eve = Gateway.uniqueUser("eve");
         String friend = Gateway.uniqueUser("friend");

@@ -24,7 +24,9 @@ public class UnreadRepository {
      * <li>unread: the messages past the read position that someone else sent, looking at no more than {@code cap + 1}
      * of them, so a count costs O(rooms) whatever the backlog; past the cap it answers {@code cap} and
      * {@code unreadCapped};</li>
-     * <li>lastSeq and the activity time come from the room's row in {@code rooms}, one probe.</li>
+     * <li>lastSeq and the activity time come from the room's row in {@code rooms}, one probe;</li>
+     * <li>only the {@code limit} most recently active rooms (and one more, to tell whether there are more) get their
+     * read position and unread count, and only they are returned.</li>
      * </ul>
      */
     private static final String ROOMS = """
@@ -56,29 +58,36 @@ public class UnreadRepository {
                 union select room from dm_lower where room is not null
                 union select room from dm_higher where room is not null
                 union select room from room_members where user_id = :user
+            ),
+            latest(room, last_seq, activity) as (
+                select r.room, coalesce(last.last_seq, 0), coalesce(nullif(last.last_ts, 0), member.joined_at, 0) as activity
+                from user_rooms r
+                left join rooms last on last.room = r.room
+                left join room_members member on member.user_id = :user and member.room = r.room
+                order by activity desc, r.room
+                limit :limit + 1
             )
-            select r.room,
-                   coalesce(last.last_seq, 0),
+            select k.room,
+                   k.last_seq,
                    coalesce(mark.seq, 0),
                    coalesce(past.unread, 0),
                    coalesce(past.seen, 0) > :cap,
-                   coalesce(nullif(last.last_ts, 0), member.joined_at, 0) as activity
-            from user_rooms r
-            left join rooms last on last.room = r.room
-            left join read_markers mark on mark.user_id = :user and mark.room = r.room
-            left join room_members member on member.user_id = :user and member.room = r.room
+                   k.activity
+            from latest k
+            left join read_markers mark on mark.user_id = :user and mark.room = k.room
             left join lateral (select count(*) filter (where x.sender <> :user) as unread, count(*) as seen
-                               from (select m.sender from messages m where m.room = r.room and m.seq > coalesce(mark.seq, 0)
+                               from (select m.sender from messages m where m.room = k.room and m.seq > coalesce(mark.seq, 0)
                                      order by m.seq limit :cap + 1) x) past on true
-            order by activity desc, r.room
+            order by k.activity desc, k.room
             """;
 
-    /** The caller's rooms; unread counts stop at {@code cap}. */
+    /** The caller's {@code limit} most recently active rooms, and one more if there is one; unread counts stop at {@code cap}. */
     @WithSession
-    public Uni<List<RoomUnread>> rooms(String user, int cap) {
+    public Uni<List<RoomUnread>> rooms(String user, int cap, int limit) {
         return Panache.getSession().chain(session -> session.createNativeQuery(ROOMS, Object[].class)
                 .setParameter("user", user)
                 .setParameter("cap", cap)
+                .setParameter("limit", limit)
                 .getResultList())
                 .map(rows -> {
                     List<RoomUnread> rooms = new ArrayList<>(rows.size());

@@ -10,6 +10,7 @@ import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 
 /**
@@ -30,8 +31,12 @@ public class UserRoomsResource {
         this.unreadCap = config.unread().cap();
     }
 
+    /** Rooms per answer without {@code limit}, and at most: a user's list costs a bounded answer and bounded unread counts. */
+    static final int MAX_LIMIT = 1_000;
+
     @GET
-    public Uni<UserRooms> rooms() {
+    public Uni<UserRooms> rooms(@QueryParam("limit") String limit) {
+        int size = limit(limit);
         // Authentication is lazy (so its failures reach ApiErrors); the deferred identity is the non-blocking way to
         // the token on the event loop.
         return identity.getDeferredIdentity().chain(caller -> {
@@ -39,11 +44,23 @@ public class UserRoomsResource {
             if (!RoomNames.isValidUser(user)) {
                 throw new ApiException(401, "unauthorized", "the token's subject is not a valid user id");
             }
-            return repository.rooms(user, unreadCap)
+            return repository.rooms(user, unreadCap, size)
                     // The query only finds the caller's rooms; this keeps someone else's direct messages out even if a
                     // malformed room name ever reached the store.
-                    .map(rooms -> new UserRooms(user, rooms.stream().filter(r -> RoomNames.mayAccess(user, r.room())).toList()))
+                    .map(rooms -> new UserRooms(user, rooms.stream().limit(size).filter(r -> RoomNames.mayAccess(user, r.room())).toList(),
+                            rooms.size() > size))
                     .onFailure().transform(StoreUnavailable::new);
         });
+    }
+
+    /** An empty parameter ({@code limit=}) counts as not given, as in the replay API. */
+    private static int limit(String value) {
+        if (value == null || value.isEmpty()) {
+            return MAX_LIMIT;
+        }
+        if (!value.matches("[0-9]{1,9}") || Integer.parseInt(value) < 1 || Integer.parseInt(value) > MAX_LIMIT) {
+            throw ApiException.badRequest("limit must be an integer from 1 to " + MAX_LIMIT);
+        }
+        return Integer.parseInt(value);
     }
 }
