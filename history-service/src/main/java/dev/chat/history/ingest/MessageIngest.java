@@ -7,6 +7,7 @@ import dev.chat.common.redis.RoomKeys;
 import dev.chat.common.rooms.RoomNames;
 import dev.chat.history.HistoryConfig;
 import dev.chat.history.store.ChatMessage;
+import dev.chat.history.store.MessageWriter;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
@@ -40,12 +41,15 @@ public class MessageIngest {
     /** Redis operations ingest keeps in flight at most (the client pool's wait queue is small). */
     private static final int REDIS_CONCURRENCY = 8;
     private static final int SCAN_COUNT = 1000;
+    /** Rooms whose database position is caught up per (re)subscription; normally a handful have messages above it. */
+    private static final int CATCH_UP_ROOMS = 10_000;
     private static final LuaScript COUNT_LOST = LuaScript.fromResource("scripts/count-lost.lua");
 
     private final Vertx vertx;
     private final HistoryConfig.Ingest config;
     private final RoomTrafficSubscriber subscriber;
     private final IngestWriter writer;
+    private final MessageWriter messages;
     private final RecentLog recentLog;
     private final RoomPositions positions;
     private final Payloads payloads;
@@ -68,8 +72,9 @@ public class MessageIngest {
 
     public MessageIngest(Vertx vertx, HistoryConfig config, RoomTrafficSubscriber subscriber, IngestWriter writer,
             RecentLog recentLog, RoomPositions positions, Payloads payloads, ReactiveRedisDataSource redis, MeterRegistry registry,
-            RedisDeployment deployment) {
+            RedisDeployment deployment, MessageWriter messages) {
         this.vertx = vertx;
+        this.messages = messages;
         this.deployment = deployment;
         this.config = config.ingest();
         this.subscriber = subscriber;
@@ -98,8 +103,26 @@ public class MessageIngest {
     /** After (re)subscribing, rooms may have had traffic that was not received: compare every room's counter with what is stored. */
     void onSubscribed(@Observes Subscribed event) {
         if (context != null) {
-            context.runOnContext(v -> discover());
+            context.runOnContext(v -> {
+                discover();
+                catchUpStoredPositions();
+            });
         }
+    }
+
+    /**
+     * A stored position goes to Redis at once and to PostgreSQL with the next statement (within the batch linger): a
+     * restart in between leaves the database's behind, and the replay API, which pages no further than it, would hide the
+     * room's last messages until its next one. Rooms with messages above their database position get Redis's, if higher.
+     */
+    private void catchUpStoredPositions() {
+        messages.roomsAheadOfTheirPosition(CATCH_UP_ROOMS).subscribe().with(behind -> context.runOnContext(v -> behind.forEach(
+                (room, inDatabase) -> throttle.submit(() -> positions.read(room)).subscribe().with(position -> {
+                    if (position.stored() > inDatabase) {
+                        writer.recordStored(room, position.stored());
+                    }
+                }, failure -> Log.debugf("Reading the stored position of %s failed (%s); the next reconnect retries", room, failure.getMessage())))),
+                failure -> Log.warnf("Reading rooms behind their stored position failed (%s); the next reconnect retries", failure.getMessage()));
     }
 
     /**

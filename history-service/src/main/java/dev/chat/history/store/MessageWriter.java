@@ -76,10 +76,24 @@ public class MessageWriter {
             where (m.sender, m.text, m.ts) is distinct from (i.sender, i.text, i.ts)
             """;
 
+    /** Rooms with messages stored above the stored position: a gap still open, or a position write a crash cut off. */
+    static final String AHEAD_OF_POSITION = "select room, stored_seq from rooms where last_seq > stored_seq order by room limit $1";
+
     private final Pool pool;
 
     public MessageWriter(Pool pool) {
         this.pool = pool;
+    }
+
+    /** Up to {@code limit} rooms with messages stored above their stored position, with that position. */
+    public Uni<Map<String, Long>> roomsAheadOfTheirPosition(int limit) {
+        return pool.preparedQuery(AHEAD_OF_POSITION).execute(Tuple.of(limit)).map(rows -> {
+            Map<String, Long> rooms = new HashMap<>();
+            for (Row row : rows) {
+                rooms.put(row.getString(0), row.getLong(1));
+            }
+            return rooms;
+        });
     }
 
     /** Writes the batch in one statement (atomic on its own, so no explicit transaction). */
