@@ -15,7 +15,6 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -67,7 +66,7 @@ class HalfOpenSubscriberTest {
     @Test
     void aHalfOpenSubscriberConnectionIsReplacedAndWhatCameMeanwhileIsStored() {
         await().atMost(WAIT).until(() -> "UP".equals(check("redis-subscriber")));
-        List<String> before = connectionIds();
+        List<String> before = RedisClients.idsNamed(redis, subscriber.clientName());
         assertEquals(1, before.size(), "one subscriber connection in CLIENT LIST");
 
         assertEquals(1, ProxiedRedis.proxy.freezeWhere(subscriber.clientName()), "the subscriber's connection is frozen");
@@ -76,7 +75,7 @@ class HalfOpenSubscriberTest {
         gateway.publish(room, 1, "alice", "published into a half-open connection");
 
         await().atMost(WAIT).untilAsserted(() -> {
-            List<String> now = connectionIds();
+            List<String> now = RedisClients.idsNamed(redis, subscriber.clientName());
             now.removeAll(before);
             assertEquals(1, now.size(), "a new subscriber connection");
         });
@@ -90,20 +89,6 @@ class HalfOpenSubscriberTest {
         assertTrue(ProxiedRedis.proxy.passingConnectionsWhere(subscriber.clientName()) == 1, "one live subscriber connection");
     }
 
-    /** The ids of the connections named as this instance's subscriber in CLIENT LIST (a frozen one stays listed). */
-    private List<String> connectionIds() {
-        List<String> ids = new ArrayList<>();
-        for (String line : redis.execute("CLIENT", "LIST").toString().split("\n")) {
-            if (line.contains(" name=" + subscriber.clientName() + " ")) {
-                for (String field : line.split(" ")) {
-                    if (field.startsWith("id=")) {
-                        ids.add(field.substring(3));
-                    }
-                }
-            }
-        }
-        return ids;
-    }
 
     private static String check(String name) {
         return Management.given().get("/q/health/group/ingest").jsonPath().getString("checks.find { it.name == '" + name + "' }.status");

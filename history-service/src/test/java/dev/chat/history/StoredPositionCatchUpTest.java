@@ -51,10 +51,10 @@ class StoredPositionCatchUpTest {
         pagedSeqs(room).body("messages.seq", equalTo(List.of(1))).body("storedThrough", equalTo(1));
 
         // A reconnect, as after a restart.
-        String before = connectionId();
+        String before = RedisClients.idNamed(redis, subscriber.clientName());
         assertNotNull(before, "subscriber connection not in CLIENT LIST");
         redis.execute("CLIENT", "KILL", "ID", before);
-        await().atMost(WAIT).untilAsserted(() -> assertNotEquals(before, connectionId()));
+        await().atMost(WAIT).untilAsserted(() -> assertNotEquals(before, RedisClients.idNamed(redis, subscriber.clientName())));
 
         await().atMost(WAIT).untilAsserted(() -> pagedSeqs(room).body("messages.seq", equalTo(List.of(1, 2, 3)))
                 .body("storedThrough", equalTo(3)));
@@ -65,17 +65,4 @@ class StoredPositionCatchUpTest {
                 .then().statusCode(200);
     }
 
-    /** The id of this instance's subscriber connection in CLIENT LIST, or null. */
-    private String connectionId() {
-        for (String line : redis.execute("CLIENT", "LIST").toString().split("\n")) {
-            if (line.contains(" name=" + subscriber.clientName() + " ")) {
-                for (String field : line.split(" ")) {
-                    if (field.startsWith("id=")) {
-                        return field.substring(3);
-                    }
-                }
-            }
-        }
-        return null;
-    }
 }

@@ -34,7 +34,7 @@ class SubscriberReconnectTest {
     @Test
     void aDroppedConnectionIsReopenedAndMissedMessagesAreStored() {
         await().atMost(WAIT).until(() -> "UP".equals(check("redis-subscriber")));
-        String before = connectionId();
+        String before = RedisClients.idNamed(redis, subscriber.clientName());
         assertNotNull(before, "subscriber connection not in CLIENT LIST");
 
         // Kill only this instance's subscriber connection (other clients share this Redis).
@@ -45,7 +45,7 @@ class SubscriberReconnectTest {
         gateway.log(room, 2, "alice", "and nothing after");
 
         await().atMost(WAIT).untilAsserted(() -> {
-            String after = connectionId();
+            String after = RedisClients.idNamed(redis, subscriber.clientName());
             assertNotNull(after);
             assertNotEquals(before, after);
         });
@@ -56,20 +56,6 @@ class SubscriberReconnectTest {
         await().atMost(WAIT).until(() -> "UP".equals(check("redis-subscriber")));
     }
 
-    /** The id of this instance's subscriber connection in CLIENT LIST, or null. */
-    private String connectionId() {
-        String list = redis.execute("CLIENT", "LIST").toString();
-        for (String line : list.split("\n")) {
-            if (line.contains(" name=" + subscriber.clientName() + " ")) {
-                for (String field : line.split(" ")) {
-                    if (field.startsWith("id=")) {
-                        return field.substring(3);
-                    }
-                }
-            }
-        }
-        return null;
-    }
 
     private static String check(String name) {
         return Management.given().get("/q/health/group/ingest").jsonPath().getString("checks.find { it.name == '" + name + "' }.status");

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * Direct messages reach every connection of both users without a join: each gateway subscribes to
@@ -237,16 +238,7 @@ public class DirectDelivery {
             return;
         }
         long cutoff = connectedSince.getOrDefault(user, System.currentTimeMillis()) - CLOCK_SLACK_MS;
-        reader.latest(room, LOOK_BACK).onComplete(read -> subscriber.runOnContext(() -> {
-            UserDirectRooms rooms = sequencers.get(user);
-            if (rooms == null || !rooms.holds(room, order)) {
-                return;
-            }
-            if (read.failed()) {
-                order.reset();
-                return;
-            }
-            List<RoomMessage> newestFirst = read.result();
+        whenRead(reader.latest(room, LOOK_BACK), user, room, order, newestFirst -> {
             long head = newestFirst.isEmpty() ? 0 : newestFirst.get(0).seq();
             long start = -1;
             for (RoomMessage message : newestFirst) {
@@ -267,22 +259,27 @@ public class DirectDelivery {
             }
             order.start(start);
             order.resubscribed(head, -1);
-        }));
+        });
     }
 
     /** Picks a set-aside room up after what it delivered, up to the room's head (what a cut-off subscriber missed is filled). */
     private void resume(String user, String room, RoomSequencer order, long delivered) {
         order.start(delivered);
-        reader.heads(List.of(room)).onComplete(read -> subscriber.runOnContext(() -> {
+        whenRead(reader.heads(List.of(room)), user, room, order, heads -> order.resubscribed(heads.get(0), delivered));
+    }
+
+    /** Runs {@code then} on the subscriber's context with what was read, while {@code order} is still the room's; a failed read resets it. */
+    private <T> void whenRead(Future<T> read, String user, String room, RoomSequencer order, Consumer<T> then) {
+        read.onComplete(done -> subscriber.runOnContext(() -> {
             UserDirectRooms rooms = sequencers.get(user);
             if (rooms == null || !rooms.holds(room, order)) {
                 return;
             }
-            if (read.failed()) {
+            if (done.failed()) {
                 order.reset();
                 return;
             }
-            order.resubscribed(read.result().get(0), delivered);
+            then.accept(done.result());
         }));
     }
 
