@@ -1,8 +1,10 @@
 package dev.chat.gateway;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -11,6 +13,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
 import java.net.URI;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -37,6 +41,9 @@ class DirectRoomsBoundTest {
     @Inject
     Vertx vertx;
 
+    @Inject
+    MeterRegistry registry;
+
     private final String suffix = UUID.randomUUID().toString().substring(0, 6);
 
     @Test
@@ -46,10 +53,20 @@ class DirectRoomsBoundTest {
             for (String to : new String[] {"b1", "b2", "b3"}) {
                 assertEchoed(client, alice, to + "-" + suffix, "first to " + to, 1);
             }
-            // b1 was set aside when b3 came: it goes on at seq 2, and seq 1 is not delivered again.
+            // b1 was set aside when b3 came.
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertEquals(List.of(2.0, 1.0), rooms()));
+            // It goes on at seq 2, and seq 1 is not delivered again; b2 is set aside in its place.
             assertEchoed(client, alice, "b1-" + suffix, "second to b1", 2);
             assertEchoed(client, alice, "b1-" + suffix, "third to b1", 3);
+            assertEquals(List.of(2.0, 1.0), rooms());
         }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertEquals(List.of(0.0, 0.0), rooms(), "a user who left holds nothing"));
+    }
+
+    /** The gateway's direct-message rooms with an order and set aside, over all connected users. */
+    private List<Double> rooms() {
+        return List.of(registry.get("chat.gateway.direct.rooms").tag("state", "ordered").gauge().value(),
+                registry.get("chat.gateway.direct.rooms").tag("state", "set_aside").gauge().value());
     }
 
     @Test

@@ -538,6 +538,8 @@ public final class ChannelSubscriber {
             private final Redis client;
             private RedisConnection connection;
             private HalfOpenCheck halfOpen;
+            /** A ping went out while no other reply was owed: the next error or pong is its answer. */
+            private boolean pingAwaited;
             private boolean opening;
 
             Link(String endpoint) {
@@ -561,6 +563,11 @@ public final class ChannelSubscriber {
                         if (halfOpen != null) {
                             halfOpen.heard();
                         }
+                        if (pingAwaited && push != null && (push.type() == ResponseType.ERROR || HalfOpenCheck.isPingAnswer(push))) {
+                            // The ping's answer, an error too (-BUSY while a long script runs): Redis is there.
+                            pingAwaited = false;
+                            return;
+                        }
                         dispatch(Session.this, push);
                     });
                     conn.exceptionHandler(e -> context.runOnContext(x -> fail(Session.this, endpoint + ": " + e.getMessage())));
@@ -578,8 +585,8 @@ public final class ChannelSubscriber {
                         }
                         connection = conn;
                         opening = false;
-                        halfOpen = HalfOpenCheck.start(vertx, conn, pingInterval,
-                                () -> fail(Session.this, endpoint + ": no answer to a ping within " + pingInterval.toMillis() + " ms"));
+                        halfOpen = HalfOpenCheck.start(vertx, pingInterval, this::ping,
+                                () -> fail(Session.this, endpoint + ": nothing from Redis for two ping intervals of " + pingInterval.toMillis() + " ms"));
                         subscribeAll();
                     }));
                 }));
@@ -613,6 +620,26 @@ public final class ChannelSubscriber {
                 if (resubscribing.isEmpty() && !up && allOpen()) {
                     resubscribed();
                 }
+            }
+
+            /**
+             * Pings only while this connection owes no other reply, so that an error answering the ping is never taken
+             * for a call's or a subscription's. Otherwise the replies owed are the probe: none coming gives the link up.
+             */
+            private void ping() {
+                if (connection == null || owesReplies()) {
+                    return;
+                }
+                pingAwaited = true;
+                HalfOpenCheck.ping(connection);
+            }
+
+            private boolean owesReplies() {
+                if (slots == null && !calls.isEmpty()) {
+                    return true;
+                }
+                return java.util.stream.Stream.of(unconfirmed.keySet(), resubscribing, leaving.keySet()).flatMap(Set::stream)
+                        .anyMatch(channel -> endpoint.equals(endpointOf(channel)));
             }
 
             void send(Request request) {

@@ -7,17 +7,18 @@ import io.vertx.redis.client.Response;
 import io.vertx.redis.client.ResponseType;
 import io.vertx.redis.client.impl.CommandImpl;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Tells a subscribed connection that is merely quiet from one that is gone. A NAT, firewall or load balancer that
  * drops an idle connection leaves it half-open: a subscriber only reads, so nothing ever fails on it, and its rooms
- * would go silent for good. After each interval in which Redis sent nothing, a PING goes out (a subscribed connection
- * may carry it, in RESP2 and RESP3); when the next interval brings nothing either, the connection is reported dead.
+ * would go silent for good. After an interval in which Redis sent nothing, the owner pings (or counts on replies
+ * already owed); when Redis still sends nothing for a whole interval after that, the connection is reported dead.
  * A busy connection is never pinged. Confined to the Vert.x context the check is started on.
  *
- * <p>The PING is sent marked as a pub/sub command, so the Vert.x client keeps no reply slot for it: its answer reaches
- * the connection's handler like a push (RESP2: {@code ["pong", token]}; RESP3: the bulk string {@code token}), where
- * handlers that look only for messages pass it by.
+ * <p>The PING ({@link #ping}) is sent marked as a pub/sub command, so the Vert.x client keeps no reply slot for it:
+ * its answer reaches the connection's handler like a push (RESP2: {@code ["pong", token]}; RESP3: the bulk string
+ * {@code token}), where {@link #isPingAnswer} tells it apart.
  */
 public final class HalfOpenCheck {
 
@@ -26,35 +27,49 @@ public final class HalfOpenCheck {
     // Arity -2: a name and at least one argument; pub/sub, so no reply slot (see the class comment).
     private static final CommandImpl PING = new CommandImpl("ping", -2, null, true, false);
 
-    private final RedisConnection connection;
-    private final Runnable onDead;
     private final Vertx vertx;
-    private final long timer;
+    private final long intervalMs;
+    private final Runnable ping;
+    private final Runnable onDead;
+    private long timer;
     private boolean heard = true;
-    private boolean pinged;
+    /** When the owner was asked to ping ({@link System#nanoTime()}); -1 while nothing is awaited. */
+    private long pingedAt = -1;
     private boolean stopped;
 
-    private HalfOpenCheck(Vertx vertx, RedisConnection connection, Duration interval, Runnable onDead) {
+    private HalfOpenCheck(Vertx vertx, Duration interval, Runnable ping, Runnable onDead) {
         this.vertx = vertx;
-        this.connection = connection;
+        this.intervalMs = Math.max(1, interval.toMillis());
+        this.ping = ping;
         this.onDead = onDead;
-        // Set on the caller's context, so the timer fires on it.
-        this.timer = vertx.setPeriodic(interval.toMillis(), id -> tick());
+        arm();
     }
 
-    /** Starts checking {@code connection} every {@code interval}; {@code onDead} runs once if it stops answering. */
-    public static HalfOpenCheck start(Vertx vertx, RedisConnection connection, Duration interval, Runnable onDead) {
-        return new HalfOpenCheck(vertx, connection, interval, onDead);
+    /**
+     * Starts checking every {@code interval}: {@code ping} runs when the connection was quiet for one (it sends
+     * {@link #ping}, or relies on replies already owed), {@code onDead} once if nothing came for an interval after it.
+     */
+    public static HalfOpenCheck start(Vertx vertx, Duration interval, Runnable ping, Runnable onDead) {
+        return new HalfOpenCheck(vertx, interval, ping, onDead);
+    }
+
+    /** Sends the check's PING on {@code connection}; a failed write ends the connection, and its own handlers report that. */
+    public static void ping(RedisConnection connection) {
+        connection.send(Request.cmd(PING).arg(TOKEN));
+    }
+
+    /** Whether {@code reply} is the answer to {@link #ping}, which a handler should pass by. */
+    public static boolean isPingAnswer(Response reply) {
+        if (reply.type() == ResponseType.BULK) {
+            return TOKEN.equals(reply.toString());
+        }
+        return reply.type() == ResponseType.MULTI && reply.size() == 2 && "pong".equals(String.valueOf(reply.get(0)))
+                && TOKEN.equals(String.valueOf(reply.get(1)));
     }
 
     /** Redis sent something on the connection: call it for every reply and push the connection's handler gets. */
     public void heard() {
         heard = true;
-    }
-
-    /** Whether {@code reply} is the answer to this check's PING (RESP3), which a handler should pass by. */
-    public static boolean isPingAnswer(Response reply) {
-        return reply.type() == ResponseType.BULK && TOKEN.equals(reply.toString());
     }
 
     public void stop() {
@@ -64,22 +79,27 @@ public final class HalfOpenCheck {
         }
     }
 
+    // One timer at a time, set again after each tick: after a stalled event loop the ticks do not come back to back,
+    // which would give a ping no time for its answer.
+    private void arm() {
+        timer = vertx.setTimer(intervalMs, id -> tick());
+    }
+
     private void tick() {
         if (stopped) {
             return;
         }
         if (heard) {
             heard = false;
-            pinged = false;
-            return;
-        }
-        if (pinged) {
-            stop();
+            pingedAt = -1;
+        } else if (pingedAt < 0) {
+            pingedAt = System.nanoTime();
+            ping.run();
+        } else if (System.nanoTime() - pingedAt >= TimeUnit.MILLISECONDS.toNanos(intervalMs)) {
+            stopped = true;
             onDead.run();
             return;
         }
-        pinged = true;
-        // A failed write ends the connection, and its own handlers report that.
-        connection.send(Request.cmd(PING).arg(TOKEN));
+        arm();
     }
 }

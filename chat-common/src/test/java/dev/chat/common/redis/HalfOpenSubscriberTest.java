@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chat.common.testing.FreezingProxy;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -15,18 +17,18 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * A subscriber's connection that a middlebox left half-open (both ends open, nothing passes) is found by its pings and
- * replaced, so its channels flow again; a connection that is only quiet is kept. Against the shared Redis, through a
- * proxy that can freeze a connection.
+ * replaced, so its channels flow again; a connection that is only quiet is kept, and a ping's answer is never taken
+ * for the reply of a call waiting on the same connection. Against the shared Redis, through a proxy that can freeze a
+ * connection or hold its replies back.
  */
 class HalfOpenSubscriberTest {
-
-    private static final Duration PING_INTERVAL = Duration.ofMillis(200);
 
     private Vertx vertx;
     private Redis publisher;
@@ -36,39 +38,32 @@ class HalfOpenSubscriberTest {
     private final AtomicInteger reopened = new AtomicInteger();
     private final String clientName = "half-open-test-" + UUID.randomUUID();
     private final String channel = "half-open-test:" + UUID.randomUUID();
+    private final String aclUser = "half-open-test-" + UUID.randomUUID().toString().substring(0, 8);
 
     @BeforeEach
-    void subscribeThroughTheProxy() throws Exception {
+    void startProxy() {
         vertx = Vertx.vertx();
         publisher = Redis.createClient(vertx, "redis://127.0.0.1:6379");
         proxy = FreezingProxy.to(6379);
-        RedisDeployment deployment = new RedisDeployment(false, List.of("redis://127.0.0.1:" + proxy.port()), null, "NONE",
-                Duration.ofSeconds(30));
-        subscriber = new ChannelSubscriber(vertx, deployment, clientName, Duration.ofMillis(50), Duration.ofMillis(200), PING_INTERVAL);
-        subscriber.route("half-open-test:", (ch, payload) -> received.add(payload));
-        subscriber.onReconnect(reopened::incrementAndGet);
-        subscriber.start(vertx.getOrCreateContext());
-        subscriber.subscribe(channel).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        publish("before");
-        assertEquals("before", received.poll(10, TimeUnit.SECONDS));
     }
 
     @AfterEach
-    void close() {
-        subscriber.stop();
+    void close() throws Exception {
+        if (subscriber != null) {
+            subscriber.stop();
+        }
         proxy.close();
+        send(Request.cmd(Command.ACL).arg("DELUSER").arg(aclUser));
         vertx.close().toCompletionStage().toCompletableFuture().join();
     }
 
     @Test
     void aHalfOpenConnectionIsReplacedAndItsChannelsFlowAgain() throws Exception {
+        subscribe(Duration.ofMillis(200), "");
         assertEquals(1, proxy.freezeWhere(clientName), "the subscriber's connection is frozen");
 
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (reopened.get() == 0 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertEquals(1, reopened.get(), "the subscriber re-opened on a new connection");
+        waitUntil(() -> reopened.get() > 0, "the subscriber re-opened on a new connection");
+        assertEquals(1, reopened.get());
         assertTrue(subscriber.isUp());
         assertEquals(1, proxy.passingConnectionsWhere(clientName), "one live subscriber connection");
 
@@ -78,12 +73,9 @@ class HalfOpenSubscriberTest {
 
     @Test
     void aQuietConnectionThatAnswersItsPingsIsKept() throws Exception {
+        subscribe(Duration.ofMillis(200), "");
         // Nothing is published: only pings and their answers cross the connection. Three of them mean three quiet intervals passed.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (pingsSentBy(clientName) < 3 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertTrue(pingsSentBy(clientName) >= 3, "a quiet connection is pinged");
+        waitUntil(() -> pingsSent() >= 3, "a quiet connection is pinged");
         assertEquals(0, reopened.get(), "a connection that answers its pings is kept");
         assertEquals(1, proxy.passingConnectionsWhere(clientName));
 
@@ -91,12 +83,68 @@ class HalfOpenSubscriberTest {
         assertEquals("still here", received.poll(10, TimeUnit.SECONDS));
     }
 
-    private int pingsSentBy(String text) {
-        return proxy.countInClientBytesWhere(text, HalfOpenCheck.TOKEN);
+    @Test
+    void aPingsAnswerArrivingAheadOfACallsReplyIsNotTakenForIt() throws Exception {
+        subscribe(Duration.ofSeconds(1), "");
+        assertCallAnsweredBehindAPing("pong-first");
+    }
+
+    @Test
+    void anErrorAnsweringAPingIsNotTakenForAWaitingCallsReply() throws Exception {
+        // A user who may not PING: each ping is answered -NOPERM, as it would be -BUSY while a long script runs.
+        send(Request.cmd(Command.ACL).arg("SETUSER").arg(aclUser).arg("on").arg(">secret").arg("~*").arg("&*").arg("+@all").arg("-ping"));
+        subscribe(Duration.ofSeconds(1), aclUser + ":secret@");
+        assertCallAnsweredBehindAPing("error-first");
+    }
+
+    /** Holds the replies back from just before a ping until a call was sent after it: both answers then arrive together. */
+    private void assertCallAnsweredBehindAPing(String tag) throws Exception {
+        waitUntil(subscriber::canCall, "RESP3: calls go on the subscriber's connection");
+        int before = pingsSent();
+        proxy.holdRepliesWhere(clientName);
+        waitUntil(() -> pingsSent() > before, "a ping went out");
+        Future<Response> call = subscriber.call(List.of("EVAL", "return {ARGV[1]}", "0", tag), tag, Duration.ofSeconds(10));
+        waitUntil(() -> proxy.countInClientBytesWhere(clientName, tag) > 0, "the call went out behind the ping");
+        proxy.releaseReplies();
+
+        Response reply = call.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertEquals(tag, reply.get(reply.size() - 1).toString(), "the call got its own reply");
+        assertEquals(0, reopened.get(), "the connection was kept");
+        publish("after the call");
+        assertEquals("after the call", received.poll(10, TimeUnit.SECONDS));
+    }
+
+    private void subscribe(Duration pingInterval, String credentials) throws Exception {
+        RedisDeployment deployment = new RedisDeployment(false, List.of("redis://" + credentials + "127.0.0.1:" + proxy.port()), null, "NONE",
+                Duration.ofSeconds(30));
+        subscriber = new ChannelSubscriber(vertx, deployment, clientName, Duration.ofMillis(50), Duration.ofMillis(200), pingInterval);
+        subscriber.route("half-open-test:", (ch, payload) -> received.add(payload));
+        subscriber.onReconnect(reopened::incrementAndGet);
+        subscriber.start(vertx.getOrCreateContext());
+        subscriber.subscribe(channel).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        publish("before");
+        assertEquals("before", received.poll(10, TimeUnit.SECONDS));
+    }
+
+    private int pingsSent() {
+        return proxy.countInClientBytesWhere(clientName, HalfOpenCheck.TOKEN);
     }
 
     private void publish(String payload) throws Exception {
-        publisher.send(Request.cmd(Command.PUBLISH).arg(channel).arg(payload)).toCompletionStage().toCompletableFuture()
-                .get(10, TimeUnit.SECONDS);
+        send(Request.cmd(Command.PUBLISH).arg(channel).arg(payload));
+    }
+
+    private void send(Request request) throws Exception {
+        publisher.send(request).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    private static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within 10 s: " + what);
+            }
+            Thread.sleep(10);
+        }
     }
 }

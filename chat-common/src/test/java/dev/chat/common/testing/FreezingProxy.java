@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A TCP proxy on a free loopback port that can leave its connections half-open, as a NAT or load balancer does when it
+ * A TCP proxy on a free loopback port that can hold back a connection's replies, or leave its connections half-open, as a NAT or load balancer does when it
  * forgets an idle connection: both sockets stay open and nothing fails, but no byte passes any more, either way.
  * Connections opened afterwards pass as before. Each connection remembers what its client sent first, so a test can
  * freeze only the connection that said a given thing (a client name, a SUBSCRIBE).
@@ -59,6 +59,28 @@ public final class FreezingProxy implements AutoCloseable {
             }
         }
         return frozen;
+    }
+
+    /**
+     * Holds back what the server sends on every open connection whose client has sent {@code text} (and on none other),
+     * until {@link #releaseReplies}: replies then arrive together, as after a slow network's pause.
+     */
+    public int holdRepliesWhere(String text) {
+        int held = 0;
+        for (Link link : links) {
+            if (!link.ended && link.sentByClient().contains(text)) {
+                link.holding = true;
+                held++;
+            }
+        }
+        return held;
+    }
+
+    /** Passes on everything held back, and from then on as it comes. */
+    public void releaseReplies() {
+        for (Link link : links) {
+            link.release();
+        }
     }
 
     /** How many connections are open through the proxy and still pass bytes. */
@@ -114,6 +136,9 @@ public final class FreezingProxy implements AutoCloseable {
         private final StringBuilder sent = new StringBuilder();
         private volatile boolean frozen;
         private volatile boolean ended;
+        private volatile boolean holding;
+        private final java.io.ByteArrayOutputStream held = new java.io.ByteArrayOutputStream();
+        private OutputStream toClient;
 
         Link(Socket client, Socket target) {
             this.client = client;
@@ -121,8 +146,30 @@ public final class FreezingProxy implements AutoCloseable {
         }
 
         void start() throws IOException {
+            toClient = client.getOutputStream();
             pump(client.getInputStream(), target.getOutputStream(), true);
-            pump(target.getInputStream(), client.getOutputStream(), false);
+            pump(target.getInputStream(), toClient, false);
+        }
+
+        /** What the server sent goes to the client, unless held back (see {@link #holdRepliesWhere}). */
+        private synchronized void toClient(byte[] bytes, int length) throws IOException {
+            if (holding) {
+                held.write(bytes, 0, length);
+                return;
+            }
+            toClient.write(bytes, 0, length);
+            toClient.flush();
+        }
+
+        synchronized void release() {
+            holding = false;
+            try {
+                held.writeTo(toClient);
+                toClient.flush();
+            } catch (IOException closed) {
+                // The client went away: nothing to pass on.
+            }
+            held.reset();
         }
 
         synchronized String sentByClient() {
@@ -145,9 +192,14 @@ public final class FreezingProxy implements AutoCloseable {
                             remember(buffer, read);
                         }
                         // Frozen: what arrives is swallowed, as by a middlebox that forgot the connection.
-                        if (!frozen) {
+                        if (frozen) {
+                            continue;
+                        }
+                        if (fromClient) {
                             out.write(buffer, 0, read);
                             out.flush();
+                        } else {
+                            toClient(buffer, read);
                         }
                     }
                 } catch (IOException ended) {

@@ -75,6 +75,7 @@ public final class ChatSession implements Recipient {
     private volatile Map<String, Member> rooms = Map.of();
     private TokenBucket[] budgets;
     private volatile int unflushed;
+    /** Without the socket: bytes written through websockets-next and not yet flushed. With it: bytes handed to the socket's loop, not yet in its buffer. */
     private volatile long unflushedBytes;
     private volatile int inFlight;
     private volatile int strikes;
@@ -428,13 +429,10 @@ public final class ChatSession implements Recipient {
     @Override
     public void send(String frame, Runnable written) {
         if (channel != null) {
-            byte[] utf8 = frame.getBytes(StandardCharsets.UTF_8);
-            if (utf8.length <= DIRECT_FRAME_LIMIT) {
-                // Acks, joins, replies: straight to the pipeline like room messages; through websockets-next they
-                // cost a Uni, a promise and a context capture each (2 % of the gateway's CPU at 2,000 sends/s).
-                write(utf8, written, false);
-                return;
-            }
+            // Acks, joins, replies: straight to the pipeline like room messages (a big one in fragments); through
+            // websockets-next they cost a Uni, a promise and a context capture each (2 % of the gateway's CPU at 2,000 sends/s).
+            write(frame.getBytes(StandardCharsets.UTF_8), written, false);
+            return;
         }
         // Bytes as UTF-16 length: exact for the ASCII JSON we write, a lower bound otherwise.
         int bytes = frame.length();
@@ -444,7 +442,7 @@ public final class ChatSession implements Recipient {
         // Counted down only where admit counted it up: without a socket to read (see admit).
         Runnable done = channel == null ? () -> flushed(bytes) : () -> {
         };
-        // A big frame (a long presence list) goes through Vert.x, which splits it into frames the client accepts.
+        // Vert.x splits a big frame (a long presence list) into frames the client accepts.
         metrics.frameFlushed();
         connection.sendText(frame).subscribe().with(v -> {
             done.run();
@@ -479,8 +477,13 @@ public final class ChatSession implements Recipient {
         } else if (channel.executor().inEventLoop()) {
             writeFragments(utf8, written);
         } else {
-            // Written from the socket's loop in one go, so no other frame can come between the fragments.
-            channel.executor().execute(() -> writeFragments(utf8, written));
+            // Written from the socket's loop in one go, so no other frame can come between the fragments; counted as
+            // waiting meanwhile, as Netty counts a write handed to the loop.
+            UNFLUSHED_BYTES.addAndGet(this, utf8.length);
+            channel.executor().execute(() -> {
+                UNFLUSHED_BYTES.addAndGet(this, -utf8.length);
+                writeFragments(utf8, written);
+            });
         }
     }
 
@@ -566,7 +569,7 @@ public final class ChatSession implements Recipient {
             // Also read off the socket's loop (frames other than room messages): an estimate, which is all a bound needs.
             // size() counts buffers, one or two per frame.
             frames = buffer.size() + 1L;
-            pending = waiting + bytes;
+            pending = waiting + unflushedBytes + bytes;
         } else {
             if (connection.isClosed()) {
                 return false;

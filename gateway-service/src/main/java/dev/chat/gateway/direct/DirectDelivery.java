@@ -10,6 +10,8 @@ import dev.chat.gateway.room.RoomLogReader;
 import dev.chat.gateway.room.RoomMessage;
 import dev.chat.gateway.room.RoomSequencer;
 import dev.chat.gateway.room.RoomSubscriber;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.vertx.core.Future;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -21,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -54,13 +57,18 @@ public class DirectDelivery {
     private final Map<String, UserDirectRooms> sequencers = new HashMap<>();
     private final int roomsOrdered;
     private final int roomsRemembered;
+    private final UserDirectRooms.Totals totals = new UserDirectRooms.Totals();
     private final RoomSubscriber subscriber;
     private final RoomLogReader reader;
     private final RoomPositions positions;
     private final FrameCodec codec;
 
     public DirectDelivery(RoomSubscriber subscriber, RoomLogReader reader, RoomPositions positions, FrameCodec codec,
-            GatewayConfig config) {
+            GatewayConfig config, MeterRegistry registry) {
+        Gauge.builder("chat.gateway.direct.rooms", totals.ordered(), AtomicInteger::get).tag("state", "ordered")
+                .description("Direct-message rooms whose order this gateway keeps for connected users").register(registry);
+        Gauge.builder("chat.gateway.direct.rooms", totals.setAside(), AtomicInteger::get).tag("state", "set_aside")
+                .description("Direct-message rooms set aside with only their last delivered seq (chat.limits.direct-rooms-*)").register(registry);
         this.roomsOrdered = config.limits().directRoomsOrdered();
         this.roomsRemembered = config.limits().directRoomsRemembered();
         this.subscriber = subscriber;
@@ -97,7 +105,10 @@ public class DirectDelivery {
                 subscriber.unsubscribe(subscriber.layout().userChannel(user));
                 subscriber.runOnContext(() -> {
                     if (!users.containsKey(user)) {
-                        sequencers.remove(user);
+                        UserDirectRooms gone = sequencers.remove(user);
+                        if (gone != null) {
+                            gone.release();
+                        }
                     }
                 });
                 return null;
@@ -123,7 +134,7 @@ public class DirectDelivery {
             deliver(user, message);
             return;
         }
-        UserDirectRooms rooms = sequencers.computeIfAbsent(user, u -> new UserDirectRooms(roomsOrdered, roomsRemembered));
+        UserDirectRooms rooms = sequencers.computeIfAbsent(user, u -> new UserDirectRooms(roomsOrdered, roomsRemembered, totals));
         RoomSequencer order = rooms.order(message.room());
         if (order == null) {
             order = new RoomSequencer(new Effects(user, message.room()), HOLD_LIMIT, FILL_LIMIT);
@@ -165,6 +176,8 @@ public class DirectDelivery {
             keys.add(new String[] {user, room});
             orders.add(order);
             before.add(order.delivered());
+            // Not set aside while the head is on its way: its answer may show messages the outage cost.
+            order.headAsked();
         }));
         Future<Void> chain = reader.heads(keys.stream().map(k -> k[1]).toList()).map(heads -> {
             subscriber.runOnContext(() -> {
@@ -177,7 +190,10 @@ public class DirectDelivery {
             });
             return null;
         });
-        chain.onFailure(e -> Log.warnf("Could not read direct-message positions after reconnecting: %s", e.getMessage()));
+        chain.onFailure(e -> {
+            Log.warnf("Could not read direct-message positions after reconnecting: %s", e.getMessage());
+            subscriber.runOnContext(() -> orders.forEach(RoomSequencer::headNotRead));
+        });
         recoverUnseenRooms();
     }
 
@@ -200,7 +216,7 @@ public class DirectDelivery {
                 if (!users.containsKey(user)) {
                     return;
                 }
-                UserDirectRooms known = sequencers.computeIfAbsent(user, u -> new UserDirectRooms(roomsOrdered, roomsRemembered));
+                UserDirectRooms known = sequencers.computeIfAbsent(user, u -> new UserDirectRooms(roomsOrdered, roomsRemembered, totals));
                 for (String room : rooms) {
                     if (known.order(room) != null) {
                         continue;
@@ -265,6 +281,7 @@ public class DirectDelivery {
     /** Picks a set-aside room up after what it delivered, up to the room's head (what a cut-off subscriber missed is filled). */
     private void resume(String user, String room, RoomSequencer order, long delivered) {
         order.start(delivered);
+        order.headAsked();
         whenRead(reader.heads(List.of(room)), user, room, order, heads -> order.resubscribed(heads.get(0), delivered));
     }
 

@@ -4,6 +4,7 @@ import dev.chat.gateway.room.RoomSequencer;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 
 /**
@@ -15,16 +16,33 @@ import java.util.function.BiConsumer;
  */
 final class UserDirectRooms {
 
+    /** What all users' rooms hold on this gateway, for the metrics: rooms with an order, and set-aside ones. */
+    record Totals(AtomicInteger ordered, AtomicInteger setAside) {
+        Totals() {
+            this(new AtomicInteger(), new AtomicInteger());
+        }
+    }
+
     private final int ordered;
     private final int remembered;
+    private final Totals totals;
     /** In order of last use, least recent first. */
     private final LinkedHashMap<String, RoomSequencer> orders = new LinkedHashMap<>(16, 0.75f, true);
     private final LinkedHashMap<String, Long> setAside = new LinkedHashMap<>(16, 0.75f, true);
     private boolean forgotSome;
 
-    UserDirectRooms(int ordered, int remembered) {
+    UserDirectRooms(int ordered, int remembered, Totals totals) {
         this.ordered = ordered;
         this.remembered = remembered;
+        this.totals = totals;
+    }
+
+    /** The user left this gateway: what their rooms held leaves the totals. */
+    void release() {
+        totals.ordered().addAndGet(-orders.size());
+        totals.setAside().addAndGet(-setAside.size());
+        orders.clear();
+        setAside.clear();
     }
 
     /** The room's order, marked as just used; null if it has none (new, set aside or forgotten). */
@@ -46,11 +64,14 @@ final class UserDirectRooms {
      * still starting or filling is kept until it settles and a later add sets it aside.
      */
     void add(String room, RoomSequencer order) {
-        orders.put(room, order);
+        if (orders.put(room, order) == null) {
+            totals.ordered().incrementAndGet();
+        }
         for (Iterator<Map.Entry<String, RoomSequencer>> it = orders.entrySet().iterator(); orders.size() > ordered && it.hasNext(); ) {
             Map.Entry<String, RoomSequencer> eldest = it.next();
             if (eldest.getValue() != order && eldest.getValue().isSettled()) {
                 it.remove();
+                totals.ordered().decrementAndGet();
                 setAside(eldest.getKey(), eldest.getValue().delivered());
             }
         }
@@ -58,7 +79,11 @@ final class UserDirectRooms {
 
     /** The last delivered seq of a set-aside room, taken back to start its new order there; null if not set aside. */
     Long takeSetAside(String room) {
-        return setAside.remove(room);
+        Long delivered = setAside.remove(room);
+        if (delivered != null) {
+            totals.setAside().decrementAndGet();
+        }
+        return delivered;
     }
 
     /** Whether a set-aside room was forgotten: from then on a room without an order may be one that delivered before. */
@@ -80,11 +105,14 @@ final class UserDirectRooms {
     }
 
     private void setAside(String room, long delivered) {
-        setAside.put(room, delivered);
+        if (setAside.put(room, delivered) == null) {
+            totals.setAside().incrementAndGet();
+        }
         if (setAside.size() > remembered) {
             Iterator<String> eldest = setAside.keySet().iterator();
             eldest.next();
             eldest.remove();
+            totals.setAside().decrementAndGet();
             forgotSome = true;
         }
     }

@@ -45,6 +45,8 @@ public final class RoomSequencer {
     private long knownHead = -1;
     /** Names the outstanding read; an answer with another token is stale (the room was reset since). */
     private int token;
+    /** A head read after a re-subscription is on its way: until {@link #resubscribed} answers it, a gap may be unknown. */
+    private boolean headAsked;
 
     /**
      * @param holdLimit live messages held at most while starting, filling or resetting; beyond it the
@@ -66,9 +68,22 @@ public final class RoomSequencer {
         return delivered;
     }
 
-    /** Live with nothing held, nothing being read and no head still to reach: setting it aside loses nothing but {@link #delivered}. */
+    /**
+     * Live with nothing held, nothing being read, no head still to reach and none asked for: setting it aside loses
+     * nothing but {@link #delivered}.
+     */
     public boolean isSettled() {
-        return state == State.LIVE && held.isEmpty() && knownHead <= delivered && suspectedHead <= delivered;
+        return state == State.LIVE && !headAsked && held.isEmpty() && knownHead <= delivered && suspectedHead <= delivered;
+    }
+
+    /** The owner asked for the room's head after a re-subscription; {@link #resubscribed} or {@link #headNotRead} answers. */
+    public void headAsked() {
+        headAsked = true;
+    }
+
+    /** The head asked for could not be read: the next re-subscription asks again. */
+    public void headNotRead() {
+        headAsked = false;
     }
 
     /** The start position (the first member's join position) is known: everything after it is delivered. */
@@ -152,6 +167,7 @@ public final class RoomSequencer {
      * everything up to the head was published and some of it may have been missed.
      */
     public void resubscribed(long head, long deliveredBeforeReading) {
+        headAsked = false;
         if (state == State.STARTING) {
             return;
         }
@@ -167,6 +183,7 @@ public final class RoomSequencer {
 
     /** Redis lost the room's stream: drop what belongs to the old one and wait for the new start. */
     public void reset() {
+        headAsked = false;
         state = State.RESETTING;
         token++;
         held.clear();

@@ -27,6 +27,8 @@ class UserDirectRoomsTest {
         }
     };
 
+    private final UserDirectRooms.Totals totals = new UserDirectRooms.Totals();
+
     private static RoomSequencer settledAt(long delivered) {
         RoomSequencer order = new RoomSequencer(NOTHING, 10, 10);
         order.start(delivered);
@@ -35,18 +37,23 @@ class UserDirectRoomsTest {
 
     @Test
     void tenThousandRoomsLeaveAtMostTheOrderedAndRememberedCounts() {
-        UserDirectRooms rooms = new UserDirectRooms(4, 16);
+        UserDirectRooms rooms = new UserDirectRooms(4, 16, totals);
         for (int i = 0; i < 10_000; i++) {
             rooms.add("dm:a:u" + i, settledAt(i));
         }
         assertEquals(4, rooms.orderCount());
         assertEquals(16, rooms.setAsideCount());
         assertTrue(rooms.forgotSome(), "the oldest positions were forgotten");
+        assertEquals(4, totals.ordered().get(), "the metrics' totals follow");
+        assertEquals(16, totals.setAside().get());
+        rooms.release();
+        assertEquals(0, totals.ordered().get(), "a user who left holds nothing");
+        assertEquals(0, totals.setAside().get());
     }
 
     @Test
     void theLeastRecentlyActiveSettledRoomIsSetAsideWithItsDeliveredSeq() {
-        UserDirectRooms rooms = new UserDirectRooms(2, 16);
+        UserDirectRooms rooms = new UserDirectRooms(2, 16, totals);
         rooms.add("dm:a:b", settledAt(7));
         rooms.add("dm:a:c", settledAt(3));
         rooms.order("dm:a:b");
@@ -60,8 +67,23 @@ class UserDirectRoomsTest {
     }
 
     @Test
+    void aRoomWhoseHeadIsAskedAfterAReconnectIsKeptUntilTheAnswer() {
+        UserDirectRooms rooms = new UserDirectRooms(1, 16, totals);
+        RoomSequencer waiting = settledAt(4);
+        waiting.headAsked();
+        rooms.add("dm:a:b", waiting);
+        rooms.add("dm:a:c", settledAt(1));
+
+        assertSame(waiting, rooms.order("dm:a:b"), "the answer may show messages the outage cost");
+        waiting.resubscribed(4, 4);
+        rooms.add("dm:a:d", settledAt(1));
+        assertNull(rooms.order("dm:a:b"), "answered and settled: set aside");
+        assertEquals(4L, rooms.takeSetAside("dm:a:b"));
+    }
+
+    @Test
     void aRoomStillStartingOrFillingIsNeverSetAside() {
-        UserDirectRooms rooms = new UserDirectRooms(1, 16);
+        UserDirectRooms rooms = new UserDirectRooms(1, 16, totals);
         RoomSequencer starting = new RoomSequencer(NOTHING, 10, 10);
         rooms.add("dm:a:b", starting);
         RoomSequencer next = settledAt(5);

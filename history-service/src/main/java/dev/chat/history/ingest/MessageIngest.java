@@ -41,8 +41,11 @@ public class MessageIngest {
     /** Redis operations ingest keeps in flight at most (the client pool's wait queue is small). */
     private static final int REDIS_CONCURRENCY = 8;
     private static final int SCAN_COUNT = 1000;
-    /** Rooms whose database position is caught up per (re)subscription; normally a handful have messages above it. */
-    private static final int CATCH_UP_ROOMS = 10_000;
+    /**
+     * Rooms whose database position is caught up per (re)subscription (normally a handful have messages above it): the
+     * Redis reads this queues in the throttle at most.
+     */
+    private static final int CATCH_UP_ROOMS = 1_000;
     private static final LuaScript COUNT_LOST = LuaScript.fromResource("scripts/count-lost.lua");
 
     private final Vertx vertx;
@@ -67,6 +70,8 @@ public class MessageIngest {
     private boolean discoverAgain;
     /** Calls of the last position tick still in flight. */
     private int positionWrites;
+    /** A catch-up of stored positions is under way: a (re)subscription meanwhile needs no second one. */
+    private boolean catchingUp;
 
     private volatile Context context;
 
@@ -116,13 +121,28 @@ public class MessageIngest {
      * room's last messages until its next one. Rooms with messages above their database position get Redis's, if higher.
      */
     private void catchUpStoredPositions() {
-        messages.roomsAheadOfTheirPosition(CATCH_UP_ROOMS).subscribe().with(behind -> context.runOnContext(v -> behind.forEach(
-                (room, inDatabase) -> throttle.submit(() -> positions.read(room)).subscribe().with(position -> {
-                    if (position.stored() > inDatabase) {
-                        writer.recordStored(room, position.stored());
-                    }
-                }, failure -> Log.debugf("Reading the stored position of %s failed (%s); the next reconnect retries", room, failure.getMessage())))),
-                failure -> Log.warnf("Reading rooms behind their stored position failed (%s); the next reconnect retries", failure.getMessage()));
+        if (catchingUp) {
+            return;
+        }
+        catchingUp = true;
+        // A scan of the rooms table (no index: one on the positions would cost every batch's update of them), at
+        // (re)subscriptions only.
+        messages.roomsAheadOfTheirPosition(CATCH_UP_ROOMS)
+                .onItem().transformToUni(behind -> {
+                    List<Uni<Void>> reads = behind.entrySet().stream()
+                            .map(room -> throttle.submit(() -> positions.read(room.getKey())).invoke(position -> {
+                                if (position.stored() > room.getValue()) {
+                                    writer.recordStored(room.getKey(), position.stored());
+                                }
+                            }).onFailure().recoverWithNull().replaceWithVoid()).toList();
+                    return reads.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(reads).andCollectFailures().replaceWithVoid();
+                })
+                .onFailure().invoke(failure -> Log.warnf("Catching up stored positions failed (%s); the next reconnect retries",
+                        failure.getMessage()))
+                .onTermination().invoke(() -> context.runOnContext(v -> catchingUp = false))
+                .subscribe().with(ok -> {
+                }, failure -> {
+                });
     }
 
     /**

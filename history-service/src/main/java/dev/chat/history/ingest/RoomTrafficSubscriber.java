@@ -109,8 +109,8 @@ public class RoomTrafficSubscriber {
         if (halfOpen != null) {
             halfOpen.stop();
         }
-        HalfOpenCheck check = HalfOpenCheck.start(vertx, conn, pingInterval,
-                () -> connection.abandon(conn, "no answer to a ping within two intervals of " + pingInterval.toMillis() + " ms"));
+        HalfOpenCheck check = HalfOpenCheck.start(vertx, pingInterval, () -> HalfOpenCheck.ping(conn),
+                () -> connection.abandon(conn, "nothing from Redis for two ping intervals of " + pingInterval.toMillis() + " ms"));
         halfOpen = check;
         conn.handler(push -> {
             check.heard();
