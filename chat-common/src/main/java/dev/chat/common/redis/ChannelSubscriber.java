@@ -627,7 +627,8 @@ public final class ChannelSubscriber {
              * for a call's or a subscription's. Otherwise the replies owed are the probe: none coming gives the link up.
              */
             private void ping() {
-                if (connection == null || owesReplies()) {
+                // An unanswered ping of ours is a reply owed too: one ping at a time, so each answer is matched.
+                if (connection == null || pingAwaited || owesReplies()) {
                     return;
                 }
                 pingAwaited = true;

@@ -53,13 +53,16 @@ class HalfOpenSubscriberTest {
             subscriber.stop();
         }
         proxy.close();
-        send(Request.cmd(Command.ACL).arg("DELUSER").arg(aclUser));
-        vertx.close().toCompletionStage().toCompletableFuture().join();
+        try {
+            send(Request.cmd(Command.ACL).arg("DELUSER").arg(aclUser));
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().join();
+        }
     }
 
     @Test
     void aHalfOpenConnectionIsReplacedAndItsChannelsFlowAgain() throws Exception {
-        subscribe(Duration.ofMillis(200), "");
+        subscribe(Duration.ofMillis(500), "");
         assertEquals(1, proxy.freezeWhere(clientName), "the subscriber's connection is frozen");
 
         waitUntil(() -> reopened.get() > 0, "the subscriber re-opened on a new connection");
@@ -73,7 +76,7 @@ class HalfOpenSubscriberTest {
 
     @Test
     void aQuietConnectionThatAnswersItsPingsIsKept() throws Exception {
-        subscribe(Duration.ofMillis(200), "");
+        subscribe(Duration.ofMillis(500), "");
         // Nothing is published: only pings and their answers cross the connection. Three of them mean three quiet intervals passed.
         waitUntil(() -> pingsSent() >= 3, "a quiet connection is pinged");
         assertEquals(0, reopened.get(), "a connection that answers its pings is kept");
@@ -85,7 +88,7 @@ class HalfOpenSubscriberTest {
 
     @Test
     void aPingsAnswerArrivingAheadOfACallsReplyIsNotTakenForIt() throws Exception {
-        subscribe(Duration.ofSeconds(1), "");
+        subscribe(Duration.ofSeconds(3), "");
         assertCallAnsweredBehindAPing("pong-first");
     }
 
@@ -93,7 +96,7 @@ class HalfOpenSubscriberTest {
     void anErrorAnsweringAPingIsNotTakenForAWaitingCallsReply() throws Exception {
         // A user who may not PING: each ping is answered -NOPERM, as it would be -BUSY while a long script runs.
         send(Request.cmd(Command.ACL).arg("SETUSER").arg(aclUser).arg("on").arg(">secret").arg("~*").arg("&*").arg("+@all").arg("-ping"));
-        subscribe(Duration.ofSeconds(1), aclUser + ":secret@");
+        subscribe(Duration.ofSeconds(3), aclUser + ":secret@");
         assertCallAnsweredBehindAPing("error-first");
     }
 
@@ -139,10 +142,10 @@ class HalfOpenSubscriberTest {
     }
 
     private static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 10 s: " + what);
+                throw new AssertionError("not within 15 s: " + what);
             }
             Thread.sleep(10);
         }

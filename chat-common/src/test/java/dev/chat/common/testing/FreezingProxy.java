@@ -162,6 +162,9 @@ public final class FreezingProxy implements AutoCloseable {
         }
 
         synchronized void release() {
+            if (!holding) {
+                return;
+            }
             holding = false;
             try {
                 held.writeTo(toClient);

@@ -187,12 +187,16 @@ public class DirectDelivery {
                         orders.get(i).resubscribed(heads.get(i), before.get(i));
                     }
                 }
+                sequencers.values().forEach(UserDirectRooms::trim);
             });
             return null;
         });
         chain.onFailure(e -> {
             Log.warnf("Could not read direct-message positions after reconnecting: %s", e.getMessage());
-            subscriber.runOnContext(() -> orders.forEach(RoomSequencer::headNotRead));
+            subscriber.runOnContext(() -> {
+                orders.forEach(RoomSequencer::headNotRead);
+                sequencers.values().forEach(UserDirectRooms::trim);
+            });
         });
         recoverUnseenRooms();
     }
@@ -297,6 +301,7 @@ public class DirectDelivery {
                 return;
             }
             then.accept(done.result());
+            rooms.trim();
         }));
     }
 
@@ -333,7 +338,16 @@ public class DirectDelivery {
                 } else {
                     order.fillFailed(token);
                 }
+                trim();
             }));
+        }
+
+        /** An answer may have settled the order: the user's rooms may be set aside down to their bound. */
+        private void trim() {
+            UserDirectRooms rooms = sequencers.get(user);
+            if (rooms != null) {
+                rooms.trim();
+            }
         }
 
         @Override
@@ -355,6 +369,7 @@ public class DirectDelivery {
                                     }
                                 }
                             });
+                            trim();
                         }
                     }), e -> Log.debugf("Direct room %s of %s: position not read: %s", room, user, e.getMessage()));
         }

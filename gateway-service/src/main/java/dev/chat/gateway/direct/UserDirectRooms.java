@@ -59,17 +59,26 @@ final class UserDirectRooms {
         return orders.containsKey(room) || setAside.containsKey(room);
     }
 
-    /**
-     * Adds a room's order, then sets aside the least recently active settled ones while there are too many. A room
-     * still starting or filling is kept until it settles and a later add sets it aside.
-     */
+    /** Adds a room's order, then {@link #trim}s the others. */
     void add(String room, RoomSequencer order) {
         if (orders.put(room, order) == null) {
             totals.ordered().incrementAndGet();
         }
+        trim(order);
+    }
+
+    /**
+     * Sets aside the least recently active settled rooms while there are too many. A room still starting, filling or
+     * waiting for its head is kept: the owner trims again once an answer may have settled it.
+     */
+    void trim() {
+        trim(null);
+    }
+
+    private void trim(RoomSequencer keep) {
         for (Iterator<Map.Entry<String, RoomSequencer>> it = orders.entrySet().iterator(); orders.size() > ordered && it.hasNext(); ) {
             Map.Entry<String, RoomSequencer> eldest = it.next();
-            if (eldest.getValue() != order && eldest.getValue().isSettled()) {
+            if (eldest.getValue() != keep && eldest.getValue().isSettled()) {
                 it.remove();
                 totals.ordered().decrementAndGet();
                 setAside(eldest.getKey(), eldest.getValue().delivered());

@@ -45,8 +45,8 @@ public final class RoomSequencer {
     private long knownHead = -1;
     /** Names the outstanding read; an answer with another token is stale (the room was reset since). */
     private int token;
-    /** A head read after a re-subscription is on its way: until {@link #resubscribed} answers it, a gap may be unknown. */
-    private boolean headAsked;
+    /** Head reads after re-subscriptions on their way (several after a flapping connection): until answered, a gap may be unknown. */
+    private int headsAsked;
 
     /**
      * @param holdLimit live messages held at most while starting, filling or resetting; beyond it the
@@ -73,17 +73,17 @@ public final class RoomSequencer {
      * nothing but {@link #delivered}.
      */
     public boolean isSettled() {
-        return state == State.LIVE && !headAsked && held.isEmpty() && knownHead <= delivered && suspectedHead <= delivered;
+        return state == State.LIVE && headsAsked == 0 && held.isEmpty() && knownHead <= delivered && suspectedHead <= delivered;
     }
 
     /** The owner asked for the room's head after a re-subscription; {@link #resubscribed} or {@link #headNotRead} answers. */
     public void headAsked() {
-        headAsked = true;
+        headsAsked++;
     }
 
-    /** The head asked for could not be read: the next re-subscription asks again. */
+    /** A head asked for could not be read: the next re-subscription asks again. */
     public void headNotRead() {
-        headAsked = false;
+        headsAsked = Math.max(0, headsAsked - 1);
     }
 
     /** The start position (the first member's join position) is known: everything after it is delivered. */
@@ -167,7 +167,7 @@ public final class RoomSequencer {
      * everything up to the head was published and some of it may have been missed.
      */
     public void resubscribed(long head, long deliveredBeforeReading) {
-        headAsked = false;
+        headsAsked = Math.max(0, headsAsked - 1);
         if (state == State.STARTING) {
             return;
         }
@@ -183,7 +183,7 @@ public final class RoomSequencer {
 
     /** Redis lost the room's stream: drop what belongs to the old one and wait for the new start. */
     public void reset() {
-        headAsked = false;
+        headsAsked = 0;
         state = State.RESETTING;
         token++;
         held.clear();

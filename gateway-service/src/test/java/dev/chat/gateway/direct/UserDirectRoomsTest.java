@@ -73,8 +73,10 @@ class UserDirectRoomsTest {
         waiting.headAsked();
         rooms.add("dm:a:b", waiting);
         rooms.add("dm:a:c", settledAt(1));
+        rooms.trim();
 
         assertSame(waiting, rooms.order("dm:a:b"), "the answer may show messages the outage cost");
+        assertEquals(1L, rooms.takeSetAside("dm:a:c"), "the settled room went instead");
         waiting.resubscribed(4, 4);
         rooms.add("dm:a:d", settledAt(1));
         assertNull(rooms.order("dm:a:b"), "answered and settled: set aside");

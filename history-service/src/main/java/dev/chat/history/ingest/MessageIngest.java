@@ -70,8 +70,9 @@ public class MessageIngest {
     private boolean discoverAgain;
     /** Calls of the last position tick still in flight. */
     private int positionWrites;
-    /** A catch-up of stored positions is under way: a (re)subscription meanwhile needs no second one. */
+    /** A catch-up of stored positions is under way; {@code catchUpAgain}: a (re)subscription came meanwhile, so one more follows. */
     private boolean catchingUp;
+    private boolean catchUpAgain;
 
     private volatile Context context;
 
@@ -122,9 +123,11 @@ public class MessageIngest {
      */
     private void catchUpStoredPositions() {
         if (catchingUp) {
+            catchUpAgain = true;
             return;
         }
         catchingUp = true;
+        int[] failed = {0};
         // A scan of the rooms table (no index: one on the positions would cost every batch's update of them), at
         // (re)subscriptions only.
         messages.roomsAheadOfTheirPosition(CATCH_UP_ROOMS)
@@ -134,15 +137,24 @@ public class MessageIngest {
                                 if (position.stored() > room.getValue()) {
                                     writer.recordStored(room.getKey(), position.stored());
                                 }
-                            }).onFailure().recoverWithNull().replaceWithVoid()).toList();
+                            }).onFailure().invoke(e -> failed[0]++).onFailure().recoverWithNull().replaceWithVoid()).toList();
                     return reads.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(reads).andCollectFailures().replaceWithVoid();
                 })
-                .onFailure().invoke(failure -> Log.warnf("Catching up stored positions failed (%s); the next reconnect retries",
-                        failure.getMessage()))
-                .onTermination().invoke(() -> context.runOnContext(v -> catchingUp = false))
-                .subscribe().with(ok -> {
-                }, failure -> {
-                });
+                .subscribe().with(ok -> caughtUp(failed[0] == 0 ? null : failed[0] + " position reads failed"),
+                        failure -> caughtUp(failure.getMessage()));
+    }
+
+    private void caughtUp(String failure) {
+        context.runOnContext(v -> {
+            if (failure != null) {
+                Log.warnf("Catching up stored positions: %s; the next (re)subscription retries", failure);
+            }
+            catchingUp = false;
+            if (catchUpAgain) {
+                catchUpAgain = false;
+                catchUpStoredPositions();
+            }
+        });
     }
 
     /**
