@@ -4,6 +4,7 @@
 --       5 first chunk: most payloads returned (the gateway reads the rest of the gap in chunks of the same size)
 -- Returns {'reseed'} | {'ok', seq, epoch, recovered (-1 no since, 0 no, 1 yes), payload...}
 local seq = redis.call('GET', KEYS[1])
+local epoch
 if not seq then
   -- As in publish.lua: a room is new only while Redis holds its generation marker and nothing of the
   -- room; a counter missing beside the room's other keys was lost and is re-seeded, never restarted.
@@ -28,16 +29,22 @@ if not seq then
       redis.call('DEL', KEYS[4])
       return {'reseed'}
     end
+    -- The counter is created with the epoch, so an epoch without a counter always means a loss.
+    redis.call('SET', KEYS[1], seq)
   else
+    -- A room nobody has posted in: nothing is written, so joins of ever new names leave no key behind. Its epoch is
+    -- the generation marker's, which the room's first message writes (publish.lua): a client that joined it keeps it,
+    -- and a data loss (a new generation) changes it.
     seq = '0'
+    epoch = generation
   end
-  -- The counter is created with the epoch, so an epoch without a counter always means a loss.
-  redis.call('SET', KEYS[1], seq)
 end
-local epoch = redis.call('GET', KEYS[2])
 if not epoch then
-  epoch = ARGV[3]
-  redis.call('SET', KEYS[2], epoch)
+  epoch = redis.call('GET', KEYS[2])
+  if not epoch then
+    epoch = ARGV[3]
+    redis.call('SET', KEYS[2], epoch)
+  end
 end
 local head = tonumber(seq)
 if ARGV[1] == '' then

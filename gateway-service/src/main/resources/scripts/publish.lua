@@ -68,7 +68,8 @@ local function accept(k, a)
         return 'reseed', 0, 0
       end
     else
-      redis.call('SET', KEYS[k + 2], ARGV[a + 5])
+      -- A new room: the epoch its joins announced before this first message (join.lua).
+      redis.call('SET', KEYS[k + 2], generation)
     end
   end
 
