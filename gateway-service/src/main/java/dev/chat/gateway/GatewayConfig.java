@@ -31,6 +31,14 @@ public interface GatewayConfig {
     @WithDefault("5M")
     Duration idempotencyWindow();
 
+    /**
+     * A Redis connection whose sent data stays unacknowledged this long is closed (TCP user timeout, epoll transport),
+     * failing the commands that wait on it; read by chat-common's {@code RedisDeployment}, declared here so it can be set
+     * like any other key.
+     */
+    @WithDefault("30S")
+    Duration redisTcpUserTimeout();
+
     Subscriber subscriber();
 
     Presence presence();

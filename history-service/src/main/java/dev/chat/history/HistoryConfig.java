@@ -37,6 +37,14 @@ public interface HistoryConfig {
     @WithDefault("30S")
     Duration databaseTcpUserTimeout();
 
+    /**
+     * A Redis connection whose sent data stays unacknowledged this long is closed (TCP user timeout, epoll transport),
+     * failing the commands that wait on it; read by chat-common's {@code RedisDeployment}, declared here so it can be set
+     * like any other key.
+     */
+    @WithDefault("30S")
+    Duration redisTcpUserTimeout();
+
     interface Ingest {
         /** Most messages written to PostgreSQL in one statement (500: at 2,000 msg/s fewer, larger statements keep the lag low). */
         @WithDefault("500")

@@ -33,7 +33,9 @@ class HalfOpenSubscriberTest {
     public static class ThroughAProxy implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("chat.subscriber.ping-interval", "200ms");
+            // The socket settings too: each must be a key the service's configuration knows, or start-up refuses it.
+            return Map.of("chat.subscriber.ping-interval", "200ms", "chat.redis-tcp-user-timeout", "20s",
+                    "chat.database-tcp-user-timeout", "20s");
         }
 
         @Override

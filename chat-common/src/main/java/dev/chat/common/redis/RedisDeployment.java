@@ -41,7 +41,7 @@ public final class RedisDeployment {
                 .split(",")).map(String::trim).filter(h -> !h.isEmpty()).toList();
         return new RedisDeployment(cluster, hosts, config.getOptionalValue("quarkus.redis.password", String.class).orElse(null),
                 config.getOptionalValue("quarkus.redis.tls.hostname-verification-algorithm", String.class).orElse("NONE"),
-                config.getOptionalValue("chat.redis.tcp-user-timeout", Duration.class).orElse(Duration.ofSeconds(30)));
+                config.getOptionalValue("chat.redis-tcp-user-timeout", Duration.class).orElse(Duration.ofSeconds(30)));
     }
 
     public boolean cluster() {
@@ -82,7 +82,7 @@ public final class RedisDeployment {
 
     /**
      * Lets the kernel find a connection that is gone without a word (a peer host lost, a NAT or load balancer that
-     * dropped it): a connection whose sent data goes unacknowledged for {@code chat.redis.tcp-user-timeout} is closed
+     * dropped it): a connection whose sent data goes unacknowledged for {@code chat.redis-tcp-user-timeout} is closed
      * (native transport only, which both services prefer), which fails the commands waiting on it instead of holding
      * them and their pooled connection for the kernel's 15 minutes of retries; and TCP keep-alive is on. Vert.x 4.5
      * sets keep-alive's idle time on servers only, so a client's probes start after the kernel's
