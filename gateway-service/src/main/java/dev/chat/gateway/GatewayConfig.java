@@ -415,9 +415,10 @@ public interface GatewayConfig {
          * more on entering and leaving the script than on a message, so a call of several costs each far less of Redis's
          * CPU. A send that comes when no call went within the linger goes at once (light traffic waits for nothing).
          * 0: only the sends that reach the subscriber's event loop in the same turn go together. At most 1s; give a
-         * unit (a bare number is seconds).
+         * unit (a bare number is seconds). 4 ms: S3's Redis CPU per send 1.78x a plain PUBLISH (2.28x at 2 ms) on the
+         * machine where the peer's PUBLISH was cheapest, for 1.3 ms more at p50 (BENCHMARKS.md, thirty-fifth session).
          */
-        @WithDefault("2MS")
+        @WithDefault("4MS")
         Duration batchLinger();
 
         /** Most sends in one publish script call (1 to 256); a call that reaches it goes at once. */
