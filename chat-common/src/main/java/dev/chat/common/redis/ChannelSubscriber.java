@@ -208,7 +208,8 @@ public final class ChannelSubscriber {
         }
     }
 
-    private static CommandImpl unqueued(String name) {
+    /** A command the Vert.x client keeps no reply slot for (see {@link #UNQUEUED}); its reply reaches the connection's handler. */
+    static CommandImpl unqueued(String name) {
         // Arity -2: a name and at least one argument; read-only unknown; pub/sub; no key extraction.
         return new CommandImpl(name.toLowerCase(java.util.Locale.ROOT), -2, null, true, false);
     }

@@ -24,8 +24,7 @@ public final class HalfOpenCheck {
 
     /** What the PING carries, and so what its answer holds. */
     public static final String TOKEN = "chat-liveness";
-    // Arity -2: a name and at least one argument; pub/sub, so no reply slot (see the class comment).
-    private static final CommandImpl PING = new CommandImpl("ping", -2, null, true, false);
+    private static final CommandImpl PING = ChannelSubscriber.unqueued("PING");
 
     private final Vertx vertx;
     private final long intervalMs;

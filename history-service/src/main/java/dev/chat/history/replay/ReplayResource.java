@@ -50,7 +50,7 @@ public class ReplayResource {
         }
         Long afterSeq = position("after", after);
         Long beforeSeq = position("before", before);
-        int size = limit(limit);
+        int size = PageLimit.of(limit, DEFAULT_LIMIT, MAX_LIMIT);
 
         // Authentication is lazy (so its failures reach ApiErrors); the deferred identity is the
         // non-blocking way to the token on the event loop.
@@ -102,19 +102,5 @@ public class ReplayResource {
             throw ApiException.badRequest(name + " must be a non-negative integer");
         }
         return Long.parseLong(value);
-    }
-
-    private static int limit(String value) {
-        if (value == null) {
-            return DEFAULT_LIMIT;
-        }
-        if (!NUMBER.matcher(value).matches()) {
-            throw ApiException.badRequest("limit must be an integer from 1 to " + MAX_LIMIT);
-        }
-        long limit = Long.parseLong(value);
-        if (limit < 1 || limit > MAX_LIMIT) {
-            throw ApiException.badRequest("limit must be an integer from 1 to " + MAX_LIMIT);
-        }
-        return (int) limit;
     }
 }

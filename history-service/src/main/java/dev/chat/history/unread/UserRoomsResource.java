@@ -4,6 +4,7 @@ import dev.chat.common.rooms.RoomNames;
 import dev.chat.history.HistoryConfig;
 import dev.chat.history.auth.Callers;
 import dev.chat.history.replay.ApiException;
+import dev.chat.history.replay.PageLimit;
 import dev.chat.history.replay.StoreUnavailable;
 import io.quarkus.security.identity.CurrentIdentityAssociation;
 import io.smallrye.mutiny.Uni;
@@ -36,7 +37,7 @@ public class UserRoomsResource {
 
     @GET
     public Uni<UserRooms> rooms(@QueryParam("limit") String limit) {
-        int size = limit(limit);
+        int size = PageLimit.of(limit, MAX_LIMIT, MAX_LIMIT);
         // Authentication is lazy (so its failures reach ApiErrors); the deferred identity is the non-blocking way to
         // the token on the event loop.
         return identity.getDeferredIdentity().chain(caller -> {
@@ -51,16 +52,5 @@ public class UserRoomsResource {
                             rooms.size() > size))
                     .onFailure().transform(StoreUnavailable::new);
         });
-    }
-
-    /** An empty parameter ({@code limit=}) counts as not given, as in the replay API. */
-    private static int limit(String value) {
-        if (value == null || value.isEmpty()) {
-            return MAX_LIMIT;
-        }
-        if (!value.matches("[0-9]{1,9}") || Integer.parseInt(value) < 1 || Integer.parseInt(value) > MAX_LIMIT) {
-            throw ApiException.badRequest("limit must be an integer from 1 to " + MAX_LIMIT);
-        }
-        return Integer.parseInt(value);
     }
 }
