@@ -17,14 +17,17 @@
 -- KEYS: 1 room presence zset (member user|node, score expiry ms), 2 the room's hold ("<until ms> <length ms>",
 --       ending the grace after its end; expiring later), 3 the changes not yet announced (hash user -> '1'/'0': whether
 --       clients were last told the user is present)
+-- A full list also holds the next announcement at least as long as the list's users take at the list rate: a big
+-- room's members then get at most about that many user ids a second of lists, whatever its churn.
 -- ARGV: 1 node, 2 now ms, 3 expiry ms for this node's entries, 4 key ttl ms, 5 room channel, 6 room,
 --       7 cap of individual events, 8 sweep ('1'/'0'), 9 the publish command (PUBLISH, or SPUBLISH on a
---       Redis Cluster), 10 first hold ms (0: no holds), 11 longest hold ms, 12 grace ms, 13 number of present
---       users n, 14.. n present users (added or refreshed), then the absent users (removed)
+--       Redis Cluster), 10 first hold ms (0: no holds), 11 longest hold ms, 12 grace ms, 13 list rate (users a
+--       second; 0: none), 14 number of present users n, 15.. n present users (added or refreshed), then the absent
+--       users (removed)
 -- Returns {changes announced, the room's hold end in ms (0: none), 1 if this call's changes wait for the hold's end}.
 local node = ARGV[1]
 local now = tonumber(ARGV[2])
-local n = tonumber(ARGV[13])
+local n = tonumber(ARGV[14])
 
 -- Live entries per user before the change, and the users clients were told are present: live ones, and
 -- those whose entries expired unannounced. The sweep removes expired entries in the same step as it
@@ -54,7 +57,7 @@ if ARGV[8] == '1' then
   end
 end
 
-for i = 14, 13 + n do
+for i = 15, 14 + n do
   local user = ARGV[i]
   local member = user .. '|' .. node
   local live = redis.call('ZSCORE', KEYS[1], member)
@@ -64,7 +67,7 @@ for i = 14, 13 + n do
   end
   changed[user] = true
 end
-for i = 14 + n, #ARGV do
+for i = 15 + n, #ARGV do
   local user = ARGV[i]
   local member = user .. '|' .. node
   local live = redis.call('ZSCORE', KEYS[1], member)
@@ -142,6 +145,7 @@ end
 local room = ARGV[6]
 redis.call(ARGV[9], ARGV[5], '{"type":"presence.diff","room":"' .. room .. '","joined":' .. list(joined)
   .. ',"left":' .. list(left) .. '}')
+local listed = 0
 if #joined + #left <= tonumber(ARGV[7]) then
   for _, user in ipairs(left) do
     redis.call(ARGV[9], ARGV[5], '{"type":"presence.leave","room":"' .. room .. '","user":"' .. user .. '"}')
@@ -157,6 +161,7 @@ else
     end
   end
   table.sort(users)
+  listed = #users
   redis.call(ARGV[9], ARGV[5], '{"type":"presence","room":"' .. room .. '","users":' .. list(users) .. '}')
 end
 
@@ -167,6 +172,10 @@ end
 local length
 if #joined + #left > tonumber(ARGV[7]) then
   length = holdLength <= 0 and first or math.min(tonumber(ARGV[11]), 2 * holdLength)
+  local rate = tonumber(ARGV[13])
+  if rate > 0 then
+    length = math.max(length, math.ceil(listed * 1000 / rate))
+  end
 else
   -- A first announcement only marks the room; one within the grace after the last hold is a busy room's.
   length = holdLength < 0 and 0 or first

@@ -144,6 +144,15 @@ public interface GatewayConfig {
         @WithDefault("4S")
         Duration churnIntervalMax();
 
+        /**
+         * A full list of n users holds the room's next announcement for at least n / this seconds (while holds are on):
+         * a member of a big room gets about this many user ids a second of lists at most, however the room churns (a
+         * room of 10,000 a list every 10 s at most, instead of 150 KB to every member every 4 s). Smaller rooms keep
+         * the churn intervals. 0: no such floor.
+         */
+        @WithDefault("1000")
+        int listUsersPerSecond();
+
         /** Script calls per Redis pipeline of presence work (one pooled connection, one round trip each). */
         @WithDefault("256")
         int batchSize();

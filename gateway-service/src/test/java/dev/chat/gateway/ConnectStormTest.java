@@ -46,15 +46,25 @@ class ConnectStormTest {
     @Inject
     RedisDataSource redis;
 
-    /** The clients without an answer, by how far they got: never connected, connected without a welcome, welcomed. */
-    static String unanswered(java.util.concurrent.atomic.AtomicIntegerArray stage) {
+    @Inject
+    dev.chat.gateway.connection.ChatSessions sessions;
+
+    /**
+     * The clients without an answer, by how far they got: never connected, connected without a welcome, welcomed; for
+     * each, whether the gateway holds a session for it (none: its {@code @OnOpen} never ran, or its session went).
+     */
+    String unanswered(java.util.concurrent.atomic.AtomicIntegerArray stage, String suffix) {
         int[] count = new int[3];
         StringBuilder which = new StringBuilder();
         for (int i = 0; i < stage.length(); i++) {
             int reached = stage.get(i);
             if (reached < 3) {
                 count[reached]++;
-                which.append(which.length() < 200 ? " storm" + i : "");
+                if (which.length() < 400) {
+                    String user = "storm" + i + "-" + suffix;
+                    long held = sessions.all().stream().filter(session -> session.user().equals(user)).count();
+                    which.append(" storm").append(i).append(" (stage ").append(reached).append(", sessions ").append(held).append(')');
+                }
             }
         }
         return "(not connected " + count[0] + ", connected but not welcomed " + count[1] + ", welcomed but not answered "
@@ -131,7 +141,7 @@ class ConnectStormTest {
                 });
             }
             boolean answered = done.await(180, TimeUnit.SECONDS);
-            assertTrue(answered, () -> "every client got an answer to its join; missing " + done.getCount() + " " + unanswered(stage));
+            assertTrue(answered, () -> "every client got an answer to its join; missing " + done.getCount() + " " + unanswered(stage, suffix));
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             System.out.printf("Connect storm: %d clients connected and joined %d rooms in %d ms; refusals %s%n", CLIENTS, ROOMS, millis, errors);
             assertEquals(Map.of(), Map.copyOf(errors), "no join refused");

@@ -121,7 +121,7 @@ class PresenceRollingUpgradeTest {
                     announcements, room, Integer.toString(CAP), "0", "RPUSH"));
             List<String> keys;
             if (script == UPGRADED) {
-                args.addAll(List.of(Long.toString(FIRST), Long.toString(LONGEST), Long.toString(GRACE)));
+                args.addAll(List.of(Long.toString(FIRST), Long.toString(LONGEST), Long.toString(GRACE), "0"));
                 keys = List.of(RoomKeys.presence(room), RoomKeys.presenceHold(room), RoomKeys.presenceUnannounced(room));
             } else {
                 keys = List.of(RoomKeys.presence(room));

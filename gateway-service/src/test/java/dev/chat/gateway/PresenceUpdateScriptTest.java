@@ -41,6 +41,8 @@ class PresenceUpdateScriptTest {
     String room;
     long t0;
     long first = FIRST;
+    /** Users a second of full lists (the gateway's default). */
+    int listRate = 1_000;
 
     record Reply(long announced, long holdUntil, boolean waiting) {
     }
@@ -60,7 +62,7 @@ class PresenceUpdateScriptTest {
         long now = t0 + at;
         List<String> args = new ArrayList<>(List.of(node, Long.toString(now), Long.toString(now + 30_000), "60000",
                 RoomKeys.channel(room), room, Integer.toString(CAP), heartbeat ? "1" : "0", "PUBLISH", Long.toString(first),
-                Long.toString(LONGEST), Long.toString(GRACE), Integer.toString(present.size())));
+                Long.toString(LONGEST), Long.toString(GRACE), Integer.toString(listRate), Integer.toString(present.size())));
         args.addAll(present);
         args.addAll(absent);
         Response reply = SCRIPT.run(reactiveRedis, List.of(RoomKeys.presence(room), RoomKeys.presenceHold(room),
@@ -95,6 +97,19 @@ class PresenceUpdateScriptTest {
             assertEquals(new Reply(CAP + 1, at + expected[round], false), reply, "round " + round);
             at += expected[round];
         }
+    }
+
+    @Test
+    void aBigRoomsFullListHoldsItsNextAnnouncementAsLongAsItsUsersTakeAtTheListRate() {
+        listRate = 5;
+        assertEquals(new Reply(40, 8_000, false), flush("a", 0, users("u", 40), List.of()),
+                "40 users at 5 a second: 8 s, past the longest hold");
+        assertEquals(new Reply(0, 8_000, true), flush("b", 5_000, users("v", CAP + 2), List.of()), "another gateway's joins wait");
+        assertEquals(new Reply(CAP + 2, 8_000 + 10_000, false), flush("b", 8_000, List.of(), List.of()),
+                "the next list, of 50, holds 10 s: its own size, although a storm's doubling stops at the longest");
+        listRate = 1_000;
+        assertEquals(new Reply(CAP + 1, 18_000 + LONGEST, false), flush("a", 18_000, users("w", CAP + 1), List.of()),
+                "59 users at 1,000 a second take less than the longest hold, which stands");
     }
 
     @Test

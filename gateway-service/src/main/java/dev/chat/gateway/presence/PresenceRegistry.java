@@ -62,7 +62,10 @@ public class PresenceRegistry {
     private final Map<String, Integer> onlineUsers = new HashMap<>();
     /** Rooms whose announcements Redis holds: their changes wait here until the hold ends. */
     private final ChurnHolds churning = new ChurnHolds();
-    /** presence-update.lua's hold settings: the first hold (0: none), the longest, and the grace after a hold (ms). */
+    /**
+     * presence-update.lua's hold settings: the first hold (0: none), the longest, the grace after a hold (ms), and the
+     * list rate (users a second).
+     */
     private final List<String> holdArgs;
     private boolean heartbeatDue;
     private boolean flushing;
@@ -83,7 +86,8 @@ public class PresenceRegistry {
         long holdMs = settings.churnInterval().toMillis();
         // The grace: a room that has changes waiting flushes at the first tick after its hold, within it.
         this.holdArgs = List.of(Long.toString(holdMs > tickMs ? holdMs : 0),
-                Long.toString(Math.max(holdMs, settings.churnIntervalMax().toMillis())), Long.toString(Math.max(1, tickMs + tickMs / 2)));
+                Long.toString(Math.max(holdMs, settings.churnIntervalMax().toMillis())), Long.toString(Math.max(1, tickMs + tickMs / 2)),
+                Integer.toString(Math.max(0, settings.listUsersPerSecond())));
     }
 
     void start(@Observes StartupEvent event) {
@@ -307,7 +311,7 @@ public class PresenceRegistry {
         for (RoomUpdate update : chunk) {
             keys.add(List.of(RoomKeys.presence(update.room()), RoomKeys.presenceHold(update.room()),
                     RoomKeys.presenceUnannounced(update.room())));
-            List<String> arg = new ArrayList<>(13 + update.present().size() + update.absent().size());
+            List<String> arg = new ArrayList<>(14 + update.present().size() + update.absent().size());
             arg.addAll(List.of(node, now, expiry, keyTtl(), layout.roomChannel(update.room()), update.room(),
                     Integer.toString(settings.batchEvents()), update.heartbeat() ? "1" : "0", layout.publishCommand()));
             arg.addAll(holdArgs);
