@@ -1,7 +1,9 @@
 package dev.chat.history.store;
 
 import dev.chat.history.HistoryConfig;
-import io.quarkus.logging.Log;
+import io.quarkus.credentials.CredentialsProvider;
+import io.quarkus.credentials.runtime.CredentialsProviderFinder;
+import io.quarkus.reactive.datasource.runtime.ConnectOptionsSupplier;
 import io.quarkus.reactive.pg.client.PgPoolCreator;
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgBuilder;
@@ -10,8 +12,10 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnectOptions;
 import jakarta.inject.Singleton;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
@@ -19,9 +23,9 @@ import org.eclipse.microprofile.config.ConfigProvider;
  * user timeout ({@code chat.database-tcp-user-timeout}) after which a connection with unacknowledged data is closed.
  * Quarkus's datasource settings offer neither. Hibernate Reactive writes through this pool too.
  *
- * <p>The pool connects with the credentials read at start: Quarkus's own pool asks a {@code
- * quarkus.datasource.credentials-provider} for them at each new connection, so that rotated credentials keep working.
- * With a credentials provider set, start-up says so in the log.
+ * <p>Each new connection takes its credentials as Quarkus's own pool does: from the {@code
+ * quarkus.datasource.credentials-provider} when one is set (rotated credentials keep working), else from the
+ * configuration read at start.
  */
 @Singleton
 public class DatabaseSockets implements PgPoolCreator {
@@ -34,16 +38,24 @@ public class DatabaseSockets implements PgPoolCreator {
 
     @Override
     public Pool create(Input input) {
-        if (ConfigProvider.getConfig().getOptionalValue("quarkus.datasource.credentials-provider", String.class).isPresent()) {
-            Log.warn("quarkus.datasource.credentials-provider is set, but the reactive pool (DatabaseSockets) connects with the"
-                    + " credentials read at start: rotated credentials need a restart");
-        }
         List<PgConnectOptions> servers = input.pgConnectOptionsList();
         int userTimeoutMs = (int) Math.min(Integer.MAX_VALUE, config.databaseTcpUserTimeout().toMillis());
         servers.forEach(server -> server.setTcpKeepAlive(true).setTcpUserTimeout(userTimeoutMs));
-        // Several servers (a comma-separated URL) take turns, as in Quarkus's own pool.
+        Supplier<Future<PgConnectOptions>> options = connectOptions(servers);
+        return PgBuilder.pool().with(input.poolOptions()).connectingTo(() -> options.get().map(SqlConnectOptions.class::cast))
+                .using(input.vertx()).build();
+    }
+
+    /** Several servers (a comma-separated URL) take turns, as in Quarkus's own pool; so does its credentials provider. */
+    private static Supplier<Future<PgConnectOptions>> connectOptions(List<PgConnectOptions> servers) {
+        Config settings = ConfigProvider.getConfig();
+        Optional<String> credentials = settings.getOptionalValue("quarkus.datasource.credentials-provider", String.class);
+        if (credentials.isPresent()) {
+            CredentialsProvider provider = CredentialsProviderFinder.find(
+                    settings.getOptionalValue("quarkus.datasource.credentials-provider-name", String.class).orElse(null));
+            return new ConnectOptionsSupplier<>(provider, credentials.get(), servers, PgConnectOptions::new);
+        }
         AtomicInteger next = new AtomicInteger();
-        Supplier<Future<SqlConnectOptions>> inTurn = () -> Future.succeededFuture(servers.get(Math.floorMod(next.getAndIncrement(), servers.size())));
-        return PgBuilder.pool().with(input.poolOptions()).connectingTo(inTurn).using(input.vertx()).build();
+        return () -> Future.succeededFuture(servers.get(Math.floorMod(next.getAndIncrement(), servers.size())));
     }
 }
