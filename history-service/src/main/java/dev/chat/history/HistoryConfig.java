@@ -208,6 +208,14 @@ public interface HistoryConfig {
         @WithDefault("5S")
         Duration maxRetryBackoff();
 
+        /**
+         * Rooms kept per user in each of the membership and read-position tables (GET /users/me/rooms): past a tenth
+         * more, a user's oldest joins and read positions are deleted down to this. Bounds what a client that joins or
+         * marks ever new room names makes PostgreSQL keep.
+         */
+        @WithDefault("10000")
+        int roomsPerUser();
+
         /** Another consumer of the group idle this long with nothing pending is removed (XGROUP DELCONSUMER). */
         @WithDefault("24H")
         Duration staleConsumerIdle();

@@ -1,5 +1,6 @@
 package dev.chat.history.unread;
 
+import dev.chat.history.HistoryConfig;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -24,17 +25,51 @@ public class ActivityWriter {
      * delivered twice or out of order change nothing. Rows go in (user, room) order, so two history replicas storing
      * overlapping batches lock them in the same order and never deadlock. The joins' insert is a data-modifying WITH,
      * which PostgreSQL runs to completion whether or not the statement reads it; one statement, so no transaction.
+     * <p>
+     * Each user keeps at most {@code $8} rooms in each table, the most recently joined and read: a client joining or
+     * marking ever new room names within its rate limits would otherwise grow them without end. The check counts the
+     * batch's users' rows (an index-only scan) and, once a user is a tenth past the bound, deletes their oldest rows down
+     * to it; rows of this batch are never among them (a row written and deleted by one statement is an error).
      */
     static final String BATCH = """
-            with joins as (
-                insert into room_members (user_id, room, joined_at)
+            with batch_joins as (
                 select user_id, room, joined_at from unnest($1::text[], $2::text[], $3::bigint[]) as j(user_id, room, joined_at)
+            ),
+            batch_reads as (
+                select user_id, room, seq, updated_at from unnest($4::text[], $5::text[], $6::bigint[], $7::bigint[]) as r(user_id, room, seq, updated_at)
+            ),
+            joins as (
+                insert into room_members (user_id, room, joined_at)
+                select user_id, room, joined_at from batch_joins
                 order by user_id, room
                 on conflict (user_id, room) do nothing
+            ),
+            old_joins as (
+                delete from room_members m using (
+                    select user_id, room from (
+                        select user_id, room, row_number() over (partition by user_id order by joined_at desc, room desc) as rank
+                        from room_members
+                        where user_id in (select user_id from room_members where user_id = any($1::text[])
+                                          group by user_id having count(*) > $8::bigint + $8::bigint / 10)
+                    ) ranked
+                    where rank > $8::bigint and not exists (select 1 from batch_joins b where b.user_id = ranked.user_id and b.room = ranked.room)
+                ) old
+                where m.user_id = old.user_id and m.room = old.room
+            ),
+            old_reads as (
+                delete from read_markers m using (
+                    select user_id, room from (
+                        select user_id, room, row_number() over (partition by user_id order by updated_at desc, room desc) as rank
+                        from read_markers
+                        where user_id in (select user_id from read_markers where user_id = any($4::text[])
+                                          group by user_id having count(*) > $8::bigint + $8::bigint / 10)
+                    ) ranked
+                    where rank > $8::bigint and not exists (select 1 from batch_reads b where b.user_id = ranked.user_id and b.room = ranked.room)
+                ) old
+                where m.user_id = old.user_id and m.room = old.room
             )
             insert into read_markers (user_id, room, seq, updated_at)
-            select user_id, room, seq, updated_at
-            from unnest($4::text[], $5::text[], $6::bigint[], $7::bigint[]) as r(user_id, room, seq, updated_at)
+            select user_id, room, seq, updated_at from batch_reads
             order by user_id, room
             on conflict (user_id, room) do update set seq = greatest(read_markers.seq, excluded.seq),
                 updated_at = greatest(read_markers.updated_at, excluded.updated_at)
@@ -42,9 +77,11 @@ public class ActivityWriter {
             """;
 
     private final Pool pool;
+    private final int roomsPerUser;
 
-    public ActivityWriter(Pool pool) {
+    public ActivityWriter(Pool pool, HistoryConfig config) {
         this.pool = pool;
+        this.roomsPerUser = config.activity().roomsPerUser();
     }
 
     /** Stores the entries; a (user, room) that appears more than once is written once, with its earliest join or highest read. */
@@ -64,7 +101,8 @@ public class ActivityWriter {
         List<ActivityEntry> j = List.copyOf(joins.values());
         List<ActivityEntry> r = List.copyOf(reads.values());
         Tuple params = Tuple.tuple(List.of(strings(j, ActivityEntry::user), strings(j, ActivityEntry::room), longs(j, ActivityEntry::ts),
-                strings(r, ActivityEntry::user), strings(r, ActivityEntry::room), longs(r, ActivityEntry::seq), longs(r, ActivityEntry::ts)));
+                strings(r, ActivityEntry::user), strings(r, ActivityEntry::room), longs(r, ActivityEntry::seq), longs(r, ActivityEntry::ts),
+                (long) roomsPerUser));
         return pool.preparedQuery(BATCH).execute(params).replaceWithVoid();
     }
 

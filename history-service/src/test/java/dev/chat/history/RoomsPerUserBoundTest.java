@@ -1,0 +1,112 @@
+package dev.chat.history;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.chat.history.unread.ActivityEntry;
+import dev.chat.history.unread.ActivityEntry.Kind;
+import dev.chat.history.unread.ActivityWriter;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A user who joins or marks ever new room names within the gateway's rate limits does not grow PostgreSQL without end:
+ * each user keeps their most recently joined and read rooms, up to a bound (here 10, pruned past 11).
+ */
+@QuarkusTest
+@TestProfile(RoomsPerUserBoundTest.TenRooms.class)
+class RoomsPerUserBoundTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    public static class TenRooms implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("chat.activity.rooms-per-user", "10");
+        }
+    }
+
+    @Inject
+    ActivityWriter writer;
+
+    @Inject
+    Pool pool;
+
+    @Test
+    void aUserKeepsTheirMostRecentlyJoinedAndReadRoomsUpToTheBound() {
+        String user = Gateway.uniqueUser("bound");
+        String other = Gateway.uniqueUser("bound");
+        String prefix = Gateway.uniqueRoom("bound");
+        for (int i = 1; i <= 30; i++) {
+            String room = prefix + "-" + i;
+            write(List.of(new ActivityEntry(Kind.JOIN, user, room, 0, i), new ActivityEntry(Kind.READ, user, room, 1, i),
+                    new ActivityEntry(Kind.JOIN, other, prefix + "-" + (i % 3), 0, i)));
+        }
+
+        List<String> kept = rooms("room_members", "joined_at", user);
+        assertEquals(kept, rooms("read_markers", "updated_at", user), "the same rooms of both tables");
+        // Pruned to 10 once a write finds more than 11: never more than that and one batch (here one room), always the latest.
+        List<String> latest = new ArrayList<>();
+        for (int i = 30; i > 30 - kept.size(); i--) {
+            latest.add(prefix + "-" + i);
+        }
+        assertEquals(latest, kept);
+        assertEquals(true, kept.size() >= 10 && kept.size() <= 12, () -> kept.size() + " rooms kept");
+        assertEquals(3, rooms("room_members", "joined_at", other).size(), "a user within the bound keeps every room");
+    }
+
+    @Test
+    void aRoomTheBatchJoinsOrReadsAgainIsKeptHoweverOldItIs() {
+        String user = Gateway.uniqueUser("bound");
+        String prefix = Gateway.uniqueRoom("bound");
+        List<ActivityEntry> first = new ArrayList<>();
+        for (int i = 1; i <= 12; i++) {
+            first.add(new ActivityEntry(Kind.JOIN, user, prefix + "-" + i, 0, 100 + i));
+            first.add(new ActivityEntry(Kind.READ, user, prefix + "-" + i, 1, 100 + i));
+        }
+        write(first);
+        // The oldest room again: its join stays the first one (the oldest), its read position moves up. The write that
+        // prunes the user's rows keeps it, in both tables.
+        String oldest = prefix + "-1";
+        write(List.of(new ActivityEntry(Kind.JOIN, user, oldest, 0, 1_000), new ActivityEntry(Kind.READ, user, oldest, 5, 1_000)));
+
+        List<String> members = rooms("room_members", "joined_at", user);
+        List<String> markers = rooms("read_markers", "updated_at", user);
+        assertEquals(true, members.contains(oldest) && members.size() == 11, () -> "the latest 10 and the batch's own: " + members);
+        assertEquals(List.of(101L), joinedAt(user, oldest), "its first join stays");
+        assertEquals(oldest, markers.get(0), () -> "read last: " + markers);
+        assertEquals(11, markers.size(), () -> "the latest 10 and the batch's own: " + markers);
+    }
+
+    private void write(List<ActivityEntry> batch) {
+        writer.write(batch).await().atMost(WAIT);
+    }
+
+    private List<Long> joinedAt(String user, String room) {
+        List<Long> rows = new ArrayList<>();
+        for (Row row : pool.preparedQuery("select joined_at from room_members where user_id = $1 and room = $2")
+                .execute(Tuple.of(user, room)).await().atMost(WAIT)) {
+            rows.add(row.getLong(0));
+        }
+        return rows;
+    }
+
+    /** The user's rooms in {@code table}, most recent first. */
+    private List<String> rooms(String table, String recency, String user) {
+        List<String> rooms = new ArrayList<>();
+        for (Row row : pool.preparedQuery("select room from " + table + " where user_id = $1 order by " + recency + " desc, room desc")
+                .execute(Tuple.of(user)).await().atMost(WAIT)) {
+            rooms.add(row.getString(0));
+        }
+        return rooms;
+    }
+}
