@@ -210,8 +210,8 @@ public interface HistoryConfig {
 
         /**
          * Rooms kept per user in each of the membership and read-position tables (GET /users/me/rooms): past a tenth
-         * more, a user's oldest joins and read positions are deleted down to this. Bounds what a client that joins or
-         * marks ever new room names makes PostgreSQL keep.
+         * more, the rooms a user was active in longest ago are deleted down to this (ActivityWriter). Bounds what a client
+         * that joins or marks ever new room names makes PostgreSQL keep. 0: no bound.
          */
         @WithDefault("10000")
         int roomsPerUser();

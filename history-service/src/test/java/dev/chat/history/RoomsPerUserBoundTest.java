@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A user who joins or marks ever new room names within the gateway's rate limits does not grow PostgreSQL without end:
- * each user keeps their most recently joined and read rooms, up to a bound (here 10, pruned past 11).
+ * each user keeps the rooms they were last active in (joined or read), up to a bound (here 10, pruned past 11).
  */
 @QuarkusTest
 @TestProfile(RoomsPerUserBoundTest.TenRooms.class)
@@ -54,7 +54,7 @@ class RoomsPerUserBoundTest {
 
         List<String> kept = rooms("room_members", "joined_at", user);
         assertEquals(kept, rooms("read_markers", "updated_at", user), "the same rooms of both tables");
-        // Pruned to 10 once a write finds more than 11: never more than that and one batch (here one room), always the latest.
+        // Pruned to 10 once a write finds more than 11 before it: never more than that and one batch (here one room), always the latest.
         List<String> latest = new ArrayList<>();
         for (int i = 30; i > 30 - kept.size(); i--) {
             latest.add(prefix + "-" + i);
@@ -74,17 +74,18 @@ class RoomsPerUserBoundTest {
             first.add(new ActivityEntry(Kind.READ, user, prefix + "-" + i, 1, 100 + i));
         }
         write(first);
-        // The oldest room again: its join stays the first one (the oldest), its read position moves up. The write that
-        // prunes the user's rows keeps it, in both tables.
+        // The oldest room again: its join stays the first one, its read position moves up. The user was active there last,
+        // so the write that trims the user's rows keeps it, in both tables, and the two joined longest ago go.
         String oldest = prefix + "-1";
         write(List.of(new ActivityEntry(Kind.JOIN, user, oldest, 0, 1_000), new ActivityEntry(Kind.READ, user, oldest, 5, 1_000)));
 
         List<String> members = rooms("room_members", "joined_at", user);
         List<String> markers = rooms("read_markers", "updated_at", user);
-        assertEquals(true, members.contains(oldest) && members.size() == 11, () -> "the latest 10 and the batch's own: " + members);
+        assertEquals(true, members.contains(oldest) && members.size() == 10, () -> "the 10 last active in: " + members);
+        assertEquals(false, members.contains(prefix + "-2") || members.contains(prefix + "-3"), () -> "joined longest ago: " + members);
         assertEquals(List.of(101L), joinedAt(user, oldest), "its first join stays");
         assertEquals(oldest, markers.get(0), () -> "read last: " + markers);
-        assertEquals(11, markers.size(), () -> "the latest 10 and the batch's own: " + markers);
+        assertEquals(10, markers.size(), () -> "the 10 read last: " + markers);
     }
 
     private void write(List<ActivityEntry> batch) {
