@@ -216,6 +216,13 @@ public interface HistoryConfig {
         @WithDefault("10000")
         int roomsPerUser();
 
+        /**
+         * How often the users of the batch being stored are checked against rooms-per-user (one statement): ordinary
+         * batches pay nothing for the bound, and a client that keeps adding rooms is caught within its tenth of slack.
+         */
+        @WithDefault("10S")
+        Duration trimInterval();
+
         /** Another consumer of the group idle this long with nothing pending is removed (XGROUP DELCONSUMER). */
         @WithDefault("24H")
         Duration staleConsumerIdle();

@@ -31,7 +31,8 @@ class RoomsPerUserBoundTest {
     public static class TenRooms implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("chat.activity.rooms-per-user", "10");
+            // Checked at every batch here (10 s apart by default).
+            return Map.of("chat.activity.rooms-per-user", "10", "chat.activity.trim-interval", "0S");
         }
     }
 
@@ -54,38 +55,42 @@ class RoomsPerUserBoundTest {
 
         List<String> kept = rooms("room_members", "joined_at", user);
         assertEquals(kept, rooms("read_markers", "updated_at", user), "the same rooms of both tables");
-        // Pruned to 10 once a write finds more than 11 before it: never more than that and one batch (here one room), always the latest.
+        // Trimmed to 10 once past 11: never more than 11 after a write, always the latest.
         List<String> latest = new ArrayList<>();
         for (int i = 30; i > 30 - kept.size(); i--) {
             latest.add(prefix + "-" + i);
         }
         assertEquals(latest, kept);
-        assertEquals(true, kept.size() >= 10 && kept.size() <= 12, () -> kept.size() + " rooms kept");
+        assertEquals(true, kept.size() >= 10 && kept.size() <= 11, () -> kept.size() + " rooms kept");
         assertEquals(3, rooms("room_members", "joined_at", other).size(), "a user within the bound keeps every room");
     }
 
     @Test
-    void aRoomTheBatchJoinsOrReadsAgainIsKeptHoweverOldItIs() {
+    void aRoomJoinedLongAgoButReadLastIsKept() {
         String user = Gateway.uniqueUser("bound");
         String prefix = Gateway.uniqueRoom("bound");
         List<ActivityEntry> first = new ArrayList<>();
-        for (int i = 1; i <= 12; i++) {
+        for (int i = 1; i <= 11; i++) {
             first.add(new ActivityEntry(Kind.JOIN, user, prefix + "-" + i, 0, 100 + i));
             first.add(new ActivityEntry(Kind.READ, user, prefix + "-" + i, 1, 100 + i));
         }
         write(first);
-        // The oldest room again: its join stays the first one, its read position moves up. The user was active there last,
-        // so the write that trims the user's rows keeps it, in both tables, and the two joined longest ago go.
+        // The room joined first is read again (its join stays the first one), and one more room is joined: 12 rooms, one
+        // past the tenth of slack. The user was active in the oldest room last, so the trim keeps it, in both tables, and
+        // the rooms they were active in longest ago go.
         String oldest = prefix + "-1";
-        write(List.of(new ActivityEntry(Kind.JOIN, user, oldest, 0, 1_000), new ActivityEntry(Kind.READ, user, oldest, 5, 1_000)));
+        write(List.of(new ActivityEntry(Kind.JOIN, user, oldest, 0, 1_000), new ActivityEntry(Kind.READ, user, oldest, 5, 1_000),
+                new ActivityEntry(Kind.JOIN, user, prefix + "-new", 0, 1_000)));
 
         List<String> members = rooms("room_members", "joined_at", user);
         List<String> markers = rooms("read_markers", "updated_at", user);
-        assertEquals(true, members.contains(oldest) && members.size() == 10, () -> "the 10 last active in: " + members);
-        assertEquals(false, members.contains(prefix + "-2") || members.contains(prefix + "-3"), () -> "joined longest ago: " + members);
+        assertEquals(10, members.size(), () -> "the 10 last active in: " + members);
+        assertEquals(true, members.contains(oldest) && members.contains(prefix + "-new"), () -> "kept: " + members);
+        assertEquals(false, members.contains(prefix + "-2") || members.contains(prefix + "-3"), () -> "active longest ago: " + members);
         assertEquals(List.of(101L), joinedAt(user, oldest), "its first join stays");
         assertEquals(oldest, markers.get(0), () -> "read last: " + markers);
         assertEquals(10, markers.size(), () -> "the 10 read last: " + markers);
+        assertEquals(false, markers.contains(prefix + "-2"), () -> "read longest ago: " + markers);
     }
 
     private void write(List<ActivityEntry> batch) {
