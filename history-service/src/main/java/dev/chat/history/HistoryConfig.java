@@ -217,8 +217,8 @@ public interface HistoryConfig {
         int roomsPerUser();
 
         /**
-         * How often the users of the batch being stored are checked against rooms-per-user (one statement): ordinary
-         * batches pay nothing for the bound, and a client that keeps adding rooms is caught within its tenth of slack.
+         * At most this often (per instance), the users stored since the last check are checked against rooms-per-user,
+         * in one statement after the next batch: ordinary batches pay nothing for the bound. 0: after every batch.
          */
         @WithDefault("10S")
         Duration trimInterval();

@@ -9,6 +9,8 @@ import jakarta.inject.Singleton;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
@@ -47,8 +49,10 @@ public class ActivityWriter {
     /**
      * Of the users in {@code $1}, those who hold more than a tenth past {@code $2} rooms in either table lose the rooms
      * past the {@code $2} they were last active in: memberships by the later of the join and the user's read position
-     * there, read positions by their time. Each user's rows are ranked on the primary key's range. A row another statement
-     * changed meanwhile no longer matches what was ranked and stays.
+     * there, read positions by their time. Each user's rows are ranked on the primary key's range. The read positions
+     * it may delete are locked first, skipping any a concurrent write holds, so it never waits on BATCH (whose upserts
+     * lock read positions in key order) and the two cannot deadlock; a row changed since it was ranked, or a membership
+     * whose read position changed, stays.
      */
     static final String TRIM = """
             with crowded as (
@@ -58,18 +62,25 @@ public class ActivityWriter {
                 select user_id from read_markers where user_id = any($1::text[])
                 group by user_id having count(*) > $2::bigint + $2::bigint / 10
             ),
+            marks as materialized (
+                select user_id, room, updated_at from read_markers
+                where user_id in (select user_id from crowded)
+                for update skip locked
+            ),
             old_joins as (
                 delete from room_members m using (
-                    select u.user_id, old.room, old.joined_at
+                    select u.user_id, old.room, old.joined_at, old.read_at
                     from crowded u
                     cross join lateral (
-                        select j.room, j.joined_at from room_members j
+                        select j.room, j.joined_at, r.updated_at as read_at from room_members j
                         left join read_markers r on r.user_id = j.user_id and r.room = j.room
                         where j.user_id = u.user_id
                         order by greatest(j.joined_at, coalesce(r.updated_at, 0)) desc, j.room desc
                         offset $2::bigint) old
                 ) o
                 where m.user_id = o.user_id and m.room = o.room and m.joined_at = o.joined_at
+                    and (o.read_at is null
+                         or exists (select 1 from marks k where k.user_id = o.user_id and k.room = o.room and k.updated_at = o.read_at))
             )
             delete from read_markers m using (
                 select u.user_id, old.room, old.updated_at
@@ -79,28 +90,34 @@ public class ActivityWriter {
                     where r.user_id = u.user_id
                     order by r.updated_at desc, r.room desc
                     offset $2::bigint) old
-            ) o
-            where m.user_id = o.user_id and m.room = o.room and m.updated_at = o.updated_at
+            ) o, marks k
+            where m.user_id = o.user_id and m.room = o.room
+                and k.user_id = o.user_id and k.room = o.room and k.updated_at = o.updated_at
             """;
+
+    private static final int SEEN_LIMIT = 10_000;
 
     private final Pool pool;
     private final int roomsPerUser;
-    private final long trimIntervalMillis;
-    private final AtomicLong nextTrim = new AtomicLong();
+    private final long trimIntervalNanos;
+    private final AtomicLong lastTrim;
+    /** The users stored since the last trim, whom it checks; bounded (a client that keeps adding rooms is in every second's flush). */
+    private final Set<String> seen = ConcurrentHashMap.newKeySet();
 
     public ActivityWriter(Pool pool, HistoryConfig config) {
         this.pool = pool;
         this.roomsPerUser = Math.max(0, config.activity().roomsPerUser());
-        this.trimIntervalMillis = config.activity().trimInterval().toMillis();
+        this.trimIntervalNanos = config.activity().trimInterval().toNanos();
+        // The first is due at once.
+        this.lastTrim = new AtomicLong(System.nanoTime() - trimIntervalNanos);
     }
 
     /**
      * Stores the entries; a (user, room) that appears more than once is written once, with its earliest join or highest
-     * read. At most once per trim interval, the batch's users past the bound then lose their least recently active rooms:
-     * a client that joins or marks ever new room names within its rate limits would otherwise grow both tables without
-     * end. Such a client is in nearly every batch (gateways flush activity every second), so a check per interval finds it
-     * well within the bound's tenth of slack, and ordinary batches pay nothing for it. The trim is best effort: it fails
-     * alone, logged, and the entries are stored either way.
+     * read. Once the trim interval has passed since the last trim, the next stored batch is followed by one: the users
+     * stored since (up to {@value #SEEN_LIMIT}) who are past the bound lose their least recently active rooms. A client
+     * that joins or marks ever new room names within its rate limits would otherwise grow both tables without end;
+     * ordinary batches pay nothing for it. The trim is best effort: a failure is logged, and the entries are stored either way.
      */
     public Uni<Void> write(List<ActivityEntry> entries) {
         // PostgreSQL refuses an upsert that touches the same row twice in one statement.
@@ -119,21 +136,30 @@ public class ActivityWriter {
         List<ActivityEntry> r = List.copyOf(reads.values());
         Tuple params = Tuple.tuple(List.of(strings(j, ActivityEntry::user), strings(j, ActivityEntry::room), longs(j, ActivityEntry::ts),
                 strings(r, ActivityEntry::user), strings(r, ActivityEntry::room), longs(r, ActivityEntry::seq), longs(r, ActivityEntry::ts)));
-        Uni<Void> stored = pool.preparedQuery(BATCH).execute(params).replaceWithVoid();
-        return trimDue() ? stored.chain(() -> trim(entries)) : stored;
+        return pool.preparedQuery(BATCH).execute(params).chain(() -> {
+            if (roomsPerUser == 0) {
+                return Uni.createFrom().voidItem();
+            }
+            for (ActivityEntry e : entries) {
+                if (seen.size() >= SEEN_LIMIT) {
+                    break;
+                }
+                seen.add(e.user());
+            }
+            return trimDue() ? trim() : Uni.createFrom().voidItem();
+        });
     }
 
+    /** Whether a trim is due now; takes it if so. */
     private boolean trimDue() {
-        if (roomsPerUser == 0) {
-            return false;
-        }
-        long now = System.currentTimeMillis();
-        long due = nextTrim.get();
-        return now >= due && nextTrim.compareAndSet(due, now + trimIntervalMillis);
+        long now = System.nanoTime();
+        long last = lastTrim.get();
+        return now - last >= trimIntervalNanos && lastTrim.compareAndSet(last, now);
     }
 
-    private Uni<Void> trim(List<ActivityEntry> entries) {
-        String[] users = entries.stream().map(ActivityEntry::user).distinct().toArray(String[]::new);
+    private Uni<Void> trim() {
+        String[] users = seen.toArray(String[]::new);
+        seen.clear();
         return pool.preparedQuery(TRIM).execute(Tuple.of(users, (long) roomsPerUser)).replaceWithVoid()
                 .onFailure().recoverWithItem(e -> {
                     Log.warnf("Trimming the rooms of users past %d each failed (%s); the next trim tries again", roomsPerUser, e.getMessage());
