@@ -91,17 +91,8 @@ class ActivityWriterTest {
 
     /** The one membership row and the one read position ({@code seq@updatedAt}) stored for the user and room. */
     private void assertStored(String user, String room, long joinedAt, String readMarker) {
-        assertEquals(List.of(joinedAt), joinedAt(user, room));
+        assertEquals(List.of(joinedAt), ActivityRows.joinedAt(pool, user, room));
         assertEquals(List.of(readMarker), readMarker(user, room));
-    }
-
-    private List<Long> joinedAt(String user, String room) {
-        List<Long> rows = new ArrayList<>();
-        for (Row row : pool.preparedQuery("select joined_at from room_members where user_id = $1 and room = $2")
-                .execute(Tuple.of(user, room)).await().atMost(WAIT)) {
-            rows.add(row.getLong(0));
-        }
-        return rows;
     }
 
     private List<String> readMarker(String user, String room) {

@@ -87,7 +87,7 @@ class RoomsPerUserBoundTest {
         assertEquals(10, members.size(), () -> "the 10 last active in: " + members);
         assertEquals(true, members.contains(oldest) && members.contains(prefix + "-new"), () -> "kept: " + members);
         assertEquals(false, members.contains(prefix + "-2") || members.contains(prefix + "-3"), () -> "active longest ago: " + members);
-        assertEquals(List.of(101L), joinedAt(user, oldest), "its first join stays");
+        assertEquals(List.of(101L), ActivityRows.joinedAt(pool, user, oldest), "its first join stays");
         assertEquals(oldest, markers.get(0), () -> "read last: " + markers);
         assertEquals(10, markers.size(), () -> "the 10 read last: " + markers);
         assertEquals(false, markers.contains(prefix + "-2"), () -> "read longest ago: " + markers);
@@ -95,15 +95,6 @@ class RoomsPerUserBoundTest {
 
     private void write(List<ActivityEntry> batch) {
         writer.write(batch).await().atMost(WAIT);
-    }
-
-    private List<Long> joinedAt(String user, String room) {
-        List<Long> rows = new ArrayList<>();
-        for (Row row : pool.preparedQuery("select joined_at from room_members where user_id = $1 and room = $2")
-                .execute(Tuple.of(user, room)).await().atMost(WAIT)) {
-            rows.add(row.getLong(0));
-        }
-        return rows;
     }
 
     /** The user's rooms in {@code table}, most recent first. */
