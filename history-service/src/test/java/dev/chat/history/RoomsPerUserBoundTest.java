@@ -43,7 +43,7 @@ class RoomsPerUserBoundTest {
     Pool pool;
 
     @Test
-    void aUserKeepsTheirMostRecentlyJoinedAndReadRoomsUpToTheBound() {
+    void aUserKeepsTheRoomsTheyWereLastActiveInUpToTheBound() {
         String user = Gateway.uniqueUser("bound");
         String other = Gateway.uniqueUser("bound");
         String prefix = Gateway.uniqueRoom("bound");
