@@ -1,6 +1,8 @@
 package dev.chat.history;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chat.history.unread.ActivityEntry;
 import dev.chat.history.unread.ActivityEntry.Kind;
@@ -61,7 +63,7 @@ class RoomsPerUserBoundTest {
             latest.add(prefix + "-" + i);
         }
         assertEquals(latest, kept);
-        assertEquals(true, kept.size() >= 10 && kept.size() <= 11, () -> kept.size() + " rooms kept");
+        assertTrue(kept.size() >= 10 && kept.size() <= 11, () -> kept.size() + " rooms kept");
         assertEquals(3, rooms("room_members", "joined_at", other).size(), "a user within the bound keeps every room");
     }
 
@@ -85,12 +87,12 @@ class RoomsPerUserBoundTest {
         List<String> members = rooms("room_members", "joined_at", user);
         List<String> markers = rooms("read_markers", "updated_at", user);
         assertEquals(10, members.size(), () -> "the 10 last active in: " + members);
-        assertEquals(true, members.contains(oldest) && members.contains(prefix + "-new"), () -> "kept: " + members);
-        assertEquals(false, members.contains(prefix + "-2") || members.contains(prefix + "-3"), () -> "active longest ago: " + members);
+        assertTrue(members.contains(oldest) && members.contains(prefix + "-new"), () -> "kept: " + members);
+        assertFalse(members.contains(prefix + "-2") || members.contains(prefix + "-3"), () -> "active longest ago: " + members);
         assertEquals(List.of(101L), ActivityRows.joinedAt(pool, user, oldest), "its first join stays");
         assertEquals(oldest, markers.get(0), () -> "read last: " + markers);
         assertEquals(10, markers.size(), () -> "the 10 read last: " + markers);
-        assertEquals(false, markers.contains(prefix + "-2"), () -> "read longest ago: " + markers);
+        assertFalse(markers.contains(prefix + "-2"), () -> "read longest ago: " + markers);
     }
 
     private void write(List<ActivityEntry> batch) {
