@@ -16,7 +16,9 @@
 -- waited makes that call (with no changes of its own, if need be) once the hold is over; the first announces.
 -- KEYS: 1 room presence zset (member user|node, score expiry ms), 2 the room's hold ("<until ms> <length ms>",
 --       ending the grace after its end; expiring later), 3 the changes not yet announced (hash user -> '1'/'0': whether
---       clients were last told the user is present)
+--       clients were last told the user is present), 4 the presence index (hash user -> "|node|node|", the gateways
+--       with an entry of the user in KEYS[1]; field '' -> how many entries it indexes; field '@node' -> until when that
+--       node is known to keep the index, in ms)
 -- A full list also holds the next announcement at least as long as the list's users take at the list rate: a big
 -- room's members then get at most about that many user ids a second of lists, whatever its churn.
 -- ARGV: 1 node, 2 now ms, 3 expiry ms for this node's entries, 4 key ttl ms, 5 room channel, 6 room,
@@ -24,69 +26,175 @@
 --       Redis Cluster), 10 first hold ms (0: no holds), 11 longest hold ms, 12 grace ms, 13 list rate (users a
 --       second; 0: none), 14 number of present users n, 15.. n present users (added or refreshed), then the absent
 --       users (removed)
--- Returns {changes announced, the room's hold end in ms (0: none), 1 if this call's changes wait for the hold's end}.
+-- Returns {changes announced, the room's hold end in ms (0: none), 1 if this call's changes wait for the hold's end,
+--          1 if the call looked up only the users it changed (0: it read the whole room)}.
+--
+-- Reading the whole room on every call cost Redis about 150 ms a call in a room of 100,000 (BENCHMARKS.md), and every
+-- gateway calls once a hold. So the call looks up only the users it changes, through the index, as long as the index
+-- holds every entry of the room. A gateway still on the script before the index (a rolling upgrade) writes entries
+-- the index does not hold: the counts differ, and calls read the whole room as before. A heartbeat's call (the sweep)
+-- of a room whose counts differ indexes it again from its entries, those of gateways that keep the index only: the
+-- counts then agree once the last gateway before the index has left the room.
 local node = ARGV[1]
 local now = tonumber(ARGV[2])
 local n = tonumber(ARGV[14])
 
--- Live entries per user before the change, and the users clients were told are present: live ones, and
--- those whose entries expired unannounced. The sweep removes expired entries in the same step as it
--- announces them, so each is announced once.
-local count = {}
-local known = {}
-for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')) do
-  local user = string.match(m, '^(.*)|[^|]*$')
-  if user then
-    count[user] = (count[user] or 0) + 1
-    known[user] = true
+local function userOf(m)
+  return string.match(m, '^(.*)|[^|]*$')
+end
+
+-- The index, kept by every call; `indexed` is how many entries it holds once this call is done.
+local indexed = tonumber(redis.call('HGET', KEYS[4], '') or '0')
+local complete = indexed == redis.call('ZCARD', KEYS[1])
+redis.call('HSET', KEYS[4], '@' .. node, ARGV[3])
+
+local function index(user, at)
+  local nodes = redis.call('HGET', KEYS[4], user) or '|'
+  if not string.find(nodes, '|' .. at .. '|', 1, true) then
+    redis.call('HSET', KEYS[4], user, nodes .. at .. '|')
+    indexed = indexed + 1
   end
 end
 
+local function unindex(user, at)
+  local nodes = redis.call('HGET', KEYS[4], user)
+  local from = nodes and string.find(nodes, '|' .. at .. '|', 1, true)
+  if from then
+    local rest = string.sub(nodes, 1, from) .. string.sub(nodes, from + #at + 2)
+    if rest == '|' then
+      redis.call('HDEL', KEYS[4], user)
+    else
+      redis.call('HSET', KEYS[4], user, rest)
+    end
+    indexed = indexed - 1
+  end
+end
+
+-- Live entries per user before the change, and the users clients were told are present: live ones, and
+-- those whose entries expired unannounced. With a complete index each changed user is looked up before
+-- this call changes their entries; without one the whole room is read first.
+local count = {}
+local known = {}
+local function lookUp(user)
+  if complete and count[user] == nil then
+    local live = 0
+    local nodes = redis.call('HGET', KEYS[4], user)
+    if nodes then
+      for at in string.gmatch(nodes, '[^|]+') do
+        local score = redis.call('ZSCORE', KEYS[1], user .. '|' .. at)
+        if score and tonumber(score) >= now then
+          live = live + 1
+        end
+      end
+    end
+    count[user] = live
+    if live > 0 then
+      known[user] = true
+    end
+  end
+end
+if not complete then
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')) do
+    local user = userOf(m)
+    if user then
+      count[user] = (count[user] or 0) + 1
+      known[user] = true
+    end
+  end
+end
+
+-- The sweep removes expired entries in the same step as it announces them, so each is announced once.
 local changed = {}
 if ARGV[8] == '1' then
   local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
   if #expired > 0 then
     redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
     for _, m in ipairs(expired) do
-      local user = string.match(m, '^(.*)|[^|]*$')
+      local user = userOf(m)
       if user then
+        lookUp(user)
         known[user] = true
         changed[user] = true
+        unindex(user, string.sub(m, #user + 2))
       end
     end
   end
 end
 
+-- A refreshed entry that was live changes nothing; an entry that is new, or had expired unswept, makes its user present.
+-- (A heartbeat refreshes every local entry: those need no look-up.)
 for i = 15, 14 + n do
   local user = ARGV[i]
   local member = user .. '|' .. node
   local live = redis.call('ZSCORE', KEYS[1], member)
-  redis.call('ZADD', KEYS[1], ARGV[3], member)
   if not live or tonumber(live) < now then
+    lookUp(user)
     count[user] = (count[user] or 0) + 1
+    changed[user] = true
   end
-  changed[user] = true
+  redis.call('ZADD', KEYS[1], ARGV[3], member)
+  if not live or not complete then
+    index(user, node)
+  end
 end
 for i = 15 + n, #ARGV do
   local user = ARGV[i]
   local member = user .. '|' .. node
+  lookUp(user)
   local live = redis.call('ZSCORE', KEYS[1], member)
   if live then
     redis.call('ZREM', KEYS[1], member)
+    unindex(user, node)
     if tonumber(live) >= now then
       count[user] = count[user] - 1
     end
   end
   changed[user] = true
 end
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+
+if not complete and ARGV[8] == '1' then
+  -- Index the room again from its entries: from now on calls look up their users, unless a gateway on the
+  -- script before the index adds entries again.
+  local keeping = {}
+  local fields = redis.call('HGETALL', KEYS[4])
+  for i = 1, #fields, 2 do
+    if string.sub(fields[i], 1, 1) == '@' and tonumber(fields[i + 1]) >= now then
+      keeping[string.sub(fields[i], 2)] = fields[i + 1]
+    end
+  end
+  redis.call('DEL', KEYS[4])
+  local nodes = {}
+  indexed = 0
+  for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    local user = userOf(m)
+    local at = user and string.sub(m, #user + 2)
+    if at and keeping[at] then
+      nodes[user] = (nodes[user] or '|') .. at .. '|'
+      indexed = indexed + 1
+    end
+  end
+  for user, at in pairs(nodes) do
+    redis.call('HSET', KEYS[4], user, at)
+  end
+  for at, expiry in pairs(keeping) do
+    redis.call('HSET', KEYS[4], '@' .. at, expiry)
+  end
 end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[4], '', indexed)
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  redis.call('PEXPIRE', KEYS[4], ARGV[4])
+else
+  redis.call('DEL', KEYS[4])
+end
+
+local looked = complete and 1 or 0
 
 -- Changes applied during a hold are still unannounced: clients hold what they were told before them.
 local pending = redis.call('HGETALL', KEYS[3])
 for i = 1, #pending, 2 do
   local user = pending[i]
+  lookUp(user)
   changed[user] = true
   known[user] = pending[i + 1] == '1' or nil
 end
@@ -118,7 +226,7 @@ if #pending > 0 then
 end
 if holdUntil > now then
   if #joined + #left == 0 then
-    return {0, holdUntil, 0}
+    return {0, holdUntil, 0, looked}
   end
   for _, user in ipairs(joined) do
     redis.call('HSET', KEYS[3], user, '0')
@@ -127,10 +235,10 @@ if holdUntil > now then
     redis.call('HSET', KEYS[3], user, '1')
   end
   redis.call('PEXPIRE', KEYS[3], ARGV[4])
-  return {0, holdUntil, 1}
+  return {0, holdUntil, 1, looked}
 end
 if #joined + #left == 0 then
-  return {0, 0, 0}
+  return {0, 0, 0, looked}
 end
 table.sort(joined)
 table.sort(left)
@@ -155,9 +263,21 @@ if #joined + #left <= tonumber(ARGV[7]) then
   end
 else
   local users = {}
-  for user, c in pairs(count) do
-    if c > 0 then
-      users[#users + 1] = user
+  if complete then
+    -- Only the changed users were looked up: the list is read (once per hold, at most one list's worth a second).
+    local seen = {}
+    for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')) do
+      local user = userOf(m)
+      if user and not seen[user] then
+        seen[user] = true
+        users[#users + 1] = user
+      end
+    end
+  else
+    for user, c in pairs(count) do
+      if c > 0 then
+        users[#users + 1] = user
+      end
     end
   end
   table.sort(users)
@@ -167,7 +287,7 @@ end
 
 local first = tonumber(ARGV[10])
 if first <= 0 then
-  return {#joined + #left, 0, 0}
+  return {#joined + #left, 0, 0, looked}
 end
 local length
 if #joined + #left > tonumber(ARGV[7]) then
@@ -181,4 +301,4 @@ else
   length = holdLength < 0 and 0 or first
 end
 redis.call('SET', KEYS[2], (now + length) .. ' ' .. length, 'PX', length + 2 * grace)
-return {#joined + #left, length > 0 and now + length or 0, 0}
+return {#joined + #left, length > 0 and now + length or 0, 0, looked}

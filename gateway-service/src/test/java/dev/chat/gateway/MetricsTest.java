@@ -1,7 +1,10 @@
 package dev.chat.gateway;
 
 import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.chat.common.redis.RoomKeys;
 
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -10,6 +13,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
 import java.net.URI;
+import java.time.Duration;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -54,6 +58,22 @@ class MetricsTest {
             assertTrue(metrics.contains("chat_gateway_slow_consumer_closes_total"));
             assertTrue(metrics.contains("chat_gateway_rate_limited_total"));
             assertTrue(metrics.contains("chat_gateway_gap_fills_total"));
+        }
+    }
+
+    @Test
+    void aPresenceFlushThatReadsTheWholeRoomIsCounted() {
+        String room = "metrics-" + UUID.randomUUID().toString().substring(0, 8);
+        // An entry of a gateway still on the presence script before the index (a rolling upgrade).
+        redis.execute("ZADD", RoomKeys.presence(room), Long.toString(System.currentTimeMillis() + 60_000), "carol|old-gateway");
+        double before = value(Management.given().get("/q/metrics").then().statusCode(200).extract().asString(),
+                "chat_gateway_presence_room_reads_total");
+        try (ChatClient alice = ChatClient.connect(vertx, base, Tokens.forUser("alice"))) {
+            alice.next("welcome");
+            alice.send(new JsonObject().put("type", "join").put("room", room));
+            alice.next("joined");
+            await().atMost(Duration.ofSeconds(10)).until(() -> value(Management.given().get("/q/metrics").then().statusCode(200).extract()
+                    .asString(), "chat_gateway_presence_room_reads_total") > before);
         }
     }
 

@@ -22,11 +22,13 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /**
- * A rolling upgrade: gateways still on the presence script from before per-room holds (they announce at once and know
- * nothing of holds or of the changes a hold keeps unannounced) share rooms with upgraded ones. Whatever the
- * interleaving, every full list any of them announces is the room's presence at that moment, and once the last hold is
+ * A rolling upgrade: gateways still on an earlier presence script share rooms with upgraded ones. From before per-room
+ * holds, they announce at once and know nothing of holds or of the changes a hold keeps unannounced; from before the
+ * presence index, they write entries the index does not hold. Whatever the interleaving of joins, leaves and
+ * heartbeats, every full list any of them announces is the room's presence at that moment, and once the last hold is
  * over, a client that applied every announcement (single events and lists, or diffs) knows exactly who is present: at
- * worst it was told a join or a leave it had already applied.
+ * worst it was told a join or a leave it had already applied. Once the earlier gateway has left the room, the
+ * upgraded one looks up only the users it changes again.
  */
 @QuarkusTest
 class PresenceRollingUpgradeTest {
@@ -36,7 +38,8 @@ class PresenceRollingUpgradeTest {
     static final long GRACE = 300;
     static final int CAP = 8;
     static final LuaScript UPGRADED = LuaScript.fromResource("scripts/presence-update.lua");
-    static final LuaScript PREVIOUS = LuaScript.fromResource("scripts/presence-update-before-holds.lua");
+    static final LuaScript BEFORE_HOLDS = LuaScript.fromResource("scripts/presence-update-before-holds.lua");
+    static final LuaScript BEFORE_INDEX = LuaScript.fromResource("scripts/presence-update-before-index.lua");
 
     @Inject
     RedisDataSource redis;
@@ -45,9 +48,16 @@ class PresenceRollingUpgradeTest {
     ReactiveRedisDataSource reactiveRedis;
 
     @Test
-    void upgradedAndPreviousGatewaysTogetherLeaveEveryClientWithTheRoomsPresence() {
+    void gatewaysFromBeforeHoldsAndUpgradedOnesTogetherLeaveEveryClientWithTheRoomsPresence() {
         for (long seed = 1; seed <= 40; seed++) {
-            new Upgrade(seed).run();
+            new Upgrade(seed, BEFORE_HOLDS).run();
+        }
+    }
+
+    @Test
+    void gatewaysFromBeforeTheIndexAndUpgradedOnesTogetherLeaveEveryClientWithTheRoomsPresence() {
+        for (long seed = 1; seed <= 40; seed++) {
+            new Upgrade(seed, BEFORE_INDEX).run();
         }
     }
 
@@ -55,6 +65,7 @@ class PresenceRollingUpgradeTest {
     final class Upgrade {
         final Random random;
         final long seed;
+        final LuaScript previous;
         final String room = "upgrade-" + UUID.randomUUID().toString().substring(0, 8);
         /** Where the announcements go: a list instead of the channel (the scripts take the publish command). */
         final String announcements = "test:" + room + ":announcements";
@@ -67,8 +78,9 @@ class PresenceRollingUpgradeTest {
         /** When the upgraded gateway must call again for changes that waited for the room's hold (0: none). */
         long newCallsAt;
 
-        Upgrade(long seed) {
+        Upgrade(long seed, LuaScript previous) {
             this.seed = seed;
+            this.previous = previous;
             this.random = new Random(seed);
         }
 
@@ -78,6 +90,16 @@ class PresenceRollingUpgradeTest {
                 at += 20 + random.nextInt(400);
                 boolean upgraded = random.nextBoolean();
                 Set<String> local = upgraded ? onNew : onOld;
+                if (random.nextInt(5) == 0) {
+                    // A heartbeat: every local entry refreshed, expired ones swept (and the index rebuilt where it is short).
+                    List<String> refreshed = List.copyOf(local);
+                    if (upgraded) {
+                        flushUpgraded(at, refreshed, List.of(), true);
+                    } else {
+                        call(previous, "old", at, refreshed, List.of(), true);
+                    }
+                    continue;
+                }
                 List<String> joined = new ArrayList<>();
                 List<String> left = new ArrayList<>();
                 int changes = random.nextInt(4) == 0 ? CAP + 1 + random.nextInt(4) : random.nextInt(3);
@@ -91,17 +113,22 @@ class PresenceRollingUpgradeTest {
                 local.addAll(joined);
                 local.removeAll(left);
                 if (upgraded) {
-                    flushUpgraded(at, joined, left);
+                    flushUpgraded(at, joined, left, false);
                 } else {
-                    call(PREVIOUS, "old", at, joined, left);
+                    call(previous, "old", at, joined, left, false);
                 }
                 if (!upgraded && newCallsAt > 0 && at >= newCallsAt) {
-                    flushUpgraded(at, List.of(), List.of());
+                    flushUpgraded(at, List.of(), List.of(), false);
                 }
             }
-            // The upgraded gateway's call once the last hold is over, as the gateway makes it.
+            // The earlier gateway leaves the room (drained), then the upgraded gateway's call once the last hold is over,
+            // as the gateway makes it.
+            at += 20;
+            call(previous, "old", at, List.of(), List.copyOf(onOld), false);
+            onOld.clear();
             at += LONGEST + GRACE + 1;
-            flushUpgraded(at, List.of(), List.of());
+            Response last = flushUpgraded(at, List.of(), List.of(), false);
+            assertEquals(1, last.get(3).toLong(), "seed " + seed + ": with the earlier gateway gone, the upgraded one looks up its users");
 
             Set<String> present = present(at);
             // The scripts' own keys expire; the stand-in for the channel would not.
@@ -110,17 +137,22 @@ class PresenceRollingUpgradeTest {
             assertEquals(present, diffView, "seed " + seed + ": a client of diffs");
         }
 
-        void flushUpgraded(long at, List<String> joined, List<String> left) {
-            Response reply = call(UPGRADED, "new", at, joined, left);
+        Response flushUpgraded(long at, List<String> joined, List<String> left, boolean heartbeat) {
+            Response reply = call(UPGRADED, "new", at, joined, left, heartbeat);
             newCallsAt = reply.get(2).toLong() == 1 ? reply.get(1).toLong() - t0 : newCallsAt > 0 && at < newCallsAt ? newCallsAt : 0;
+            return reply;
         }
 
-        Response call(LuaScript script, String node, long at, List<String> present, List<String> absent) {
+        Response call(LuaScript script, String node, long at, List<String> present, List<String> absent, boolean heartbeat) {
             long now = t0 + at;
             List<String> args = new ArrayList<>(List.of(node, Long.toString(now), Long.toString(now + 600_000), "600000",
-                    announcements, room, Integer.toString(CAP), "0", "RPUSH"));
+                    announcements, room, Integer.toString(CAP), heartbeat ? "1" : "0", "RPUSH"));
             List<String> keys;
             if (script == UPGRADED) {
+                args.addAll(List.of(Long.toString(FIRST), Long.toString(LONGEST), Long.toString(GRACE), "0"));
+                keys = List.of(RoomKeys.presence(room), RoomKeys.presenceHold(room), RoomKeys.presenceUnannounced(room),
+                        RoomKeys.presenceNodes(room));
+            } else if (script == BEFORE_INDEX) {
                 args.addAll(List.of(Long.toString(FIRST), Long.toString(LONGEST), Long.toString(GRACE), "0"));
                 keys = List.of(RoomKeys.presence(room), RoomKeys.presenceHold(room), RoomKeys.presenceUnannounced(room));
             } else {

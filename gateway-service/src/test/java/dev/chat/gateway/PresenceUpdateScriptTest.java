@@ -1,6 +1,8 @@
 package dev.chat.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chat.common.redis.LuaScript;
 import dev.chat.common.redis.RoomKeys;
@@ -43,6 +45,8 @@ class PresenceUpdateScriptTest {
     long first = FIRST;
     /** Users a second of full lists (the gateway's default). */
     int listRate = 1_000;
+    /** Whether the last call looked up only the users it changed, through the presence index (not the whole room). */
+    boolean lookedUp;
 
     record Reply(long announced, long holdUntil, boolean waiting) {
     }
@@ -66,7 +70,8 @@ class PresenceUpdateScriptTest {
         args.addAll(present);
         args.addAll(absent);
         Response reply = SCRIPT.run(reactiveRedis, List.of(RoomKeys.presence(room), RoomKeys.presenceHold(room),
-                RoomKeys.presenceUnannounced(room)), args).await().atMost(Duration.ofSeconds(10));
+                RoomKeys.presenceUnannounced(room), RoomKeys.presenceNodes(room)), args).await().atMost(Duration.ofSeconds(10));
+        lookedUp = reply.get(3).toLong() == 1;
         return new Reply(reply.get(0).toLong(), reply.get(1).toLong() == 0 ? 0 : reply.get(1).toLong() - t0,
                 reply.get(2).toLong() == 1);
     }
@@ -163,6 +168,55 @@ class PresenceUpdateScriptTest {
         first = 0;
         assertEquals(new Reply(CAP + 1, 0, false), flush("a", 0, users("u", CAP + 1), List.of()));
         assertEquals(new Reply(CAP + 1, 0, false), flush("a", 100, users("v", CAP + 1), List.of()));
+    }
+
+    @Test
+    void aUserOnTwoGatewaysIsPresentUntilTheLastOfThemLetsGoLookedUpThroughTheIndex() {
+        first = 0;
+        assertEquals(1, flush("a", 0, List.of("y"), List.of()).announced());
+        assertEquals(1, flush("b", 100, List.of("y", "z"), List.of()).announced(), "y was there already: only z joins");
+        assertTrue(lookedUp);
+        assertEquals(0, flush("a", 200, List.of(), List.of("y")).announced(), "y is still on b");
+        assertTrue(lookedUp);
+        assertEquals(1, flush("b", 300, List.of(), List.of("y")).announced(), "y leaves with b's entry");
+        assertTrue(lookedUp);
+        assertEquals(List.of("z"), present());
+    }
+
+    @Test
+    void anEntryTheIndexDoesNotHoldMakesCallsReadTheWholeRoomUntilItIsGone() {
+        first = 0;
+        flush("a", 0, users("u", 3), List.of());
+        assertTrue(lookedUp);
+        // A gateway still on the script before the index (a rolling upgrade) adds an entry the index knows nothing of.
+        redis.execute("ZADD", RoomKeys.presence(room), Long.toString(t0 + 30_000), "x|old");
+        assertEquals(0, flush("a", 100, List.of("x"), List.of()).announced(), "x is present through the old gateway already");
+        assertFalse(lookedUp);
+        call("a", 200, List.of("u0", "u1", "u2", "x"), List.of(), true);
+        assertEquals(1, flush("a", 300, List.of("u3"), List.of()).announced());
+        assertFalse(lookedUp, "a heartbeat indexes only the entries of gateways that keep the index");
+        // The old gateway leaves the room.
+        redis.execute("ZREM", RoomKeys.presence(room), "x|old");
+        assertEquals(1, flush("a", 400, List.of(), List.of("x")).announced(), "x leaves with a's entry, the last");
+        assertTrue(lookedUp);
+        assertEquals(users("u", 4), present());
+    }
+
+    @Test
+    void aLostIndexIsRebuiltOnceEveryGatewayInTheRoomHasBeaten() {
+        first = 0;
+        flush("a", 0, List.of("u1", "u2"), List.of());
+        flush("b", 100, List.of("v1"), List.of());
+        redis.execute("DEL", RoomKeys.presenceNodes(room));
+        assertEquals(1, flush("a", 200, List.of("u3"), List.of()).announced());
+        assertFalse(lookedUp);
+        call("a", 300, List.of("u1", "u2", "u3"), List.of(), true);
+        flush("a", 400, List.of(), List.of());
+        assertFalse(lookedUp, "b's entry is not indexed until b is known to keep the index");
+        call("b", 500, List.of("v1"), List.of(), true);
+        assertEquals(1, flush("b", 600, List.of(), List.of("v1")).announced());
+        assertTrue(lookedUp);
+        assertEquals(List.of("u1", "u2", "u3"), present());
     }
 
     List<String> present() {

@@ -70,6 +70,15 @@ public final class RoomKeys {
         return "chat:{" + room + "}:presence";
     }
 
+    /**
+     * Which gateways hold an entry of each user in {@link #presence}: a hash of user to {@code "|node|node|"}, and under
+     * the field {@code ""} how many entries it indexes. It lets presence-update.lua look up the users a flush changes
+     * instead of reading the whole room.
+     */
+    public static String presenceNodes(String room) {
+        return "chat:{" + room + "}:presence-nodes";
+    }
+
     /** Until when the room's presence announcements wait, for every gateway: {@code "<until ms> <length ms>"}. */
     public static String presenceHold(String room) {
         return "chat:{" + room + "}:presence-hold";

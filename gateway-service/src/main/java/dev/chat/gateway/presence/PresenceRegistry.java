@@ -6,6 +6,7 @@ import dev.chat.common.redis.RoomKeys;
 import dev.chat.common.redis.ScriptPipeline;
 import dev.chat.gateway.GatewayConfig;
 import dev.chat.gateway.NodeName;
+import dev.chat.gateway.metrics.GatewayMetrics;
 import io.quarkus.logging.Log;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.runtime.ShutdownEvent;
@@ -51,6 +52,7 @@ public class PresenceRegistry {
     private final Vertx vertx;
     private final TypingSignals typing;
     private final RedisLayout layout;
+    private final GatewayMetrics metrics;
     /** Connects' and closes' online-status writes, pipelined in the order they were made. */
     private final ScriptPipeline onlineWrites;
 
@@ -73,8 +75,9 @@ public class PresenceRegistry {
     private long heartbeatTimer = -1;
 
     public PresenceRegistry(ReactiveRedisDataSource redis, GatewayConfig config, NodeName node, Vertx vertx, TypingSignals typing,
-            RedisLayout layout) {
+            RedisLayout layout, GatewayMetrics metrics) {
         this.redis = redis;
+        this.metrics = metrics;
         this.layout = layout;
         this.config = config;
         this.settings = config.presence();
@@ -310,7 +313,7 @@ public class PresenceRegistry {
         List<List<String>> args = new ArrayList<>(chunk.size());
         for (RoomUpdate update : chunk) {
             keys.add(List.of(RoomKeys.presence(update.room()), RoomKeys.presenceHold(update.room()),
-                    RoomKeys.presenceUnannounced(update.room())));
+                    RoomKeys.presenceUnannounced(update.room()), RoomKeys.presenceNodes(update.room())));
             List<String> arg = new ArrayList<>(14 + update.present().size() + update.absent().size());
             arg.addAll(List.of(node, now, expiry, keyTtl(), layout.roomChannel(update.room()), update.room(),
                     Integer.toString(settings.batchEvents()), update.heartbeat() ? "1" : "0", layout.publishCommand()));
@@ -325,6 +328,9 @@ public class PresenceRegistry {
                 for (int i = 0; i < chunk.size(); i++) {
                     Response reply = replies.get(i);
                     churning.replied(chunk.get(i).room(), reply.get(1).toLong(), reply.get(2).toLong() == 1);
+                    if (reply.get(3).toLong() == 0) {
+                        metrics.presenceRoomRead();
+                    }
                 }
             }
         }).replaceWithVoid()

@@ -1,0 +1,186 @@
+-- presence-update.lua as it was before the presence index (commit 38b396d): what a gateway not yet upgraded runs
+-- during a rolling upgrade. Kept only for PresenceRollingUpgradeTest; never loaded by the service.
+-- One gateway's presence changes for one room since its last flush, in one step: adds and removes
+-- its own user|node entries, optionally refreshes all of them (heartbeat) and sweeps entries that
+-- expired (their gateway crashed), then announces what changed for the room as a whole, at most a
+-- bounded number of frames however many users changed:
+--   presence.diff {room, joined, left} for clients that opted in, and for the others either one
+--   presence.join / presence.leave per user (up to the cap) or one `presence` frame with the full list.
+-- A user counts as present while any gateway has a live entry for them; join and leave of the same user
+-- within one flush cancel out (the gateway sends only the user's final state).
+--
+-- Announcements are held per room, for every gateway at once: after an announcement of more changes than
+-- the cap (a full list), the room's next one waits the first hold, and each further one while the storm goes
+-- on doubles the wait up to the longest hold; a room that announces again within the grace after its hold
+-- (busy: every announcement is a frame to every member) waits the first hold too. A call during a hold applies
+-- its changes but announces nothing: it records what clients were told of each changed user, and the first
+-- call after the hold, from any gateway, announces all of them. Each gateway whose call was held while changes
+-- waited makes that call (with no changes of its own, if need be) once the hold is over; the first announces.
+-- KEYS: 1 room presence zset (member user|node, score expiry ms), 2 the room's hold ("<until ms> <length ms>",
+--       ending the grace after its end; expiring later), 3 the changes not yet announced (hash user -> '1'/'0': whether
+--       clients were last told the user is present)
+-- A full list also holds the next announcement at least as long as the list's users take at the list rate: a big
+-- room's members then get at most about that many user ids a second of lists, whatever its churn.
+-- ARGV: 1 node, 2 now ms, 3 expiry ms for this node's entries, 4 key ttl ms, 5 room channel, 6 room,
+--       7 cap of individual events, 8 sweep ('1'/'0'), 9 the publish command (PUBLISH, or SPUBLISH on a
+--       Redis Cluster), 10 first hold ms (0: no holds), 11 longest hold ms, 12 grace ms, 13 list rate (users a
+--       second; 0: none), 14 number of present users n, 15.. n present users (added or refreshed), then the absent
+--       users (removed)
+-- Returns {changes announced, the room's hold end in ms (0: none), 1 if this call's changes wait for the hold's end}.
+local node = ARGV[1]
+local now = tonumber(ARGV[2])
+local n = tonumber(ARGV[14])
+
+-- Live entries per user before the change, and the users clients were told are present: live ones, and
+-- those whose entries expired unannounced. The sweep removes expired entries in the same step as it
+-- announces them, so each is announced once.
+local count = {}
+local known = {}
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')) do
+  local user = string.match(m, '^(.*)|[^|]*$')
+  if user then
+    count[user] = (count[user] or 0) + 1
+    known[user] = true
+  end
+end
+
+local changed = {}
+if ARGV[8] == '1' then
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
+  if #expired > 0 then
+    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
+    for _, m in ipairs(expired) do
+      local user = string.match(m, '^(.*)|[^|]*$')
+      if user then
+        known[user] = true
+        changed[user] = true
+      end
+    end
+  end
+end
+
+for i = 15, 14 + n do
+  local user = ARGV[i]
+  local member = user .. '|' .. node
+  local live = redis.call('ZSCORE', KEYS[1], member)
+  redis.call('ZADD', KEYS[1], ARGV[3], member)
+  if not live or tonumber(live) < now then
+    count[user] = (count[user] or 0) + 1
+  end
+  changed[user] = true
+end
+for i = 15 + n, #ARGV do
+  local user = ARGV[i]
+  local member = user .. '|' .. node
+  local live = redis.call('ZSCORE', KEYS[1], member)
+  if live then
+    redis.call('ZREM', KEYS[1], member)
+    if tonumber(live) >= now then
+      count[user] = count[user] - 1
+    end
+  end
+  changed[user] = true
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+end
+
+-- Changes applied during a hold are still unannounced: clients hold what they were told before them.
+local pending = redis.call('HGETALL', KEYS[3])
+for i = 1, #pending, 2 do
+  local user = pending[i]
+  changed[user] = true
+  known[user] = pending[i + 1] == '1' or nil
+end
+
+-- The hold as of `now` (the caller's clock, not the key's expiry, which only cleans up): past its end and grace, none.
+local grace = tonumber(ARGV[12])
+local holdUntil, holdLength = 0, -1
+local hold = redis.call('GET', KEYS[2])
+if hold then
+  local u, l = string.match(hold, '^(%d+) (%d+)$')
+  if u and now <= tonumber(u) + grace then
+    holdUntil, holdLength = tonumber(u), tonumber(l)
+  end
+end
+
+local joined, left = {}, {}
+for user in pairs(changed) do
+  local present = (count[user] or 0) > 0
+  if present and not known[user] then
+    joined[#joined + 1] = user
+  elseif not present and known[user] then
+    left[#left + 1] = user
+  end
+end
+
+-- Whatever happens next, what was unannounced is either announced now or recorded again below.
+if #pending > 0 then
+  redis.call('DEL', KEYS[3])
+end
+if holdUntil > now then
+  if #joined + #left == 0 then
+    return {0, holdUntil, 0}
+  end
+  for _, user in ipairs(joined) do
+    redis.call('HSET', KEYS[3], user, '0')
+  end
+  for _, user in ipairs(left) do
+    redis.call('HSET', KEYS[3], user, '1')
+  end
+  redis.call('PEXPIRE', KEYS[3], ARGV[4])
+  return {0, holdUntil, 1}
+end
+if #joined + #left == 0 then
+  return {0, 0, 0}
+end
+table.sort(joined)
+table.sort(left)
+
+-- Ids and room names are [A-Za-z0-9_.:-]: safe to write into JSON strings as they are.
+local function list(users)
+  if #users == 0 then
+    return '[]'
+  end
+  return '["' .. table.concat(users, '","') .. '"]'
+end
+local room = ARGV[6]
+redis.call(ARGV[9], ARGV[5], '{"type":"presence.diff","room":"' .. room .. '","joined":' .. list(joined)
+  .. ',"left":' .. list(left) .. '}')
+local listed = 0
+if #joined + #left <= tonumber(ARGV[7]) then
+  for _, user in ipairs(left) do
+    redis.call(ARGV[9], ARGV[5], '{"type":"presence.leave","room":"' .. room .. '","user":"' .. user .. '"}')
+  end
+  for _, user in ipairs(joined) do
+    redis.call(ARGV[9], ARGV[5], '{"type":"presence.join","room":"' .. room .. '","user":"' .. user .. '"}')
+  end
+else
+  local users = {}
+  for user, c in pairs(count) do
+    if c > 0 then
+      users[#users + 1] = user
+    end
+  end
+  table.sort(users)
+  listed = #users
+  redis.call(ARGV[9], ARGV[5], '{"type":"presence","room":"' .. room .. '","users":' .. list(users) .. '}')
+end
+
+local first = tonumber(ARGV[10])
+if first <= 0 then
+  return {#joined + #left, 0, 0}
+end
+local length
+if #joined + #left > tonumber(ARGV[7]) then
+  length = holdLength <= 0 and first or math.min(tonumber(ARGV[11]), 2 * holdLength)
+  local rate = tonumber(ARGV[13])
+  if rate > 0 then
+    length = math.max(length, math.ceil(listed * 1000 / rate))
+  end
+else
+  -- A first announcement only marks the room; one within the grace after the last hold is a busy room's.
+  length = holdLength < 0 and 0 or first
+end
+redis.call('SET', KEYS[2], (now + length) .. ' ' .. length, 'PX', length + 2 * grace)
+return {#joined + #left, length > 0 and now + length or 0, 0}
