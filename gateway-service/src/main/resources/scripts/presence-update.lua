@@ -17,8 +17,10 @@
 -- KEYS: 1 room presence zset (member user|node, score expiry ms), 2 the room's hold ("<until ms> <length ms>",
 --       ending the grace after its end; expiring later), 3 the changes not yet announced (hash user -> '1'/'0': whether
 --       clients were last told the user is present), 4 the presence index (hash user -> "|node|node|", the gateways
---       with an entry of the user in KEYS[1]; field '' -> how many entries it indexes; field '@node' -> until when that
---       node is known to keep the index, in ms)
+--       with an entry of the user in KEYS[1]; field '' -> how many entries it indexes; '@node' -> until when that node
+--       is known to keep the index, in ms; '#expiry' -> when this script last set KEYS[1] to expire (Redis's clock,
+--       ms); '#marked' -> '1' once another script was seen writing the room, until the index is rebuilt without it.
+--       User ids are [A-Za-z0-9_.-]: no field of theirs starts with '@' or '#' or is empty)
 -- A full list also holds the next announcement at least as long as the list's users take at the list rate: a big
 -- room's members then get at most about that many user ids a second of lists, whatever its churn.
 -- ARGV: 1 node, 2 now ms, 3 expiry ms for this node's entries, 4 key ttl ms, 5 room channel, 6 room,
@@ -29,12 +31,16 @@
 -- Returns {changes announced, the room's hold end in ms (0: none), 1 if this call's changes wait for the hold's end,
 --          1 if the call looked up only the users it changed (0: it read the whole room)}.
 --
--- Reading the whole room on every call cost Redis about 150 ms a call in a room of 100,000 (BENCHMARKS.md), and every
--- gateway calls once a hold. So the call looks up only the users it changes, through the index, as long as the index
--- holds every entry of the room. A gateway still on the script before the index (a rolling upgrade) writes entries
--- the index does not hold: the counts differ, and calls read the whole room as before. A heartbeat's call (the sweep)
--- of a room whose counts differ indexes it again from its entries, those of gateways that keep the index only: the
--- counts then agree once the last gateway before the index has left the room.
+-- Reading the whole room on every call cost Redis about 140 ms a call in a room of 100,000 (BENCHMARKS.md), and every
+-- gateway calls once a hold. So the call looks up only the users it changes, through the index, while the index holds
+-- every entry of the room. A gateway still on a script before the index (a rolling upgrade) writes entries the index
+-- does not hold, and sweeps indexed ones out of the set. Every such call also sets the set's expiry, which this script
+-- sets at a time of its own and remembers: a call that finds another expiry marks the room (sticky), and marked rooms,
+-- or rooms whose counts differ, are read whole as before. A heartbeat's call (the sweep) of such a room indexes it
+-- again once every entry in it is of a gateway that keeps the index, and that clears the mark.
+-- The set's expiry is twice ARGV[4]: another script's, ARGV[4] after its call, can only match it if it called
+-- ARGV[4] after this script's last call with none of these in between, while a gateway on this script with entries in
+-- the room calls at least once a heartbeat.
 local node = ARGV[1]
 local now = tonumber(ARGV[2])
 local n = tonumber(ARGV[14])
@@ -44,9 +50,33 @@ local function userOf(m)
 end
 
 -- The index, kept by every call; `indexed` is how many entries it holds once this call is done.
-local indexed = tonumber(redis.call('HGET', KEYS[4], '') or '0')
-local complete = indexed == redis.call('ZCARD', KEYS[1])
+local clock = redis.call('TIME')
+local redisNow = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local zcard = redis.call('ZCARD', KEYS[1])
+if zcard == 0 then
+  redis.call('DEL', KEYS[4])
+end
+local state = redis.call('HMGET', KEYS[4], '', '#expiry', '#marked')
+local indexed = tonumber(state[1] or '0')
+local marked = state[3] == '1'
+if zcard > 0 and not marked then
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl < 0 or math.abs(redisNow + ttl - tonumber(state[2] or '-1')) > 2 then
+    marked = true
+  end
+end
+local complete = not marked and indexed == zcard
 redis.call('HSET', KEYS[4], '@' .. node, ARGV[3])
+
+-- Whether a node keeps the index (its mark is live), asked once per node and call.
+local keeps = {}
+local function keepsIndex(at)
+  if keeps[at] == nil then
+    local mark = redis.call('HGET', KEYS[4], '@' .. at)
+    keeps[at] = mark ~= false and tonumber(mark) >= now
+  end
+  return keeps[at]
+end
 
 local function index(user, at)
   local nodes = redis.call('HGET', KEYS[4], user) or '|'
@@ -93,12 +123,15 @@ local function lookUp(user)
     end
   end
 end
+-- Whether the room holds live entries of a gateway that does not keep the index (read only without a complete index).
+local foreign = false
 if not complete then
   for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')) do
     local user = userOf(m)
     if user then
       count[user] = (count[user] or 0) + 1
       known[user] = true
+      foreign = foreign or not keepsIndex(string.sub(m, #user + 2))
     end
   end
 end
@@ -152,38 +185,48 @@ for i = 15 + n, #ARGV do
   changed[user] = true
 end
 
-if not complete and ARGV[8] == '1' then
-  -- Index the room again from its entries: from now on calls look up their users, unless a gateway on the
-  -- script before the index adds entries again.
-  local keeping = {}
-  local fields = redis.call('HGETALL', KEYS[4])
-  for i = 1, #fields, 2 do
-    if string.sub(fields[i], 1, 1) == '@' and tonumber(fields[i + 1]) >= now then
-      keeping[string.sub(fields[i], 2)] = fields[i + 1]
+if not complete and ARGV[8] == '1' and not foreign then
+  -- After the sweep every entry left is live or this call's: all of gateways that keep the index. Index the room
+  -- again from them; the mark, if any, goes with the old index.
+  local fields = {'@' .. node, ARGV[3]}
+  local nodes = {}
+  local seen = {[node] = true}
+  for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    local user = userOf(m)
+    if user then
+      local at = string.sub(m, #user + 2)
+      nodes[user] = (nodes[user] or '|') .. at .. '|'
+      if not seen[at] then
+        -- Marks of gateways with entries here stay; those of gateways long gone go with the old index.
+        seen[at] = true
+        fields[#fields + 1] = '@' .. at
+        fields[#fields + 1] = redis.call('HGET', KEYS[4], '@' .. at)
+      end
     end
   end
   redis.call('DEL', KEYS[4])
-  local nodes = {}
   indexed = 0
-  for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-    local user = userOf(m)
-    local at = user and string.sub(m, #user + 2)
-    if at and keeping[at] then
-      nodes[user] = (nodes[user] or '|') .. at .. '|'
+  marked = false
+  for user, at in pairs(nodes) do
+    fields[#fields + 1] = user
+    fields[#fields + 1] = at
+    for _ in string.gmatch(at, '[^|]+') do
       indexed = indexed + 1
     end
+    if #fields >= 1000 then
+      redis.call('HSET', KEYS[4], unpack(fields))
+      fields = {}
+    end
   end
-  for user, at in pairs(nodes) do
-    redis.call('HSET', KEYS[4], user, at)
-  end
-  for at, expiry in pairs(keeping) do
-    redis.call('HSET', KEYS[4], '@' .. at, expiry)
+  if #fields > 0 then
+    redis.call('HSET', KEYS[4], unpack(fields))
   end
 end
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HSET', KEYS[4], '', indexed)
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
-  redis.call('PEXPIRE', KEYS[4], ARGV[4])
+  local expireAt = redisNow + 2 * tonumber(ARGV[4])
+  redis.call('PEXPIREAT', KEYS[1], expireAt)
+  redis.call('HSET', KEYS[4], '', indexed, '#expiry', expireAt, '#marked', marked and '1' or '0')
+  redis.call('PEXPIREAT', KEYS[4], expireAt)
 else
   redis.call('DEL', KEYS[4])
 end

@@ -121,12 +121,14 @@ class PresenceRollingUpgradeTest {
                     flushUpgraded(at, List.of(), List.of(), false);
                 }
             }
-            // The earlier gateway leaves the room (drained), then the upgraded gateway's call once the last hold is over,
-            // as the gateway makes it.
+            // The earlier gateway leaves the room (drained), then the upgraded gateway's heartbeat once the last hold is
+            // over (it announces what waited, and indexes the room again), and its next flush.
             at += 20;
             call(previous, "old", at, List.of(), List.copyOf(onOld), false);
             onOld.clear();
             at += LONGEST + GRACE + 1;
+            flushUpgraded(at, List.copyOf(onNew), List.of(), true);
+            at += 20;
             Response last = flushUpgraded(at, List.of(), List.of(), false);
             assertEquals(1, last.get(3).toLong(), "seed " + seed + ": with the earlier gateway gone, the upgraded one looks up its users");
 

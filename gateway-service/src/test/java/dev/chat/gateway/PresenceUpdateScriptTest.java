@@ -33,6 +33,7 @@ class PresenceUpdateScriptTest {
     static final long GRACE = 300;
     static final int CAP = 8;
     static final LuaScript SCRIPT = LuaScript.fromResource("scripts/presence-update.lua");
+    static final LuaScript BEFORE_INDEX = LuaScript.fromResource("scripts/presence-update-before-index.lua");
 
     @Inject
     RedisDataSource redis;
@@ -219,9 +220,41 @@ class PresenceUpdateScriptTest {
         assertEquals(List.of("u1", "u2", "u3"), present());
     }
 
+    @Test
+    void aGatewayFromBeforeTheIndexThatSweepsAnUpgradedOnesEntriesLeavesTheRoomReadWhole() {
+        first = 0;
+        flush("n1", 0, List.of("a"), List.of());
+        // A gateway on the script before the index (a rolling upgrade) has b.
+        callBeforeIndex("old", 100, List.of("b"), List.of(), false);
+        // n1 died: its entry expired, and the old gateway's heartbeat sweeps it. The index still names a, and misses b:
+        // as many entries as the set has.
+        assertEquals(1, callBeforeIndex("old", 31_000, List.of("b"), List.of(), true).get(0).toLong(), "a's leave");
+        assertEquals(0, flush("n2", 31_100, List.of("b"), List.of()).announced(), "b was there already, through the old gateway");
+        assertFalse(lookedUp);
+        assertEquals(0, flush("n2", 31_200, List.of(), List.of("b")).announced(), "b is still there, through the old gateway");
+        assertFalse(lookedUp);
+        assertEquals(List.of("b"), present(31_200));
+    }
+
+    /** A call of the script before the index, as a gateway not yet upgraded makes it. */
+    Response callBeforeIndex(String node, long at, List<String> present, List<String> absent, boolean heartbeat) {
+        long now = t0 + at;
+        List<String> args = new ArrayList<>(List.of(node, Long.toString(now), Long.toString(now + 30_000), "60000",
+                RoomKeys.channel(room), room, Integer.toString(CAP), heartbeat ? "1" : "0", "PUBLISH", Long.toString(first),
+                Long.toString(LONGEST), Long.toString(GRACE), Integer.toString(listRate), Integer.toString(present.size())));
+        args.addAll(present);
+        args.addAll(absent);
+        return BEFORE_INDEX.run(reactiveRedis, List.of(RoomKeys.presence(room), RoomKeys.presenceHold(room), RoomKeys.presenceUnannounced(room)),
+                args).await().atMost(Duration.ofSeconds(10));
+    }
+
     List<String> present() {
+        return present(FIRST);
+    }
+
+    List<String> present(long at) {
         List<String> users = new ArrayList<>();
-        for (Response member : redis.execute("ZRANGEBYSCORE", RoomKeys.presence(room), Long.toString(t0 + FIRST), "+inf")) {
+        for (Response member : redis.execute("ZRANGEBYSCORE", RoomKeys.presence(room), Long.toString(t0 + at), "+inf")) {
             String value = member.toString();
             users.add(value.substring(0, value.lastIndexOf('|')));
         }

@@ -71,9 +71,9 @@ public final class RoomKeys {
     }
 
     /**
-     * Which gateways hold an entry of each user in {@link #presence}: a hash of user to {@code "|node|node|"}, and under
-     * the field {@code ""} how many entries it indexes. It lets presence-update.lua look up the users a flush changes
-     * instead of reading the whole room.
+     * Which gateways hold an entry of each user in {@link #presence}: a hash of user to {@code "|node|node|"}, with how
+     * many entries it indexes and which gateways keep it (presence-update.lua has the fields). It lets that script look
+     * up the users a flush changes instead of reading the whole room.
      */
     public static String presenceNodes(String room) {
         return "chat:{" + room + "}:presence-nodes";
