@@ -96,25 +96,30 @@ public class DirectDelivery {
     }
 
     public void disconnected(Recipient recipient) {
-        users.computeIfPresent(recipient.user(), (user, set) -> {
+        String user = recipient.user();
+        Set<Recipient> left = users.computeIfPresent(user, (u, set) -> {
             Set<Recipient> rest = new HashSet<>(set);
             rest.remove(recipient);
             if (rest.isEmpty()) {
-                subscriptions.remove(user);
-                connectedSince.remove(user);
-                subscriber.unsubscribe(subscriber.layout().userChannel(user));
-                subscriber.runOnContext(() -> {
-                    if (!users.containsKey(user)) {
-                        UserDirectRooms gone = sequencers.remove(user);
-                        if (gone != null) {
-                            gone.release();
-                        }
-                    }
-                });
+                subscriptions.remove(u);
+                connectedSince.remove(u);
+                subscriber.unsubscribe(subscriber.layout().userChannel(u));
                 return null;
             }
             return Set.copyOf(rest);
         });
+        if (left == null) {
+            // Once the user is out of the map: a release queued from inside computeIfPresent could run on the subscriber's
+            // thread before the map let go of the user, find them still connected and keep their rooms for ever.
+            subscriber.runOnContext(() -> {
+                if (!users.containsKey(user)) {
+                    UserDirectRooms gone = sequencers.remove(user);
+                    if (gone != null) {
+                        gone.release();
+                    }
+                }
+            });
+        }
     }
 
     private void onMessage(String channel, String payload) {
