@@ -24,11 +24,12 @@ import org.junit.jupiter.api.Test;
 /**
  * A rolling upgrade: gateways still on an earlier presence script share rooms with upgraded ones. From before per-room
  * holds, they announce at once and know nothing of holds or of the changes a hold keeps unannounced; from before the
- * presence index, they write entries the index does not hold. Whatever the interleaving of joins, leaves and
- * heartbeats, every full list any of them announces is the room's presence at that moment, and once the last hold is
- * over, a client that applied every announcement (single events and lists, or diffs) knows exactly who is present: at
- * worst it was told a join or a leave it had already applied. Once the earlier gateway has left the room, the
- * upgraded one looks up only the users it changes again.
+ * presence index, they write entries the index does not hold, and sweep indexed ones. Whatever the interleaving of
+ * joins, leaves, heartbeats and upgraded gateways that die (the earlier gateway sweeps their expired entries), every
+ * full list any of them announces is the room's presence at that moment, and once the last hold is over, a client that
+ * applied every announcement (single events and lists, or diffs) knows exactly who is present: at worst it was told a
+ * join or a leave it had already applied. Once the earlier gateway has left the room, the upgraded one's next
+ * heartbeat indexes the room again, and its flushes look up only the users they change.
  */
 @QuarkusTest
 class PresenceRollingUpgradeTest {
@@ -37,6 +38,8 @@ class PresenceRollingUpgradeTest {
     static final long LONGEST = 4_000;
     static final long GRACE = 300;
     static final int CAP = 8;
+    /** How long a gateway's entries live after its last call for them. */
+    static final long TTL = 600_000;
     static final LuaScript UPGRADED = LuaScript.fromResource("scripts/presence-update.lua");
     static final LuaScript BEFORE_HOLDS = LuaScript.fromResource("scripts/presence-update-before-holds.lua");
     static final LuaScript BEFORE_INDEX = LuaScript.fromResource("scripts/presence-update-before-index.lua");
@@ -77,6 +80,10 @@ class PresenceRollingUpgradeTest {
         long read;
         /** When the upgraded gateway must call again for changes that waited for the room's hold (0: none). */
         long newCallsAt;
+        /** The upgraded gateway now running (a new one after each that died), and when it last called. */
+        String upgradedNode = "new";
+        int generation;
+        long upgradedCalledAt;
 
         Upgrade(long seed, LuaScript previous) {
             this.seed = seed;
@@ -90,6 +97,17 @@ class PresenceRollingUpgradeTest {
                 at += 20 + random.nextInt(400);
                 boolean upgraded = random.nextBoolean();
                 Set<String> local = upgraded ? onNew : onOld;
+                if (random.nextInt(12) == 0 && !onNew.isEmpty()) {
+                    // The upgraded gateway dies. The earlier gateway's heartbeat refreshes its own entries; once the dead
+                    // one's have expired, its next heartbeat sweeps them (they leave), and another upgraded gateway takes over.
+                    call(previous, "old", at, List.copyOf(onOld), List.of(), true);
+                    at = upgradedCalledAt + TTL + 1;
+                    onNew.clear();
+                    upgradedNode = "new" + ++generation;
+                    newCallsAt = 0;
+                    call(previous, "old", at, List.copyOf(onOld), List.of(), true);
+                    continue;
+                }
                 if (random.nextInt(5) == 0) {
                     // A heartbeat: every local entry refreshed, expired ones swept (and the index rebuilt where it is short).
                     List<String> refreshed = List.copyOf(local);
@@ -140,14 +158,15 @@ class PresenceRollingUpgradeTest {
         }
 
         Response flushUpgraded(long at, List<String> joined, List<String> left, boolean heartbeat) {
-            Response reply = call(UPGRADED, "new", at, joined, left, heartbeat);
+            upgradedCalledAt = at;
+            Response reply = call(UPGRADED, upgradedNode, at, joined, left, heartbeat);
             newCallsAt = reply.get(2).toLong() == 1 ? reply.get(1).toLong() - t0 : newCallsAt > 0 && at < newCallsAt ? newCallsAt : 0;
             return reply;
         }
 
         Response call(LuaScript script, String node, long at, List<String> present, List<String> absent, boolean heartbeat) {
             long now = t0 + at;
-            List<String> args = new ArrayList<>(List.of(node, Long.toString(now), Long.toString(now + 600_000), "600000",
+            List<String> args = new ArrayList<>(List.of(node, Long.toString(now), Long.toString(now + TTL), Long.toString(TTL),
                     announcements, room, Integer.toString(CAP), heartbeat ? "1" : "0", "RPUSH"));
             List<String> keys;
             if (script == UPGRADED) {
