@@ -64,14 +64,9 @@ class PresenceUpdateScriptTest {
     }
 
     Reply call(String node, long at, List<String> present, List<String> absent, boolean heartbeat) {
-        long now = t0 + at;
-        List<String> args = new ArrayList<>(List.of(node, Long.toString(now), Long.toString(now + 30_000), "60000",
-                RoomKeys.channel(room), room, Integer.toString(CAP), heartbeat ? "1" : "0", "PUBLISH", Long.toString(first),
-                Long.toString(LONGEST), Long.toString(GRACE), Integer.toString(listRate), Integer.toString(present.size())));
-        args.addAll(present);
-        args.addAll(absent);
         Response reply = SCRIPT.run(reactiveRedis, List.of(RoomKeys.presence(room), RoomKeys.presenceHold(room),
-                RoomKeys.presenceUnannounced(room), RoomKeys.presenceNodes(room)), args).await().atMost(Duration.ofSeconds(10));
+                RoomKeys.presenceUnannounced(room), RoomKeys.presenceNodes(room)), args(node, at, present, absent, heartbeat))
+                .await().atMost(Duration.ofSeconds(10));
         lookedUp = reply.get(3).toLong() == 1;
         return new Reply(reply.get(0).toLong(), reply.get(1).toLong() == 0 ? 0 : reply.get(1).toLong() - t0,
                 reply.get(2).toLong() == 1);
@@ -238,14 +233,19 @@ class PresenceUpdateScriptTest {
 
     /** A call of the script before the index, as a gateway not yet upgraded makes it. */
     Response callBeforeIndex(String node, long at, List<String> present, List<String> absent, boolean heartbeat) {
+        return BEFORE_INDEX.run(reactiveRedis, List.of(RoomKeys.presence(room), RoomKeys.presenceHold(room), RoomKeys.presenceUnannounced(room)),
+                args(node, at, present, absent, heartbeat)).await().atMost(Duration.ofSeconds(10));
+    }
+
+    /** Both scripts' arguments for a call of {@code node} at {@code t0 + at}; its entries live 30 s. */
+    List<String> args(String node, long at, List<String> present, List<String> absent, boolean heartbeat) {
         long now = t0 + at;
         List<String> args = new ArrayList<>(List.of(node, Long.toString(now), Long.toString(now + 30_000), "60000",
                 RoomKeys.channel(room), room, Integer.toString(CAP), heartbeat ? "1" : "0", "PUBLISH", Long.toString(first),
                 Long.toString(LONGEST), Long.toString(GRACE), Integer.toString(listRate), Integer.toString(present.size())));
         args.addAll(present);
         args.addAll(absent);
-        return BEFORE_INDEX.run(reactiveRedis, List.of(RoomKeys.presence(room), RoomKeys.presenceHold(room), RoomKeys.presenceUnannounced(room)),
-                args).await().atMost(Duration.ofSeconds(10));
+        return args;
     }
 
     List<String> present() {
