@@ -19,6 +19,7 @@ class RoomKeysTest {
         assertEquals("chat:{general}:presence", RoomKeys.presence("general"));
         assertEquals("chat:{general}:presence-hold", RoomKeys.presenceHold("general"));
         assertEquals("chat:{general}:presence-unannounced", RoomKeys.presenceUnannounced("general"));
+        assertEquals("chat:{general}:presence-nodes", RoomKeys.presenceNodes("general"));
         assertEquals("chat:{general}:idem:alice:c1", RoomKeys.idempotency("general", "alice", "c1"));
         assertEquals("chat:online:{alice}", RoomKeys.online("alice"));
         assertEquals("chat:lastseen:{alice}", RoomKeys.lastSeen("alice"));
