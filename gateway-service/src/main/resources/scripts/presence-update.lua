@@ -38,9 +38,9 @@
 -- sets at a time of its own and remembers: a call that finds another expiry marks the room (sticky), and marked rooms,
 -- or rooms whose counts differ, are read whole as before. A heartbeat's call (the sweep) of such a room indexes it
 -- again once every entry in it is of a gateway that keeps the index, and that clears the mark.
--- The set's expiry is twice ARGV[4]: another script's, ARGV[4] after its call, can only match it if it called
--- ARGV[4] after this script's last call with none of these in between, while a gateway on this script with entries in
--- the room calls at least once a heartbeat.
+-- The set's expiry is twice ARGV[4]. Another script's, ARGV[4] after its call, matches it only for a call ARGV[4]
+-- after this script's last one; by then the index has expired (it lives 3 ms less than ARGV[4]), and a room without
+-- an index is read whole. A gateway on this script with entries in the room calls at least once a heartbeat.
 local node = ARGV[1]
 local now = tonumber(ARGV[2])
 local n = tonumber(ARGV[14])
@@ -226,7 +226,9 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   local expireAt = redisNow + 2 * tonumber(ARGV[4])
   redis.call('PEXPIREAT', KEYS[1], expireAt)
   redis.call('HSET', KEYS[4], '', indexed, '#expiry', expireAt, '#marked', marked and '1' or '0')
-  redis.call('PEXPIREAT', KEYS[4], expireAt)
+  -- The index goes before another script's call could set the same expiry (ARGV[4] after this one): a room that no
+  -- gateway on this script called for that long has no index, and is read whole until a heartbeat indexes it again.
+  redis.call('PEXPIREAT', KEYS[4], redisNow + tonumber(ARGV[4]) - 3)
 else
   redis.call('DEL', KEYS[4])
 end

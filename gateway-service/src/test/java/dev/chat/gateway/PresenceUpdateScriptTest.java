@@ -1,5 +1,6 @@
 package dev.chat.gateway;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -48,6 +49,8 @@ class PresenceUpdateScriptTest {
     int listRate = 1_000;
     /** Whether the last call looked up only the users it changed, through the presence index (not the whole room). */
     boolean lookedUp;
+    /** How long the room's keys live after a call (the gateway's: twice the presence ttl). */
+    long keyTtlMs = 60_000;
 
     record Reply(long announced, long holdUntil, boolean waiting) {
     }
@@ -231,6 +234,21 @@ class PresenceUpdateScriptTest {
         assertEquals(List.of("b"), present(31_200));
     }
 
+    @Test
+    void anIndexNoCallKeptAliveExpiresBeforeTheRoomAndTheRoomIsThenReadWhole() {
+        // Another script's call this long after the last one would set the room's expiry to the very time this one set.
+        keyTtlMs = 1_000;
+        first = 0;
+        flush("a", 0, List.of("u1"), List.of());
+        assertTrue(lookedUp);
+        await().atMost(Duration.ofSeconds(5)).until(() -> redis.execute("EXISTS", RoomKeys.presenceNodes(room)).toLong() == 0);
+        assertEquals(1, flush("a", 100, List.of("u2"), List.of()).announced());
+        assertFalse(lookedUp, "the room outlives its index (twice as long) and is read whole");
+        call("a", 200, List.of("u1", "u2"), List.of(), true);
+        flush("a", 300, List.of("u3"), List.of());
+        assertTrue(lookedUp, "a heartbeat indexed it again");
+    }
+
     /** A call of the script before the index, as a gateway not yet upgraded makes it. */
     Response callBeforeIndex(String node, long at, List<String> present, List<String> absent, boolean heartbeat) {
         return BEFORE_INDEX.run(reactiveRedis, List.of(RoomKeys.presence(room), RoomKeys.presenceHold(room), RoomKeys.presenceUnannounced(room)),
@@ -240,7 +258,7 @@ class PresenceUpdateScriptTest {
     /** Both scripts' arguments for a call of {@code node} at {@code t0 + at}; its entries live 30 s. */
     List<String> args(String node, long at, List<String> present, List<String> absent, boolean heartbeat) {
         long now = t0 + at;
-        List<String> args = new ArrayList<>(List.of(node, Long.toString(now), Long.toString(now + 30_000), "60000",
+        List<String> args = new ArrayList<>(List.of(node, Long.toString(now), Long.toString(now + 30_000), Long.toString(keyTtlMs),
                 RoomKeys.channel(room), room, Integer.toString(CAP), heartbeat ? "1" : "0", "PUBLISH", Long.toString(first),
                 Long.toString(LONGEST), Long.toString(GRACE), Integer.toString(listRate), Integer.toString(present.size())));
         args.addAll(present);
