@@ -52,8 +52,9 @@ public class GatewayMetrics {
         // Sends on the subscriber per call shows how many messages the linger gathers into one script call.
         FunctionCounter.builder("chat.gateway.send.calls", sendCalls, LongAdder::sum)
                 .description("Publish script calls gathered for the subscriber's connection (each carries one or more sends)").register(registry);
-        // Above zero only while a gateway on a presence script before the index shares rooms (a rolling upgrade): each
-        // such flush costs Redis a read of the room's whole presence set, about 150 ms in a room of 100,000.
+        // Rises while a gateway on a presence script before the index shares rooms (a rolling upgrade), and for a room's
+        // flushes between the loss of its index and the next heartbeat: each costs Redis a read of the room's whole
+        // presence set, 140-200 ms in a room of 100,000.
         FunctionCounter.builder("chat.gateway.presence.room.reads", presenceRoomReads, LongAdder::sum)
                 .description("Presence flushes of a room that read its whole presence set instead of looking up the changed users")
                 .register(registry);
