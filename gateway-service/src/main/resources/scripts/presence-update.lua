@@ -45,8 +45,9 @@ local node = ARGV[1]
 local now = tonumber(ARGV[2])
 local n = tonumber(ARGV[14])
 
-local function userOf(m)
-  return string.match(m, '^(.*)|[^|]*$')
+-- An entry's user and node (user|node; the node after the last '|'), or nil.
+local function split(m)
+  return string.match(m, '^(.*)|([^|]*)$')
 end
 
 -- The index, kept by every call; `indexed` is how many entries it holds once this call is done.
@@ -127,11 +128,11 @@ end
 local foreign = false
 if not complete then
   for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')) do
-    local user = userOf(m)
+    local user, at = split(m)
     if user then
       count[user] = (count[user] or 0) + 1
       known[user] = true
-      foreign = foreign or not keepsIndex(string.sub(m, #user + 2))
+      foreign = foreign or not keepsIndex(at)
     end
   end
 end
@@ -143,12 +144,12 @@ if ARGV[8] == '1' then
   if #expired > 0 then
     redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
     for _, m in ipairs(expired) do
-      local user = userOf(m)
+      local user, at = split(m)
       if user then
         lookUp(user)
         known[user] = true
         changed[user] = true
-        unindex(user, string.sub(m, #user + 2))
+        unindex(user, at)
       end
     end
   end
@@ -191,11 +192,12 @@ if not complete and ARGV[8] == '1' and not foreign then
   local fields = {'@' .. node, ARGV[3]}
   local nodes = {}
   local seen = {[node] = true}
+  indexed = 0
   for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-    local user = userOf(m)
+    local user, at = split(m)
     if user then
-      local at = string.sub(m, #user + 2)
       nodes[user] = (nodes[user] or '|') .. at .. '|'
+      indexed = indexed + 1
       if not seen[at] then
         -- Marks of gateways with entries here stay; those of gateways long gone go with the old index.
         seen[at] = true
@@ -205,14 +207,10 @@ if not complete and ARGV[8] == '1' and not foreign then
     end
   end
   redis.call('DEL', KEYS[4])
-  indexed = 0
   marked = false
   for user, at in pairs(nodes) do
     fields[#fields + 1] = user
     fields[#fields + 1] = at
-    for _ in string.gmatch(at, '[^|]+') do
-      indexed = indexed + 1
-    end
     if #fields >= 1000 then
       redis.call('HSET', KEYS[4], unpack(fields))
       fields = {}
@@ -312,7 +310,7 @@ else
     -- Only the changed users were looked up: the list is read (once per hold, at most one list's worth a second).
     local seen = {}
     for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')) do
-      local user = userOf(m)
+      local user = split(m)
       if user and not seen[user] then
         seen[user] = true
         users[#users + 1] = user
