@@ -87,6 +87,13 @@ public interface GatewayConfig {
         boolean enabled();
     }
 
+    /**
+     * WebSocket upgrades' tokens are verified with Vert.x's JWT first when the token configuration allows it
+     * ({@code auth.LeanTokenVerifier}); {@code false} leaves every token to smallrye-jwt.
+     */
+    @WithDefault("true")
+    boolean leanUpgradeTokens();
+
     /** Role (from the token's groups claim; see smallrye.jwt.path.groups) that may use the server publish API. */
     @WithDefault("chat-service")
     String serviceRole();

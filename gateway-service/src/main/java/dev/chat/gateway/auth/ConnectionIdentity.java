@@ -38,7 +38,7 @@ public class ConnectionIdentity implements SecurityIdentityAugmentor {
                 Set.copyOf(identity.getRoles()), token.getExpirationTime() * 1000));
     }
 
-    private static boolean isUpgrade(Object routingContext) {
+    static boolean isUpgrade(Object routingContext) {
         return routingContext instanceof RoutingContext http
                 && "websocket".equalsIgnoreCase(http.request().getHeader(HttpHeaders.UPGRADE));
     }

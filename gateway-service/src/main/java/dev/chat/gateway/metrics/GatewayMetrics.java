@@ -26,6 +26,8 @@ public class GatewayMetrics {
     private final LongAdder sendsOnPool = new LongAdder();
     private final LongAdder sendCalls = new LongAdder();
     private final LongAdder presenceRoomReads = new LongAdder();
+    private final LongAdder upgradeTokensLean = new LongAdder();
+    private final LongAdder upgradeTokensDeferred = new LongAdder();
     private final Counter slowConsumerCloses;
     private final Counter closesCut;
     private final Counter rateLimited;
@@ -57,6 +59,14 @@ public class GatewayMetrics {
         // presence set, 140-200 ms in a room of 100,000.
         FunctionCounter.builder("chat.gateway.presence.room.reads", presenceRoomReads, LongAdder::sum)
                 .description("Presence flushes of a room that read its whole presence set instead of looking up the changed users")
+                .register(registry);
+        // "deferred" counts refused tokens too; rising with accepted connections, the identity provider's tokens carry
+        // something the lean verifier leaves to smallrye-jwt (which allocates about 98 KB per token).
+        FunctionCounter.builder("chat.gateway.upgrade.tokens", upgradeTokensLean, LongAdder::sum).tag("verifier", "lean")
+                .description("WebSocket upgrades' tokens, by the verifier that decided: lean (Vert.x's JWT) or deferred to smallrye-jwt")
+                .register(registry);
+        FunctionCounter.builder("chat.gateway.upgrade.tokens", upgradeTokensDeferred, LongAdder::sum).tag("verifier", "deferred")
+                .description("WebSocket upgrades' tokens, by the verifier that decided: lean (Vert.x's JWT) or deferred to smallrye-jwt")
                 .register(registry);
         this.slowConsumerCloses = Counter.builder("chat.gateway.slow.consumer.closes").description("Connections closed with 1013 for not keeping up").register(registry);
         this.closesCut = Counter.builder("chat.gateway.closes.cut")
@@ -125,6 +135,11 @@ public class GatewayMetrics {
     /** A presence flush of one room read the room's whole presence set (its index did not hold every entry). */
     public void presenceRoomRead() {
         presenceRoomReads.increment();
+    }
+
+    /** An upgrade's token the lean verifier vouched for ({@code true}) or left to smallrye-jwt. */
+    public void upgradeToken(boolean vouched) {
+        (vouched ? upgradeTokensLean : upgradeTokensDeferred).increment();
     }
 
     public void slowConsumerClosed() {

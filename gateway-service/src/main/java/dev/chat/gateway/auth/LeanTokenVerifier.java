@@ -1,0 +1,252 @@
+package dev.chat.gateway.auth;
+
+import io.smallrye.jwt.KeyFormat;
+import io.smallrye.jwt.KeyProvider;
+import io.smallrye.jwt.algorithm.SignatureAlgorithm;
+import io.smallrye.jwt.auth.principal.JWTAuthContextInfo;
+import io.smallrye.jwt.util.KeyUtils;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.impl.jose.JWK;
+import io.vertx.ext.auth.impl.jose.JWT;
+import java.security.PublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.jose4j.jwk.JsonWebKey;
+import org.jose4j.jwk.OctetSequenceJsonWebKey;
+import org.jose4j.jwk.RsaJsonWebKey;
+
+/**
+ * Verifies the tokens it can vouch for with Vert.x's JWT, and says nothing about the others, which smallrye-jwt then
+ * verifies as before. smallrye-jwt's jose4j allocates about 98 KB per token (two 32 KB lexer buffers, Base64 buffers)
+ * and spends 8-11 µs on an HS256 token once warm; Vert.x's JWT 4 KB and 1.5 µs (BENCHMARKS.md). A reconnect storm
+ * verifies thousands of tokens a second, and that garbage was about 30 % of a gateway's allocation in one.
+ * <p>
+ * What it accepts is a subset of what smallrye-jwt accepts with the same configuration, so it can never let in a token
+ * smallrye-jwt would refuse: a compact JWS whose header names only the configured algorithm (plus {@code typ "JWT"}
+ * and {@code kid}), signed with the configured key, from the configured issuer, with a non-empty {@code sub}, integer
+ * {@code iat} and {@code exp} (in that order), not expired and not before its {@code nbf} without any clock skew, and groups, if any,
+ * as a list of strings. Anything else, a bad signature included, it leaves to smallrye-jwt, so every refusal and its
+ * reason stay smallrye-jwt's. A configuration that asks for more than these rules check (an audience, a token age,
+ * required claims, a JWKS URL, encrypted tokens, an algorithm other than HS256 or RS256...) turns it off:
+ * {@link #unsupported} says why.
+ */
+final class LeanTokenVerifier {
+
+    private static final Set<String> HEADER = Set.of("alg", "typ", "kid");
+    private static final Base64.Encoder URL = Base64.getUrlEncoder().withoutPadding();
+
+    private final String algorithm;
+    private final String issuer;
+    /** With a key from a JWK, the token's {@code kid} must be the key's (both absent included); with a PEM key, any. */
+    private final boolean keyIdMustMatch;
+    private final String keyId;
+    /** Vert.x verifies under a lock per key: one verifier per thread (the event loops) instead. */
+    private final ThreadLocal<JWT> verifiers;
+
+    private LeanTokenVerifier(String algorithm, String issuer, boolean keyIdMustMatch, String keyId, Supplier<JWK> key) {
+        this.algorithm = algorithm;
+        this.issuer = issuer;
+        this.keyIdMustMatch = keyIdMustMatch;
+        this.keyId = keyId;
+        this.verifiers = ThreadLocal.withInitial(() -> new JWT().addJWK(key.get()));
+    }
+
+    /** Why {@code info} asks for more than this verifier checks, or {@code null} when it does not. */
+    static String unsupported(JWTAuthContextInfo info) {
+        if (info.getSignatureAlgorithm() == null || info.getSignatureAlgorithm().size() != 1) {
+            return "more than one signature algorithm";
+        }
+        SignatureAlgorithm algorithm = info.getSignatureAlgorithm().iterator().next();
+        if (algorithm != SignatureAlgorithm.HS256 && algorithm != SignatureAlgorithm.RS256) {
+            return "algorithm " + algorithm.getAlgorithm();
+        }
+        if (info.getIssuedBy() == null) {
+            return "no issuer";
+        }
+        if (info.getExpectedAudience() != null && !info.getExpectedAudience().isEmpty()) {
+            return "an audience";
+        }
+        if (info.getMaxTimeToLiveSecs() != null || info.getTokenAge() != null) {
+            return "a token age";
+        }
+        if (info.getRequiredClaims() != null && !info.getRequiredClaims().isEmpty()) {
+            return "required claims";
+        }
+        if (info.getTokenKeyId() != null) {
+            return "a key id";
+        }
+        if (info.getDecryptionKeyLocation() != null || info.getDecryptionKeyContent() != null
+                || info.getPrivateDecryptionKey() != null || info.getSecretDecryptionKey() != null) {
+            return "encrypted tokens";
+        }
+        if (info.getSubjectPath() != null || info.getDefaultSubjectClaim() != null || info.getGroupsPath() != null
+                || info.getDefaultGroupsClaim() != null) {
+            return "claim paths or defaults";
+        }
+        if (info.isVerifyCertificateThumbprint()) {
+            return "certificate thumbprints";
+        }
+        if (info.getKeyProvider() != null && info.getKeyProvider() != KeyProvider.DEFAULT
+                || info.getKeyFormat() != null && info.getKeyFormat() != KeyFormat.ANY) {
+            return "a key provider or key format";
+        }
+        String location = info.getPublicKeyLocation();
+        if (location != null && (location.startsWith("http:") || location.startsWith("https:"))) {
+            return "keys from a URL";
+        }
+        int sources = count(info.getSecretVerificationKey(), info.getSecretKeyContent(), info.getPublicVerificationKey(),
+                info.getPublicKeyContent(), location);
+        return sources == 1 ? null : "not exactly one verification key";
+    }
+
+    private static int count(Object... values) {
+        int set = 0;
+        for (Object value : values) {
+            if (value != null) {
+                set++;
+            }
+        }
+        return set;
+    }
+
+    /**
+     * A verifier for {@code info}, which {@link #unsupported} accepts.
+     *
+     * @throws IllegalArgumentException when its key is not one this verifier takes (several keys, a JWK for another
+     *                                  algorithm, a key smaller than jose4j requires)
+     */
+    static LeanTokenVerifier of(JWTAuthContextInfo info) throws Exception {
+        String algorithm = info.getSignatureAlgorithm().iterator().next().getAlgorithm();
+        if (algorithm.equals("HS256")) {
+            byte[] secret;
+            boolean fromJwk = info.getSecretKeyContent() != null;
+            String kid = null;
+            if (fromJwk) {
+                OctetSequenceJsonWebKey jwk = single(KeyUtils.loadJsonWebKeys(info.getSecretKeyContent()), OctetSequenceJsonWebKey.class, algorithm);
+                secret = jwk.getOctetSequence();
+                kid = jwk.getKeyId();
+            } else if (info.getSecretVerificationKey() != null) {
+                secret = info.getSecretVerificationKey().getEncoded();
+            } else {
+                throw new IllegalArgumentException("an HS256 key from a location");
+            }
+            if (secret == null || secret.length < 32) {
+                throw new IllegalArgumentException("an HS256 key shorter than 256 bits");
+            }
+            JsonObject jwk = new JsonObject().put("kty", "oct").put("alg", algorithm).put("k", URL.encodeToString(secret));
+            return new LeanTokenVerifier(algorithm, info.getIssuedBy(), fromJwk, kid, () -> new JWK(jwk));
+        }
+        PublicKey key = info.getPublicVerificationKey();
+        String content = info.getPublicKeyLocation() != null ? KeyUtils.readKeyContent(info.getPublicKeyLocation()) : info.getPublicKeyContent();
+        boolean fromJwk = key == null && content.strip().startsWith("{");
+        String kid = null;
+        if (fromJwk) {
+            RsaJsonWebKey jwk = single(KeyUtils.loadJsonWebKeys(content), RsaJsonWebKey.class, algorithm);
+            key = jwk.getRsaPublicKey();
+            kid = jwk.getKeyId();
+        } else if (key == null) {
+            key = KeyUtils.decodePublicKey(content, SignatureAlgorithm.RS256);
+        }
+        if (!(key instanceof RSAPublicKey rsa) || rsa.getModulus().bitLength() < 2048) {
+            throw new IllegalArgumentException("not an RSA key of at least 2048 bits");
+        }
+        String pem = "-----BEGIN PUBLIC KEY-----\n" + Base64.getMimeEncoder().encodeToString(key.getEncoded()) + "\n-----END PUBLIC KEY-----\n";
+        return new LeanTokenVerifier(algorithm, info.getIssuedBy(), fromJwk, kid,
+                () -> new JWK(new PubSecKeyOptions().setAlgorithm(algorithm).setBuffer(pem)));
+    }
+
+    private static <K extends JsonWebKey> K single(List<JsonWebKey> keys, Class<K> type, String algorithm) {
+        if (keys == null || keys.size() != 1 || !type.isInstance(keys.get(0))) {
+            throw new IllegalArgumentException("not a single " + type.getSimpleName());
+        }
+        K key = type.cast(keys.get(0));
+        if (key.getAlgorithm() != null && !key.getAlgorithm().equals(algorithm) || key.getUse() != null && !key.getUse().equals("sig")) {
+            throw new IllegalArgumentException("a JWK for another algorithm or use");
+        }
+        return key;
+    }
+
+    /**
+     * The user {@code token} proves, or {@code null} when this verifier cannot vouch for it (which does not mean it is
+     * invalid: smallrye-jwt decides then).
+     */
+    ConnectionUser verify(String token, long nowSeconds) {
+        if (!isCompactJws(token)) {
+            return null;
+        }
+        JsonObject decoded;
+        try {
+            decoded = verifiers.get().decode(token, true, null);
+        } catch (RuntimeException notVouchedFor) {
+            return null;
+        }
+        return accepted(decoded.getJsonObject("header"), decoded.getJsonObject("payload"), nowSeconds);
+    }
+
+    private ConnectionUser accepted(JsonObject header, JsonObject claims, long now) {
+        if (header == null || claims == null || !HEADER.containsAll(header.fieldNames()) || !algorithm.equals(header.getValue("alg"))
+                || header.containsKey("typ") && !"JWT".equals(header.getValue("typ"))
+                || keyIdMustMatch && !Objects.equals(keyId, header.getValue("kid"))) {
+            return null;
+        }
+        if (!issuer.equals(claims.getValue("iss")) || !(claims.getValue("sub") instanceof String user) || user.isEmpty()) {
+            return null;
+        }
+        Long expiry = integer(claims.getValue("exp"));
+        Long issued = integer(claims.getValue("iat"));
+        Long notBefore = claims.containsKey("nbf") ? integer(claims.getValue("nbf")) : Long.valueOf(now);
+        if (expiry == null || expiry <= now || expiry > Long.MAX_VALUE / 1000 || issued == null || issued >= expiry
+                || notBefore == null || notBefore > now) {
+            return null;
+        }
+        Set<String> roles = roles(claims.getValue("groups"));
+        return roles == null ? null : new ConnectionUser(user, roles, expiry * 1000);
+    }
+
+    private static Long integer(Object value) {
+        return value instanceof Integer || value instanceof Long ? ((Number) value).longValue() : null;
+    }
+
+    /** The groups as roles, none when absent, {@code null} when not a list of strings (smallrye-jwt splits a string). */
+    private static Set<String> roles(Object groups) {
+        if (groups == null) {
+            return Set.of();
+        }
+        if (!(groups instanceof JsonArray list)) {
+            return null;
+        }
+        Set<String> roles = new HashSet<>();
+        for (Object group : list) {
+            if (!(group instanceof String role)) {
+                return null;
+            }
+            roles.add(role);
+        }
+        return Set.copyOf(roles);
+    }
+
+    /** Three non-empty base64url segments and nothing else, which Vert.x's split and decoder take more loosely. */
+    private static boolean isCompactJws(String token) {
+        int dots = 0;
+        char previous = '.';
+        for (int i = 0; i < token.length(); i++) {
+            char c = token.charAt(i);
+            if (c == '.') {
+                if (previous == '.' || ++dots > 2) {
+                    return false;
+                }
+            } else if (!(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_')) {
+                return false;
+            }
+            previous = c;
+        }
+        return dots == 2 && previous != '.';
+    }
+}
