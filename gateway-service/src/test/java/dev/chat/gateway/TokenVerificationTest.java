@@ -62,7 +62,9 @@ class TokenVerificationTest {
 
     @Test
     void aProperlySignedTokenIsAccepted() {
+        double lean = LeanUpgradeTokensTest.count("lean");
         assertEquals(101, status(claims().sign(KEYS.getPrivate())));
+        assertEquals(lean + 1, LeanUpgradeTokensTest.count("lean"), "vouched for by the lean verifier, audience included");
     }
 
     @Test

@@ -31,9 +31,9 @@ import org.jose4j.jwk.RsaJsonWebKey;
  * What it accepts is a subset of what smallrye-jwt accepts with the same configuration, so it can never let in a token
  * smallrye-jwt would refuse: a compact JWS whose header names only the configured algorithm (plus {@code typ "JWT"}
  * and {@code kid}), signed with the configured key, from the configured issuer, with a non-empty {@code sub}, integer
- * {@code iat} and {@code exp} (in that order), not expired and not before its {@code nbf} without any clock skew, and groups, if any,
- * as a list of strings. Anything else, a bad signature included, it leaves to smallrye-jwt, so every refusal and its
- * reason stay smallrye-jwt's. A configuration that asks for more than these rules check (an audience, a token age,
+ * {@code iat} and {@code exp} (in that order), not expired and not before its {@code nbf} without any clock skew,
+ * naming a configured audience (if any) in {@code aud}, and groups, if any, as a list of strings. Anything else, a bad signature included, it leaves to smallrye-jwt, so every refusal and its
+ * reason stay smallrye-jwt's. A configuration that asks for more than these rules check (a token age,
  * required claims, a JWKS URL, encrypted tokens, an algorithm other than HS256 or RS256...) turns it off:
  * {@link #unsupported} says why.
  */
@@ -44,15 +44,18 @@ final class LeanTokenVerifier {
 
     private final String algorithm;
     private final String issuer;
+    /** The audiences of which a token's {@code aud} must name one; {@code null} when none is configured. */
+    private final Set<String> audiences;
     /** With a key from a JWK, the token's {@code kid} must be the key's (both absent included); with a PEM key, any. */
     private final boolean keyIdMustMatch;
     private final String keyId;
     /** Vert.x verifies under a lock per key: one verifier per thread (the event loops) instead. */
     private final ThreadLocal<JWT> verifiers;
 
-    private LeanTokenVerifier(String algorithm, String issuer, boolean keyIdMustMatch, String keyId, Supplier<JWK> key) {
+    private LeanTokenVerifier(JWTAuthContextInfo info, String algorithm, boolean keyIdMustMatch, String keyId, Supplier<JWK> key) {
         this.algorithm = algorithm;
-        this.issuer = issuer;
+        this.issuer = info.getIssuedBy();
+        this.audiences = info.getExpectedAudience() == null || info.getExpectedAudience().isEmpty() ? null : Set.copyOf(info.getExpectedAudience());
         this.keyIdMustMatch = keyIdMustMatch;
         this.keyId = keyId;
         this.verifiers = ThreadLocal.withInitial(() -> new JWT().addJWK(key.get()));
@@ -69,9 +72,6 @@ final class LeanTokenVerifier {
         }
         if (info.getIssuedBy() == null) {
             return "no issuer";
-        }
-        if (info.getExpectedAudience() != null && !info.getExpectedAudience().isEmpty()) {
-            return "an audience";
         }
         if (info.getMaxTimeToLiveSecs() != null || info.getTokenAge() != null) {
             return "a token age";
@@ -141,7 +141,7 @@ final class LeanTokenVerifier {
                 throw new IllegalArgumentException("an HS256 key shorter than 256 bits");
             }
             JsonObject jwk = new JsonObject().put("kty", "oct").put("alg", algorithm).put("k", URL.encodeToString(secret));
-            return new LeanTokenVerifier(algorithm, info.getIssuedBy(), fromJwk, kid, () -> new JWK(jwk));
+            return new LeanTokenVerifier(info, algorithm, fromJwk, kid, () -> new JWK(jwk));
         }
         PublicKey key = info.getPublicVerificationKey();
         String content = info.getPublicKeyLocation() != null ? KeyUtils.readKeyContent(info.getPublicKeyLocation()) : info.getPublicKeyContent();
@@ -158,7 +158,7 @@ final class LeanTokenVerifier {
             throw new IllegalArgumentException("not an RSA key of at least 2048 bits");
         }
         String pem = "-----BEGIN PUBLIC KEY-----\n" + Base64.getMimeEncoder().encodeToString(key.getEncoded()) + "\n-----END PUBLIC KEY-----\n";
-        return new LeanTokenVerifier(algorithm, info.getIssuedBy(), fromJwk, kid,
+        return new LeanTokenVerifier(info, algorithm, fromJwk, kid,
                 () -> new JWK(new PubSecKeyOptions().setAlgorithm(algorithm).setBuffer(pem)));
     }
 
@@ -196,7 +196,8 @@ final class LeanTokenVerifier {
                 || keyIdMustMatch && !Objects.equals(keyId, header.getValue("kid"))) {
             return null;
         }
-        if (!issuer.equals(claims.getValue("iss")) || !(claims.getValue("sub") instanceof String user) || user.isEmpty()) {
+        if (!issuer.equals(claims.getValue("iss")) || !(claims.getValue("sub") instanceof String user) || user.isEmpty()
+                || audiences != null && !namesAnAudience(claims.getValue("aud"))) {
             return null;
         }
         Long expiry = integer(claims.getValue("exp"));
@@ -208,6 +209,24 @@ final class LeanTokenVerifier {
         }
         Set<String> roles = roles(claims.getValue("groups"));
         return roles == null ? null : new ConnectionUser(user, roles, expiry * 1000);
+    }
+
+    /** Whether {@code aud}, one string or a list of strings, names one of the configured audiences. */
+    private boolean namesAnAudience(Object aud) {
+        if (aud instanceof String one) {
+            return audiences.contains(one);
+        }
+        if (!(aud instanceof JsonArray list)) {
+            return false;
+        }
+        boolean named = false;
+        for (Object value : list) {
+            if (!(value instanceof String one)) {
+                return false;
+            }
+            named |= audiences.contains(one);
+        }
+        return named;
     }
 
     private static Long integer(Object value) {

@@ -287,12 +287,26 @@ class LeanTokenVerifierTest {
     }
 
     @Test
+    void withAudiencesConfiguredItVouchesOnlyForTokensNamingOne() throws Exception {
+        Signer signer = rs256(RSA.getPrivate());
+        Map<String, String> tokens = tokens("RS256", signer, rs256(OTHER_RSA.getPrivate()));
+        tokens.put("aud chat-clients", token(header("RS256"), claims().put("aud", "chat-clients"), signer));
+        tokens.put("aud a list naming chat-clients", token(header("RS256"), claims().put("aud", new JsonArray().add("x").add("chat-clients")), signer));
+        tokens.put("aud a list naming none", token(header("RS256"), claims().put("aud", new JsonArray().add("x").add("y")), signer));
+        tokens.put("aud an empty list", token(header("RS256"), claims().put("aud", new JsonArray()), signer));
+        tokens.put("aud a list with a number", token(header("RS256"), claims().put("aud", new JsonArray().add("chat-clients").add(5)), signer));
+        tokens.put("aud a number", token(header("RS256"), claims().put("aud", 5), signer));
+        List<String> vouched = vouchedAndChecked("RS256 PEM, audiences", rs256(info -> {
+            info.setPublicKeyContent(pem((RSAPublicKey) RSA.getPublic()));
+            info.setExpectedAudience(Set.of("chat-clients", "chat-admin"));
+            return info;
+        }), tokens);
+        assertVouchedExactly("RS256 PEM, audiences", Set.of("aud chat-clients", "aud a list naming chat-clients"), vouched);
+    }
+
+    @Test
     void aConfigurationThatAsksForMoreThanItChecksTurnsItOff() {
         Map<String, Function<JWTAuthContextInfo, JWTAuthContextInfo>> more = new LinkedHashMap<>();
-        more.put("an audience", info -> {
-            info.setExpectedAudience(Set.of("chat-clients"));
-            return info;
-        });
         more.put("a token age", info -> {
             info.setTokenAge(60L);
             return info;
