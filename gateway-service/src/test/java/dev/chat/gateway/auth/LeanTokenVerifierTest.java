@@ -305,6 +305,18 @@ class LeanTokenVerifierTest {
     }
 
     @Test
+    void theStartUpProbeReachesTheSignatureCheckAndOnlyItsSignatureFailsIt() throws Exception {
+        LeanTokenVerifier lean = LeanTokenVerifier.of(hs256(info -> {
+            info.setSecretKeyContent(secretJwk(null));
+            return info;
+        }));
+        String probe = TokenVerifierWarmUp.probe("HS256", "chat");
+        assertNull(lean.verify(probe, NOW), "a made-up signature is never vouched for");
+        String input = probe.substring(0, probe.lastIndexOf('.'));
+        assertNotNull(lean.verify(input + "." + URL.encodeToString(hmac(SECRET).apply(input)), NOW), "the same token signed is");
+    }
+
+    @Test
     void aConfigurationThatAsksForMoreThanItChecksTurnsItOff() {
         Map<String, Function<JWTAuthContextInfo, JWTAuthContextInfo>> more = new LinkedHashMap<>();
         more.put("a token age", info -> {
