@@ -145,6 +145,9 @@ final class LeanTokenVerifier {
         }
         PublicKey key = info.getPublicVerificationKey();
         String content = info.getPublicKeyLocation() != null ? KeyUtils.readKeyContent(info.getPublicKeyLocation()) : info.getPublicKeyContent();
+        if (key == null && content == null) {
+            throw new IllegalArgumentException("an RS256 configuration without a public key");
+        }
         boolean fromJwk = key == null && content.strip().startsWith("{");
         String kid = null;
         if (fromJwk) {

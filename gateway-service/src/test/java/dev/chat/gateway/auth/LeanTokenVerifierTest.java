@@ -370,7 +370,7 @@ class LeanTokenVerifierTest {
     }
 
     @Test
-    void keysWeakerThanJose4jAcceptsOrSeveralKeysAreNotTaken() {
+    void keysWeakerThanJose4jAcceptsSeveralKeysOrKeysOfAnotherKindAreNotTaken() {
         assertThrows(IllegalArgumentException.class, () -> LeanTokenVerifier.of(hs256(info -> {
             info.setSecretKeyContent(new JsonObject().put("kty", "oct").put("k", URL.encodeToString(new byte[16])).encode());
             return info;
@@ -387,6 +387,10 @@ class LeanTokenVerifierTest {
             info.setSecretKeyContent(new JsonObject(secretJwk(null)).put("alg", "HS512").encode());
             return info;
         })), "a JWK for another algorithm");
+        assertThrows(IllegalArgumentException.class, () -> LeanTokenVerifier.of(rs256(info -> {
+            info.setSecretKeyContent(secretJwk(null));
+            return info;
+        })), "RS256 with only a secret");
     }
 
     static KeyPair rsa(int bits) {
