@@ -5,17 +5,26 @@ import io.smallrye.jwt.KeyProvider;
 import io.smallrye.jwt.algorithm.SignatureAlgorithm;
 import io.smallrye.jwt.auth.principal.JWTAuthContextInfo;
 import io.smallrye.jwt.util.KeyUtils;
-import io.vertx.core.json.JsonArray;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.impl.jose.JWK;
-import io.vertx.ext.auth.impl.jose.JWT;
+import io.vertx.ext.auth.impl.jose.JWS;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.util.Base64;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.jose4j.jwk.JsonWebKey;
@@ -23,24 +32,31 @@ import org.jose4j.jwk.OctetSequenceJsonWebKey;
 import org.jose4j.jwk.RsaJsonWebKey;
 
 /**
- * Verifies the tokens it can vouch for with Vert.x's JWT, and says nothing about the others, which smallrye-jwt then
- * verifies as before. smallrye-jwt's jose4j allocates about 98 KB per token (two 32 KB lexer buffers, Base64 buffers)
- * and spends 8-11 µs on an HS256 token once warm; Vert.x's JWT 4 KB and 1.5 µs (BENCHMARKS.md). A reconnect storm
- * verifies thousands of tokens a second, and that garbage was about 30 % of a gateway's allocation in one.
+ * Verifies the tokens it can vouch for with Vert.x's JWS (JDK {@code Mac} and {@code Signature}) and Jackson, and says
+ * nothing about the others, which smallrye-jwt then verifies as before. smallrye-jwt's jose4j allocates about 98 KB per
+ * token (two 32 KB lexer buffers, Base64 buffers) and spends 8-11 µs on an HS256 token once warm; this about 5 KB and
+ * 2 µs (BENCHMARKS.md). A reconnect storm verifies thousands of tokens a second, and that garbage was about 30 % of a
+ * gateway's allocation in one.
  * <p>
  * What it accepts is a subset of what smallrye-jwt accepts with the same configuration, so it can never let in a token
- * smallrye-jwt would refuse: a compact JWS whose header names only the configured algorithm (plus {@code typ "JWT"}
- * and {@code kid}), signed with the configured key, from the configured issuer, with a non-empty {@code sub}, integer
- * {@code iat} and {@code exp} (in that order), not expired and not before its {@code nbf} without any clock skew,
- * naming a configured audience (if any) in {@code aud}, and groups, if any, as a list of strings. Anything else, a bad signature included, it leaves to smallrye-jwt, so every refusal and its
- * reason stay smallrye-jwt's. A configuration that asks for more than these rules check (a token age,
- * required claims, a JWKS URL, encrypted tokens, an algorithm other than HS256 or RS256...) turns it off:
- * {@link #unsupported} says why.
+ * smallrye-jwt would refuse: a compact JWS whose signature has the key's exact length; whose header and claims are
+ * strict UTF-8 JSON objects (no duplicate names, no comments, no numbers beyond a long or a finite double); whose
+ * header names only the configured algorithm (plus {@code typ "JWT"} and {@code kid}); signed with the configured key;
+ * from the configured issuer, with a non-empty {@code sub}, integer {@code iat} and {@code exp} (in that order), not
+ * expired and not before its {@code nbf} without any clock skew, naming a configured audience (if any) in {@code aud},
+ * groups (if any) as a list of strings, a string {@code jti} if any, and no {@code roleMappings}. Anything else, a bad
+ * signature included, it leaves to smallrye-jwt, so every refusal and its reason stay smallrye-jwt's. A configuration
+ * that asks for more than these rules check (a token age, required claims, a JWKS URL, encrypted tokens, an algorithm
+ * other than HS256 or RS256...) turns it off: {@link #unsupported} says why.
  */
 final class LeanTokenVerifier {
 
     private static final Set<String> HEADER = Set.of("alg", "typ", "kid");
     private static final Base64.Encoder URL = Base64.getUrlEncoder().withoutPadding();
+    private static final Base64.Decoder URL_DECODER = Base64.getUrlDecoder();
+    /** Jackson's defaults (no comments, no trailing commas) plus refusing duplicate names and anything after the object. */
+    private static final ObjectMapper JSON = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
 
     private final String algorithm;
     private final String issuer;
@@ -49,16 +65,20 @@ final class LeanTokenVerifier {
     /** With a key from a JWK, the token's {@code kid} must be the key's (both absent included); with a PEM key, any. */
     private final boolean keyIdMustMatch;
     private final String keyId;
+    /** The signature's length in base64url characters: Vert.x's RSA check pads a shorter one, the JDK's refuses it. */
+    private final int signatureChars;
     /** Vert.x verifies under a lock per key: one verifier per thread (the event loops) instead. */
-    private final ThreadLocal<JWT> verifiers;
+    private final ThreadLocal<JWS> signatures;
 
-    private LeanTokenVerifier(JWTAuthContextInfo info, String algorithm, boolean keyIdMustMatch, String keyId, Supplier<JWK> key) {
+    private LeanTokenVerifier(JWTAuthContextInfo info, String algorithm, boolean keyIdMustMatch, String keyId, int signatureBytes,
+            Supplier<JWK> key) {
         this.algorithm = algorithm;
         this.issuer = info.getIssuedBy();
-        this.audiences = info.getExpectedAudience() == null || info.getExpectedAudience().isEmpty() ? null : Set.copyOf(info.getExpectedAudience());
+        this.audiences = info.getExpectedAudience() == null ? null : Set.copyOf(info.getExpectedAudience());
         this.keyIdMustMatch = keyIdMustMatch;
         this.keyId = keyId;
-        this.verifiers = ThreadLocal.withInitial(() -> new JWT().addJWK(key.get()));
+        this.signatureChars = (signatureBytes * 4 + 2) / 3;
+        this.signatures = ThreadLocal.withInitial(() -> new JWS(key.get()));
     }
 
     /** Why {@code info} asks for more than this verifier checks, or {@code null} when it does not. */
@@ -72,6 +92,9 @@ final class LeanTokenVerifier {
         }
         if (info.getIssuedBy() == null) {
             return "no issuer";
+        }
+        if (info.getExpectedAudience() != null && info.getExpectedAudience().isEmpty()) {
+            return "an empty set of audiences";
         }
         if (info.getMaxTimeToLiveSecs() != null || info.getTokenAge() != null) {
             return "a token age";
@@ -141,7 +164,7 @@ final class LeanTokenVerifier {
                 throw new IllegalArgumentException("an HS256 key shorter than 256 bits");
             }
             JsonObject jwk = new JsonObject().put("kty", "oct").put("alg", algorithm).put("k", URL.encodeToString(secret));
-            return new LeanTokenVerifier(info, algorithm, fromJwk, kid, () -> new JWK(jwk));
+            return new LeanTokenVerifier(info, algorithm, fromJwk, kid, 32, () -> new JWK(jwk));
         }
         PublicKey key = info.getPublicVerificationKey();
         String content = info.getPublicKeyLocation() != null ? KeyUtils.readKeyContent(info.getPublicKeyLocation()) : info.getPublicKeyContent();
@@ -161,7 +184,7 @@ final class LeanTokenVerifier {
             throw new IllegalArgumentException("not an RSA key of at least 2048 bits");
         }
         String pem = "-----BEGIN PUBLIC KEY-----\n" + Base64.getMimeEncoder().encodeToString(key.getEncoded()) + "\n-----END PUBLIC KEY-----\n";
-        return new LeanTokenVerifier(info, algorithm, fromJwk, kid,
+        return new LeanTokenVerifier(info, algorithm, fromJwk, kid, (rsa.getModulus().bitLength() + 7) / 8,
                 () -> new JWK(new PubSecKeyOptions().setAlgorithm(algorithm).setBuffer(pem)));
     }
 
@@ -184,72 +207,136 @@ final class LeanTokenVerifier {
         if (!isCompactJws(token)) {
             return null;
         }
-        JsonObject decoded;
+        int headerEnd = token.indexOf('.');
+        int claimsEnd = token.indexOf('.', headerEnd + 1);
+        if (token.length() - claimsEnd - 1 != signatureChars) {
+            return null;
+        }
         try {
-            decoded = verifiers.get().decode(token, true, null);
+            JsonNode header = strictJson(token.substring(0, headerEnd));
+            JsonNode claims = strictJson(token.substring(headerEnd + 1, claimsEnd));
+            ConnectionUser user = header == null || claims == null || !headerAccepted(header) ? null : accepted(claims, nowSeconds);
+            if (user == null || !signatures.get().verify(URL_DECODER.decode(token.substring(claimsEnd + 1)),
+                    token.substring(0, claimsEnd).getBytes(StandardCharsets.US_ASCII))) {
+                return null;
+            }
+            return user;
         } catch (RuntimeException notVouchedFor) {
             return null;
         }
-        return accepted(decoded.getJsonObject("header"), decoded.getJsonObject("payload"), nowSeconds);
     }
 
-    private ConnectionUser accepted(JsonObject header, JsonObject claims, long now) {
-        if (header == null || claims == null || !HEADER.containsAll(header.fieldNames()) || !algorithm.equals(header.getValue("alg"))
-                || header.containsKey("typ") && !"JWT".equals(header.getValue("typ"))
-                || keyIdMustMatch && !Objects.equals(keyId, header.getValue("kid"))) {
+    /**
+     * A segment's JSON object, or {@code null} unless it is one in strict UTF-8 (no byte order mark, nothing malformed:
+     * Jackson would guess other encodings and mend bad bytes) with only numbers jose4j reads too.
+     */
+    private static JsonNode strictJson(String segment) {
+        String json;
+        try {
+            json = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(URL_DECODER.decode(segment))).toString();
+        } catch (CharacterCodingException malformed) {
             return null;
         }
-        if (!issuer.equals(claims.getValue("iss")) || !(claims.getValue("sub") instanceof String user) || user.isEmpty()
-                || audiences != null && !namesAnAudience(claims.getValue("aud"))) {
+        if (json.startsWith("\uFEFF")) {
             return null;
         }
-        Long expiry = integer(claims.getValue("exp"));
-        Long issued = integer(claims.getValue("iat"));
-        Long notBefore = claims.containsKey("nbf") ? integer(claims.getValue("nbf")) : Long.valueOf(now);
+        try {
+            JsonNode node = JSON.readTree(json);
+            return node.isObject() && plainNumbers(node) ? node : null;
+        } catch (JsonProcessingException notJson) {
+            return null;
+        }
+    }
+
+    /** Whether every number in {@code node} is a long or a finite double (jose4j fails on the others). */
+    private static boolean plainNumbers(JsonNode node) {
+        if (node.isNumber()) {
+            return node.isInt() || node.isLong() || node.isDouble() && Double.isFinite(node.doubleValue());
+        }
+        for (JsonNode child : node) {
+            if (!plainNumbers(child)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean headerAccepted(JsonNode header) {
+        for (Iterator<String> names = header.fieldNames(); names.hasNext();) {
+            if (!HEADER.contains(names.next())) {
+                return false;
+            }
+        }
+        JsonNode typ = header.get("typ");
+        if (!algorithm.equals(text(header.get("alg"))) || typ != null && !"JWT".equals(text(typ))) {
+            return false;
+        }
+        if (!keyIdMustMatch) {
+            return true;
+        }
+        JsonNode kid = header.get("kid");
+        return kid == null || kid.isNull() ? keyId == null : keyId != null && keyId.equals(text(kid));
+    }
+
+    private ConnectionUser accepted(JsonNode claims, long now) {
+        String user = text(claims.get("sub"));
+        if (!issuer.equals(text(claims.get("iss"))) || user == null || user.isEmpty()
+                || audiences != null && !namesAnAudience(claims.get("aud"))
+                || claims.has("jti") && text(claims.get("jti")) == null || claims.has("roleMappings")) {
+            return null;
+        }
+        Long expiry = integer(claims.get("exp"));
+        Long issued = integer(claims.get("iat"));
+        Long notBefore = claims.has("nbf") ? integer(claims.get("nbf")) : Long.valueOf(now);
         if (expiry == null || expiry <= now || expiry > Long.MAX_VALUE / 1000 || issued == null || issued >= expiry
                 || notBefore == null || notBefore > now) {
             return null;
         }
-        Set<String> roles = roles(claims.getValue("groups"));
+        Set<String> roles = roles(claims.get("groups"));
         return roles == null ? null : new ConnectionUser(user, roles, expiry * 1000);
     }
 
     /** Whether {@code aud}, one string or a list of strings, names one of the configured audiences. */
-    private boolean namesAnAudience(Object aud) {
-        if (aud instanceof String one) {
-            return audiences.contains(one);
+    private boolean namesAnAudience(JsonNode aud) {
+        if (aud != null && aud.isTextual()) {
+            return audiences.contains(aud.asText());
         }
-        if (!(aud instanceof JsonArray list)) {
+        if (aud == null || !aud.isArray()) {
             return false;
         }
         boolean named = false;
-        for (Object value : list) {
-            if (!(value instanceof String one)) {
+        for (JsonNode value : aud) {
+            if (!value.isTextual()) {
                 return false;
             }
-            named |= audiences.contains(one);
+            named |= audiences.contains(value.asText());
         }
         return named;
     }
 
-    private static Long integer(Object value) {
-        return value instanceof Integer || value instanceof Long ? ((Number) value).longValue() : null;
+    private static String text(JsonNode node) {
+        return node != null && node.isTextual() ? node.asText() : null;
+    }
+
+    private static Long integer(JsonNode node) {
+        return node != null && (node.isInt() || node.isLong()) ? node.longValue() : null;
     }
 
     /** The groups as roles, none when absent, {@code null} when not a list of strings (smallrye-jwt splits a string). */
-    private static Set<String> roles(Object groups) {
+    private static Set<String> roles(JsonNode groups) {
         if (groups == null) {
             return Set.of();
         }
-        if (!(groups instanceof JsonArray list)) {
+        if (!groups.isArray()) {
             return null;
         }
         Set<String> roles = new HashSet<>();
-        for (Object group : list) {
-            if (!(group instanceof String role)) {
+        for (JsonNode group : groups) {
+            if (!group.isTextual()) {
                 return null;
             }
-            roles.add(role);
+            roles.add(group.asText());
         }
         return Set.copyOf(roles);
     }

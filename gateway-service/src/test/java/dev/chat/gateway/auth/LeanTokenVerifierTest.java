@@ -82,6 +82,30 @@ class LeanTokenVerifierTest {
         return input + "." + URL.encodeToString(signer.apply(input));
     }
 
+    /** A token of exactly these header and claims bytes, however odd. */
+    static String rawToken(String header, byte[] claims, Signer signer) {
+        String input = b64(header) + "." + URL.encodeToString(claims);
+        return input + "." + URL.encodeToString(signer.apply(input));
+    }
+
+    static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The ordinary claims as JSON text with {@code more} inserted before the closing brace. */
+    static String claimsWith(String more) {
+        String json = claims().encode();
+        return json.substring(0, json.length() - 1) + more + "}";
+    }
+
+    static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            out.writeBytes(part);
+        }
+        return out.toByteArray();
+    }
+
     static String b64(String json) {
         return URL.encodeToString(json.getBytes(StandardCharsets.UTF_8));
     }
@@ -144,9 +168,47 @@ class LeanTokenVerifierTest {
         tokens.put("padded signature", ordinary + "=");
         tokens.put("space inside", parts[0] + "." + parts[1] + " ." + parts[2]);
         tokens.put("payload an array", parts[0] + "." + b64("[1,2]") + "." + URL.encodeToString(signer.apply(parts[0] + "." + b64("[1,2]"))));
+        // What the JSON parsers read differently: the lean verifier must not vouch for any of it.
+        String plainHeader = header(alg).encode();
+        tokens.put("duplicate sub", rawToken(plainHeader, utf8(claimsWith(",\"sub\":\"admin\"")), signer));
+        tokens.put("duplicate sub, escaped", rawToken(plainHeader, utf8(claimsWith(",\"s\\u0075b\":\"admin\"")), signer));
+        tokens.put("duplicate exp", rawToken(plainHeader, utf8(claimsWith(",\"exp\":" + (NOW + 86400))), signer));
+        tokens.put("duplicate alg", rawToken("{\"alg\":\"" + alg + "\",\"alg\":\"" + alg + "\"}", utf8(claims().encode()), signer));
+        tokens.put("a comment in the claims", rawToken(plainHeader, utf8("/*x*/" + claims().encode()), signer));
+        tokens.put("a comment in the header", rawToken("// x\n" + plainHeader, utf8(claims().encode()), signer));
+        tokens.put("a byte order mark", rawToken(plainHeader, concat(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF}, utf8(claims().encode())), signer));
+        tokens.put("claims in UTF-16LE", rawToken(plainHeader, claims().encode().getBytes(StandardCharsets.UTF_16LE), signer));
+        tokens.put("claims in UTF-16BE", rawToken(plainHeader, claims().encode().getBytes(StandardCharsets.UTF_16BE), signer));
+        tokens.put("malformed UTF-8 in iss", rawToken(plainHeader, concat(utf8("{\"iss\":\"c"), new byte[] {(byte) 0xC1, (byte) 0xA8},
+                utf8("at\",\"sub\":\"alice\",\"iat\":" + NOW + ",\"exp\":" + (NOW + 600) + "}")), signer));
+        tokens.put("malformed UTF-8 in sub", rawToken(plainHeader, concat(utf8("{\"iss\":\"chat\",\"sub\":\"ad"), new byte[] {(byte) 0xC1, (byte) 0xAD},
+                utf8("in\",\"iat\":" + NOW + ",\"exp\":" + (NOW + 600) + "}")), signer));
+        tokens.put("something after the claims", rawToken(plainHeader, utf8(claims().encode() + " {}"), signer));
+        tokens.put("a number past a double", rawToken(plainHeader, utf8(claimsWith(",\"x\":1e400")), signer));
+        tokens.put("a number of 400 digits", rawToken(plainHeader, utf8(claimsWith(",\"x\":" + "9".repeat(400))), signer));
+        tokens.put("jti a number", token(header(alg), claims().put("jti", 5), signer));
+        tokens.put("jti an object", token(header(alg), claims().put("jti", new JsonObject()), signer));
+        tokens.put("role mappings", token(header(alg), claims().put("groups", new JsonArray().add("user")).put("roleMappings", new JsonObject().put("user", "admin")), signer));
+        tokens.put("kid a number", token(header(alg).put("kid", 5), claims(), signer));
+        tokens.put("signature's trailing zero cut", trailingZeroCut(alg, signer));
         tokens.put("not base64", "***.***.***");
         tokens.put("empty", "");
         return tokens;
+    }
+
+    /**
+     * An ordinary token whose signature ends in a zero byte, with that byte cut: Vert.x's RSA check pads a short
+     * signature with zeros, the JDK's refuses it.
+     */
+    static String trailingZeroCut(String alg, Signer signer) {
+        for (int attempt = 0; attempt < 5000; attempt++) {
+            String input = b64(header(alg).encode()) + "." + b64(claims().put("jti", "t-" + attempt).encode());
+            byte[] signature = signer.apply(input);
+            if (signature[signature.length - 1] == 0) {
+                return input + "." + URL.encodeToString(java.util.Arrays.copyOf(signature, signature.length - 1));
+            }
+        }
+        throw new IllegalStateException("no signature ending in a zero byte in 5,000 tries");
     }
 
     static JsonObject remove(JsonObject json, String field) {
@@ -255,7 +317,7 @@ class LeanTokenVerifierTest {
     void anRs256PublicKeyAsPemOrBareBase64VouchesOnlyForWhatSmallryeAccepts() throws Exception {
         Map<String, String> tokens = tokens("RS256", rs256(RSA.getPrivate()), rs256(OTHER_RSA.getPrivate()));
         Set<String> withAnyKid = new java.util.HashSet<>(ORDINARY);
-        withAnyKid.addAll(Set.of("kid k1", "kid other"));
+        withAnyKid.addAll(Set.of("kid k1", "kid other", "kid a number"));
         for (String content : List.of(pem((RSAPublicKey) RSA.getPublic()), Base64.getEncoder().encodeToString(RSA.getPublic().getEncoded()))) {
             List<String> vouched = vouchedAndChecked("RS256 PEM", rs256(info -> {
                 info.setPublicKeyContent(content);
@@ -319,6 +381,10 @@ class LeanTokenVerifierTest {
     @Test
     void aConfigurationThatAsksForMoreThanItChecksTurnsItOff() {
         Map<String, Function<JWTAuthContextInfo, JWTAuthContextInfo>> more = new LinkedHashMap<>();
+        more.put("an empty set of audiences", info -> {
+            info.setExpectedAudience(Set.of());
+            return info;
+        });
         more.put("a token age", info -> {
             info.setTokenAge(60L);
             return info;
