@@ -88,7 +88,7 @@ public interface GatewayConfig {
     }
 
     /**
-     * WebSocket upgrades' tokens are verified with Vert.x's JWT first when the token configuration allows it
+     * WebSocket upgrades' tokens are verified by the lean verifier first when the token configuration allows it
      * ({@code auth.LeanTokenVerifier}); {@code false} leaves every token to smallrye-jwt.
      */
     @WithDefault("true")

@@ -62,11 +62,12 @@ public class GatewayMetrics {
                 .register(registry);
         // "deferred" counts refused tokens too; rising with accepted connections, the identity provider's tokens carry
         // something the lean verifier leaves to smallrye-jwt (which allocates about 98 KB per token).
+        String upgradeTokens = "WebSocket upgrades' tokens, by the verifier that decided: lean (the lean verifier vouched for it) or deferred to smallrye-jwt";
         FunctionCounter.builder("chat.gateway.upgrade.tokens", upgradeTokensLean, LongAdder::sum).tag("verifier", "lean")
-                .description("WebSocket upgrades' tokens, by the verifier that decided: lean (Vert.x's JWT) or deferred to smallrye-jwt")
+                .description(upgradeTokens)
                 .register(registry);
         FunctionCounter.builder("chat.gateway.upgrade.tokens", upgradeTokensDeferred, LongAdder::sum).tag("verifier", "deferred")
-                .description("WebSocket upgrades' tokens, by the verifier that decided: lean (Vert.x's JWT) or deferred to smallrye-jwt")
+                .description(upgradeTokens)
                 .register(registry);
         this.slowConsumerCloses = Counter.builder("chat.gateway.slow.consumer.closes").description("Connections closed with 1013 for not keeping up").register(registry);
         this.closesCut = Counter.builder("chat.gateway.closes.cut")
