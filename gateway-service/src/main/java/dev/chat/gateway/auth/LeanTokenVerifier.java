@@ -126,7 +126,7 @@ final class LeanTokenVerifier {
         }
         int sources = count(info.getSecretVerificationKey(), info.getSecretKeyContent(), info.getPublicVerificationKey(),
                 info.getPublicKeyContent(), location);
-        return sources == 1 ? null : "not exactly one verification key";
+        return sources == 1 ? null : sources == 0 ? "no verification key" : "more than one verification key";
     }
 
     private static int count(Object... values) {

@@ -422,6 +422,10 @@ class LeanTokenVerifierTest {
             info.setPublicKeyLocation("https://issuer.example/jwks");
             return info;
         });
+        more.put("no key", info -> {
+            info.setPublicKeyContent(null);
+            return info;
+        });
         more.put("a key in two places", info -> {
             info.setPublicKeyLocation("file:/etc/chat/jwt/public-key.pem");
             return info;
