@@ -35,26 +35,25 @@ public class UpgradeTokenProvider implements IdentityProvider<TokenAuthenticatio
 
     private static LeanTokenVerifier verifierFor(JWTAuthContextInfo info) {
         String unsupported = LeanTokenVerifier.unsupported(info);
+        LeanTokenVerifier verifier = null;
         if (unsupported == null) {
-            LeanTokenVerifier verifier;
             try {
                 verifier = LeanTokenVerifier.of(info);
             } catch (Exception notTaken) {
-                verifier = null;
                 unsupported = notTaken.getMessage();
             }
-            if (verifier != null) {
-                // Loads its classes now rather than on the first upgrade. A verifier that vouched for a made-up
-                // signature would let forged tokens in.
-                String probe = TokenVerifierWarmUp.probe(info.getSignatureAlgorithm().iterator().next().getAlgorithm(), info.getIssuedBy());
-                if (verifier.verify(probe, System.currentTimeMillis() / 1000) != null) {
-                    throw new IllegalStateException("The lean token verifier accepted a token with a made-up signature: refusing to start");
-                }
-                return verifier;
-            }
         }
-        Log.infof("Upgrade tokens are verified by smallrye-jwt alone: its configuration asks for %s", unsupported);
-        return null;
+        if (verifier == null) {
+            Log.infof("Upgrade tokens are verified by smallrye-jwt alone: its configuration asks for %s", unsupported);
+            return null;
+        }
+        // Loads its classes now rather than on the first upgrade. A verifier that vouched for a made-up signature would
+        // let forged tokens in.
+        String probe = TokenVerifierWarmUp.probe(info.getSignatureAlgorithm().iterator().next().getAlgorithm(), info.getIssuedBy());
+        if (verifier.verify(probe, System.currentTimeMillis() / 1000) != null) {
+            throw new IllegalStateException("The lean token verifier accepted a token with a made-up signature: refusing to start");
+        }
+        return verifier;
     }
 
     @Override

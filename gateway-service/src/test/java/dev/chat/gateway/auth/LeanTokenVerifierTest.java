@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -219,18 +220,30 @@ class LeanTokenVerifierTest {
     /** Tokens each verifier must vouch for (it may vouch for more, always within smallrye-jwt's acceptance). */
     static final Set<String> ORDINARY = Set.of("ordinary", "no typ", "groups", "an audience", "more claims", "iat a minute ahead", "nbf passed");
 
-    static JWTAuthContextInfo hs256(Function<JWTAuthContextInfo, JWTAuthContextInfo> key) {
-        JWTAuthContextInfo info = new JWTAuthContextInfo();
-        info.setIssuedBy("chat");
-        info.setSignatureAlgorithm(Set.of(SignatureAlgorithm.HS256));
-        return key.apply(info);
+    static JWTAuthContextInfo hs256(Consumer<JWTAuthContextInfo> key) {
+        return configuration(SignatureAlgorithm.HS256, key);
     }
 
-    static JWTAuthContextInfo rs256(Function<JWTAuthContextInfo, JWTAuthContextInfo> key) {
+    static JWTAuthContextInfo rs256(Consumer<JWTAuthContextInfo> key) {
+        return configuration(SignatureAlgorithm.RS256, key);
+    }
+
+    static JWTAuthContextInfo configuration(SignatureAlgorithm algorithm, Consumer<JWTAuthContextInfo> key) {
         JWTAuthContextInfo info = new JWTAuthContextInfo();
         info.setIssuedBy("chat");
-        info.setSignatureAlgorithm(Set.of(SignatureAlgorithm.RS256));
-        return key.apply(info);
+        info.setSignatureAlgorithm(Set.of(algorithm));
+        key.accept(info);
+        return info;
+    }
+
+    /** Every kind of token, signed with {@link #SECRET} (or another secret where a token says so). */
+    static Map<String, String> hs256Tokens() {
+        return tokens("HS256", hmac(SECRET), hmac("another-secret-of-at-least-32-bytes-0123456789".getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** Every kind of token, signed with {@link #RSA} (or another key where a token says so). */
+    static Map<String, String> rs256Tokens() {
+        return tokens("RS256", rs256(RSA.getPrivate()), rs256(OTHER_RSA.getPrivate()));
     }
 
     static String secretJwk(String kid) {
@@ -284,45 +297,33 @@ class LeanTokenVerifierTest {
 
     @Test
     void anHs256SecretAsTheDevelopmentJwkVouchesOnlyForWhatSmallryeAccepts() throws Exception {
-        Map<String, String> tokens = tokens("HS256", hmac(SECRET), hmac("another-secret-of-at-least-32-bytes-0123456789".getBytes(StandardCharsets.UTF_8)));
+        Map<String, String> tokens = hs256Tokens();
         // A JWK without a kid: a token naming a kid is left to smallrye-jwt.
-        List<String> vouched = vouchedAndChecked("HS256 JWK", hs256(info -> {
-            info.setSecretKeyContent(secretJwk(null));
-            return info;
-        }), tokens);
+        List<String> vouched = vouchedAndChecked("HS256 JWK", hs256(info -> info.setSecretKeyContent(secretJwk(null))), tokens);
         assertVouchedExactly("HS256 JWK", ORDINARY, vouched);
     }
 
     @Test
     void anHs256SecretJwkWithAKeyIdVouchesForTokensNamingIt() throws Exception {
-        Map<String, String> tokens = tokens("HS256", hmac(SECRET), hmac("another-secret-of-at-least-32-bytes-0123456789".getBytes(StandardCharsets.UTF_8)));
-        List<String> vouched = vouchedAndChecked("HS256 JWK with kid k1", hs256(info -> {
-            info.setSecretKeyContent(secretJwk("k1"));
-            return info;
-        }), tokens);
+        Map<String, String> tokens = hs256Tokens();
+        List<String> vouched = vouchedAndChecked("HS256 JWK with kid k1", hs256(info -> info.setSecretKeyContent(secretJwk("k1"))), tokens);
         assertVouchedExactly("HS256 JWK with kid k1", Set.of("kid k1"), vouched);
     }
 
     @Test
     void anHs256SecretKeyVouchesOnlyForWhatSmallryeAccepts() throws Exception {
-        Map<String, String> tokens = tokens("HS256", hmac(SECRET), hmac("another-secret-of-at-least-32-bytes-0123456789".getBytes(StandardCharsets.UTF_8)));
-        List<String> vouched = vouchedAndChecked("HS256 key", hs256(info -> {
-            info.setSecretVerificationKey(new SecretKeySpec(SECRET, "HmacSHA256"));
-            return info;
-        }), tokens);
+        Map<String, String> tokens = hs256Tokens();
+        List<String> vouched = vouchedAndChecked("HS256 key", hs256(info -> info.setSecretVerificationKey(new SecretKeySpec(SECRET, "HmacSHA256"))), tokens);
         assertTrue(vouched.containsAll(ORDINARY), "HS256 key vouches for ordinary tokens: " + vouched);
     }
 
     @Test
     void anRs256PublicKeyAsPemOrBareBase64VouchesOnlyForWhatSmallryeAccepts() throws Exception {
-        Map<String, String> tokens = tokens("RS256", rs256(RSA.getPrivate()), rs256(OTHER_RSA.getPrivate()));
+        Map<String, String> tokens = rs256Tokens();
         Set<String> withAnyKid = new java.util.HashSet<>(ORDINARY);
         withAnyKid.addAll(Set.of("kid k1", "kid other", "kid a number"));
         for (String content : List.of(pem((RSAPublicKey) RSA.getPublic()), Base64.getEncoder().encodeToString(RSA.getPublic().getEncoded()))) {
-            List<String> vouched = vouchedAndChecked("RS256 PEM", rs256(info -> {
-                info.setPublicKeyContent(content);
-                return info;
-            }), tokens);
+            List<String> vouched = vouchedAndChecked("RS256 PEM", rs256(info -> info.setPublicKeyContent(content)), tokens);
             assertVouchedExactly("RS256 PEM, a key without an id", withAnyKid, vouched);
         }
     }
@@ -330,21 +331,15 @@ class LeanTokenVerifierTest {
     @Test
     void anRs256PublicKeyFileVouchesOnlyForWhatSmallryeAccepts() throws Exception {
         Path file = Files.writeString(dir.resolve("public-key.pem"), pem((RSAPublicKey) RSA.getPublic()));
-        Map<String, String> tokens = tokens("RS256", rs256(RSA.getPrivate()), rs256(OTHER_RSA.getPrivate()));
-        List<String> vouched = vouchedAndChecked("RS256 PEM file", rs256(info -> {
-            info.setPublicKeyLocation("file:" + file);
-            return info;
-        }), tokens);
+        Map<String, String> tokens = rs256Tokens();
+        List<String> vouched = vouchedAndChecked("RS256 PEM file", rs256(info -> info.setPublicKeyLocation("file:" + file)), tokens);
         assertTrue(vouched.containsAll(ORDINARY), "RS256 PEM file vouches for ordinary tokens: " + vouched);
     }
 
     @Test
     void anRs256JwkWithAKeyIdVouchesForTokensNamingIt() throws Exception {
-        Map<String, String> tokens = tokens("RS256", rs256(RSA.getPrivate()), rs256(OTHER_RSA.getPrivate()));
-        List<String> vouched = vouchedAndChecked("RS256 JWK with kid k1", rs256(info -> {
-            info.setPublicKeyContent(rsaJwk("k1"));
-            return info;
-        }), tokens);
+        Map<String, String> tokens = rs256Tokens();
+        List<String> vouched = vouchedAndChecked("RS256 JWK with kid k1", rs256(info -> info.setPublicKeyContent(rsaJwk("k1"))), tokens);
         assertVouchedExactly("RS256 JWK with kid k1", Set.of("kid k1"), vouched);
     }
 
@@ -361,17 +356,13 @@ class LeanTokenVerifierTest {
         List<String> vouched = vouchedAndChecked("RS256 PEM, audiences", rs256(info -> {
             info.setPublicKeyContent(pem((RSAPublicKey) RSA.getPublic()));
             info.setExpectedAudience(Set.of("chat-clients", "chat-admin"));
-            return info;
         }), tokens);
         assertVouchedExactly("RS256 PEM, audiences", Set.of("aud chat-clients", "aud a list naming chat-clients"), vouched);
     }
 
     @Test
     void theStartUpProbeReachesTheSignatureCheckAndOnlyItsSignatureFailsIt() throws Exception {
-        LeanTokenVerifier lean = LeanTokenVerifier.of(hs256(info -> {
-            info.setSecretKeyContent(secretJwk(null));
-            return info;
-        }));
+        LeanTokenVerifier lean = LeanTokenVerifier.of(hs256(info -> info.setSecretKeyContent(secretJwk(null))));
         String probe = TokenVerifierWarmUp.probe("HS256", "chat");
         assertNull(lean.verify(probe, NOW), "a made-up signature is never vouched for");
         String input = probe.substring(0, probe.lastIndexOf('.'));
@@ -380,87 +371,47 @@ class LeanTokenVerifierTest {
 
     @Test
     void aConfigurationThatAsksForMoreThanItChecksTurnsItOff() {
-        Map<String, Function<JWTAuthContextInfo, JWTAuthContextInfo>> more = new LinkedHashMap<>();
-        more.put("an empty set of audiences", info -> {
-            info.setExpectedAudience(Set.of());
-            return info;
-        });
-        more.put("a token age", info -> {
-            info.setTokenAge(60L);
-            return info;
-        });
-        more.put("a time to live", info -> {
-            info.setMaxTimeToLiveSecs(600L);
-            return info;
-        });
-        more.put("required claims", info -> {
-            info.setRequiredClaims(Set.of("email"));
-            return info;
-        });
-        more.put("a key id", info -> {
-            info.setTokenKeyId("k1");
-            return info;
-        });
-        more.put("encrypted tokens", info -> {
-            info.setDecryptionKeyLocation("file:/etc/chat/decrypt.pem");
-            return info;
-        });
-        more.put("a groups path", info -> {
-            info.setGroupsPath("realm/roles");
-            return info;
-        });
-        more.put("two algorithms", info -> {
-            info.setSignatureAlgorithm(Set.of(SignatureAlgorithm.RS256, SignatureAlgorithm.ES256));
-            return info;
-        });
-        more.put("ES256", info -> {
-            info.setSignatureAlgorithm(Set.of(SignatureAlgorithm.ES256));
-            return info;
-        });
+        Map<String, Consumer<JWTAuthContextInfo>> more = new LinkedHashMap<>();
+        more.put("an empty set of audiences", info -> info.setExpectedAudience(Set.of()));
+        more.put("a token age", info -> info.setTokenAge(60L));
+        more.put("a time to live", info -> info.setMaxTimeToLiveSecs(600L));
+        more.put("required claims", info -> info.setRequiredClaims(Set.of("email")));
+        more.put("a key id", info -> info.setTokenKeyId("k1"));
+        more.put("encrypted tokens", info -> info.setDecryptionKeyLocation("file:/etc/chat/decrypt.pem"));
+        more.put("a groups path", info -> info.setGroupsPath("realm/roles"));
+        more.put("two algorithms", info -> info.setSignatureAlgorithm(Set.of(SignatureAlgorithm.RS256, SignatureAlgorithm.ES256)));
+        more.put("ES256", info -> info.setSignatureAlgorithm(Set.of(SignatureAlgorithm.ES256)));
         more.put("keys from a JWKS URL", info -> {
             info.setPublicKeyContent(null);
             info.setPublicKeyLocation("https://issuer.example/jwks");
-            return info;
         });
-        more.put("no key", info -> {
-            info.setPublicKeyContent(null);
-            return info;
-        });
-        more.put("a key in two places", info -> {
-            info.setPublicKeyLocation("file:/etc/chat/jwt/public-key.pem");
-            return info;
-        });
-        for (Map.Entry<String, Function<JWTAuthContextInfo, JWTAuthContextInfo>> option : more.entrySet()) {
-            JWTAuthContextInfo info = option.getValue().apply(rs256(plain -> {
+        more.put("no key", info -> info.setPublicKeyContent(null));
+        more.put("a key in two places", info -> info.setPublicKeyLocation("file:/etc/chat/jwt/public-key.pem"));
+        for (Map.Entry<String, Consumer<JWTAuthContextInfo>> option : more.entrySet()) {
+            JWTAuthContextInfo info = rs256(plain -> {
                 plain.setPublicKeyContent(pem((RSAPublicKey) RSA.getPublic()));
-                return plain;
-            }));
+                option.getValue().accept(plain);
+            });
             assertNotNull(LeanTokenVerifier.unsupported(info), option.getKey() + " turns the lean verifier off");
         }
     }
 
     @Test
     void keysWeakerThanJose4jAcceptsSeveralKeysOrKeysOfAnotherKindAreNotTaken() {
-        assertThrows(IllegalArgumentException.class, () -> LeanTokenVerifier.of(hs256(info -> {
-            info.setSecretKeyContent(new JsonObject().put("kty", "oct").put("k", URL.encodeToString(new byte[16])).encode());
-            return info;
-        })), "an HS256 secret of 128 bits");
-        assertThrows(IllegalArgumentException.class, () -> LeanTokenVerifier.of(rs256(info -> {
-            info.setPublicKeyContent(pem((RSAPublicKey) rsa(1024).getPublic()));
-            return info;
-        })), "an RSA key of 1024 bits");
-        assertThrows(IllegalArgumentException.class, () -> LeanTokenVerifier.of(rs256(info -> {
-            info.setPublicKeyContent(new JsonObject().put("keys", new JsonArray().add(new JsonObject(rsaJwk("k1"))).add(new JsonObject(rsaJwk("k2")))).encode());
-            return info;
-        })), "a JWKS of two keys");
-        assertThrows(IllegalArgumentException.class, () -> LeanTokenVerifier.of(hs256(info -> {
-            info.setSecretKeyContent(new JsonObject(secretJwk(null)).put("alg", "HS512").encode());
-            return info;
-        })), "a JWK for another algorithm");
-        assertThrows(IllegalArgumentException.class, () -> LeanTokenVerifier.of(rs256(info -> {
-            info.setSecretKeyContent(secretJwk(null));
-            return info;
-        })), "RS256 with only a secret");
+        assertThrows(IllegalArgumentException.class, () -> LeanTokenVerifier.of(hs256(info -> info.setSecretKeyContent(
+                new JsonObject().put("kty", "oct").put("k", URL.encodeToString(new byte[16])).encode()))), "an HS256 secret of 128 bits");
+        assertThrows(IllegalArgumentException.class,
+                () -> LeanTokenVerifier.of(rs256(info -> info.setPublicKeyContent(pem((RSAPublicKey) rsa(1024).getPublic())))),
+                "an RSA key of 1024 bits");
+        assertThrows(IllegalArgumentException.class,
+                () -> LeanTokenVerifier.of(rs256(info -> info.setPublicKeyContent(new JsonObject().put("keys", new JsonArray().add(new JsonObject(rsaJwk("k1"))).add(new JsonObject(rsaJwk("k2")))).encode()))),
+                "a JWKS of two keys");
+        assertThrows(IllegalArgumentException.class,
+                () -> LeanTokenVerifier.of(hs256(info -> info.setSecretKeyContent(new JsonObject(secretJwk(null)).put("alg", "HS512").encode()))),
+                "a JWK for another algorithm");
+        assertThrows(IllegalArgumentException.class,
+                () -> LeanTokenVerifier.of(rs256(info -> info.setSecretKeyContent(secretJwk(null)))),
+                "RS256 with only a secret");
     }
 
     static KeyPair rsa(int bits) {
