@@ -1,8 +1,13 @@
 -- Heartbeat: pushes this gateway's entries forward in time so they do not expire while it lives.
--- KEYS: 1 presence zset (a room's, or a user's online set)
+-- KEYS: presence zsets (a room's, or users' online sets), each given the same members: the online heartbeat
+--       refreshes many users in one call, where a call per user cost Redis a script entry each
 -- ARGV: 1 expiry ms, 2 key ttl ms, 3.. members
-for i = 3, #ARGV do
-  redis.call('ZADD', KEYS[1], tonumber(ARGV[1]), ARGV[i])
+local expiry = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[2])
+for k = 1, #KEYS do
+  for i = 3, #ARGV do
+    redis.call('ZADD', KEYS[k], expiry, ARGV[i])
+  end
+  redis.call('PEXPIRE', KEYS[k], ttl)
 end
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
 return #ARGV - 2

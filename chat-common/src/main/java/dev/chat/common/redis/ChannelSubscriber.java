@@ -195,6 +195,7 @@ public final class ChannelSubscriber {
                 return;
             }
             calls.add(new Call(tag, reply, System.nanoTime() + timeout.toNanos()));
+            link.writeUnwritten();
             link.send(request);
             armCallTimer();
         });
@@ -510,20 +511,27 @@ public final class ChannelSubscriber {
 
         void subscribe(String channel) {
             Link link = linkFor(channel);
-            if (link.connection != null) {
-                link.send(Request.cmd(sharded ? Command.SSUBSCRIBE : Command.SUBSCRIBE).arg(channel));
-            } else if (!link.opening) {
-                link.open();
+            if (link.connection == null) {
+                if (!link.opening) {
+                    link.open();
+                }
+            } else if (sharded) {
+                link.send(Request.cmd(Command.SSUBSCRIBE).arg(channel));
+            } else {
+                link.coalesce(Command.SUBSCRIBE, channel);
             }
         }
 
         void unsubscribe(String channel) {
             Link link = links.get(endpointOf(channel));
-            if (link != null && link.connection != null) {
-                if (sharded) {
-                    leaving.merge(channel, 1, Integer::sum);
-                }
-                link.send(Request.cmd(sharded ? Command.SUNSUBSCRIBE : Command.UNSUBSCRIBE).arg(channel));
+            if (link == null || link.connection == null) {
+                return;
+            }
+            if (sharded) {
+                leaving.merge(channel, 1, Integer::sum);
+                link.send(Request.cmd(Command.SUNSUBSCRIBE).arg(channel));
+            } else {
+                link.coalesce(Command.UNSUBSCRIBE, channel);
             }
         }
 
@@ -542,6 +550,14 @@ public final class ChannelSubscriber {
             /** A ping went out while no other reply was owed: the next error or pong is its answer. */
             private boolean pingAwaited;
             private boolean opening;
+            /**
+             * SUBSCRIBEs and UNSUBSCRIBEs asked for and not yet written, in the order asked; consecutive ones of a kind
+             * share a command. Written once the tasks already queued on the context have run: a reconnect storm's
+             * thousands of user channels cost Redis and the gateway a command and a write per run instead of one each.
+             */
+            private final List<Request> unwritten = new ArrayList<>();
+            private Command unwrittenKind;
+            private int unwrittenChannels;
 
             Link(String endpoint) {
                 this.endpoint = endpoint;
@@ -646,6 +662,31 @@ public final class ChannelSubscriber {
 
             void send(Request request) {
                 connection.send(request).onFailure(e -> context.runOnContext(v -> fail(Session.this, endpoint + ": " + e.getMessage())));
+            }
+
+            /** Standalone only (a command's sharded channels must share a slot); writes after the context's queued tasks. */
+            void coalesce(Command kind, String channel) {
+                if (unwritten.isEmpty()) {
+                    context.runOnContext(v -> writeUnwritten());
+                }
+                if (kind != unwrittenKind || unwrittenChannels == RESUBSCRIBE_BATCH) {
+                    unwritten.add(Request.cmd(kind));
+                    unwrittenKind = kind;
+                    unwrittenChannels = 0;
+                }
+                unwritten.get(unwritten.size() - 1).arg(channel);
+                unwrittenChannels++;
+            }
+
+            /** Also before a call, so that the connection carries commands in the order they were asked for. */
+            void writeUnwritten() {
+                if (!closed && connection != null) {
+                    // Dropped otherwise: a new session subscribes every channel held then.
+                    unwritten.forEach(this::send);
+                }
+                unwritten.clear();
+                unwrittenKind = null;
+                unwrittenChannels = 0;
             }
 
             void close() {
