@@ -22,7 +22,8 @@
 #   default events, the protocol's default), GATEWAY_JAR and HISTORY_JAR (other builds to measure, for an old/new
 #   comparison; default the ones built here); the sizes below (S1_CLIENTS, S3_DURATION, ROOM_DURATION,
 #   LADDER_DURATION, LADDER_RATES, S8_DURATION, S9_CLIENTS, S9_RATE, S9_CHURN, WARMUP, ...) override the defaults of the mode;
-#   S4_PASSES (default 2): how many times S4 connects its clients to the same processes.
+#   S4_PASSES (default 2): how many times S4 connects its clients to the same processes; S4_HOLD (default 10s): how long
+#   each pass holds them (longer: what idle connections cost Redis and the servers over time, heartbeats included).
 #
 # Scenarios: S1 connect storm (10,000 clients, 100 rooms of 100); S2 1,010 clients join one room;
 # S3 2,000 clients in 200 rooms of 10 at 2,000 msg/s; S4 10,000 idle connections (RSS and heap per
@@ -76,6 +77,7 @@ else
 fi
 : "${S4_PASSES:=2}"
 [[ $S4_PASSES =~ ^[1-9][0-9]*$ ]] || die "S4_PASSES wants a positive number"
+: "${S4_HOLD:=10s}"
 
 # --- Tools ---------------------------------------------------------------------------------------
 ensure_packages redis-server:redis-server redis-tools:redis-cli postgresql:'/usr/lib/postgresql/*/bin/postgres' \
@@ -348,14 +350,14 @@ scenario() { # SCENARIO SYSTEM RUN
         restart_servers "$sys"
         [ "$sys" != peer ] && command -v jcmd >/dev/null 2>&1 && gc=(--gc-heap)
         tool "$sys" "S4-$sys-run$r" --mode idle --target "$t" --clients $S4_CLIENTS --rooms 0 --connect-concurrency 1000 \
-          --hold 10s "${gc[@]}"
+          --hold "$S4_HOLD" "${gc[@]}"
         # Pass 2 (and up to S4_PASSES) on the same processes: heap, JIT code and buffers grown by the passes before are
         # the baseline, so the figure is what one more connection costs a warm server (pass 1: what a fresh server
         # grows by); later passes show how much of a storm's CPU is the JIT's warm-up.
         local pass
         for pass in $(seq 2 "$S4_PASSES"); do
           tool "$sys" "S4-$sys-run$r-pass$pass" --mode idle --target "$t" --clients $S4_CLIENTS --rooms 0 --connect-concurrency 1000 \
-            --hold 10s "${gc[@]}"
+            --hold "$S4_HOLD" "${gc[@]}"
         done ;;
     S5) tool "$sys" "S5-$sys-run$r" --target "$t" --clients 1010 --rooms 1 --publishers 30 --rate 30 --duration $ROOM_DURATION --warmup $WARMUP ;;
     S6) tool "$sys" "S6-$sys-run$r" --target "$t" --clients 1010 --rooms 1 --publishers 30 --rate 60 --duration $ROOM_DURATION --warmup $WARMUP ;;
