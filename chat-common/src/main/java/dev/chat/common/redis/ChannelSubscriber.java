@@ -46,8 +46,11 @@ import java.util.function.Function;
  */
 public final class ChannelSubscriber {
 
-    /** Channels per SUBSCRIBE when a standalone session re-subscribes (sharded channels go one per command: a command's channels must share a slot). */
-    private static final int RESUBSCRIBE_BATCH = 500;
+    /**
+     * Channels per SUBSCRIBE or UNSUBSCRIBE a standalone session writes: when it re-subscribes, and for the changes asked
+     * for together (sharded channels go one per command: a command's channels must share a slot).
+     */
+    private static final int CHANNELS_PER_COMMAND = 500;
     /** Calls on the subscriber's connection waiting for their replies; beyond it a caller uses its pool. */
     private static final int MAX_CALLS_IN_FLIGHT = 4096;
     /**
@@ -625,7 +628,7 @@ public final class ChannelSubscriber {
                         batch = Request.cmd(Command.SUBSCRIBE);
                     }
                     batch.arg(channel);
-                    if (++inBatch == RESUBSCRIBE_BATCH) {
+                    if (++inBatch == CHANNELS_PER_COMMAND) {
                         send(batch);
                         batch = null;
                         inBatch = 0;
@@ -669,7 +672,7 @@ public final class ChannelSubscriber {
                 if (unwritten.isEmpty()) {
                     context.runOnContext(v -> writeUnwritten());
                 }
-                if (kind != unwrittenKind || unwrittenChannels == RESUBSCRIBE_BATCH) {
+                if (kind != unwrittenKind || unwrittenChannels == CHANNELS_PER_COMMAND) {
                     unwritten.add(Request.cmd(kind));
                     unwrittenKind = kind;
                     unwrittenChannels = 0;
