@@ -558,9 +558,7 @@ public final class ChannelSubscriber {
              * share a command. Written once the tasks already queued on the context have run: a reconnect storm's
              * thousands of user channels cost Redis and the gateway a command and a write per run instead of one each.
              */
-            private final List<Request> unwritten = new ArrayList<>();
-            private Command unwrittenKind;
-            private int unwrittenChannels;
+            private final List<Run> unwritten = new ArrayList<>();
 
             Link(String endpoint) {
                 this.endpoint = endpoint;
@@ -614,29 +612,17 @@ public final class ChannelSubscriber {
 
             /** Subscribes every held channel that belongs on this link. */
             private void subscribeAll() {
-                Request batch = null;
-                int inBatch = 0;
                 for (String channel : channels) {
                     if (!endpoint.equals(endpointOf(channel))) {
                         continue;
                     }
                     if (sharded) {
                         send(Request.cmd(Command.SSUBSCRIBE).arg(channel));
-                        continue;
-                    }
-                    if (batch == null) {
-                        batch = Request.cmd(Command.SUBSCRIBE);
-                    }
-                    batch.arg(channel);
-                    if (++inBatch == CHANNELS_PER_COMMAND) {
-                        send(batch);
-                        batch = null;
-                        inBatch = 0;
+                    } else {
+                        coalesce(Command.SUBSCRIBE, channel);
                     }
                 }
-                if (batch != null) {
-                    send(batch);
-                }
+                writeUnwritten();
                 if (resubscribing.isEmpty() && !up && allOpen()) {
                     resubscribed();
                 }
@@ -672,24 +658,25 @@ public final class ChannelSubscriber {
                 if (unwritten.isEmpty()) {
                     context.runOnContext(v -> writeUnwritten());
                 }
-                if (kind != unwrittenKind || unwrittenChannels == CHANNELS_PER_COMMAND) {
-                    unwritten.add(Request.cmd(kind));
-                    unwrittenKind = kind;
-                    unwrittenChannels = 0;
+                Run last = unwritten.isEmpty() ? null : unwritten.get(unwritten.size() - 1);
+                if (last == null || last.kind != kind || last.channels.size() == CHANNELS_PER_COMMAND) {
+                    last = new Run(kind, new ArrayList<>());
+                    unwritten.add(last);
                 }
-                unwritten.get(unwritten.size() - 1).arg(channel);
-                unwrittenChannels++;
+                last.channels.add(channel);
             }
 
             /** Also before a call, so that the connection carries commands in the order they were asked for. */
             void writeUnwritten() {
                 if (!closed && connection != null) {
                     // Dropped otherwise: a new session subscribes every channel held then.
-                    unwritten.forEach(this::send);
+                    for (Run run : unwritten) {
+                        Request command = Request.cmd(run.kind);
+                        run.channels.forEach(command::arg);
+                        send(command);
+                    }
                 }
                 unwritten.clear();
-                unwrittenKind = null;
-                unwrittenChannels = 0;
             }
 
             void close() {
@@ -702,5 +689,9 @@ public final class ChannelSubscriber {
                 client.close();
             }
         }
+    }
+
+    /** Consecutive subscription changes of one kind, written as one command. */
+    private record Run(Command kind, List<String> channels) {
     }
 }
