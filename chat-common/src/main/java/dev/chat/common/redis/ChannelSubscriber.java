@@ -83,6 +83,14 @@ public final class ChannelSubscriber {
     private final Set<String> resubscribing = new HashSet<>();
     /** Our own SUNSUBSCRIBEs whose reply is still to come, so the reply is not taken for a slot move. */
     private final Map<String, Integer> leaving = new HashMap<>();
+    /** On the current session: per channel, the (S)SUBSCRIBE confirmations still to come, one per channel a command named. */
+    private final Map<String, Integer> owed = new HashMap<>();
+    /**
+     * Of those, the oldest ones that an unsubscribe of the channel came after: they confirm nothing now. Without this, a
+     * channel left and asked for again before Redis answered would count as subscribed at the first SUBSCRIBE's answer,
+     * before Redis ran the second (a member told {@code joined} while Redis delivered the room to nobody here).
+     */
+    private final Map<String, Integer> stale = new HashMap<>();
     /** Calls on the connection, oldest first: Redis answers in order, and each reply ends with its call's tag. */
     private final ArrayDeque<Call> calls = new ArrayDeque<>();
     /** The one timer that fails calls past their deadline (-1: none armed), instead of a timer per call. */
@@ -369,6 +377,8 @@ public final class ChannelSubscriber {
         resubscribing.clear();
         resubscribing.addAll(channels);
         leaving.clear();
+        owed.clear();
+        stale.clear();
         next.openAll();
     }
 
@@ -382,6 +392,22 @@ public final class ChannelSubscriber {
             onReconnect.forEach(Runnable::run);
         }
         onSubscribed.forEach(handler -> handler.accept(reopened));
+    }
+
+    /** A SUBSCRIBE of the channel is queued on the current session: Redis will confirm it once. */
+    private void owe(String channel) {
+        owed.merge(channel, 1, Integer::sum);
+    }
+
+    /** Counts a confirmation off; whether it answers a SUBSCRIBE written before the channel was left. */
+    private boolean answeredBeforeLeaving(String channel) {
+        owed.computeIfPresent(channel, (c, n) -> n == 1 ? null : n - 1);
+        Integer before = stale.get(channel);
+        if (before == null) {
+            return false;
+        }
+        stale.compute(channel, (c, n) -> n == 1 ? null : n - 1);
+        return true;
     }
 
     private void confirmed(String channel) {
@@ -402,6 +428,8 @@ public final class ChannelSubscriber {
         session = null;
         resubscribing.clear();
         leaving.clear();
+        owed.clear();
+        stale.clear();
         up = false;
         callable = false;
         failCalls("the Redis subscriber's connection was lost");
@@ -451,7 +479,11 @@ public final class ChannelSubscriber {
                     }
                 }
             }
-            case "subscribe", "ssubscribe" -> confirmed(channel);
+            case "subscribe", "ssubscribe" -> {
+                if (!answeredBeforeLeaving(channel)) {
+                    confirmed(channel);
+                }
+            }
             case "sunsubscribe" -> {
                 Integer ours = leaving.get(channel);
                 if (ours != null) {
@@ -519,8 +551,10 @@ public final class ChannelSubscriber {
                     link.open();
                 }
             } else if (sharded) {
+                owe(channel);
                 link.send(Request.cmd(Command.SSUBSCRIBE).arg(channel));
             } else {
+                owe(channel);
                 link.coalesce(Command.SUBSCRIBE, channel);
             }
         }
@@ -529,6 +563,10 @@ public final class ChannelSubscriber {
             Link link = links.get(endpointOf(channel));
             if (link == null || link.connection == null) {
                 return;
+            }
+            Integer unanswered = owed.get(channel);
+            if (unanswered != null) {
+                stale.put(channel, unanswered);
             }
             if (sharded) {
                 leaving.merge(channel, 1, Integer::sum);
@@ -616,6 +654,7 @@ public final class ChannelSubscriber {
                     if (!endpoint.equals(endpointOf(channel))) {
                         continue;
                     }
+                    owe(channel);
                     if (sharded) {
                         send(Request.cmd(Command.SSUBSCRIBE).arg(channel));
                     } else {
@@ -645,7 +684,7 @@ public final class ChannelSubscriber {
                 if (slots == null && !calls.isEmpty()) {
                     return true;
                 }
-                return java.util.stream.Stream.of(unconfirmed.keySet(), resubscribing, leaving.keySet()).flatMap(Set::stream)
+                return java.util.stream.Stream.of(unconfirmed.keySet(), resubscribing, leaving.keySet(), owed.keySet()).flatMap(Set::stream)
                         .anyMatch(channel -> endpoint.equals(endpointOf(channel)));
             }
 

@@ -1,6 +1,8 @@
 package dev.chat.common.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chat.common.testing.FreezingProxy;
 import io.vertx.core.Context;
@@ -23,8 +25,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Subscriptions asked for together (a reconnect storm's user channels) reach Redis as one SUBSCRIBE, and subscribing
- * and unsubscribing within one such batch keeps the order they were asked in. Against the shared Redis, through a
- * proxy that shows what the subscriber's connection sent.
+ * and unsubscribing within one such batch keeps the order they were asked in; a channel counts as held only once Redis
+ * confirmed the SUBSCRIBE that holds it. Against the shared Redis, through a proxy that shows what the subscriber's
+ * connection sent and can hold it back.
  */
 class SubscriptionCoalescingTest {
 
@@ -102,6 +105,45 @@ class SubscriptionCoalescingTest {
         assertEquals(kept + "=still here", received.poll(10, TimeUnit.SECONDS));
     }
 
+    @Test
+    void aChannelLeftAndAskedForAgainCountsAsHeldOnlyOnceRedisRanTheSecondSubscribe() throws Exception {
+        String channel = prefix + "again";
+        String marker = prefix + "marker";
+        // Redis runs the first SUBSCRIBE; its confirmation waits at the proxy.
+        proxy.holdRepliesWhere(clientName);
+        List<Future<Void>> first = onTheSubscribersContext(() -> List.of(subscriber.subscribe(channel), subscriber.subscribe(marker)));
+        waitUntil(() -> subscribers(channel) == 1 && subscribers(marker) == 1, "Redis ran the first SUBSCRIBE");
+
+        // Left and asked for again; Redis sees neither yet.
+        proxy.holdRequestsWhere(clientName);
+        Future<Void> again = onTheSubscribersContext(() -> {
+            subscriber.unsubscribe(channel, RuntimeException::new);
+            return subscriber.subscribe(channel);
+        });
+        proxy.releaseReplies();
+        // The marker's confirmation comes after the first SUBSCRIBE's on the connection: that one has been handled.
+        await(first.get(1));
+
+        assertTrue(first.get(0).failed(), "the first subscription was left before Redis confirmed it");
+        assertFalse(again.isComplete(), "the first SUBSCRIBE's confirmation does not confirm the one written after leaving");
+
+        proxy.releaseRequests();
+        await(again);
+        assertEquals(1, subscribers(channel));
+        publish(channel, "back");
+        assertEquals(channel + "=back", received.poll(10, TimeUnit.SECONDS));
+    }
+
+    private static void waitUntil(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within 10 s: " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+
     /** Runs {@code calls} inside one task of the subscriber's context: what they ask for queues behind it, together. */
     private <T> T onTheSubscribersContext(java.util.function.Supplier<T> calls) throws Exception {
         java.util.concurrent.CompletableFuture<T> result = new java.util.concurrent.CompletableFuture<>();
@@ -113,9 +155,13 @@ class SubscriptionCoalescingTest {
         return proxy.countInClientBytesWhere(clientName, "\r\nsubscribe\r\n") + proxy.countInClientBytesWhere(clientName, "\r\nSUBSCRIBE\r\n");
     }
 
-    private long subscribers(String channel) throws Exception {
-        Response reply = await(publisher.send(Request.cmd(Command.PUBSUB).arg("NUMSUB").arg(channel)));
-        return reply.get(1).toLong();
+    private long subscribers(String channel) {
+        try {
+            Response reply = await(publisher.send(Request.cmd(Command.PUBSUB).arg("NUMSUB").arg(channel)));
+            return reply.get(1).toLong();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private void publish(String channel, String payload) throws Exception {

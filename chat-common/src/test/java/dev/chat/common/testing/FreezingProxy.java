@@ -13,8 +13,9 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A TCP proxy on a free loopback port that can hold back a connection's replies, or leave its connections half-open, as a NAT or load balancer does when it
- * forgets an idle connection: both sockets stay open and nothing fails, but no byte passes any more, either way.
+ * A TCP proxy on a free loopback port that can hold back a connection's replies or requests for a while, or leave its
+ * connections half-open, as a NAT or load balancer does when it forgets an idle connection: both sockets stay open and
+ * nothing fails, but no byte passes any more, either way.
  * Connections opened afterwards pass as before. Each connection remembers what its client sent first, so a test can
  * freeze only the connection that said a given thing (a client name, a SUBSCRIBE).
  */
@@ -69,7 +70,7 @@ public final class FreezingProxy implements AutoCloseable {
         int held = 0;
         for (Link link : links) {
             if (!link.ended && link.sentByClient().contains(text)) {
-                link.holding = true;
+                link.toClient.hold();
                 held++;
             }
         }
@@ -79,7 +80,29 @@ public final class FreezingProxy implements AutoCloseable {
     /** Passes on everything held back, and from then on as it comes. */
     public void releaseReplies() {
         for (Link link : links) {
-            link.release();
+            link.toClient.release();
+        }
+    }
+
+    /**
+     * Holds back what the client sends from now on, on every open connection whose client has sent {@code text}, until
+     * {@link #releaseRequests}: the server has not seen those commands meanwhile, though the client wrote them.
+     */
+    public int holdRequestsWhere(String text) {
+        int held = 0;
+        for (Link link : links) {
+            if (!link.ended && link.sentByClient().contains(text)) {
+                link.toServer.hold();
+                held++;
+            }
+        }
+        return held;
+    }
+
+    /** Passes on every request held back, and from then on as they come. */
+    public void releaseRequests() {
+        for (Link link : links) {
+            link.toServer.release();
         }
     }
 
@@ -130,35 +153,27 @@ public final class FreezingProxy implements AutoCloseable {
         }
     }
 
-    private static final class Link {
-        private final Socket client;
-        private final Socket target;
-        private final StringBuilder sent = new StringBuilder();
-        private volatile boolean frozen;
-        private volatile boolean ended;
-        private volatile boolean holding;
+    /** One direction of a link: passes bytes on, or keeps them while held. */
+    private static final class Direction {
         private final java.io.ByteArrayOutputStream held = new java.io.ByteArrayOutputStream();
-        private OutputStream toClient;
+        private OutputStream out;
+        private boolean holding;
 
-        Link(Socket client, Socket target) {
-            this.client = client;
-            this.target = target;
+        synchronized void to(OutputStream out) {
+            this.out = out;
         }
 
-        void start() throws IOException {
-            toClient = client.getOutputStream();
-            pump(client.getInputStream(), target.getOutputStream(), true);
-            pump(target.getInputStream(), toClient, false);
-        }
-
-        /** What the server sent goes to the client, unless held back (see {@link #holdRepliesWhere}). */
-        private synchronized void toClient(byte[] bytes, int length) throws IOException {
+        synchronized void pass(byte[] bytes, int length) throws IOException {
             if (holding) {
                 held.write(bytes, 0, length);
                 return;
             }
-            toClient.write(bytes, 0, length);
-            toClient.flush();
+            out.write(bytes, 0, length);
+            out.flush();
+        }
+
+        synchronized void hold() {
+            holding = true;
         }
 
         synchronized void release() {
@@ -167,12 +182,36 @@ public final class FreezingProxy implements AutoCloseable {
             }
             holding = false;
             try {
-                held.writeTo(toClient);
-                toClient.flush();
+                held.writeTo(out);
+                out.flush();
             } catch (IOException closed) {
-                // The client went away: nothing to pass on.
+                // The other side went away: nothing to pass on.
             }
             held.reset();
+        }
+    }
+
+    private static final class Link {
+        private final Socket client;
+        private final Socket target;
+        private final StringBuilder sent = new StringBuilder();
+        private volatile boolean frozen;
+        private volatile boolean ended;
+        /** What the server sent, on its way to the client (see {@link #holdRepliesWhere}). */
+        private final Direction toClient = new Direction();
+        /** What the client sent, on its way to the server (see {@link #holdRequestsWhere}). */
+        private final Direction toServer = new Direction();
+
+        Link(Socket client, Socket target) {
+            this.client = client;
+            this.target = target;
+        }
+
+        void start() throws IOException {
+            toClient.to(client.getOutputStream());
+            toServer.to(target.getOutputStream());
+            pump(client.getInputStream(), toServer, true);
+            pump(target.getInputStream(), toClient, false);
         }
 
         synchronized String sentByClient() {
@@ -185,7 +224,7 @@ public final class FreezingProxy implements AutoCloseable {
             }
         }
 
-        private void pump(InputStream in, OutputStream out, boolean fromClient) {
+        private void pump(InputStream in, Direction out, boolean fromClient) {
             Thread thread = new Thread(() -> {
                 byte[] buffer = new byte[16 * 1024];
                 try {
@@ -198,12 +237,7 @@ public final class FreezingProxy implements AutoCloseable {
                         if (frozen) {
                             continue;
                         }
-                        if (fromClient) {
-                            out.write(buffer, 0, read);
-                            out.flush();
-                        } else {
-                            toClient(buffer, read);
-                        }
+                        out.pass(buffer, read);
                     }
                 } catch (IOException ended) {
                     // One side closed: close the other, unless frozen (a half-open connection tells nobody).
