@@ -42,6 +42,7 @@ public final class ChatSession implements Recipient {
     /** Close code after {@code reconnect}: this gateway is going away. */
     static final int SERVICE_RESTART = 1012;
     static final int POLICY_VIOLATION = 1008;
+    static final int INTERNAL_ERROR = 1011;
     /** The largest frame written as one WebSocket frame: 64 KiB, the default limit of common clients (Netty, Vert.x). */
     static final int DIRECT_FRAME_LIMIT = 65536;
     /** How long a connection closed for abuse keeps its socket for the close frame to reach the client. */
@@ -327,6 +328,11 @@ public final class ChatSession implements Recipient {
         IN_FLIGHT.incrementAndGet(this);
     }
 
+    /** The socket's pipeline; null where the session does not know its socket (tests and diagnostics). */
+    io.netty.channel.ChannelPipeline pipeline() {
+        return channel == null ? null : channel.pipeline();
+    }
+
     /** Client frames arrived and not yet finished, queued ones included (tests and diagnostics). */
     public int framesInFlight() {
         return inFlight;
@@ -473,16 +479,16 @@ public final class ChatSession implements Recipient {
             return;
         }
         if (utf8.length <= DIRECT_FRAME_LIMIT) {
-            writeLast(new TextWebSocketFrame(Unpooled.wrappedBuffer(utf8)), written);
+            writeLast(new TextWebSocketFrame(Unpooled.wrappedBuffer(utf8)), written, shared);
         } else if (channel.executor().inEventLoop()) {
-            writeFragments(utf8, written);
+            writeFragments(utf8, written, shared);
         } else {
             // Written from the socket's loop in one go, so no other frame can come between the fragments; counted as
             // waiting meanwhile, as Netty counts a write handed to the loop.
             UNFLUSHED_BYTES.addAndGet(this, utf8.length);
             channel.executor().execute(() -> {
                 UNFLUSHED_BYTES.addAndGet(this, -utf8.length);
-                writeFragments(utf8, written);
+                writeFragments(utf8, written, shared);
             });
         }
     }
@@ -491,23 +497,29 @@ public final class ChatSession implements Recipient {
      * A frame above 64 KiB (a big room's presence list) goes in fragments of 64 KiB, as Vert.x splits one: Netty and
      * Vert.x clients refuse a larger frame with 1009 by default. On the socket's loop.
      */
-    private void writeFragments(byte[] utf8, Runnable written) {
+    private void writeFragments(byte[] utf8, Runnable written, boolean shared) {
         channel.write(new TextWebSocketFrame(false, 0, Unpooled.wrappedBuffer(utf8, 0, DIRECT_FRAME_LIMIT)), unheeded);
         int at = DIRECT_FRAME_LIMIT;
         for (; utf8.length - at > DIRECT_FRAME_LIMIT; at += DIRECT_FRAME_LIMIT) {
             channel.write(new ContinuationWebSocketFrame(false, 0, Unpooled.wrappedBuffer(utf8, at, DIRECT_FRAME_LIMIT)), unheeded);
         }
-        writeLast(new ContinuationWebSocketFrame(true, 0, Unpooled.wrappedBuffer(utf8, at, utf8.length - at)), written);
+        writeLast(new ContinuationWebSocketFrame(true, 0, Unpooled.wrappedBuffer(utf8, at, utf8.length - at)), written, shared);
     }
 
-    /** Writes a message's (last) frame, flushing unless flushes are held; {@code written} (may be null) once on the wire. */
-    private void writeLast(WebSocketFrame wire, Runnable written) {
+    /**
+     * Writes a message's (last) frame, flushing unless flushes are held; {@code written} (may be null) once on the wire.
+     * A room's frame goes without a promise of its own (the fan-out's cost per delivery): its write fails only as the
+     * socket closes. A frame of this connection's own (welcome, joined, ack, an answer) is watched: should its write fail
+     * on a socket still open, the client would wait for it forever, so the connection is closed and the client
+     * reconnects and recovers.
+     */
+    private void writeLast(WebSocketFrame wire, Runnable written, boolean shared) {
         boolean hold = flushesHeld && eventLoop.inEventLoop(); // held only ever on that loop, so eventLoop is set
         writesHeld |= hold;
         if (!hold) {
             metrics.frameFlushed();
         }
-        if (written == null) {
+        if (written == null && shared) {
             if (hold) {
                 channel.write(wire, unheeded);
             } else {
@@ -516,7 +528,13 @@ public final class ChatSession implements Recipient {
         } else {
             (hold ? channel.write(wire) : channel.writeAndFlush(wire)).addListener(f -> {
                 if (f.isSuccess()) {
-                    written.run();
+                    if (written != null) {
+                        written.run();
+                    }
+                } else if (channel.channel().isActive() && !closing) {
+                    Log.warnf(f.cause(), "A frame to connection %s of %s could not be written; closing it so the client recovers",
+                            connection.id(), user);
+                    close(INTERNAL_ERROR, "internal error");
                 }
             });
         }
