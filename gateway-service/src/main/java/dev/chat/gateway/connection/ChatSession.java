@@ -531,7 +531,7 @@ public final class ChatSession implements Recipient {
                     if (written != null) {
                         written.run();
                     }
-                } else if (channel.channel().isActive() && !closing) {
+                } else if (channel.channel().isActive() && !closing && !connection.isClosed()) {
                     Log.warnf(f.cause(), "A frame to connection %s of %s could not be written; closing it so the client recovers",
                             connection.id(), user);
                     close(INTERNAL_ERROR, "internal error");
