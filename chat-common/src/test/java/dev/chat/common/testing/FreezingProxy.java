@@ -67,21 +67,12 @@ public final class FreezingProxy implements AutoCloseable {
      * until {@link #releaseReplies}: replies then arrive together, as after a slow network's pause.
      */
     public int holdRepliesWhere(String text) {
-        int held = 0;
-        for (Link link : links) {
-            if (!link.ended && link.sentByClient().contains(text)) {
-                link.toClient.hold();
-                held++;
-            }
-        }
-        return held;
+        return holdWhere(text, link -> link.toClient);
     }
 
     /** Passes on everything held back, and from then on as it comes. */
     public void releaseReplies() {
-        for (Link link : links) {
-            link.toClient.release();
-        }
+        links.forEach(link -> link.toClient.release());
     }
 
     /**
@@ -89,21 +80,23 @@ public final class FreezingProxy implements AutoCloseable {
      * {@link #releaseRequests}: the server has not seen those commands meanwhile, though the client wrote them.
      */
     public int holdRequestsWhere(String text) {
-        int held = 0;
-        for (Link link : links) {
-            if (!link.ended && link.sentByClient().contains(text)) {
-                link.toServer.hold();
-                held++;
-            }
-        }
-        return held;
+        return holdWhere(text, link -> link.toServer);
     }
 
     /** Passes on every request held back, and from then on as they come. */
     public void releaseRequests() {
+        links.forEach(link -> link.toServer.release());
+    }
+
+    private int holdWhere(String text, java.util.function.Function<Link, Direction> direction) {
+        int held = 0;
         for (Link link : links) {
-            link.toServer.release();
+            if (!link.ended && link.sentByClient().contains(text)) {
+                direction.apply(link).hold();
+                held++;
+            }
         }
+        return held;
     }
 
     /** How many connections are open through the proxy and still pass bytes. */
