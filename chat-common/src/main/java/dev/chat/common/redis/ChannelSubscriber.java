@@ -376,9 +376,7 @@ public final class ChannelSubscriber {
         session = next;
         resubscribing.clear();
         resubscribing.addAll(channels);
-        leaving.clear();
-        owed.clear();
-        stale.clear();
+        forgetOwedReplies();
         next.openAll();
     }
 
@@ -401,13 +399,22 @@ public final class ChannelSubscriber {
 
     /** Counts a confirmation off; whether it answers a SUBSCRIBE written before the channel was left. */
     private boolean answeredBeforeLeaving(String channel) {
-        owed.computeIfPresent(channel, (c, n) -> n == 1 ? null : n - 1);
-        Integer before = stale.get(channel);
-        if (before == null) {
-            return false;
-        }
-        stale.compute(channel, (c, n) -> n == 1 ? null : n - 1);
-        return true;
+        owed.computeIfPresent(channel, ChannelSubscriber::oneLess);
+        boolean beforeLeaving = stale.containsKey(channel);
+        stale.computeIfPresent(channel, ChannelSubscriber::oneLess);
+        return beforeLeaving;
+    }
+
+    /** A count one lower, or no entry once none is left. */
+    private static Integer oneLess(String channel, Integer count) {
+        return count == 1 ? null : count - 1;
+    }
+
+    /** What a session owes in replies ends with it: the next one starts from its own commands. */
+    private void forgetOwedReplies() {
+        leaving.clear();
+        owed.clear();
+        stale.clear();
     }
 
     private void confirmed(String channel) {
@@ -427,9 +434,7 @@ public final class ChannelSubscriber {
         session.close();
         session = null;
         resubscribing.clear();
-        leaving.clear();
-        owed.clear();
-        stale.clear();
+        forgetOwedReplies();
         up = false;
         callable = false;
         failCalls("the Redis subscriber's connection was lost");
@@ -485,13 +490,8 @@ public final class ChannelSubscriber {
                 }
             }
             case "sunsubscribe" -> {
-                Integer ours = leaving.get(channel);
-                if (ours != null) {
-                    if (ours == 1) {
-                        leaving.remove(channel);
-                    } else {
-                        leaving.put(channel, ours - 1);
-                    }
+                if (leaving.containsKey(channel)) {
+                    leaving.computeIfPresent(channel, ChannelSubscriber::oneLess);
                 } else if (channels.contains(channel)) {
                     // Redis dropped a channel we hold: its slot is no longer served by this master.
                     fail(from, "Redis moved the slot of " + channel);

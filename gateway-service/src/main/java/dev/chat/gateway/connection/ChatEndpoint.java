@@ -38,10 +38,7 @@ public class ChatEndpoint {
 
     public static final String PATH = "/chat";
 
-    private static final int POLICY_VIOLATION = 1008;
-    private static final int TRY_AGAIN_LATER = 1013;
     private static final int MESSAGE_TOO_BIG = 1009;
-    private static final int INTERNAL_ERROR = 1011;
     /** Stands for a binary frame in the session's queue (compared by identity), so its refusal keeps its place. */
     @SuppressWarnings("StringOperationCanBeSimplified")
     private static final String BINARY_FRAME = new String("binary");
@@ -70,13 +67,13 @@ public class ChatEndpoint {
             // proven is never null after UpgradeIdentity's check; refused the same way if it were.
             return connection.sendText(codec.encode(new ServerFrame.Error(ErrorCode.FORBIDDEN.wire(),
                     "token subject is not a valid user id", null)))
-                    .chain(() -> connection.close(new CloseReason(POLICY_VIOLATION, "invalid user id")));
+                    .chain(() -> connection.close(new CloseReason(ChatSession.POLICY_VIOLATION, "invalid user id")));
         }
         String user = proven.user();
         if (!sessions.admit(user)) {
             return connection.sendText(codec.encode(new ServerFrame.Error(ErrorCode.RATE_LIMITED.wire(),
                     "too many connections for this user", null)))
-                    .chain(() -> connection.close(new CloseReason(TRY_AGAIN_LATER, "too many connections")));
+                    .chain(() -> connection.close(new CloseReason(ChatSession.TRY_AGAIN_LATER, "too many connections")));
         }
         ChatSession session = sessions.newSession(connection, user);
         session.expiresAt(proven.expiresAt());
@@ -104,7 +101,7 @@ public class ChatEndpoint {
     private void arrived(ChatSession session, String text) {
         session.frameStarted();
         if (session.inbound().arrived(text, sessions.inboundLimits(), frames(session)) == InboundFrames.Arrival.OVERFLOW) {
-            session.close(POLICY_VIOLATION, "too many unhandled frames");
+            session.close(ChatSession.POLICY_VIOLATION, "too many unhandled frames");
         }
     }
 
@@ -158,7 +155,7 @@ public class ChatEndpoint {
         if (!tooBig) {
             Log.errorf(e, "Connection %s failed", connection.id());
         }
-        int code = tooBig ? MESSAGE_TOO_BIG : INTERNAL_ERROR;
+        int code = tooBig ? MESSAGE_TOO_BIG : ChatSession.INTERNAL_ERROR;
         String reason = tooBig ? "message too large" : "internal error";
         ChatSession session = sessions.get(connection);
         if (session == null) {
