@@ -93,6 +93,14 @@ public final class ChannelSubscriber {
     private final Map<String, Integer> stale = new HashMap<>();
     /** Calls on the connection, oldest first: Redis answers in order, and each reply ends with its call's tag. */
     private final ArrayDeque<Call> calls = new ArrayDeque<>();
+    /**
+     * Standalone: the SUBSCRIBE and UNSUBSCRIBE commands written on the current session that Redis has not answered in
+     * full, oldest first. Redis answers in order, so an error reply belongs to the oldest of them when it was written
+     * before the oldest call waiting (a SUBSCRIBE refused, by an ACL), and to that call otherwise.
+     */
+    private final ArrayDeque<SubscriptionCommand> unanswered = new ArrayDeque<>();
+    /** Calls written so far: orders each call against the subscription commands written around it. */
+    private long callsWritten;
     /** The one timer that fails calls past their deadline (-1: none armed), instead of a timer per call. */
     private long callTimer = -1;
     private Session session;
@@ -188,9 +196,9 @@ public final class ChannelSubscriber {
      * otherwise, or when {@link #MAX_CALLS_IN_FLIGHT} calls wait, and the caller uses its pool.
      *
      * <p>The reply must be an array that ends with {@code tag}, unique per call: replies are matched to calls
-     * in order, and the tag proves the match. An error reply is taken as the oldest call's; should it have
-     * been a subscription's (an ACL refusal), the next reply's tag shows the shift and the calls it skipped
-     * fail. A call that fails may still have been carried out: callers retry only what is idempotent.
+     * in order, and the tag proves the match. An error reply is the oldest call's unless a subscription command
+     * written before that call is still to be answered (an ACL refusal of a SUBSCRIBE). A call that fails may
+     * still have been carried out: callers retry only what is idempotent.
      * Unanswered within {@code timeout}, it fails with {@link CallTimedOut}; a late reply is then dropped.
      */
     public Future<Response> call(List<String> command, String tag, Duration timeout) {
@@ -205,8 +213,8 @@ public final class ChannelSubscriber {
                 reply.tryFail(new CallRefused());
                 return;
             }
-            calls.add(new Call(tag, reply, System.nanoTime() + timeout.toNanos()));
             link.writeUnwritten();
+            calls.add(new Call(tag, reply, System.nanoTime() + timeout.toNanos(), ++callsWritten));
             link.send(request);
             armCallTimer();
         });
@@ -240,8 +248,30 @@ public final class ChannelSubscriber {
         }
     }
 
-    /** {@code deadline} in {@link System#nanoTime()}. */
-    private record Call(String tag, Promise<Response> reply, long deadline) {}
+    /** Redis refused to subscribe the channel (an ACL without it): asking again fails the same way until Redis's ACL changes. */
+    public static final class SubscriptionRefused extends RuntimeException {
+        SubscriptionRefused(String why) {
+            super(why, null, false, false);
+        }
+    }
+
+    /** {@code deadline} in {@link System#nanoTime()}; {@code number}: the how-manieth call written (see {@link #callsWritten}). */
+    private record Call(String tag, Promise<Response> reply, long deadline, long number) {}
+
+    /** A (UN)SUBSCRIBE written: one answer per channel it names, or one error for all; {@code callsBefore} calls were written before it. */
+    private static final class SubscriptionCommand {
+        final Command kind;
+        final List<String> channels;
+        final long callsBefore;
+        int answersToCome;
+
+        SubscriptionCommand(Command kind, List<String> channels, long callsBefore) {
+            this.kind = kind;
+            this.channels = channels;
+            this.callsBefore = callsBefore;
+            this.answersToCome = channels.size();
+        }
+    }
 
     /**
      * Arms the call timer for the earliest deadline of a call still waiting. One timer for all calls, re-armed when
@@ -291,7 +321,8 @@ public final class ChannelSubscriber {
                 oldest.reply.tryComplete(reply);
                 return;
             }
-            // An earlier error reply was a subscription's, not this call's: this call's reply went to the one before.
+            // Not this call's reply, so an earlier reply was taken for this call's (what counting the subscription commands
+            // rules out, unless Redis answers something unforeseen): fail it rather than hand it another call's reply.
             oldest.reply.tryFail("its reply was taken by an earlier call's; retry");
         }
         Log.warnf("Redis subscriber %s got a reply no call waits for: %s", clientName, reply);
@@ -412,9 +443,52 @@ public final class ChannelSubscriber {
 
     /** What a session owes in replies ends with it: the next one starts from its own commands. */
     private void forgetOwedReplies() {
+        unanswered.clear();
         leaving.clear();
         owed.clear();
         stale.clear();
+    }
+
+    /** Standalone: whether Redis answers a subscription command before the oldest call waiting (both written on the link). */
+    private boolean answersASubscriptionFirst() {
+        SubscriptionCommand oldest = unanswered.peek();
+        return oldest != null && oldest.callsBefore < calls.peek().number;
+    }
+
+    /** One answer of the oldest subscription command written on a standalone link (sharded ones are not counted). */
+    private void subscriptionAnswered() {
+        SubscriptionCommand oldest = unanswered.peek();
+        if (oldest != null && --oldest.answersToCome == 0) {
+            unanswered.poll();
+        }
+    }
+
+    /**
+     * Redis refused a subscription command as a whole (an ACL that does not let this client have one of its channels).
+     * Its channels' waiters fail and the channels are dropped: the other channels and the calls on the connection go on,
+     * where closing the session would only re-subscribe everything into the same refusal, again and again.
+     */
+    private void refused(SubscriptionCommand command, String why) {
+        Log.errorf("Redis refused %s of %d channel(s) (%s ...) to subscriber %s: %s", command.kind, command.channels.size(),
+                command.channels.get(0), clientName, why);
+        if (command.kind != Command.SUBSCRIBE) {
+            return;
+        }
+        for (String channel : command.channels) {
+            // Its SUBSCRIBE will not be confirmed. Left meanwhile, or asked for again in a SUBSCRIBE still to be answered: that one decides.
+            if (answeredBeforeLeaving(channel) || owed.containsKey(channel) || !channels.remove(channel)) {
+                continue;
+            }
+            channelCount = channels.size();
+            List<Promise<Void>> waiting = unconfirmed.remove(channel);
+            if (waiting != null) {
+                SubscriptionRefused refusal = new SubscriptionRefused("Redis refused to subscribe " + channel + ": " + why);
+                waiting.forEach(p -> p.tryFail(refusal));
+            }
+            if (resubscribing.remove(channel) && resubscribing.isEmpty() && !up && session != null && session.allOpen()) {
+                resubscribed();
+            }
+        }
     }
 
     private void confirmed(String channel) {
@@ -459,13 +533,18 @@ public final class ChannelSubscriber {
             if (!callable && !sharded && up) {
                 callable = true;
             }
-        } else if (!calls.isEmpty()) {
+        } else if (!calls.isEmpty() && !(push.type() == ResponseType.ERROR && answersASubscriptionFirst())) {
             // Calls go only on RESP3, where every message is a push: anything else answers a call.
             replied(push);
             return;
         }
         if (push.type() == ResponseType.ERROR) {
-            // A subscription's error reply (-MOVED, -ASK, -CLUSTERDOWN): the view of the slots is stale.
+            SubscriptionCommand refused = unanswered.poll();
+            if (refused != null) {
+                refused(refused, push.toString());
+                return;
+            }
+            // A sharded subscription's error reply (-MOVED, -ASK, -CLUSTERDOWN): the view of the slots is stale.
             fail(from, push.toString());
             return;
         }
@@ -485,10 +564,12 @@ public final class ChannelSubscriber {
                 }
             }
             case "subscribe", "ssubscribe" -> {
+                subscriptionAnswered();
                 if (!answeredBeforeLeaving(channel)) {
                     confirmed(channel);
                 }
             }
+            case "unsubscribe" -> subscriptionAnswered();
             case "sunsubscribe" -> {
                 if (leaving.containsKey(channel)) {
                     leaving.computeIfPresent(channel, ChannelSubscriber::oneLess);
@@ -681,7 +762,7 @@ public final class ChannelSubscriber {
             }
 
             private boolean owesReplies() {
-                if (slots == null && !calls.isEmpty()) {
+                if (slots == null && (!calls.isEmpty() || !unanswered.isEmpty())) {
                     return true;
                 }
                 return java.util.stream.Stream.of(unconfirmed.keySet(), resubscribing, leaving.keySet(), owed.keySet()).flatMap(Set::stream)
@@ -713,6 +794,7 @@ public final class ChannelSubscriber {
                         Request command = Request.cmd(run.kind);
                         run.channels.forEach(command::arg);
                         send(command);
+                        unanswered.add(new SubscriptionCommand(run.kind, run.channels, callsWritten));
                     }
                 }
                 unwritten.clear();
