@@ -96,7 +96,7 @@ public final class ChannelSubscriber {
     /**
      * Standalone: the SUBSCRIBE and UNSUBSCRIBE commands written on the current session that Redis has not answered in
      * full, oldest first. Redis answers in order, so an error reply belongs to the oldest of them when it was written
-     * before the oldest call waiting (a SUBSCRIBE refused, by an ACL), and to that call otherwise.
+     * before the oldest call waiting (a SUBSCRIBE an ACL refuses), and to that call otherwise.
      */
     private final ArrayDeque<SubscriptionCommand> unanswered = new ArrayDeque<>();
     /** Calls written so far: orders each call against the subscription commands written around it. */
@@ -197,8 +197,9 @@ public final class ChannelSubscriber {
      *
      * <p>The reply must be an array that ends with {@code tag}, unique per call: replies are matched to calls
      * in order, and the tag proves the match. An error reply is the oldest call's unless a subscription command
-     * written before that call is still to be answered (an ACL refusal of a SUBSCRIBE). A call that fails may
-     * still have been carried out: callers retry only what is idempotent.
+     * written before that call is still to be answered (an ACL refusal of a SUBSCRIBE: the session is then re-opened,
+     * and the calls fail with {@link CallLost}). A call that fails may still have been carried out: callers retry only
+     * what is idempotent.
      * Unanswered within {@code timeout}, it fails with {@link CallTimedOut}; a late reply is then dropped.
      */
     public Future<Response> call(List<String> command, String tag, Duration timeout) {
@@ -248,28 +249,17 @@ public final class ChannelSubscriber {
         }
     }
 
-    /** Redis refused to subscribe the channel (an ACL without it): asking again fails the same way until Redis's ACL changes. */
-    public static final class SubscriptionRefused extends RuntimeException {
-        SubscriptionRefused(String why) {
-            super(why, null, false, false);
-        }
-    }
-
     /** {@code deadline} in {@link System#nanoTime()}; {@code number}: the how-manieth call written (see {@link #callsWritten}). */
     private record Call(String tag, Promise<Response> reply, long deadline, long number) {}
 
     /** A (UN)SUBSCRIBE written: one answer per channel it names, or one error for all; {@code callsBefore} calls were written before it. */
     private static final class SubscriptionCommand {
-        final Command kind;
-        final List<String> channels;
         final long callsBefore;
         int answersToCome;
 
-        SubscriptionCommand(Command kind, List<String> channels, long callsBefore) {
-            this.kind = kind;
-            this.channels = channels;
+        SubscriptionCommand(int channels, long callsBefore) {
             this.callsBefore = callsBefore;
-            this.answersToCome = channels.size();
+            this.answersToCome = channels;
         }
     }
 
@@ -463,34 +453,6 @@ public final class ChannelSubscriber {
         }
     }
 
-    /**
-     * Redis refused a subscription command as a whole (an ACL that does not let this client have one of its channels).
-     * Its channels' waiters fail and the channels are dropped: the other channels and the calls on the connection go on,
-     * where closing the session would only re-subscribe everything into the same refusal, again and again.
-     */
-    private void refused(SubscriptionCommand command, String why) {
-        Log.errorf("Redis refused %s of %d channel(s) (%s ...) to subscriber %s: %s", command.kind, command.channels.size(),
-                command.channels.get(0), clientName, why);
-        if (command.kind != Command.SUBSCRIBE) {
-            return;
-        }
-        for (String channel : command.channels) {
-            // Its SUBSCRIBE will not be confirmed. Left meanwhile, or asked for again in a SUBSCRIBE still to be answered: that one decides.
-            if (answeredBeforeLeaving(channel) || owed.containsKey(channel) || !channels.remove(channel)) {
-                continue;
-            }
-            channelCount = channels.size();
-            List<Promise<Void>> waiting = unconfirmed.remove(channel);
-            if (waiting != null) {
-                SubscriptionRefused refusal = new SubscriptionRefused("Redis refused to subscribe " + channel + ": " + why);
-                waiting.forEach(p -> p.tryFail(refusal));
-            }
-            if (resubscribing.remove(channel) && resubscribing.isEmpty() && !up && session != null && session.allOpen()) {
-                resubscribed();
-            }
-        }
-    }
-
     private void confirmed(String channel) {
         List<Promise<Void>> waiting = unconfirmed.remove(channel);
         if (waiting != null) {
@@ -539,12 +501,10 @@ public final class ChannelSubscriber {
             return;
         }
         if (push.type() == ResponseType.ERROR) {
-            SubscriptionCommand refused = unanswered.poll();
-            if (refused != null) {
-                refused(refused, push.toString());
-                return;
-            }
-            // A sharded subscription's error reply (-MOVED, -ASK, -CLUSTERDOWN): the view of the slots is stale.
+            // A subscription command's error reply. Sharded: -MOVED, -ASK, -CLUSTERDOWN, the view of the slots is stale.
+            // Standalone: an ACL that refuses a channel (-NOPERM), or -BUSY while a script runs long. Either way a new
+            // session subscribes every channel again, and while Redis refuses, the subscriber is down, as readiness says:
+            // a channel left unheld behind a session that counts as up would lose its room's messages without a word.
             fail(from, push.toString());
             return;
         }
@@ -794,7 +754,7 @@ public final class ChannelSubscriber {
                         Request command = Request.cmd(run.kind);
                         run.channels.forEach(command::arg);
                         send(command);
-                        unanswered.add(new SubscriptionCommand(run.kind, run.channels, callsWritten));
+                        unanswered.add(new SubscriptionCommand(run.channels.size(), callsWritten));
                     }
                 }
                 unwritten.clear();

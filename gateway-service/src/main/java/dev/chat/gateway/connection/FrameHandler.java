@@ -1,6 +1,5 @@
 package dev.chat.gateway.connection;
 
-import dev.chat.common.redis.ChannelSubscriber;
 import dev.chat.common.rooms.RoomNames;
 import dev.chat.gateway.GatewayConfig;
 import dev.chat.gateway.activity.ActivityLog;
@@ -138,8 +137,6 @@ public class FrameHandler {
         }
         return Uni.createFrom().completionStage(() -> rooms.add(member).toCompletionStage())
                 .ifNoItem().after(SUBSCRIBE_TIMEOUT).failWith(() -> new RoomUnavailable("Redis subscription timed out", null))
-                // Logged by the subscriber; the client is told to try again, as for any Redis trouble.
-                .onFailure(ChannelSubscriber.SubscriptionRefused.class).transform(e -> new RoomUnavailable(e.getMessage(), e))
                 .chain(() -> positions.position(join.room(), join.since(), join.epoch()))
                 .invoke(position -> {
                     // joined, the gap in chunks, then live: written by the member on this connection's event loop.
