@@ -17,7 +17,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -65,7 +65,7 @@ class HalfOpenSubscriberTest {
         subscribe(Duration.ofMillis(500), "");
         assertEquals(1, proxy.freezeWhere(clientName), "the subscriber's connection is frozen");
 
-        waitUntil(() -> reopened.get() > 0, "the subscriber re-opened on a new connection");
+        Awaitility.await("the subscriber re-opened on a new connection").atMost(Duration.ofSeconds(15)).until(() -> reopened.get() > 0);
         assertEquals(1, reopened.get());
         assertTrue(subscriber.isUp());
         assertEquals(1, proxy.passingConnectionsWhere(clientName), "one live subscriber connection");
@@ -78,7 +78,7 @@ class HalfOpenSubscriberTest {
     void aQuietConnectionThatAnswersItsPingsIsKept() throws Exception {
         subscribe(Duration.ofMillis(500), "");
         // Nothing is published: only pings and their answers cross the connection. Three of them mean three quiet intervals passed.
-        waitUntil(() -> pingsSent() >= 3, "a quiet connection is pinged");
+        Awaitility.await("a quiet connection is pinged").atMost(Duration.ofSeconds(15)).until(() -> pingsSent() >= 3);
         assertEquals(0, reopened.get(), "a connection that answers its pings is kept");
         assertEquals(1, proxy.passingConnectionsWhere(clientName));
 
@@ -102,12 +102,12 @@ class HalfOpenSubscriberTest {
 
     /** Holds the replies back from just before a ping until a call was sent after it: both answers then arrive together. */
     private void assertCallAnsweredBehindAPing(String tag) throws Exception {
-        waitUntil(subscriber::canCall, "RESP3: calls go on the subscriber's connection");
+        Awaitility.await("RESP3: calls go on the subscriber's connection").atMost(Duration.ofSeconds(15)).until(subscriber::canCall);
         int before = pingsSent();
         proxy.holdRepliesWhere(clientName);
-        waitUntil(() -> pingsSent() > before, "a ping went out");
+        Awaitility.await("a ping went out").atMost(Duration.ofSeconds(15)).until(() -> pingsSent() > before);
         Future<Response> call = subscriber.call(List.of("EVAL", "return {ARGV[1]}", "0", tag), tag, Duration.ofSeconds(10));
-        waitUntil(() -> proxy.countInClientBytesWhere(clientName, tag) > 0, "the call went out behind the ping");
+        Awaitility.await("the call went out behind the ping").atMost(Duration.ofSeconds(15)).until(() -> proxy.countInClientBytesWhere(clientName, tag) > 0);
         proxy.releaseReplies();
 
         Response reply = call.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -141,13 +141,4 @@ class HalfOpenSubscriberTest {
         publisher.send(request).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
-    private static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 15 s: " + what);
-            }
-            Thread.sleep(10);
-        }
-    }
 }

@@ -19,6 +19,7 @@ import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -112,7 +113,7 @@ class SubscriptionCoalescingTest {
         // Redis runs the first SUBSCRIBE; its confirmation waits at the proxy.
         proxy.holdRepliesWhere(clientName);
         List<Future<Void>> first = onTheSubscribersContext(() -> List.of(subscriber.subscribe(channel), subscriber.subscribe(marker)));
-        waitUntil(() -> subscribers(channel) == 1 && subscribers(marker) == 1, "Redis ran the first SUBSCRIBE");
+        Awaitility.await("Redis ran the first SUBSCRIBE").atMost(Duration.ofSeconds(10)).until(() -> subscribers(channel) == 1 && subscribers(marker) == 1);
 
         // Left and asked for again; Redis sees neither yet.
         proxy.holdRequestsWhere(clientName);
@@ -134,15 +135,6 @@ class SubscriptionCoalescingTest {
         assertEquals(channel + "=back", received.poll(10, TimeUnit.SECONDS));
     }
 
-    private static void waitUntil(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 10 s: " + what);
-            }
-            Thread.sleep(10);
-        }
-    }
 
     /** Runs {@code calls} inside one task of the subscriber's context: what they ask for queues behind it, together. */
     private <T> T onTheSubscribersContext(java.util.function.Supplier<T> calls) throws Exception {

@@ -19,7 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,18 +49,8 @@ class SubscriptionRefusalTest {
                 "--appendonly", "no").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         vertx = Vertx.vertx();
         admin = Redis.createClient(vertx, "redis://127.0.0.1:" + port);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            try {
-                await(admin.send(Request.cmd(Command.PING)));
-                break;
-            } catch (ExecutionException e) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("redis-server did not start on port " + port, e);
-                }
-                Thread.sleep(20);
-            }
-        }
+        Awaitility.await("redis-server started on port " + port).atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                .until(() -> await(admin.send(Request.cmd(Command.PING))) != null);
         await(admin.send(Request.cmd(Command.ACL).arg("SETUSER").arg("limited").arg("on").arg(">secret").arg("~*").arg("&allowed:*")
                 .arg("+@all")));
         RedisDeployment deployment = new RedisDeployment(false, List.of("redis://limited:secret@127.0.0.1:" + port), null, "NONE",
@@ -74,15 +64,18 @@ class SubscriptionRefusalTest {
 
     @AfterEach
     void stop() throws Exception {
-        if (redis != null) {
-            redis.destroy();
-            redis.waitFor(10, TimeUnit.SECONDS);
-        }
-        if (subscriber != null) {
-            subscriber.stop();
-        }
-        if (vertx != null) {
-            vertx.close().toCompletionStage().toCompletableFuture().join();
+        try {
+            if (subscriber != null) {
+                subscriber.stop();
+            }
+            if (vertx != null) {
+                vertx.close().toCompletionStage().toCompletableFuture().join();
+            }
+        } finally {
+            if (redis != null) {
+                redis.destroy();
+                redis.waitFor(10, TimeUnit.SECONDS);
+            }
         }
     }
 
@@ -90,11 +83,11 @@ class SubscriptionRefusalTest {
     void aRefusedSubscriptionTakesTheSubscriberDownUntilRedisAllowsTheChannel() throws Exception {
         Future<Void> refused = subscriber.subscribe("forbidden:room");
 
-        waitUntil(() -> !subscriber.isUp(), "the subscriber is down while Redis refuses a channel");
+        Awaitility.await("the subscriber is down while Redis refuses a channel").atMost(Duration.ofSeconds(10)).until(() -> !subscriber.isUp());
         assertFalse(refused.isComplete(), "not held, so not confirmed");
         await(admin.send(Request.cmd(Command.ACL).arg("SETUSER").arg("limited").arg("&forbidden:*")));
         await(refused);
-        waitUntil(subscriber::isUp, "up again, every channel held");
+        Awaitility.await("up again, every channel held").atMost(Duration.ofSeconds(10)).until(subscriber::isUp);
         publish("forbidden:room", "now allowed");
         publish("allowed:first", "still held");
         assertEquals(Set.of("forbidden:room=now allowed", "allowed:first=still held"),
@@ -103,7 +96,7 @@ class SubscriptionRefusalTest {
 
     @Test
     void aRefusalIsNotTakenForTheReplyOfTheCallWaitingBehindIt() throws Exception {
-        waitUntil(subscriber::canCall, "RESP3 calls on the subscriber's connection");
+        Awaitility.await("RESP3 calls on the subscriber's connection").atMost(Duration.ofSeconds(10)).until(subscriber::canCall);
         // In one task of the subscriber's context: the SUBSCRIBE goes on the connection right before the call.
         CompletableFuture<List<Future<?>>> asked = new CompletableFuture<>();
         context.runOnContext(v -> asked.complete(List.of(subscriber.subscribe("forbidden:room"),
@@ -113,19 +106,10 @@ class SubscriptionRefusalTest {
 
         // The connection is re-opened: the call may or may not have run, as when a connection drops under it.
         assertInstanceOf(ChannelSubscriber.CallLost.class, failureOf(call));
-        waitUntil(() -> !subscriber.isUp(), "the subscriber is down while Redis refuses a channel");
+        Awaitility.await("the subscriber is down while Redis refuses a channel").atMost(Duration.ofSeconds(10)).until(() -> !subscriber.isUp());
         assertFalse(refused.isComplete());
     }
 
-    private static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 10 s: " + what);
-            }
-            Thread.sleep(10);
-        }
-    }
 
     private void publish(String channel, String payload) throws Exception {
         await(admin.send(Request.cmd(Command.PUBLISH).arg(channel).arg(payload)));
