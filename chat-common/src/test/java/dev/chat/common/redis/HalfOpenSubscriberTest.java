@@ -65,7 +65,8 @@ class HalfOpenSubscriberTest {
         subscribe(Duration.ofMillis(500), "");
         assertEquals(1, proxy.freezeWhere(clientName), "the subscriber's connection is frozen");
 
-        Awaitility.await("the subscriber re-opened on a new connection").atMost(Duration.ofSeconds(15)).until(() -> reopened.get() > 0);
+        Awaitility.await("the subscriber re-opened on a new connection").atMost(Duration.ofSeconds(15))
+                .until(() -> reopened.get() > 0);
         assertEquals(1, reopened.get());
         assertTrue(subscriber.isUp());
         assertEquals(1, proxy.passingConnectionsWhere(clientName), "one live subscriber connection");
@@ -102,12 +103,14 @@ class HalfOpenSubscriberTest {
 
     /** Holds the replies back from just before a ping until a call was sent after it: both answers then arrive together. */
     private void assertCallAnsweredBehindAPing(String tag) throws Exception {
-        Awaitility.await("RESP3: calls go on the subscriber's connection").atMost(Duration.ofSeconds(15)).until(subscriber::canCall);
+        Awaitility.await("RESP3: calls go on the subscriber's connection").atMost(Duration.ofSeconds(15))
+                .until(subscriber::canCall);
         int before = pingsSent();
         proxy.holdRepliesWhere(clientName);
         Awaitility.await("a ping went out").atMost(Duration.ofSeconds(15)).until(() -> pingsSent() > before);
         Future<Response> call = subscriber.call(List.of("EVAL", "return {ARGV[1]}", "0", tag), tag, Duration.ofSeconds(10));
-        Awaitility.await("the call went out behind the ping").atMost(Duration.ofSeconds(15)).until(() -> proxy.countInClientBytesWhere(clientName, tag) > 0);
+        Awaitility.await("the call went out behind the ping").atMost(Duration.ofSeconds(15))
+                .until(() -> proxy.countInClientBytesWhere(clientName, tag) > 0);
         proxy.releaseReplies();
 
         Response reply = call.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

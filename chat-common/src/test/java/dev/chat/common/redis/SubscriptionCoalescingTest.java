@@ -113,7 +113,8 @@ class SubscriptionCoalescingTest {
         // Redis runs the first SUBSCRIBE; its confirmation waits at the proxy.
         proxy.holdRepliesWhere(clientName);
         List<Future<Void>> first = onTheSubscribersContext(() -> List.of(subscriber.subscribe(channel), subscriber.subscribe(marker)));
-        Awaitility.await("Redis ran the first SUBSCRIBE").atMost(Duration.ofSeconds(10)).until(() -> subscribers(channel) == 1 && subscribers(marker) == 1);
+        Awaitility.await("Redis ran the first SUBSCRIBE").atMost(Duration.ofSeconds(10))
+                .until(() -> subscribers(channel) == 1 && subscribers(marker) == 1);
 
         // Left and asked for again; Redis sees neither yet.
         proxy.holdRequestsWhere(clientName);

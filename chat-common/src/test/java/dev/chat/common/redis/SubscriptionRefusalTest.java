@@ -83,7 +83,8 @@ class SubscriptionRefusalTest {
     void aRefusedSubscriptionTakesTheSubscriberDownUntilRedisAllowsTheChannel() throws Exception {
         Future<Void> refused = subscriber.subscribe("forbidden:room");
 
-        Awaitility.await("the subscriber is down while Redis refuses a channel").atMost(Duration.ofSeconds(10)).until(() -> !subscriber.isUp());
+        Awaitility.await("the subscriber is down while Redis refuses a channel").atMost(Duration.ofSeconds(10))
+                .until(() -> !subscriber.isUp());
         assertFalse(refused.isComplete(), "not held, so not confirmed");
         await(admin.send(Request.cmd(Command.ACL).arg("SETUSER").arg("limited").arg("&forbidden:*")));
         await(refused);
@@ -96,7 +97,8 @@ class SubscriptionRefusalTest {
 
     @Test
     void aRefusalIsNotTakenForTheReplyOfTheCallWaitingBehindIt() throws Exception {
-        Awaitility.await("RESP3 calls on the subscriber's connection").atMost(Duration.ofSeconds(10)).until(subscriber::canCall);
+        Awaitility.await("RESP3 calls on the subscriber's connection").atMost(Duration.ofSeconds(10))
+                .until(subscriber::canCall);
         // In one task of the subscriber's context: the SUBSCRIBE goes on the connection right before the call.
         CompletableFuture<List<Future<?>>> asked = new CompletableFuture<>();
         context.runOnContext(v -> asked.complete(List.of(subscriber.subscribe("forbidden:room"),
@@ -106,10 +108,10 @@ class SubscriptionRefusalTest {
 
         // The connection is re-opened: the call may or may not have run, as when a connection drops under it.
         assertInstanceOf(ChannelSubscriber.CallLost.class, failureOf(call));
-        Awaitility.await("the subscriber is down while Redis refuses a channel").atMost(Duration.ofSeconds(10)).until(() -> !subscriber.isUp());
+        Awaitility.await("the subscriber is down while Redis refuses a channel").atMost(Duration.ofSeconds(10))
+                .until(() -> !subscriber.isUp());
         assertFalse(refused.isComplete());
     }
-
 
     private void publish(String channel, String payload) throws Exception {
         await(admin.send(Request.cmd(Command.PUBLISH).arg(channel).arg(payload)));
