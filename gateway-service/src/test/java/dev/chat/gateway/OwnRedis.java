@@ -1,10 +1,9 @@
 package dev.chat.gateway;
 
+import dev.chat.common.testing.ScratchRedis;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -17,11 +16,12 @@ import java.util.concurrent.TimeUnit;
 public class OwnRedis implements QuarkusTestResourceLifecycleManager {
 
     static int port;
-    private static Process process;
+    private static ScratchRedis server;
 
     @Override
     public Map<String, String> start() {
-        port = freePort();
+        server = new ScratchRedis();
+        port = server.port();
         startServer();
         return Map.of("quarkus.redis.hosts", url());
     }
@@ -32,38 +32,16 @@ public class OwnRedis implements QuarkusTestResourceLifecycleManager {
     }
 
     static String url() {
-        return "redis://127.0.0.1:" + port;
+        return server.url();
     }
 
-    static synchronized void startServer() {
-        try {
-            process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (System.currentTimeMillis() < deadline) {
-            try (Socket ignored = new Socket("127.0.0.1", port)) {
-                return;
-            } catch (IOException notYet) {
-                pause();
-            }
-        }
-        throw new IllegalStateException("redis-server did not start on " + port);
+    static void startServer() {
+        server.start();
     }
 
     /** SIGKILL: Redis vanishes with all its data. */
-    static synchronized void kill() {
-        if (process != null) {
-            process.destroyForcibly();
-            try {
-                process.waitFor(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            process = null;
-        }
+    static void kill() {
+        server.kill();
     }
 
     /** Runs redis-cli against this server and returns its output. */
@@ -80,22 +58,6 @@ public class OwnRedis implements QuarkusTestResourceLifecycleManager {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void pause() {
-        try {
-            Thread.sleep(50);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

@@ -143,5 +143,4 @@ class HalfOpenSubscriberTest {
     private void send(Request request) throws Exception {
         publisher.send(request).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
-
 }

@@ -136,7 +136,6 @@ class SubscriptionCoalescingTest {
         assertEquals(channel + "=back", received.poll(10, TimeUnit.SECONDS));
     }
 
-
     /** Runs {@code calls} inside one task of the subscriber's context: what they ask for queues behind it, together. */
     private <T> T onTheSubscribersContext(java.util.function.Supplier<T> calls) throws Exception {
         java.util.concurrent.CompletableFuture<T> result = new java.util.concurrent.CompletableFuture<>();

@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
+import dev.chat.common.testing.ScratchRedis;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
  */
 class SubscriptionRefusalTest {
 
-    private Process redis;
+    private ScratchRedis redis;
     private Vertx vertx;
     private Redis admin;
     private ChannelSubscriber subscriber;
@@ -41,19 +41,12 @@ class SubscriptionRefusalTest {
 
     @BeforeEach
     void start() throws Exception {
-        int port;
-        try (ServerSocket free = new ServerSocket(0)) {
-            port = free.getLocalPort();
-        }
-        redis = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        redis = new ScratchRedis().start();
         vertx = Vertx.vertx();
-        admin = Redis.createClient(vertx, "redis://127.0.0.1:" + port);
-        Awaitility.await("redis-server started on port " + port).atMost(Duration.ofSeconds(10)).ignoreExceptions()
-                .until(() -> await(admin.send(Request.cmd(Command.PING))) != null);
+        admin = Redis.createClient(vertx, redis.url());
         await(admin.send(Request.cmd(Command.ACL).arg("SETUSER").arg("limited").arg("on").arg(">secret").arg("~*").arg("&allowed:*")
                 .arg("+@all")));
-        RedisDeployment deployment = new RedisDeployment(false, List.of("redis://limited:secret@127.0.0.1:" + port), null, "NONE",
+        RedisDeployment deployment = new RedisDeployment(false, List.of("redis://limited:secret@127.0.0.1:" + redis.port()), null, "NONE",
                 Duration.ofSeconds(30));
         subscriber = new ChannelSubscriber(vertx, deployment, "refusal-test", Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofSeconds(30));
         subscriber.route("", (channel, payload) -> received.add(channel + "=" + payload));
@@ -73,8 +66,7 @@ class SubscriptionRefusalTest {
             }
         } finally {
             if (redis != null) {
-                redis.destroy();
-                redis.waitFor(10, TimeUnit.SECONDS);
+                redis.kill();
             }
         }
     }
