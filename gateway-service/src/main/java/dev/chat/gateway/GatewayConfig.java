@@ -364,8 +364,12 @@ public interface GatewayConfig {
         @WithDefault("1048576")
         int outboundBytes();
 
-        /** Kernel receive buffer per connection, in bytes (SO_RCVBUF): bounds what a flooding client parks in the kernel while reading is paused. */
-        @WithDefault("65536")
+        /**
+         * Kernel receive buffer per connection, in bytes (SO_RCVBUF): bounds what a flooding client parks in the kernel while
+         * reading is paused. Vert.x also reads each socket into a buffer of this size; Netty's per-thread caches keep buffers
+         * up to 32 KiB, so above that every read takes one from the shared pool, under its lock, and its chunks churn.
+         */
+        @WithDefault("32768")
         int socketReceiveBuffer();
 
         /**
