@@ -9,9 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.sun.management.HotSpotDiagnosticMXBean;
 import dev.chat.common.redis.RoomKeys;
 import dev.chat.gateway.connection.ChatEndpoint;
+import dev.chat.common.logging.RequestIds;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.vertx.core.runtime.VertxMDC;
 import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -29,12 +31,14 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.awaitility.core.ConditionTimeoutException;
+import org.jboss.logging.MDC;
 import org.junit.jupiter.api.Test;
 
 /**
  * An open connection does not hold on to the HTTP request it was upgraded from: its routing context and its request
- * are collected, and the header map Vert.x's WebSocket keeps is emptied, while the connection stays open and served.
- * Only the user and the token's expiry outlive the upgrade (Vert.x's WebSocket still keeps the URI and the query).
+ * are collected, the header map Vert.x's WebSocket keeps is emptied, and the upgrade's logging MDC (its request id)
+ * leaves the request's context, which Vert.x's WebSocket keeps, while the connection stays open and served. Only the
+ * user and the token's expiry outlive the upgrade (Vert.x's WebSocket still keeps the URI and the query).
  */
 @QuarkusTest
 class UpgradeReleaseTest {
@@ -46,6 +50,10 @@ class UpgradeReleaseTest {
         static volatile WeakReference<RoutingContext> context;
         static volatile WeakReference<HttpServerRequest> request;
         static volatile MultiMap headers;
+        /** The request's own context, which Vert.x's WebSocket keeps as its context. */
+        static volatile Context requestContext;
+        /** The request id in the MDC while the upgrade was served. */
+        static volatile String requestId;
         /** Whether the endpoint's route ran on an event loop, where Vert.x creates the WebSocket. */
         static volatile Boolean onEventLoop;
 
@@ -62,6 +70,8 @@ class UpgradeReleaseTest {
             router.route(ChatEndpoint.PATH).order(0).handler(upgrade -> {
                 if (watched(upgrade)) {
                     onEventLoop = Context.isOnEventLoopThread();
+                    requestContext = Vertx.currentContext();
+                    requestId = (String) MDC.get(RequestIds.MDC_KEY);
                 }
                 upgrade.next();
             });
@@ -87,6 +97,8 @@ class UpgradeReleaseTest {
         redis.execute("SET", RoomKeys.GENERATION, "test", "NX");
         UpgradeWatch.context = null;
         UpgradeWatch.onEventLoop = null;
+        UpgradeWatch.requestContext = null;
+        UpgradeWatch.requestId = null;
         try (ChatClient erin = ChatClient.connectWithQueryToken(vertx, base, Tokens.forUser("release-erin") + "&watch=1")) {
             assertEquals("release-erin", erin.next("welcome").getString("user"));
             WeakReference<RoutingContext> context = UpgradeWatch.context;
@@ -95,6 +107,9 @@ class UpgradeReleaseTest {
             assertEquals(Boolean.TRUE, UpgradeWatch.onEventLoop, "the upgrade went on from its event loop");
             // The handshake has read them and websockets-next keeps its own copy: the one Vert.x keeps is emptied.
             assertTrue(UpgradeWatch.headers.isEmpty(), "the upgrade's headers: " + UpgradeWatch.headers);
+            // Logged with its request id while upgrading; the open connection's context keeps no MDC map.
+            assertNotNull(UpgradeWatch.requestId, "the upgrade's MDC request id");
+            assertNull(UpgradeWatch.requestContext.getLocal(VertxMDC.class.getName()), "the request context's MDC map");
             try {
                 await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {
                     System.gc();

@@ -27,6 +27,10 @@ final class InboundFrames {
     private boolean busy = true;
     private boolean paused;
     private boolean stopped;
+    /**
+     * The context of the frame that started the current run, on which the frames queued behind it are handled;
+     * let go when the queue empties, so an idle connection keeps none (each frame's context holds its own map).
+     */
     private Context context;
 
     InboundFrames(ConnectionBase socket) {
@@ -98,13 +102,16 @@ final class InboundFrames {
 
     private void next(Limits limits, Function<String, Uni<Void>> handler) {
         String text;
+        Context runOn;
         synchronized (this) {
             text = waiting == null ? null : waiting.poll();
             if (text == null) {
                 busy = false;
                 waiting = null;
+                context = null;
                 return;
             }
+            runOn = context;
             waitingBytes -= text.length();
             if (paused && !stopped && waiting.size() <= limits.maxFrames() / 2 && waitingBytes <= limits.maxBytes() / 2) {
                 paused = false;
@@ -113,10 +120,10 @@ final class InboundFrames {
         }
         // Back on the connection's own context (a Redis reply may have completed the last frame elsewhere),
         // as a new task so a long queue of frames handled at once does not nest calls.
-        if (context == null) {
+        if (runOn == null) {
             run(text, limits, handler);
         } else {
-            context.runOnContext(v -> run(text, limits, handler));
+            runOn.runOnContext(v -> run(text, limits, handler));
         }
     }
 

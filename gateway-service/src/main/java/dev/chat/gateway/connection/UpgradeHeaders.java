@@ -1,9 +1,13 @@
 package dev.chat.gateway.connection;
 
+import io.quarkus.vertx.core.runtime.VertxMDC;
 import io.quarkus.websockets.next.HttpUpgradeCheck;
 import io.quarkus.websockets.next.UserData;
+import io.smallrye.common.vertx.VertxContext;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
@@ -17,6 +21,8 @@ import java.util.List;
  * session cookies stayed in the gateway's memory for hours. The token in {@code Authorization} goes too, once
  * authentication has read it. The rest, which the WebSocket handshake reads, go from Vert.x's map once the connection
  * is open ({@link #release}): websockets-next has its own copy by then, and the gateway reads neither.
+ * So does the upgrade's logging MDC (its request id, chat-common's RequestIds): it lives in the request's Vert.x
+ * context, which becomes the WebSocket's for the connection's life, and the connection's own lines name its id.
  */
 @ApplicationScoped
 public class UpgradeHeaders implements HttpUpgradeCheck {
@@ -25,13 +31,19 @@ public class UpgradeHeaders implements HttpUpgradeCheck {
     static final List<CharSequence> UNREAD = List.of(HttpHeaders.COOKIE, HttpHeaders.USER_AGENT, HttpHeaders.ACCEPT_LANGUAGE,
             HttpHeaders.ACCEPT_ENCODING, HttpHeaders.CACHE_CONTROL, "Pragma");
 
-    private static final UserData.TypedKey<MultiMap> HEADERS = new UserData.TypedKey<>("chat.upgrade-headers");
+    /** What {@link #release} lets go of once the connection is open. */
+    private record Leftovers(MultiMap headers, Context requestContext) {
+    }
+
+    private static final UserData.TypedKey<Leftovers> LEFTOVERS = new UserData.TypedKey<>("chat.upgrade-leftovers");
 
     @Override
     public Uni<CheckResult> perform(HttpUpgradeContext context) {
         MultiMap headers = context.httpRequest().headers();
         UNREAD.forEach(headers::remove);
-        context.userData().put(HEADERS, headers);
+        // Only a request's own (duplicated) context: an event loop's root context is every connection's.
+        Context requestContext = Vertx.currentContext();
+        context.userData().put(LEFTOVERS, new Leftovers(headers, VertxContext.isDuplicatedContext(requestContext) ? requestContext : null));
         // The token (a few hundred bytes) is read once, by authentication; the connection keeps the identity it proved.
         // It goes only once that identity is established, so an authentication that runs late still finds it; a failed
         // one leaves the request as it came, for the security check to refuse.
@@ -44,14 +56,18 @@ public class UpgradeHeaders implements HttpUpgradeCheck {
     }
 
     /**
-     * Empties the upgrade's header map, which Vert.x's WebSocket keeps for the connection's life (about 0.6 KB), once
-     * the connection is open: the handshake has read it, and websockets-next copied it into the connection's
-     * handshake request.
+     * Once the connection is open, empties the upgrade's header map, which Vert.x's WebSocket keeps for the
+     * connection's life (about 0.6 KB): the handshake has read it, and websockets-next copied it into the connection's
+     * handshake request. And drops the upgrade's MDC map from the request's context (about 0.2 KB): Quarkus keeps it
+     * there under its VertxMDC class name (VertxMDC.clearVertxMdcFromContext, not public, does the same).
      */
     static void release(UserData userData) {
-        MultiMap headers = userData.remove(HEADERS);
-        if (headers != null) {
-            headers.clear();
+        Leftovers leftovers = userData.remove(LEFTOVERS);
+        if (leftovers != null) {
+            leftovers.headers().clear();
+            if (leftovers.requestContext() != null) {
+                leftovers.requestContext().removeLocal(VertxMDC.class.getName());
+            }
         }
     }
 }

@@ -34,6 +34,8 @@ final class LocalRoom {
     volatile long delivered = -1;
     /** Copy-on-write: joins are rare, deliveries iterate it without a lock. */
     private volatile Shard[] shards = new Shard[0];
+    /** The stream epoch members last joined at, one copy for them all; confined to {@link #home}. */
+    private String epoch;
 
     LocalRoom(String name, EventLoop home, Future<Void> subscribed, long writeIntervalNanos, LongConsumer written) {
         this.name = name;
@@ -51,6 +53,17 @@ final class LocalRoom {
         for (Shard shard : shards) {
             shard.hand(message);
         }
+    }
+
+    /**
+     * The room's copy of an epoch a join read (each join reads its own from Redis): members keep it for as long as
+     * they are in the room, and one copy serves them all. On {@link #home}.
+     */
+    String sharedEpoch(String read) {
+        if (read != null && !read.equals(epoch)) {
+            epoch = read;
+        }
+        return read == null ? null : epoch;
     }
 
     /** Whether any local member of this room is the given user (on any connection). */

@@ -26,8 +26,9 @@ public final class Member {
 
     private final String room;
     private final Recipient recipient;
-    // Confined to the connection's event loop.
-    private final ArrayDeque<RoomMessage> pending = new ArrayDeque<>();
+    // Confined to the connection's event loop. Live messages held while catching up; a live member holds no queue
+    // (about 100 bytes less for each member of every room).
+    private ArrayDeque<RoomMessage> pending;
     private CatchUp catchUp;
     private boolean started;
     private boolean busy;
@@ -82,14 +83,14 @@ public final class Member {
             }
             // The room started above this member's position: the messages between come from the log.
             live = false;
-            pending.add(message);
+            pending().add(message);
             pump();
             return;
         }
-        if (!pending.isEmpty() && message.seq() != pending.peekLast().seq() + 1) {
+        if (holdsPending() && message.seq() != pending.peekLast().seq() + 1) {
             pending.clear();
         }
-        pending.add(message);
+        pending().add(message);
         if (catchUp != null && pending.size() > catchUp.chunk()) {
             // Bounded: the oldest is in the recent log and is read back from there.
             pending.poll();
@@ -126,7 +127,7 @@ public final class Member {
     void restartAt(String joinedFrame, long position) {
         generation++;
         busy = false;
-        pending.clear();
+        pending = null;
         if (!started) {
             return;
         }
@@ -169,18 +170,19 @@ public final class Member {
         if (busy || !started) {
             return;
         }
-        while (!pending.isEmpty() && pending.peek().seq() <= lastSeq) {
+        while (holdsPending() && pending.peek().seq() <= lastSeq) {
             pending.poll();
         }
-        if (!pending.isEmpty() && pending.peek().seq() == lastSeq + 1) {
+        if (holdsPending() && pending.peek().seq() == lastSeq + 1) {
             List<RoomMessage> run = List.copyOf(pending);
-            pending.clear();
+            pending = null;
             write(run);
             return;
         }
-        long upTo = pending.isEmpty() ? target : pending.peek().seq() - 1;
+        long upTo = holdsPending() ? pending.peek().seq() - 1 : target;
         if (lastSeq >= upTo) {
             live = true;
+            pending = null;
             return;
         }
         busy = true;
@@ -200,5 +202,16 @@ public final class Member {
                 pump();
             }
         }));
+    }
+
+    private boolean holdsPending() {
+        return pending != null && !pending.isEmpty();
+    }
+
+    private ArrayDeque<RoomMessage> pending() {
+        if (pending == null) {
+            pending = new ArrayDeque<>();
+        }
+        return pending;
     }
 }

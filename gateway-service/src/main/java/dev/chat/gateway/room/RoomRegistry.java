@@ -155,7 +155,8 @@ public class RoomRegistry {
             long target = sequencer.state() == RoomSequencer.State.RESETTING ? position.seq()
                     : Math.max(position.seq(), sequencer.delivered());
             long from = since != null && Boolean.TRUE.equals(position.recovered()) ? since : position.seq();
-            member.onLoop(() -> member.start(joinedFrame, position.epoch(), from, target, firstChunk));
+            String epoch = local.sharedEpoch(position.epoch());
+            member.onLoop(() -> member.start(joinedFrame, epoch, from, target, firstChunk));
         });
     }
 
