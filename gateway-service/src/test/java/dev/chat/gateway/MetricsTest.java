@@ -2,6 +2,7 @@ package dev.chat.gateway;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chat.common.redis.RoomKeys;
@@ -58,6 +59,9 @@ class MetricsTest {
             assertTrue(metrics.contains("chat_gateway_slow_consumer_closes_total"));
             assertTrue(metrics.contains("chat_gateway_rate_limited_total"));
             assertTrue(metrics.contains("chat_gateway_gap_fills_total"));
+            // Open sockets are counted, but no connection holds a timer sample of its own (ConnectionDurationTimer).
+            assertTrue(value(metrics, "http_server_active_connections") >= 1, "open HTTP connections");
+            assertFalse(metrics.contains("http_server_connections_seconds"), "no long-task timer of connection durations");
         }
     }
 
