@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
+import dev.chat.common.logging.RequestIds;
 import dev.chat.common.redis.RoomKeys;
 import dev.chat.gateway.connection.ChatEndpoint;
-import dev.chat.common.logging.RequestIds;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;

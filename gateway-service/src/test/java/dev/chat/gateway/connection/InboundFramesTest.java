@@ -12,6 +12,7 @@ import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -35,7 +36,7 @@ class InboundFramesTest {
         InboundFrames.Limits limits = new InboundFrames.Limits(16, 1 << 16);
         List<String> handled = new CopyOnWriteArrayList<>();
         List<Promise<Void>> answers = new CopyOnWriteArrayList<>();
-        java.util.function.Function<String, Uni<Void>> handler = text -> {
+        Function<String, Uni<Void>> handler = text -> {
             handled.add(text + "@" + (Vertx.currentContext() == null ? "none" : "context"));
             Promise<Void> answer = Promise.promise();
             answers.add(answer);
