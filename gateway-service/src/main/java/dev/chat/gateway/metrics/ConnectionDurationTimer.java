@@ -15,7 +15,7 @@ import jakarta.inject.Singleton;
 @Singleton
 public class ConnectionDurationTimer {
 
-    static final String NAME = "http.server.connections";
+    private static final String NAME = "http.server.connections";
 
     @Produces
     @Singleton

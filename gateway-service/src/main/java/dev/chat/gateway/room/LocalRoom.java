@@ -60,10 +60,13 @@ final class LocalRoom {
      * they are in the room, and one copy serves them all. On {@link #home}.
      */
     String sharedEpoch(String read) {
-        if (read != null && !read.equals(epoch)) {
+        if (read == null) {
+            return null;
+        }
+        if (!read.equals(epoch)) {
             epoch = read;
         }
-        return read == null ? null : epoch;
+        return epoch;
     }
 
     /** Whether any local member of this room is the given user (on any connection). */
