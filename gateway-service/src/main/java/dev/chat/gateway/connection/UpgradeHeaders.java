@@ -11,9 +11,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * Drops the upgrade request's headers that only a browser's page loads use (cookies, user agent, language,
@@ -26,10 +23,8 @@ import java.util.Set;
  * is open ({@link #release}): websockets-next has its own copy by then, and the gateway reads neither.
  * So does the upgrade's logging MDC (its request id, chat-common's RequestIds): it lives in the request's Vert.x
  * context, which becomes the WebSocket's for the connection's life, and the connection's own lines name its id.
- * websockets-next's copy keeps the strings it is given, a fresh pair per header from the HTTP decoder: the names, and
- * the values that are the same on every connection (host, origin, upgrade, version), are replaced by one shared
- * instance each first ({@link #share}), so that only the handshake's key and the few values that differ per client
- * stay per connection.
+ * The headers that stay are put back with shared strings first ({@link SharedHeaderStrings}): websockets-next's copy
+ * keeps the strings it is given.
  */
 @ApplicationScoped
 public class UpgradeHeaders implements HttpUpgradeCheck {
@@ -38,24 +33,19 @@ public class UpgradeHeaders implements HttpUpgradeCheck {
     static final List<CharSequence> UNREAD = List.of(HttpHeaders.COOKIE, HttpHeaders.USER_AGENT, HttpHeaders.ACCEPT_LANGUAGE,
             HttpHeaders.ACCEPT_ENCODING, HttpHeaders.CACHE_CONTROL, "Pragma");
 
-    /**
-     * Headers whose values repeat from one connection to the next. Sec-WebSocket-Key is unique per upgrade, and so are
-     * forwarding headers such as X-Forwarded-For: sharing those would only fill the JVM's string table.
-     */
-    static final Set<String> REPEATING = Set.of("host", "origin", "upgrade", "connection", "sec-websocket-version",
-            "sec-websocket-extensions", "sec-websocket-protocol", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port");
-
     /** What {@link #release} lets go of once the connection is open. */
     private record Leftovers(MultiMap headers, Context requestContext) {
     }
 
     private static final UserData.TypedKey<Leftovers> LEFTOVERS = new UserData.TypedKey<>("chat.upgrade-leftovers");
 
+    private final SharedHeaderStrings strings = new SharedHeaderStrings();
+
     @Override
     public Uni<CheckResult> perform(HttpUpgradeContext context) {
         MultiMap headers = context.httpRequest().headers();
         UNREAD.forEach(headers::remove);
-        share(headers);
+        strings.share(headers);
         // Only a request's own (duplicated) context: an event loop's root context is every connection's.
         Context requestContext = Vertx.currentContext();
         context.userData().put(LEFTOVERS, new Leftovers(headers, VertxContext.isDuplicatedContext(requestContext) ? requestContext : null));
@@ -68,19 +58,6 @@ public class UpgradeHeaders implements HttpUpgradeCheck {
             }
             return CheckResult.permitUpgradeSync();
         });
-    }
-
-    /**
-     * Puts the header names, and the values of {@link #REPEATING} headers, back as shared instances, in their order.
-     * String.intern's table holds them weakly: a value no connection keeps any more is collected.
-     */
-    static void share(MultiMap headers) {
-        List<Map.Entry<String, String>> received = headers.entries();
-        headers.clear();
-        for (Map.Entry<String, String> header : received) {
-            String name = header.getKey().toLowerCase(Locale.ROOT).intern();
-            headers.add(name, REPEATING.contains(name) ? header.getValue().intern() : header.getValue());
-        }
     }
 
     /**
