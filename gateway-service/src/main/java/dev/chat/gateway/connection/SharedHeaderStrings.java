@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * One instance of each upgrade header name, and of each value that repeats from one connection to the next, for the
@@ -24,11 +25,14 @@ final class SharedHeaderStrings {
             "sec-websocket-extensions", "sec-websocket-protocol", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port");
 
     /** The names an upgrade carries once {@link UpgradeHeaders#UNREAD} are gone, lower-cased as websockets-next keys them. */
-    private static final Map<String, String> NAMES = java.util.stream.Stream
+    private static final Map<String, String> NAMES = Stream
             .concat(REPEATING.stream(), List.of("sec-websocket-key", "authorization", "x-forwarded-for", "x-real-ip", "forwarded").stream())
             .collect(Collectors.toUnmodifiableMap(Function.identity(), Function.identity()));
 
-    /** Distinct repeating values kept: a gateway sees a few hosts and origins; a client inventing more only stops the sharing. */
+    /**
+     * Distinct repeating values kept (give or take the event loops adding at once): a gateway sees a few hosts and
+     * origins; a client inventing more only stops the sharing of new ones.
+     */
     static final int VALUE_CAPACITY = 64;
 
     private final ConcurrentHashMap<String, String> values = new ConcurrentHashMap<>();
