@@ -131,15 +131,6 @@ stop() {
   alive "${pid[$name]}" && kill -KILL "${pid[$name]}" 2>/dev/null || true
 }
 
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 20000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  die "no free port found"
-}
-
 wait_http() { # NAME URL: until URL answers 200, or the process dies, or the timeout
   local name=$1 url=$2 deadline=$((SECONDS + ${CHAT_READY_TIMEOUT:-180}))
   until [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" 2>/dev/null)" = 200 ]; do

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Sourced by deploy/local/run.sh and .ci/run: installs (apt-get) and starts what the services need
-# on a Debian or Ubuntu machine: Redis on 127.0.0.1:6379, PostgreSQL on 127.0.0.1:5432, nginx.
+# Sourced by deploy/local/run.sh and .ci/run (the benchmark and cap-check scripts use its helpers): installs
+# (apt-get) and starts what the services need on a Debian or Ubuntu machine: Redis on 127.0.0.1:6379,
+# PostgreSQL on 127.0.0.1:5432, nginx.
 # Redis and PostgreSQL are left running afterwards; they are the machine's, not a run's.
 
 REDIS_PORT=6379
@@ -8,6 +9,16 @@ PG_PORT=5432
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# A loopback TCP port nothing listens on (for a scratch server).
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$((20000 + RANDOM % 20000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+  die "no free port found"
+}
 
 # Runs a command as root: directly when we are root, else through sudo.
 as_root() {
