@@ -81,11 +81,13 @@ env QUARKUS_PROFILE=dev QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT="$port" QU
   -jar "$gateway_jar" >"$work/gateway.log" 2>&1 &
 gateway=$!
 pids+=("$gateway")
+ready=
 for _ in $(seq 300); do
-  curl -fs "http://127.0.0.1:$management_port/q/health/ready" >/dev/null 2>&1 && break
-  kill -0 "$gateway" 2>/dev/null || { cat "$work/gateway.log" >&2; exit 1; }
+  curl -fs "http://127.0.0.1:$management_port/q/health/ready" >/dev/null 2>&1 && { ready=1; break; }
+  kill -0 "$gateway" 2>/dev/null || { cat "$work/gateway.log" >&2; die "the gateway stopped during its start"; }
   sleep 0.2
 done
+[ -n "$ready" ] || die "the gateway was not ready within 60 s: $work/gateway.log"
 
 echo "gateway: cap $cap, limits ${memory_mi}Mi and $cpus CPUs, options: $java_opts"
 echo "clients: $clients in rooms of 10, $rate msg/s for $duration"
