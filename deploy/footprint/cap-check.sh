@@ -66,7 +66,7 @@ trap cleanup EXIT
 redis_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --logfile "$work/redis.log" &
 pids+=($!)
-for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+wait_for 10 "redis-server on $redis_port does not answer" sh -c "[ \"\$(redis-cli -p $redis_port ping 2>/dev/null)\" = PONG ]"
 # What a history service sets once on a fresh Redis (rooms start only under a generation marker).
 redis-cli -p "$redis_port" SET chat:generation cap-check NX >/dev/null
 
@@ -81,13 +81,11 @@ env QUARKUS_PROFILE=dev QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT="$port" QU
   -jar "$gateway_jar" >"$work/gateway.log" 2>&1 &
 gateway=$!
 pids+=("$gateway")
-ready=
-for _ in $(seq 300); do
-  curl -fs "http://127.0.0.1:$management_port/q/health/ready" >/dev/null 2>&1 && { ready=1; break; }
+gateway_ready() {
   kill -0 "$gateway" 2>/dev/null || { cat "$work/gateway.log" >&2; die "the gateway stopped during its start"; }
-  sleep 0.2
-done
-[ -n "$ready" ] || die "the gateway was not ready within 60 s: $work/gateway.log"
+  curl -fs "http://127.0.0.1:$management_port/q/health/ready" >/dev/null 2>&1
+}
+wait_for 60 "the gateway was not ready within 60 s: $work/gateway.log" gateway_ready
 
 echo "gateway: cap $cap, limits ${memory_mi}Mi and $cpus CPUs, options: $java_opts"
 echo "clients: $clients in rooms of 10, $rate msg/s for $duration"
