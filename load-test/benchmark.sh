@@ -231,7 +231,7 @@ start_ours() {
   start history env "${ours_env[@]}" QUARKUS_HTTP_PORT="${port[history]}" QUARKUS_MANAGEMENT_PORT="${mport[history]}" \
     QUARKUS_DATASOURCE_REACTIVE_URL="vertx-reactive:postgresql://127.0.0.1:$PG_PORT/bench" \
     QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/bench" \
-    QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" java $(jvm_jit_options) $footprint $(jvm_aot_cache_options "$history_jar") ${JAVA_OPTS:-} -jar "$history_jar"
+    QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" java $(history_jvm_options) $footprint $(jvm_aot_cache_options "$history_jar") ${JAVA_OPTS:-} -jar "$history_jar"
   for name in gateway-a gateway-b history; do wait_http $name "$(ready_url $name)"; done
   say "ours: gateway-a :${port[gateway-a]} (pid ${pid[gateway-a]}), gateway-b :${port[gateway-b]} (pid ${pid[gateway-b]}), history :${port[history]}, redis :$redis_ours_port"
 }
@@ -247,7 +247,7 @@ start_sharded() {
   start history-s env "${sharded_env[@]}" QUARKUS_HTTP_PORT="${port[history-s]}" QUARKUS_MANAGEMENT_PORT="${mport[history-s]}" \
     QUARKUS_DATASOURCE_REACTIVE_URL="vertx-reactive:postgresql://127.0.0.1:$PG_PORT/bench_sharded" \
     QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/bench_sharded" \
-    QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" java $(jvm_jit_options) $footprint $(jvm_aot_cache_options "$history_jar") ${JAVA_OPTS:-} -jar "$history_jar"
+    QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" java $(history_jvm_options) $footprint $(jvm_aot_cache_options "$history_jar") ${JAVA_OPTS:-} -jar "$history_jar"
   for name in gateway-sa gateway-sb history-s; do wait_http $name "$(ready_url $name)"; done
   # Rooms start only once history has set every slot's generation marker.
   wait_http history-s "http://127.0.0.1:${mport[history-s]}/q/health/group/ingest"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks the gateway's connection cap with traffic, as deploy/kubernetes/gateway.yaml runs it: one gateway from the
-# packaged jar with the manifest's JAVA_OPTS_APPEND, sized by the container's limits (-XX:MaxRAM from the memory
+# packaged jar with the manifest's collector and JAVA_OPTS_APPEND, sized by the container's limits (-XX:MaxRAM from the memory
 # limit, -XX:ActiveProcessorCount from the CPU limit), on a scratch Redis; then the load tool connects CLIENTS
 # clients in rooms of 10 (a reconnect storm at the cap) and sends RATE messages a second among them for DURATION.
 # Then the same clients connect again, stay idle, and a full collection runs (jcmd GC.run, as the old generation
@@ -12,7 +12,7 @@
 # Usage: deploy/footprint/cap-check.sh [CLIENTS [RATE [DURATION]]]
 #   CLIENTS  default: the manifest's CHAT_LIMITS_MAX_CONNECTIONS; RATE default 1000; DURATION default 60s
 #   CAP=N in the environment: the gateway's cap instead of the manifest's (to try one before writing it there);
-#   COLLECTOR=G1: -XX:+UseG1GC in place of the manifest's -XX:+UseSerialGC (the swap the README describes);
+#   COLLECTOR=G1: -XX:+UseG1GC in place of the manifest's GC_CONTAINER_OPTIONS (the swap the README describes);
 #   CHURN=R: during the traffic R more clients a second connect, join, stay 6 s and leave (about 6 x R more at a
 #   time: keep CLIENTS + 6 x R under the cap), which is what fills the old generation and brings full collections
 # Needs: the packaged gateway and load tool (./mvnw -B package -DskipTests), redis-server, and a `java` on PATH
@@ -35,9 +35,13 @@ command -v redis-server >/dev/null || die "redis-server is not installed (deploy
 # The manifest's figures: the cap, the JVM options and the container's limits.
 env_value() { grep -A1 "name: $1\$" "$manifest" | sed -n 's/^ *value: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' | head -1; }
 cap=${CAP:-$(env_value CHAT_LIMITS_MAX_CONNECTIONS)}
-# -Dquarkus.http.host=0.0.0.0 is the pod's; here the gateway listens on loopback only.
-java_opts=$(env_value JAVA_OPTS_APPEND | sed 's/-Dquarkus\.http\.host=[^ ]*//')
-[ -n "${COLLECTOR:-}" ] && java_opts=${java_opts//-XX:+UseSerialGC/-XX:+Use${COLLECTOR}GC}
+collector=$(env_value GC_CONTAINER_OPTIONS)
+[ -n "${COLLECTOR:-}" ] && collector=-XX:+Use${COLLECTOR}GC
+# What the image's entrypoint builds from the pod's settings; -Dquarkus.http.host=0.0.0.0 is the pod's, here the
+# gateway listens on loopback only.
+append=$(env_value JAVA_OPTS_APPEND)
+java_opts=$(GC_CONTAINER_OPTIONS=$collector JAVA_OPTS_APPEND=$append entrypoint_jvm_options \
+  | sed 's/-Dquarkus\.http\.host=[^ ]*//')
 if [ -z "$(jvm_footprint_options)" ]; then
   # The image runs Java 25; an older `java` lacks compact object headers, and its figures read about 1 KB a connection higher.
   java_opts=${java_opts//-XX:+UseCompactObjectHeaders/}
@@ -46,7 +50,7 @@ fi
 limits=$(sed -n '/^ *limits:/,/^ *[a-z]*Probe:/p' "$manifest")
 memory_mi=$(sed -n 's/^ *memory: *\([0-9]*\)Mi$/\1/p' <<<"$limits" | head -1)
 cpus=$(sed -n 's/^ *cpu: *"\{0,1\}\([0-9]*\)"\{0,1\}$/\1/p' <<<"$limits" | head -1)
-[ -n "$cap" ] && [ -n "$java_opts" ] && [ -n "$memory_mi" ] && [ -n "$cpus" ] || die "could not read the cap, JAVA_OPTS_APPEND or the limits in $manifest"
+[ -n "$cap" ] && [ -n "$collector" ] && [ -n "$append" ] && [ -n "$memory_mi" ] && [ -n "$cpus" ] || die "could not read the cap, GC_CONTAINER_OPTIONS, JAVA_OPTS_APPEND or the limits in $manifest"
 
 clients=${1:-$cap}
 rate=${2:-1000}

@@ -213,3 +213,23 @@ jvm_jit_options() {
 gateway_jvm_options() {
   printf '%s %s' "-XX:+UseSerialGC -Xmn32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20" "$(jvm_jit_options)"
 }
+
+# The JVM options of deploy/'s images, from the variables a container sets (the image's ENV, then the pod's env). Their
+# entrypoint, run-java.sh of Red Hat's OpenJDK runtime images (rh-openjdk/redhat-openjdk-containers, modules/jvm:
+# java-default-options), gives java: the heap at 80 % of the container's memory, the collector of GC_CONTAINER_OPTIONS
+# (-XX:+UseParallelGC unless set), the heap's free ratios and the GC time ratio (GC_MIN_HEAP_FREE_RATIO,
+# GC_MAX_HEAP_FREE_RATIO, GC_TIME_RATIO, GC_ADAPTIVE_SIZE_POLICY_WEIGHT: 10, 20, 4 and 90 unless set), exit on
+# OutOfMemoryError, then JAVA_OPTS_APPEND. cap-check.sh runs a pod's gateway with them; DeploymentManifestsTest starts
+# a JVM with them.
+entrypoint_jvm_options() {
+  printf '%s' "-XX:MaxRAMPercentage=80.0 ${GC_CONTAINER_OPTIONS:--XX:+UseParallelGC}" \
+    " -XX:MinHeapFreeRatio=${GC_MIN_HEAP_FREE_RATIO:-10} -XX:MaxHeapFreeRatio=${GC_MAX_HEAP_FREE_RATIO:-20}" \
+    " -XX:GCTimeRatio=${GC_TIME_RATIO:-4} -XX:AdaptiveSizePolicyWeight=${GC_ADAPTIVE_SIZE_POLICY_WEIGHT:-90}" \
+    " -XX:+ExitOnOutOfMemoryError${JAVA_OPTS_APPEND:+ $JAVA_OPTS_APPEND}"
+}
+
+# The history service's JVM options, as in deploy/'s image and pod: G1, named (the JVM picks it by itself only on
+# machines with 2 CPUs and 2 GB), and the JIT options above.
+history_jvm_options() {
+  printf '%s %s' "-XX:+UseG1GC" "$(jvm_jit_options)"
+}

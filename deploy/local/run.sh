@@ -190,7 +190,7 @@ start history env "${common_env[@]}" QUARKUS_HTTP_PORT="$HISTORY_PORT" QUARKUS_M
   QUARKUS_DATASOURCE_REACTIVE_URL="vertx-reactive:postgresql://127.0.0.1:$PG_PORT/chat" \
   QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/chat" \
   QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASSWORD" \
-  java $(jvm_jit_options) $footprint $(jvm_aot_cache_options "$root/${jar[history]}") ${JAVA_OPTS:-} -jar "$root/${jar[history]}"
+  java $(history_jvm_options) $footprint $(jvm_aot_cache_options "$root/${jar[history]}") ${JAVA_OPTS:-} -jar "$root/${jar[history]}"
 
 # ready NAME URL: 0 when URL answers 200 (health UP); dies when NAME's process has exited.
 ready() {

@@ -48,6 +48,8 @@ class DeploymentManifestsTest {
     static final Set<String> USER_SECRETS = Set.of("chat-jwt", "chat-db", "chat-redis");
     /** Secrets a pod starts without (the service then runs without that setting). */
     static final Set<String> OPTIONAL_SECRETS = Set.of("chat-redis");
+    /** The collectors a JVM can run with, as -XX:+PrintFlagsFinal names them. */
+    static final List<String> COLLECTORS = List.of("UseSerialGC", "UseParallelGC", "UseG1GC", "UseZGC", "UseShenandoahGC");
     /** The images' registry: a reserved domain (RFC 2606), so a name resolves to nobody's account. */
     static final String PLACEHOLDER_REGISTRY = "registry.example.invalid";
     /** Margin between the end of a graceful shutdown and SIGKILL. */
@@ -659,7 +661,7 @@ class DeploymentManifestsTest {
             List<String> lines = Files.readAllLines(file).stream().map(String::strip).filter(l -> !l.startsWith("#")).toList();
             String runtime = lines.stream().filter(l -> l.startsWith("FROM ")).reduce((first, second) -> second).orElseThrow();
             assertTrue(runtime.contains("openjdk-25-runtime"), file + ": a Java 25 runtime, which has compact object headers: " + runtime);
-            String imageOptions = lines.stream().filter(l -> l.startsWith("ENV JAVA_OPTS_APPEND=")).findFirst().orElseThrow();
+            String imageOptions = imageEnvironment(service.module).get("JAVA_OPTS_APPEND");
             assertTrue(imageOptions.contains("-XX:+UseCompactObjectHeaders"), file + ": " + imageOptions);
         }
         // A manifest's JAVA_OPTS_APPEND replaces the image's, so it must repeat the option.
@@ -676,10 +678,12 @@ class DeploymentManifestsTest {
         Pattern option = Pattern.compile("-XX:\\S+");
         for (Map<String, Object> container : serviceContainers()) {
             Path file = ServiceProcess.ROOT.resolve(module(container)).resolve("src/main/docker/Dockerfile.jvm");
-            String imageOptions = Files.readAllLines(file).stream().map(String::strip)
-                    .filter(l -> l.startsWith("ENV JAVA_OPTS_APPEND=")).findFirst().orElseThrow();
+            Map<String, String> image = imageEnvironment(module(container));
+            String imageOptions = image.get("JAVA_OPTS_APPEND");
             String manifestOptions = environment(container).getOrDefault("JAVA_OPTS_APPEND", "");
-            Matcher imageOption = option.matcher(imageOptions.replace("\"", " "));
+            assertEquals(image.get("GC_CONTAINER_OPTIONS"), environment(container).get("GC_CONTAINER_OPTIONS"),
+                    module(container) + ": the manifest names the collector its image runs (and measured)");
+            Matcher imageOption = option.matcher(imageOptions);
             int checked = 0;
             while (imageOption.find()) {
                 checked++;
@@ -699,9 +703,9 @@ class DeploymentManifestsTest {
             String pom = Files.readString(service.dir.resolve("pom.xml"));
             Matcher training = Pattern.compile("<aot.training.jvm-args>([^<]*)</aot.training.jvm-args>").matcher(pom);
             assertTrue(training.find(), service.dir + "/pom.xml: aot.training.jvm-args");
-            String imageOptions = Files.readAllLines(service.dir.resolve("src/main/docker/Dockerfile.jvm")).stream().map(String::strip)
-                    .filter(l -> l.startsWith("ENV JAVA_OPTS_APPEND=")).findFirst().orElseThrow();
-            List<String> expected = option.matcher(imageOptions.replace("\"", " ")).results().map(MatchResult::group).sorted().toList();
+            Map<String, String> image = imageEnvironment(service.module);
+            String imageOptions = image.get("GC_CONTAINER_OPTIONS") + " " + image.get("JAVA_OPTS_APPEND");
+            List<String> expected = option.matcher(imageOptions).results().map(MatchResult::group).sorted().toList();
             List<String> recorded = option.matcher(training.group(1)).results().map(MatchResult::group).sorted().toList();
             assertFalse(expected.isEmpty(), service.dir + ": no JVM option in " + imageOptions);
             assertEquals(expected, recorded, service.dir + ": the AOT cache's training options against the image's");
@@ -709,29 +713,57 @@ class DeploymentManifestsTest {
     }
 
     @Test
-    void theLocalLauncherAndTheBenchmarkRunTheServicesWithTheirImagesJvmOptions() throws IOException {
+    void theLocalLauncherAndTheBenchmarkRunTheJvmOfTheImages() throws Exception {
         // deploy/local/run.sh and load-test/benchmark.sh take each service's options from one shell function: what they
-        // measure is what the image runs. Compact object headers are added apart, where the local JVM has them.
-        Map<String, String> functions = Map.of("gateway-service", "gateway_jvm_options", "history-service", "jvm_jit_options");
+        // measure must be the JVM the image's entrypoint starts, compared as the JVM reads its options. Every flag either
+        // command line sets counts, but for the heap's size (the pod's memory, not this machine's), exiting on
+        // OutOfMemoryError (the pod's restart), the collectors' settings the chosen collector never reads, and compact
+        // object headers (the launchers add them apart, where the local JVM has them).
+        Map<String, String> functions = Map.of("gateway-service", "gateway_jvm_options", "history-service", "history_jvm_options");
         for (Map.Entry<String, String> service : functions.entrySet()) {
-            List<String> scriptOptions = List.of(ServiceProcess.shellFunctionOutput(service.getValue()).split("\\s+"));
-            String imageOptions = Files.readAllLines(ServiceProcess.ROOT.resolve(service.getKey()).resolve("src/main/docker/Dockerfile.jvm")).stream()
-                    .map(String::strip).filter(l -> l.startsWith("ENV JAVA_OPTS_APPEND=")).findFirst().orElseThrow();
-            Matcher imageOption = Pattern.compile("-X\\S+").matcher(imageOptions.replace("\"", " "));
-            int checked = 0;
-            while (imageOption.find()) {
-                if (!imageOption.group().equals("-XX:+UseCompactObjectHeaders")) {
-                    checked++;
-                    assertTrue(scriptOptions.contains(imageOption.group()),
-                            service.getValue() + " lacks the " + service.getKey() + " image's " + imageOption.group() + ": " + scriptOptions);
+            Map<String, List<String>> image = jvmFlags(entrypointJvmOptions(imageEnvironment(service.getKey())));
+            Map<String, List<String>> local = jvmFlags(List.of(ServiceProcess.shellFunctionOutput(service.getValue()).split("\\s+")));
+            Set<String> ignored = new HashSet<>(Set.of("MaxRAMPercentage", "MaxHeapSize", "ExitOnOutOfMemoryError", "UseCompactObjectHeaders"));
+            if (!image.get("UseParallelGC").get(0).equals("true")) {
+                ignored.add("AdaptiveSizePolicyWeight"); // the parallel collector's only
+            }
+            if (image.get("UseSerialGC").get(0).equals("true")) {
+                ignored.add("GCTimeRatio"); // sizes the parallel and G1 collectors' heaps, not the serial one's
+            }
+            int compared = 0;
+            for (String flag : image.keySet()) {
+                boolean set = image.get(flag).get(1).equals("command line") || local.get(flag).get(1).equals("command line");
+                if (set && !ignored.contains(flag)) {
+                    compared++;
+                    assertEquals(image.get(flag).get(0), local.get(flag).get(0),
+                            service.getValue() + " against the " + service.getKey() + " image's JVM: " + flag);
                 }
             }
-            assertTrue(checked > 0, service.getKey() + ": no JVM option to compare in " + imageOptions);
+            assertTrue(compared >= 5, service.getKey() + ": " + compared + " flags compared");
         }
         for (String script : List.of("deploy/local/run.sh", "load-test/benchmark.sh")) {
             String text = Files.readString(ServiceProcess.ROOT.resolve(script));
             assertTrue(text.contains("${GATEWAY_JAVA_OPTS:-$(gateway_jvm_options)}"), script + " starts the gateways with gateway_jvm_options");
-            assertTrue(text.contains("java $(jvm_jit_options) $footprint"), script + " starts the history service with jvm_jit_options");
+            assertTrue(text.contains("java $(history_jvm_options) $footprint"), script + " starts the history service with history_jvm_options");
+        }
+    }
+
+    @Test
+    void theImagesJvmStartsWithTheCommandLineItsEntrypointBuilds() throws Exception {
+        // The entrypoint puts the collector of GC_CONTAINER_OPTIONS (its own when unset) before JAVA_OPTS_APPEND: a
+        // collector named in JAVA_OPTS_APPEND too stops the JVM ("Multiple garbage collectors selected") and the pod with
+        // it. Each image's own settings, and each pod's over them, must start a JVM that runs the collector they name.
+        for (Map<String, Object> container : serviceContainers()) {
+            Map<String, String> image = imageEnvironment(module(container));
+            Map<String, String> pod = new LinkedHashMap<>(image);
+            pod.putAll(environment(container));
+            for (Map<String, String> env : List.of(image, pod)) {
+                assertFalse(env.containsKey("JAVA_OPTS"), module(container) + ": JAVA_OPTS would replace the entrypoint's options and JAVA_OPTS_APPEND");
+                Map<String, List<String>> flags = jvmFlags(entrypointJvmOptions(env));
+                List<String> collectors = COLLECTORS.stream().filter(c -> flags.get(c).get(0).equals("true")).toList();
+                String named = env.getOrDefault("GC_CONTAINER_OPTIONS", "-XX:+UseParallelGC").replaceFirst("^-XX:\\+", "");
+                assertEquals(List.of(named), collectors, module(container) + ": the collector the JVM runs with " + env);
+            }
         }
     }
 
@@ -789,6 +821,51 @@ class DeploymentManifestsTest {
     }
 
     // --- helpers ---------------------------------------------------------------------------------
+
+    /** The ENV settings of a service's JVM image (Dockerfile.jvm), unquoted. */
+    static Map<String, String> imageEnvironment(String module) {
+        Map<String, String> env = new LinkedHashMap<>();
+        try {
+            for (String line : Files.readAllLines(ServiceProcess.ROOT.resolve(module).resolve("src/main/docker/Dockerfile.jvm"))) {
+                Matcher setting = Pattern.compile("^ENV (\\w+)=\"?([^\"]*)\"?$").matcher(line.strip());
+                if (setting.matches()) {
+                    env.put(setting.group(1), setting.group(2));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        assertTrue(env.containsKey("JAVA_OPTS_APPEND"), module + "'s Dockerfile.jvm sets JAVA_OPTS_APPEND");
+        return env;
+    }
+
+    /** The JVM options the images' entrypoint gives java for a container's variables (backing-services.sh's model of it). */
+    static List<String> entrypointJvmOptions(Map<String, String> env) {
+        return List.of(ServiceProcess.shellFunctionOutput("entrypoint_jvm_options", env).split("\\s+"));
+    }
+
+    /**
+     * The flags a JVM started with OPTIONS runs with (-XX:+PrintFlagsFinal): each flag's value and where it came from
+     * ("command line", "default", "ergonomic"). Compact object headers are left out on a JDK older than the images' 25.
+     */
+    static Map<String, List<String>> jvmFlags(List<String> options) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(options);
+        if (Runtime.version().feature() < 25) {
+            command.remove("-XX:+UseCompactObjectHeaders");
+        }
+        command.addAll(List.of("-XX:+PrintFlagsFinal", "-version"));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertEquals(0, process.waitFor(), command + " does not start:\n" + output);
+        Map<String, List<String>> flags = new LinkedHashMap<>();
+        Matcher flag = Pattern.compile("(?m)^\\s*\\S+ (\\w+)\\s+= (\\S*)\\s+\\{[^}]*} \\{([^}]*)}").matcher(output);
+        while (flag.find()) {
+            flags.put(flag.group(1), List.of(flag.group(2), flag.group(3)));
+        }
+        assertTrue(flags.containsKey("UseSerialGC"), command + ": no flags read from\n" + output);
+        return flags;
+    }
 
     static List<Path> manifestFiles() {
         try (Stream<Path> files = Files.walk(KUBERNETES)) {

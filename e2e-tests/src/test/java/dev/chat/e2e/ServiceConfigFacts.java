@@ -37,6 +37,7 @@ final class ServiceConfigFacts {
             "MP_JWT_VERIFY_PUBLICKEY_LOCATION", "SmallRye JWT: mp.jwt.verify.publickey.location (read by SigningKeyGuard too)",
             "MP_JWT_VERIFY_PUBLICKEY", "SmallRye JWT: mp.jwt.verify.publickey",
             "JAVA_OPTS_APPEND", "the JVM image's run-java.sh (Dockerfile.jvm)",
+            "GC_CONTAINER_OPTIONS", "the JVM image's run-java.sh: the collector (Dockerfile.jvm)",
             "HOSTNAME", "set by the container runtime; the default node and consumer name");
 
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)(?::([^}]*))?}");

@@ -160,6 +160,14 @@ final class ServiceProcess implements AutoCloseable {
         });
     }
 
+    /** What FUNCTION of deploy/local/backing-services.sh prints with the variables of ENV set (a container's, say). */
+    static String shellFunctionOutput(String function, Map<String, String> env) {
+        List<String> command = new ArrayList<>(List.of("env"));
+        env.forEach((name, value) -> command.add(name + "=" + value));
+        command.addAll(List.of("bash", "-c", "cd \"$1\" && . deploy/local/backing-services.sh && " + function, "bash", ROOT.toString()));
+        return run(command.toArray(String[]::new)).strip();
+    }
+
     /** What FUNCTION of deploy/local/backing-services.sh prints for ARGS, run from the repository root. */
     private static String shellFunction(String function, String... args) {
         // The repository root and the arguments come in as $1, $2, ..., so paths with spaces need no quoting here.
@@ -176,7 +184,7 @@ final class ServiceProcess implements AutoCloseable {
         if (!NATIVE) {
             // The JVM options deploy/ runs the service with (the images, the pods, run.sh, the benchmark), from the one
             // shell function that gives them: the gateway's GC and both services' shallower inlining.
-            command.addAll(List.of(shellFunctionOutput("gateway-service".equals(module) ? "gateway_jvm_options" : "jvm_jit_options").split("\\s+")));
+            command.addAll(List.of(shellFunctionOutput("gateway-service".equals(module) ? "gateway_jvm_options" : "history_jvm_options").split("\\s+")));
         }
         if (!NATIVE && Runtime.version().feature() >= 25) {
             // As deploy/'s images run it (Java 25); JDK 17 lacks the option.
