@@ -183,7 +183,7 @@ final class ServiceProcess implements AutoCloseable {
                 : List.of(javaBinary(), "-Xmx256m"));
         if (!NATIVE) {
             // The JVM options deploy/ runs the service with (the images, the pods, run.sh, the benchmark), from the one
-            // shell function that gives them: the gateway's GC and both services' shallower inlining.
+            // shell function that gives them: each service's collector and both services' shallower inlining.
             command.addAll(List.of(shellFunctionOutput("gateway-service".equals(module) ? "gateway_jvm_options" : "history_jvm_options").split("\\s+")));
         }
         if (!NATIVE && Runtime.version().feature() >= 25) {
