@@ -14,7 +14,7 @@
 #                     (same gateways and history, QUARKUS_REDIS_CLIENT_TYPE=cluster): 1 shard against 3
 #   --no-build        use the jars as they are (default: ./mvnw -B -q package -DskipTests -Dnative-sources.skip=true)
 #   --out DIR         results directory (default load-test/results/<date-time>)
-# Environment: JAVA_OPTS (gateway and history JVM options, after deploy/'s: both get its JIT options), GATEWAY_JAVA_OPTS (the gateways' GC and JIT options,
+# Environment: JAVA_OPTS (gateway and history JVM options, after deploy/'s: both get its JIT options, history its G1), GATEWAY_JAVA_OPTS (the gateways' GC and JIT options,
 #   default those of deploy/: serial GC with tight heap free ratios, shallow inlining; on JDK 25 or newer, as in deploy/'s
 #   images, both services also get -XX:+UseCompactObjectHeaders: run with that `java` first on PATH), LOAD_JAVA_OPTS (load tool, default -Xmx2g),
 #   AOT_CACHE (off: start the services without the AOT cache that a build on JDK 25+ leaves beside their jars),

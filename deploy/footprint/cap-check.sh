@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the gateway's connection cap with traffic, as deploy/kubernetes/gateway.yaml runs it: one gateway from the
-# packaged jar with the manifest's collector and JAVA_OPTS_APPEND, sized by the container's limits (-XX:MaxRAM from the memory
+# packaged jar with the command line its image builds from the manifest (collector, JAVA_OPTS_APPEND), sized by the
+# container's limits (-XX:MaxRAM from the memory
 # limit, -XX:ActiveProcessorCount from the CPU limit), on a scratch Redis; then the load tool connects CLIENTS
 # clients in rooms of 10 (a reconnect storm at the cap) and sends RATE messages a second among them for DURATION.
 # Then the same clients connect again, stay idle, and a full collection runs (jcmd GC.run, as the old generation
@@ -12,7 +13,7 @@
 # Usage: deploy/footprint/cap-check.sh [CLIENTS [RATE [DURATION]]]
 #   CLIENTS  default: the manifest's CHAT_LIMITS_MAX_CONNECTIONS; RATE default 1000; DURATION default 60s
 #   CAP=N in the environment: the gateway's cap instead of the manifest's (to try one before writing it there);
-#   COLLECTOR=G1: -XX:+UseG1GC in place of the manifest's GC_CONTAINER_OPTIONS (the swap the README describes);
+#   COLLECTOR=G1: -XX:+UseG1GC (GC_TIME_RATIO=12) in place of the manifest's collector (the README's swap);
 #   CHURN=R: during the traffic R more clients a second connect, join, stay 6 s and leave (about 6 x R more at a
 #   time: keep CLIENTS + 6 x R under the cap), which is what fills the old generation and brings full collections
 # Needs: the packaged gateway and load tool (./mvnw -B package -DskipTests), redis-server, and a `java` on PATH
@@ -37,6 +38,8 @@ env_value() { grep -A1 "name: $1\$" "$manifest" | sed -n 's/^ *value: *"\{0,1\}\
 cap=${CAP:-$(env_value CHAT_LIMITS_MAX_CONNECTIONS)}
 collector=$(env_value GC_CONTAINER_OPTIONS)
 [ -n "${COLLECTOR:-}" ] && collector=-XX:+Use${COLLECTOR}GC
+# G1 as the README's swap runs it: with its own GC time ratio, not the entrypoint's 4.
+if [ "${COLLECTOR:-}" = G1 ]; then export GC_TIME_RATIO=12; fi
 # What the image's entrypoint builds from the pod's settings; -Dquarkus.http.host=0.0.0.0 is the pod's, here the
 # gateway listens on loopback only.
 append=$(env_value JAVA_OPTS_APPEND)

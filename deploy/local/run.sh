@@ -7,7 +7,7 @@
 # Usage: deploy/local/run.sh [--no-build]
 #   --no-build   use the jars in */target/quarkus-app as they are (default: build them with
 #                ./mvnw when missing or older than their sources)
-# Environment: CHAT_JWT_SECRET (default: random per run), JAVA_OPTS (extra JVM options),
+# Environment: CHAT_JWT_SECRET (default: random per run), JAVA_OPTS (extra JVM options; no collector: each service names its own),
 #   GATEWAY_JAVA_OPTS (gateways' GC and JIT options; default serial GC, the least memory per connection, and shallow inlining),
 #              AOT_CACHE (off: ignore the AOT cache that a build on JDK 25+ leaves beside each jar),
 #              CHAT_READY_TIMEOUT (seconds to wait for readiness, default 180).

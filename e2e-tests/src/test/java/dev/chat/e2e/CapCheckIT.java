@@ -38,6 +38,8 @@ class CapCheckIT {
                 () -> "the manifest's cap and limits:\n" + output);
         assertTrue(output.contains("-Xmx256m") && output.contains("-XX:+UseSerialGC") && !output.contains("-Dquarkus.http.host"),
                 () -> "the manifest's JVM options, the pod's listening address left out:\n" + output);
+        assertTrue(output.contains("-XX:+ExitOnOutOfMemoryError") && !output.contains("-XX:+UseParallelGC"),
+                () -> "the command line the image's entrypoint builds, with the manifest's collector:\n" + output);
         assertTrue(output.contains("connect: 300/300 joined"), () -> "every client joined:\n" + output);
         assertTrue(output.contains("integrity: 0 lost, 0 duplicated, 0 out of order"), () -> output);
         assertTrue(Pattern.compile("churn: \\{.*failed=0,").matcher(output).find(), () -> "churning clients came and went:\n" + output);

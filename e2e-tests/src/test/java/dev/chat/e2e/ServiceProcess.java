@@ -160,9 +160,9 @@ final class ServiceProcess implements AutoCloseable {
         });
     }
 
-    /** What FUNCTION of deploy/local/backing-services.sh prints with the variables of ENV set (a container's, say). */
+    /** What FUNCTION of deploy/local/backing-services.sh prints with the variables of ENV set (a container's, say), and no others. */
     static String shellFunctionOutput(String function, Map<String, String> env) {
-        List<String> command = new ArrayList<>(List.of("env"));
+        List<String> command = new ArrayList<>(List.of("env", "-i", "PATH=" + System.getenv("PATH")));
         env.forEach((name, value) -> command.add(name + "=" + value));
         command.addAll(List.of("bash", "-c", "cd \"$1\" && . deploy/local/backing-services.sh && " + function, "bash", ROOT.toString()));
         return run(command.toArray(String[]::new)).strip();
