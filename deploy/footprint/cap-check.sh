@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Checks the gateway's connection cap with traffic, as deploy/kubernetes/gateway.yaml runs it: one gateway from the
 # packaged jar with the command line its image builds from the manifest (collector, JAVA_OPTS_APPEND), sized by the
-# container's limits (-XX:MaxRAM from the memory
-# limit, -XX:ActiveProcessorCount from the CPU limit), on a scratch Redis; then the load tool connects CLIENTS
-# clients in rooms of 10 (a reconnect storm at the cap) and sends RATE messages a second among them for DURATION.
+# container's limits (-XX:MaxRAM from the memory limit, -XX:ActiveProcessorCount from the CPU limit), on a scratch
+# Redis; then the load tool connects CLIENTS clients in rooms of 10 (a reconnect storm at the cap) and sends RATE
+# messages a second among them for DURATION.
 # Then the same clients connect again, stay idle, and a full collection runs (jcmd GC.run, as the old generation
 # filling up under churn would bring one): how long the serial collector stops the whole pod at the cap.
 # Reported: the gateway's peak RSS (VmHWM) against the memory limit, the heap after each young collection in the

@@ -121,7 +121,7 @@ final class ServiceProcess implements AutoCloseable {
 
     /** What the local launcher passes for the AOT cache beside {@code jar}: nothing if it has none to pass. */
     static String launcherAotCacheOptions(Path jar) {
-        return shellFunction("jvm_aot_cache_options", jar.toString());
+        return shellFunction(null, "jvm_aot_cache_options", jar.toString());
     }
 
     static Path packagedJar(String module) {
@@ -152,7 +152,7 @@ final class ServiceProcess implements AutoCloseable {
     /** What a function of deploy/local/backing-services.sh prints (the services' JVM options), read once per function. */
     static String shellFunctionOutput(String function) {
         return SHELL_FUNCTIONS.computeIfAbsent(function, f -> {
-            String output = shellFunction(f);
+            String output = shellFunction(null, f);
             if (output.isEmpty()) {
                 throw new IllegalStateException(f + " printed nothing");
             }
@@ -162,16 +162,21 @@ final class ServiceProcess implements AutoCloseable {
 
     /** What FUNCTION of deploy/local/backing-services.sh prints with the variables of ENV set (a container's, say), and no others. */
     static String shellFunctionOutput(String function, Map<String, String> env) {
-        List<String> command = new ArrayList<>(List.of("env", "-i", "PATH=" + System.getenv("PATH")));
-        env.forEach((name, value) -> command.add(name + "=" + value));
-        command.addAll(List.of("bash", "-c", "cd \"$1\" && . deploy/local/backing-services.sh && " + function, "bash", ROOT.toString()));
-        return run(command.toArray(String[]::new)).strip();
+        return shellFunction(env, function);
     }
 
-    /** What FUNCTION of deploy/local/backing-services.sh prints for ARGS, run from the repository root. */
-    private static String shellFunction(String function, String... args) {
+    /**
+     * What FUNCTION of deploy/local/backing-services.sh prints for ARGS, run from the repository root: in this process's
+     * environment, or with ENV given, in one of only its variables and PATH.
+     */
+    private static String shellFunction(Map<String, String> env, String function, String... args) {
+        List<String> command = new ArrayList<>();
+        if (env != null) {
+            command.addAll(List.of("env", "-i", "PATH=" + System.getenv("PATH")));
+            env.forEach((name, value) -> command.add(name + "=" + value));
+        }
         // The repository root and the arguments come in as $1, $2, ..., so paths with spaces need no quoting here.
-        List<String> command = new ArrayList<>(List.of("bash", "-c",
+        command.addAll(List.of("bash", "-c",
                 "cd \"$1\" && shift && . deploy/local/backing-services.sh && " + function + " \"$@\"", "bash", ROOT.toString()));
         command.addAll(List.of(args));
         return run(command.toArray(String[]::new)).strip();
