@@ -24,6 +24,7 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CompletionStage;
 
 /** Carries out one client frame for a session and answers it; every failure becomes an {@code error} frame. */
 @ApplicationScoped
@@ -138,9 +139,9 @@ public class FrameHandler {
         return Uni.createFrom().completionStage(() -> rooms.add(member).toCompletionStage())
                 .ifNoItem().after(SUBSCRIBE_TIMEOUT).failWith(() -> new RoomUnavailable("Redis subscription timed out", null))
                 .chain(() -> positions.position(join.room(), join.since(), join.epoch()))
-                .invoke(position -> {
+                .chain(position -> {
                     // joined, the gap in chunks, then live: written by the member on this connection's event loop.
-                    rooms.start(member, position, codec.encode(joined(join, position)), join.since());
+                    CompletionStage<Void> joinedWritten = rooms.start(member, position, codec.encode(joined(join, position)), join.since());
                     presence.joined(member, join.room(), session.user());
                     if (session.rooms().get(join.room()) != member) {
                         // The connection closed or left while the join was in flight: whoever removed the
@@ -150,6 +151,9 @@ public class FrameHandler {
                     if (previous == null) {
                         activity.joined(session.user(), join.room());
                     }
+                    // The connection's next frame is handled once joined is out: a leave or another join right behind
+                    // this one ends the membership after its joined, never before it (which left the join unanswered).
+                    return Uni.createFrom().completionStage(joinedWritten);
                 })
                 .onFailure().invoke(e -> {
                     session.removeRoom(join.room(), member);

@@ -31,6 +31,7 @@ public final class Member {
     private ArrayDeque<RoomMessage> pending;
     private CatchUp catchUp;
     private boolean started;
+    private boolean stopped;
     private boolean busy;
     private int generation;
     private long lastSeq;
@@ -72,6 +73,9 @@ public final class Member {
 
     /** A live message of the room, in seq order (on the connection's event loop). */
     void deliver(RoomMessage message) {
+        if (stopped) {
+            return;
+        }
         if (live) {
             if (message.seq() <= lastSeq) {
                 return;
@@ -112,6 +116,9 @@ public final class Member {
      * @param target the seq to reach from the log before live messages (at least the {@code joined} seq)
      */
     void start(String joinedFrame, String epoch, long from, long target, List<RoomMessage> firstChunk) {
+        if (stopped) {
+            return;
+        }
         this.epoch = epoch;
         started = true;
         lastSeq = from;
@@ -136,6 +143,20 @@ public final class Member {
         target = position;
         live = false;
         pump();
+    }
+
+    /**
+     * The membership ended (a leave, a repeated join that replaces it, the connection's close): nothing more of the room
+     * is written for it. A catch-up in progress stops here; its read or write in flight finds the generation moved on.
+     * Without this, a replay went on after {@code left}, and beside the replay of a repeated join, out of order.
+     */
+    void stop() {
+        stopped = true;
+        generation++;
+        started = false;
+        busy = false;
+        live = false;
+        pending = null;
     }
 
     /** Writes a contiguous run after lastSeq, then continues once it reached the socket. */

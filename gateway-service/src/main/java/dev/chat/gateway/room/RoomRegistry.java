@@ -21,6 +21,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
@@ -124,6 +126,7 @@ public class RoomRegistry {
     }
 
     public void remove(Member member) {
+        member.onLoop(member::stop);
         rooms.computeIfPresent(member.room(), (name, local) -> {
             local.remove(member);
             if (local.isEmpty()) {
@@ -140,11 +143,15 @@ public class RoomRegistry {
      * delivers after it.
      *
      * @param since the client's {@code since} when the gap is replayed in-band, else null
+     * @return completes on the member's event loop once {@code joined} is written, or at once when the membership
+     *         ended before it could start (nothing is written for it then)
      */
-    public void start(Member member, RoomPosition position, String joinedFrame, Long since) {
+    public CompletionStage<Void> start(Member member, RoomPosition position, String joinedFrame, Long since) {
+        CompletableFuture<Void> joinedWritten = new CompletableFuture<>();
         LocalRoom local = rooms.get(member.room());
         if (local == null || !local.contains(member)) {
-            return;
+            joinedWritten.complete(null);
+            return joinedWritten;
         }
         List<RoomMessage> firstChunk = position.replay().stream().map(RoomMessage::of).toList();
         local.home.execute(() -> {
@@ -156,8 +163,15 @@ public class RoomRegistry {
                     : Math.max(position.seq(), sequencer.delivered());
             long from = since != null && Boolean.TRUE.equals(position.recovered()) ? since : position.seq();
             String epoch = local.sharedEpoch(position.epoch());
-            member.onLoop(() -> member.start(joinedFrame, epoch, from, target, firstChunk));
+            member.onLoop(() -> {
+                try {
+                    member.start(joinedFrame, epoch, from, target, firstChunk);
+                } finally {
+                    joinedWritten.complete(null);
+                }
+            });
         });
+        return joinedWritten;
     }
 
     /** Whether the user has joined the room on any connection of this gateway. */
