@@ -6,13 +6,21 @@ import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasKey;
 import static org.hamcrest.Matchers.not;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.chat.history.store.ChatMessage;
 import dev.chat.history.store.MessageBatch;
 import dev.chat.history.store.MessageWriter;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
 import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,6 +54,23 @@ class ReplayResourceTest {
 
     private RequestSpecification as(String user) {
         return given().auth().oauth2(TestTokens.valid(user));
+    }
+
+    @Test
+    void aRequestBodyAboveSixteenKilobytesIsRefusedNotBuffered() {
+        // The API takes no bodies; Quarkus's default would buffer 10 MiB of one.
+        try (Socket socket = new Socket("localhost", RestAssured.port)) {
+            socket.setSoTimeout(5000);
+            socket.getOutputStream().write(("GET /rooms/" + room + "/messages HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                    + TestTokens.valid("carol") + "\r\nContent-Length: " + (16 * 1024 + 1) + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String statusLine = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.US_ASCII)).readLine();
+            assertEquals("HTTP/1.1 413 Request Entity Too Large", statusLine, "refused before the body was sent");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        as("carol").pathParam("room", room).get("/rooms/{room}/messages").then().statusCode(200);
     }
 
     @Test
