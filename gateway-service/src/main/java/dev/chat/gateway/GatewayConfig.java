@@ -341,6 +341,13 @@ public interface GatewayConfig {
         @WithDefault("75S")
         Duration idleTimeout();
 
+        /**
+         * Longest a message sent in fragments may take from its first fragment to its last (1008 past it): an unfinished
+         * one holds up to the message size of memory, and the pings its client answers keep it from the idle timeout.
+         */
+        @WithDefault("10S")
+        Duration fragmentedMessageTimeout();
+
         /** How often connections are checked against the idle timeout. */
         @WithDefault("15S")
         Duration idleCheckInterval();

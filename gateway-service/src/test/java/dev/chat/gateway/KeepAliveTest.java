@@ -40,7 +40,9 @@ class KeepAliveTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("chat.limits.ping-interval", PING_INTERVAL.toMillis() + "ms",
-                    "chat.limits.idle-timeout", IDLE_TIMEOUT.toMillis() + "ms", "chat.limits.idle-check-interval", "500ms");
+                    "chat.limits.idle-timeout", IDLE_TIMEOUT.toMillis() + "ms", "chat.limits.idle-check-interval", "500ms",
+                    // FragmentedMessagesTest, which shares this profile.
+                    "chat.limits.fragmented-message-timeout", FragmentedMessagesTest.FRAGMENTED_MESSAGE_TIMEOUT.toMillis() + "ms");
         }
     }
 

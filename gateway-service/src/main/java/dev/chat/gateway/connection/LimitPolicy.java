@@ -74,6 +74,11 @@ public class LimitPolicy {
         return false;
     }
 
+    /** Longest a fragmented message may take, in milliseconds (ControlFrames). */
+    long fragmentedMessageMillis() {
+        return limits.fragmentedMessageTimeout().toMillis();
+    }
+
     void checkRooms(ChatSession session, String room, String cid) {
         if (!session.hasJoined(room) && session.roomCount() >= limits.roomsPerConnection()) {
             throw refused("at most " + limits.roomsPerConnection() + " rooms per connection", cid);
