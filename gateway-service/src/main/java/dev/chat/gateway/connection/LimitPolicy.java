@@ -2,6 +2,7 @@ package dev.chat.gateway.connection;
 
 import dev.chat.gateway.GatewayConfig;
 import dev.chat.gateway.metrics.GatewayMetrics;
+import dev.chat.gateway.presence.PresenceQueryBudgets;
 import dev.chat.gateway.protocol.ClientFrame;
 import dev.chat.gateway.protocol.ErrorCode;
 import dev.chat.gateway.protocol.FrameRejected;
@@ -23,13 +24,15 @@ public class LimitPolicy {
 
     private final GatewayConfig.Limits limits;
     private final GatewayMetrics metrics;
+    private final PresenceQueryBudgets presenceQueries;
     private final double[] rates = new double[FrameRate.values().length];
     private final int[] bursts = new int[FrameRate.values().length];
     private final ConcurrentHashMap<String, TokenBucket> userBuckets = new ConcurrentHashMap<>();
 
-    public LimitPolicy(GatewayConfig config, GatewayMetrics metrics) {
+    public LimitPolicy(GatewayConfig config, GatewayMetrics metrics, PresenceQueryBudgets presenceQueries) {
         this.limits = config.limits();
         this.metrics = metrics;
+        this.presenceQueries = presenceQueries;
         rate(FrameRate.SEND, limits.messagesPerSecond(), limits.messageBurst());
         rate(FrameRate.JOIN, limits.joinsPerSecond(), limits.joinBurst());
         rate(FrameRate.LEAVE, limits.leavesPerSecond(), limits.leaveBurst());
@@ -44,7 +47,10 @@ public class LimitPolicy {
         bursts[kind.ordinal()] = burst;
     }
 
-    /** Refuses the frame with {@code rate_limited} if its type's budget on this connection is spent (and, for send, the user's). */
+    /**
+     * Refuses the frame with {@code rate_limited} if its type's budget on this connection is spent (and, for send and
+     * presence, the user's).
+     */
     void checkRate(ChatSession session, ClientFrame frame) {
         FrameRate kind = FrameRate.of(frame);
         int i = kind.ordinal();
@@ -57,6 +63,8 @@ public class LimitPolicy {
             if (!user.tryTake()) {
                 throw refused(TOO_MANY[i], frame.cid());
             }
+        } else if (kind == FrameRate.PRESENCE && !presenceQueries.tryTake(session.user())) {
+            throw refused("too many presence queries for this user; slow down", frame.cid());
         }
     }
 
