@@ -204,6 +204,8 @@ class ReplayResourceTest {
                 given().auth().oauth2(TestTokens.forged("carol")),
                 given().auth().oauth2(TestTokens.otherIssuer("carol")),
                 given().auth().oauth2("not-a-jwt"),
+                // Signed, but its subject is no user id a gateway would accept.
+                given().auth().oauth2(TestTokens.valid("a b/../x")),
                 given().queryParam("access_token", TestTokens.forged("carol")))) {
             request.pathParam("room", room).get("/rooms/{room}/messages")
                     .then().statusCode(401)

@@ -55,7 +55,12 @@ public class ReplayResource {
         // Authentication is lazy (so its failures reach ApiErrors); the deferred identity is the
         // non-blocking way to the token on the event loop.
         return identity.getDeferredIdentity().chain(caller -> {
-            if (!RoomNames.mayAccess(Callers.subject(caller), room)) {
+            String user = Callers.subject(caller);
+            if (!RoomNames.isValidUser(user)) {
+                // As GET /users/me/rooms: a token whose subject no gateway would accept names no user.
+                throw new ApiException(401, "unauthorized", "the token's subject is not a valid user id");
+            }
+            if (!RoomNames.mayAccess(user, room)) {
                 throw new ApiException(403, "forbidden", "direct messages of other users");
             }
             return page(room, afterSeq, beforeSeq, size);
