@@ -259,6 +259,18 @@ public interface GatewayConfig {
         @WithDefault("20")
         int connectionsPerUser();
 
+        /**
+         * Connections one user may open per second on one gateway, kept across reconnects: each opening and closing costs
+         * Redis a subscription and two scripts and adds an offline event, so a client in a connect loop (one did 778 a
+         * second) would load Redis for everyone.
+         */
+        @WithDefault("10")
+        double connectsPerSecond();
+
+        /** Connections one user may open at once before {@link #connectsPerSecond} applies (a reconnect of every tab). */
+        @WithDefault("50")
+        int connectBurst();
+
         /** Sustained messages (send) per second per connection; bursts up to message-burst. */
         @WithDefault("10")
         double messagesPerSecond();

@@ -52,6 +52,8 @@ class LimitsTest {
                     Map.entry("chat.limits.join-burst", "4"),
                     Map.entry("chat.limits.rooms-per-connection", "3"),
                     Map.entry("chat.limits.connections-per-user", "3"),
+                    Map.entry("chat.limits.connects-per-second", "0.0001"),
+                    Map.entry("chat.limits.connect-burst", "6"),
                     Map.entry("chat.limits.abuse-threshold", "6"),
                     Map.entry("chat.limits.max-connections", "8"),
                     // The public port's sockets are capped at 108 (SocketCap), silent ones closed after 15 s; no
@@ -158,6 +160,23 @@ class LimitsTest {
             await().atMost(Duration.ofSeconds(5)).until(() -> d.closeCode() != null);
             assertEquals(1013, d.closeCode());
             assertTrue(!a.isClosed() && !b.isClosed() && !c.isClosed());
+        }
+    }
+
+    @Test
+    void aUserInAConnectLoopIsRefusedPastItsConnectBurstAlthoughEachConnectionClosedBeforeTheNext() {
+        String user = prefix + "-loop";
+        for (int i = 0; i < 6; i++) {
+            connect(user).close();
+        }
+        ChatClient seventh = ChatClient.connect(vertx, base, Tokens.forUser(user));
+        JsonObject refused = seventh.next("error");
+        assertEquals("rate_limited", refused.getString("code"));
+        assertTrue(refused.getString("message").contains("too many connects"), refused::encode);
+        await().atMost(Duration.ofSeconds(5)).until(() -> seventh.closeCode() != null);
+        assertEquals(1013, seventh.closeCode());
+        try (ChatClient other = connect(prefix + "-not-looping")) {
+            assertTrue(!other.isClosed(), "another user connects as before");
         }
     }
 

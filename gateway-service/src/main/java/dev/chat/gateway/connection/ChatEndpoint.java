@@ -70,10 +70,12 @@ public class ChatEndpoint {
                     .chain(() -> connection.close(new CloseReason(ChatSession.POLICY_VIOLATION, "invalid user id")));
         }
         String user = proven.user();
-        if (!sessions.admit(user)) {
+        ChatSessions.Admission admission = sessions.admit(user);
+        if (admission != ChatSessions.Admission.ADMITTED) {
+            boolean open = admission == ChatSessions.Admission.TOO_MANY_CONNECTIONS;
             return connection.sendText(codec.encode(new ServerFrame.Error(ErrorCode.RATE_LIMITED.wire(),
-                    "too many connections for this user", null)))
-                    .chain(() -> connection.close(new CloseReason(ChatSession.TRY_AGAIN_LATER, "too many connections")));
+                    open ? "too many connections for this user" : "too many connects for this user; slow down", null)))
+                    .chain(() -> connection.close(new CloseReason(ChatSession.TRY_AGAIN_LATER, open ? "too many connections" : "too many connects")));
         }
         ChatSession session = sessions.newSession(connection, user);
         session.expiresAt(proven.expiresAt());

@@ -9,6 +9,7 @@ import io.vertx.core.net.impl.ConnectionBase;
 import dev.chat.gateway.room.Member;
 import dev.chat.gateway.room.RoomRegistry;
 import io.quarkus.websockets.next.WebSocketConnection;
+import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Collection;
 import java.util.Map;
@@ -29,6 +30,7 @@ public class ChatSessions {
     private final Map<String, Integer> perUser = new ConcurrentHashMap<>();
     private final ChatSession.Outbound outbound;
     private final InboundFrames.Limits inboundLimits;
+    private final UserBudgets connects;
 
     public ChatSessions(RoomRegistry rooms, PresenceRegistry presence, DirectDelivery direct, GatewayConfig config, GatewayMetrics metrics,
             LimitPolicy limits) {
@@ -42,20 +44,38 @@ public class ChatSessions {
         this.outbound = new ChatSession.Outbound(config.limits().outboundQueue(), config.limits().outboundBytes(),
                 config.limits().closeStallTimeout().toMillis());
         this.inboundLimits = new InboundFrames.Limits(config.limits().inboundFrames(), config.limits().inboundBytes());
+        this.connects = new UserBudgets(config.limits().connectsPerSecond(), config.limits().connectBurst(), MAX_CONNECTING_USERS);
     }
 
     InboundFrames.Limits inboundLimits() {
         return inboundLimits;
     }
 
-    /** Whether the user may open one more connection here (at most connections-per-user per gateway). */
-    boolean admit(String user) {
+    /** Whether a user's new connection stays, and if not, why. */
+    enum Admission { ADMITTED, TOO_MANY_CONNECTIONS, TOO_MANY_CONNECTS }
+
+    /** Users remembered by their connect budget; past it a new user's connects are refused until the next sweep. */
+    static final int MAX_CONNECTING_USERS = 100_000;
+
+    /**
+     * Whether the user may open one more connection here: at most connections-per-user open per gateway, and at most
+     * connects-per-second (burst connect-burst) opened, counted across reconnects.
+     */
+    Admission admit(String user) {
+        if (!connects.tryTake(user)) {
+            return Admission.TOO_MANY_CONNECTS;
+        }
         int count = perUser.merge(user, 1, Integer::sum);
         if (count > config.limits().connectionsPerUser()) {
             release(user);
-            return false;
+            return Admission.TOO_MANY_CONNECTIONS;
         }
-        return true;
+        return Admission.ADMITTED;
+    }
+
+    @Scheduled(every = "60s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void forgetRestedConnectors() {
+        connects.forgetRested();
     }
 
     private void release(String user) {

@@ -1,14 +1,13 @@
 package dev.chat.gateway.presence;
 
 import dev.chat.gateway.GatewayConfig;
-import dev.chat.gateway.connection.TokenBucket;
+import dev.chat.gateway.connection.UserBudgets;
 import dev.chat.gateway.rest.ApiError;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Presence queries per user (the token's subject), REST and WebSocket {@code presence} frames alike: each one scans a
@@ -22,40 +21,27 @@ public class PresenceQueryBudgets {
 
     static final int MAX_CALLERS = 100_000;
 
-    private final ConcurrentHashMap<String, TokenBucket> callers = new ConcurrentHashMap<>();
-    private final double perSecond;
-    private final int burst;
+    private final UserBudgets callers;
 
     public PresenceQueryBudgets(GatewayConfig config) {
-        this.perSecond = config.limits().restPerSecond();
-        this.burst = config.limits().restBurst();
+        this.callers = new UserBudgets(config.limits().restPerSecond(), config.limits().restBurst(), MAX_CALLERS);
     }
 
     /** Spends one query of {@code caller}'s budget; throws 429 past it. */
     void spend(String caller) {
-        if (callers.get(caller) == null && callers.size() >= MAX_CALLERS) {
-            throw refused("too many callers at once; retry");
-        }
-        if (!tryTake(caller)) {
-            throw refused("too many presence queries; retry later");
+        if (!callers.tryTake(caller)) {
+            throw refused(callers.isFull() ? "too many callers at once; retry" : "too many presence queries; retry later");
         }
     }
 
     /** Spends one query of {@code user}'s budget; false past it, or while {@link #MAX_CALLERS} others are remembered. */
     public boolean tryTake(String user) {
-        TokenBucket bucket = callers.get(user);
-        if (bucket == null) {
-            if (callers.size() >= MAX_CALLERS) {
-                return false;
-            }
-            bucket = callers.computeIfAbsent(user, c -> new TokenBucket(perSecond, burst));
-        }
-        return bucket.tryTake();
+        return callers.tryTake(user);
     }
 
     @Scheduled(every = "60s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void forgetIdleCallers() {
-        callers.values().removeIf(TokenBucket::isFull);
+        callers.forgetRested();
     }
 
     private static WebApplicationException refused(String message) {
