@@ -54,7 +54,7 @@ public class ChatSessions {
     /** Whether a user's new connection stays, and if not, why. */
     enum Admission { ADMITTED, TOO_MANY_CONNECTIONS, TOO_MANY_CONNECTS }
 
-    /** Users remembered by their connect budget; past it a new user's connects are refused until the next sweep. */
+    /** Users remembered by their connect budget (those still spending it; the rest are forgotten when it fills). */
     static final int MAX_CONNECTING_USERS = 100_000;
 
     /**

@@ -5,7 +5,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A token bucket per user that outlives the user's connections (a budget kept with a connection resets when a client
  * reconnects). Bounded: at most {@code maxUsers} are remembered; {@link #forgetRested} drops those whose bucket is full
- * again (nothing to remember), and while {@code maxUsers} others are remembered a new user is refused.
+ * again (nothing to remember), on a schedule and whenever the table is full; a new user is refused only while
+ * {@code maxUsers} others are still spending.
  */
 public final class UserBudgets {
 
@@ -25,14 +26,17 @@ public final class UserBudgets {
         TokenBucket bucket = users.get(user);
         if (bucket == null) {
             if (isFull()) {
-                return false;
+                forgetRested();
+                if (isFull()) {
+                    return false;
+                }
             }
             bucket = users.computeIfAbsent(user, u -> new TokenBucket(perSecond, burst));
         }
         return bucket.tryTake();
     }
 
-    /** Whether {@code maxUsers} users are remembered: a new one is refused until {@link #forgetRested} runs. */
+    /** Whether {@code maxUsers} users are remembered. */
     public boolean isFull() {
         return users.size() >= maxUsers;
     }

@@ -13,8 +13,8 @@ import jakarta.ws.rs.core.Response;
  * Presence queries per user (the token's subject), REST and WebSocket {@code presence} frames alike: each one scans a
  * room in Redis (179 ms for a room of 100,000), so a user in a loop would slow every send, and a budget per connection
  * alone gave a user twenty of them. Past its budget a REST caller gets 429 {@code rate_limited} with
- * {@code Retry-After}, a frame {@code rate_limited}. Bounded: a caller whose
- * bucket is full again is forgotten every minute; with {@link #MAX_CALLERS} remembered, a new caller is refused until then.
+ * {@code Retry-After}, a frame {@code rate_limited}. At most {@link #MAX_CALLERS} callers are remembered
+ * ({@link UserBudgets}).
  */
 @ApplicationScoped
 public class PresenceQueryBudgets {
