@@ -38,12 +38,8 @@ class GapFillTest {
         room = "gap-" + UUID.randomUUID().toString().substring(0, 8);
     }
 
-    /** Accepts a message into the room's counter and recent log, but never publishes it. */
     void acceptWithoutPublishing(String text) {
-        long seq = redis.execute("INCR", "chat:{" + room + "}:seq").toLong();
-        String payload = new JsonObject().put("type", "message").put("room", room).put("seq", seq)
-                .put("from", "ghost").put("text", text).put("ts", System.currentTimeMillis()).encode();
-        redis.execute("XADD", "chat:{" + room + "}:log", seq + "-0", "m", payload, "t", Long.toString(System.currentTimeMillis()));
+        RoomLogs.acceptWithoutPublishing(redis, room, text);
     }
 
     ChatClient joined(String user) {
