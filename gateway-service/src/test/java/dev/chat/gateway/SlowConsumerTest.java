@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.chat.gateway.connection.ChatSessions;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -50,19 +51,22 @@ class SlowConsumerTest {
     @Inject
     ChatSessions sessions;
 
+    @Inject
+    MeterRegistry registry;
+
+    private double slowConsumerCloses() {
+        return registry.counter("chat.gateway.slow.consumer.closes").count();
+    }
+
     @Test
     void aClientThatStopsReadingIsClosedWith1013AndOthersGetEverything() throws Exception {
-        redis.execute("SET", "chat:generation", "test", "NX");
         String room = "slow-" + UUID.randomUUID().toString().substring(0, 8);
-        try (Socket stalled = new Socket(base.getHost(), base.getPort());
+        try (Socket stalled = stalledMember("stalled", room);
                 ChatClient fast = ChatClient.connect(vertx, base, Tokens.forUser("fast"))) {
-            stalled.setReceiveBufferSize(4096);
-            RawWebSocket.upgrade(stalled, Tokens.forUser("stalled"));
-            RawWebSocket.sendText(stalled.getOutputStream(), new JsonObject().put("type", "join").put("room", room).encode());
             fast.next("welcome");
             fast.send(new JsonObject().put("type", "join").put("room", room));
             fast.next("joined");
-            awaitJoinedFrame(stalled);
+            double closedBefore = slowConsumerCloses();
 
             // Ephemeral frames straight into the room channel: no rate limit in the way, 4 KB each.
             String filler = "x".repeat(4000);
@@ -71,10 +75,13 @@ class SlowConsumerTest {
                 redis.execute("PUBLISH", "chat:room:" + room,
                         new JsonObject().put("type", "typing").put("room", room).put("user", "load-" + i).put("pad", filler).encode());
             }
+            // The stalled client reads as soon as the gateway gave up on it: a closed connection whose unread bytes stop
+            // falling is cut after close-stall-timeout (5 s), sooner than a slow machine reads the fast member's 1000 frames.
+            await().atMost(Duration.ofSeconds(20)).until(() -> slowConsumerCloses() > closedBefore);
+            assertEquals(1013, readUntilClose(stalled), "the stalled client was cut off, not buffered without bound");
             for (int i = 0; i < frames; i++) {
                 assertEquals("load-" + i, fast.next("typing").getString("user"), "the fast member misses nothing");
             }
-            assertEquals(1013, readUntilClose(stalled), "the stalled client was cut off, not buffered without bound");
         }
     }
 
