@@ -22,6 +22,8 @@ public interface HistoryConfig {
 
     Unread unread();
 
+    Api api();
+
     /**
      * How long a send with a {@code cid} is remembered (the gateway's {@code chat.idempotency-window}): after Redis lost its
      * data, re-seeding restores the records of the messages stored within it.
@@ -141,6 +143,33 @@ public interface HistoryConfig {
         /** Unread counts stop at this many messages per room (the answer says {@code unreadCapped}), so a count costs O(rooms). */
         @WithDefault("999")
         int cap();
+    }
+
+    /**
+     * Bounds on the REST API's reads. They share the database pool with ingest, and each answer is held, up to megabytes,
+     * until its client takes it: without bounds, 32 parallel calls made a replay wait 3.2 s, and 60 clients that asked for
+     * a large page and never read ran the service's direct memory out.
+     */
+    interface Api {
+        /** Queries of the REST API running at once; ingest keeps the rest of the pool ({@code quarkus.datasource.reactive.max-size}). */
+        @WithDefault("8")
+        int concurrentQueries();
+
+        /** Queries waiting for one of those; a request past them is answered 503 at once instead of waiting without bound. */
+        @WithDefault("64")
+        int queuedQueries();
+
+        /** One user's requests running or waiting; past them 429, so that one client's loop cannot take the queue from everyone. */
+        @WithDefault("4")
+        int queriesPerUser();
+
+        /**
+         * Bytes of answers written but not yet taken by their clients' sockets; while more wait, a new request is answered
+         * 503. A replay page can be megabytes (500 messages of 4,000 characters, escaped), held for as long as its client
+         * does not read it.
+         */
+        @WithDefault("32M")
+        MemorySize unflushedBytes();
     }
 
     interface Reseed {

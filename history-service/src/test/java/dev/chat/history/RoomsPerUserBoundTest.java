@@ -8,7 +8,6 @@ import dev.chat.history.unread.ActivityEntry;
 import dev.chat.history.unread.ActivityEntry.Kind;
 import dev.chat.history.unread.ActivityWriter;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -17,7 +16,6 @@ import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,18 +23,10 @@ import org.junit.jupiter.api.Test;
  * each user keeps the rooms they were last active in (joined or read), up to a bound (here 10, pruned past 11).
  */
 @QuarkusTest
-@TestProfile(RoomsPerUserBoundTest.TenRooms.class)
+@TestProfile(SmallBounds.class)
 class RoomsPerUserBoundTest {
 
     private static final Duration WAIT = Duration.ofSeconds(10);
-
-    public static class TenRooms implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            // Checked at every batch here (10 s apart by default).
-            return Map.of("chat.activity.rooms-per-user", "10", "chat.activity.trim-interval", "0S");
-        }
-    }
 
     @Inject
     ActivityWriter writer;

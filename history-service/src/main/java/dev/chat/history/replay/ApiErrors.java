@@ -61,6 +61,11 @@ public class ApiErrors {
     }
 
     private static Response error(int status, String code, String message) {
-        return Response.status(status).type(MediaType.APPLICATION_JSON).entity(new ApiError(code, message)).build();
+        Response.ResponseBuilder response = Response.status(status).type(MediaType.APPLICATION_JSON).entity(new ApiError(code, message));
+        if (status == 429 || status == 503) {
+            // Refusals of the moment (busy, a user's requests in flight, the store down): worth a retry, not at once.
+            response.header(HttpHeaders.RETRY_AFTER, 1);
+        }
+        return response.build();
     }
 }

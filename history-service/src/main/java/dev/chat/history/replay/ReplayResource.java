@@ -28,10 +28,12 @@ public class ReplayResource {
 
     private final MessageRepository repository;
     private final CurrentIdentityAssociation identity;
+    private final ReadAdmission admission;
 
-    public ReplayResource(MessageRepository repository, CurrentIdentityAssociation identity) {
+    public ReplayResource(MessageRepository repository, CurrentIdentityAssociation identity, ReadAdmission admission) {
         this.repository = repository;
         this.identity = identity;
+        this.admission = admission;
     }
 
     /**
@@ -63,7 +65,7 @@ public class ReplayResource {
             if (!RoomNames.mayAccess(user, room)) {
                 throw new ApiException(403, "forbidden", "direct messages of other users");
             }
-            return page(room, afterSeq, beforeSeq, size);
+            return admission.run(user, () -> page(room, afterSeq, beforeSeq, size));
         });
     }
 

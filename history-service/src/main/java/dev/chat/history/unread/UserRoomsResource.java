@@ -5,6 +5,7 @@ import dev.chat.history.HistoryConfig;
 import dev.chat.history.auth.Callers;
 import dev.chat.history.replay.ApiException;
 import dev.chat.history.replay.PageLimit;
+import dev.chat.history.replay.ReadAdmission;
 import dev.chat.history.replay.StoreUnavailable;
 import io.quarkus.security.identity.CurrentIdentityAssociation;
 import io.smallrye.mutiny.Uni;
@@ -24,11 +25,14 @@ public class UserRoomsResource {
 
     private final UnreadRepository repository;
     private final CurrentIdentityAssociation identity;
+    private final ReadAdmission admission;
     private final int unreadCap;
 
-    public UserRoomsResource(UnreadRepository repository, CurrentIdentityAssociation identity, HistoryConfig config) {
+    public UserRoomsResource(UnreadRepository repository, CurrentIdentityAssociation identity, ReadAdmission admission,
+            HistoryConfig config) {
         this.repository = repository;
         this.identity = identity;
+        this.admission = admission;
         this.unreadCap = config.unread().cap();
     }
 
@@ -45,12 +49,12 @@ public class UserRoomsResource {
             if (!RoomNames.isValidUser(user)) {
                 throw new ApiException(401, "unauthorized", "the token's subject is not a valid user id");
             }
-            return repository.rooms(user, unreadCap, size)
+            return admission.run(user, () -> repository.rooms(user, unreadCap, size)
                     // The query only finds the caller's rooms; this keeps someone else's direct messages out even if a
                     // malformed room name ever reached the store.
                     .map(rooms -> new UserRooms(user, rooms.stream().limit(size).filter(r -> RoomNames.mayAccess(user, r.room())).toList(),
                             rooms.size() > size))
-                    .onFailure().transform(StoreUnavailable::new);
+                    .onFailure().transform(StoreUnavailable::new));
         });
     }
 }
