@@ -49,8 +49,7 @@ public class ReadAdmission {
     @SuppressWarnings("unchecked")
     public <T> Uni<T> run(String user, Supplier<Uni<T>> query) {
         return Uni.createFrom().deferred(() -> {
-            if (unflushed.bytes() > maxUnflushed) {
-                refusedForUnflushed.increment();
+            if (overUnflushedBudget()) {
                 return Uni.createFrom().failure(busy());
             }
             if (!enter(user)) {
@@ -59,7 +58,9 @@ public class ReadAdmission {
                         "too many requests of this user at once; retry when one is answered"));
             }
             Context origin = Vertx.currentContext();
-            Supplier<Uni<Object>> onOrigin = () -> (Uni<Object>) onContext(origin, query);
+            // Checked again when a query that waited starts: the answers of those that ran meanwhile count.
+            Supplier<Uni<Object>> onOrigin = () -> overUnflushedBudget() ? Uni.createFrom().failure(busy())
+                    : (Uni<Object>) onContext(origin, query);
             return ((Uni<T>) bulkhead.run(onOrigin))
                     .onFailure(BulkheadException.class).transform(e -> busy())
                     .onTermination().invoke(() -> leave(user));
@@ -75,6 +76,14 @@ public class ReadAdmission {
             return query.get();
         }
         return Uni.createFrom().<T>deferred(query::get).runSubscriptionOn(task -> origin.runOnContext(v -> task.run()));
+    }
+
+    private boolean overUnflushedBudget() {
+        if (unflushed.bytes() <= maxUnflushed) {
+            return false;
+        }
+        refusedForUnflushed.increment();
+        return true;
     }
 
     private boolean enter(String user) {
