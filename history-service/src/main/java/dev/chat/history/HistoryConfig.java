@@ -159,8 +159,12 @@ public interface HistoryConfig {
         @WithDefault("64")
         int queuedQueries();
 
-        /** One user's requests running or waiting; past them 429, so that one client's loop cannot take the queue from everyone. */
-        @WithDefault("4")
+        /**
+         * One user's requests in flight: running, waiting, or answered and not yet taken by the client. Past them 429, so
+         * that one client's loop cannot take the queue from everyone, nor one client that never reads the answer budget
+         * (two of the largest pages, about 12 MB each, stay below it).
+         */
+        @WithDefault("2")
         int queriesPerUser();
 
         /**

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
@@ -14,8 +15,9 @@ import org.eclipse.microprofile.faulttolerance.exceptions.BulkheadException;
 /**
  * Decides whether a REST query runs now, waits, or is refused (the bounds of {@code chat.api}). Refused at once: while
  * answers not yet taken by slow clients hold more than their budget (503), and past a user's own requests in flight
- * (429). Admitted ones go through one bulkhead: a bounded number run against the pool ingest shares, a bounded number
- * wait, and the rest are answered 503.
+ * (429), which count until the client has taken the answer. Admitted ones go through one bulkhead: a bounded number run
+ * against the pool ingest shares, a bounded number wait, and the rest are answered 503. The budget is checked again
+ * when a query starts and when it ends, so what is produced past it is at most what the event loops finish at once.
  */
 @ApplicationScoped
 public class ReadAdmission {
@@ -45,25 +47,31 @@ public class ReadAdmission {
                 .register(registry);
     }
 
-    /** Runs {@code query} for {@code user} within the bounds, or fails with the {@link ApiException} that refuses it. */
+    /**
+     * Runs {@code query} for {@code user}, whose request arrived on {@code connection}, within the bounds, or fails with
+     * the {@link ApiException} that refuses it. Call it on the request's event loop.
+     */
     @SuppressWarnings("unchecked")
-    public <T> Uni<T> run(String user, Supplier<Uni<T>> query) {
+    public <T> Uni<T> run(String user, HttpConnection connection, Supplier<Uni<T>> query) {
         return Uni.createFrom().deferred(() -> {
-            if (overUnflushedBudget()) {
-                return Uni.createFrom().failure(busy());
-            }
             if (!enter(user)) {
                 refusedForUser.increment();
                 return Uni.createFrom().failure(new ApiException(429, "rate_limited",
                         "too many requests of this user at once; retry when one is answered"));
             }
+            if (overUnflushedBudget()) {
+                leave(user);
+                return Uni.createFrom().failure(busy());
+            }
+            // The user's request counts until its client has taken the answer: one that never reads holds its share.
+            unflushed.whenAnswered(connection, () -> leave(user));
             Context origin = Vertx.currentContext();
-            // Checked again when a query that waited starts: the answers of those that ran meanwhile count.
+            // Checked again when a query that waited starts, and when one ends: what ran meanwhile counts once written.
             Supplier<Uni<Object>> onOrigin = () -> overUnflushedBudget() ? Uni.createFrom().failure(busy())
                     : (Uni<Object>) onContext(origin, query);
             return ((Uni<T>) bulkhead.run(onOrigin))
                     .onFailure(BulkheadException.class).transform(e -> busy())
-                    .onTermination().invoke(() -> leave(user));
+                    .onItem().transformToUni(answer -> overUnflushedBudget() ? Uni.createFrom().failure(busy()) : Uni.createFrom().item(answer));
         });
     }
 

@@ -10,12 +10,14 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.regex.Pattern;
 import io.quarkus.security.identity.CurrentIdentityAssociation;
+import io.vertx.core.http.HttpServerRequest;
 
 /** The history API of PROTOCOL.md: a room's stored messages, paged by seq, for clients that missed them. */
 @Path("/rooms/{room}/messages")
@@ -43,7 +45,7 @@ public class ReplayResource {
      */
     @GET
     public Uni<MessagePage> messages(@PathParam("room") String room, @QueryParam("after") String after,
-            @QueryParam("before") String before, @QueryParam("limit") String limit) {
+            @QueryParam("before") String before, @QueryParam("limit") String limit, @Context HttpServerRequest request) {
         if (!RoomNames.isValidRoom(room)) {
             throw ApiException.badRequest("invalid room name");
         }
@@ -65,7 +67,7 @@ public class ReplayResource {
             if (!RoomNames.mayAccess(user, room)) {
                 throw new ApiException(403, "forbidden", "direct messages of other users");
             }
-            return admission.run(user, () -> page(room, afterSeq, beforeSeq, size));
+            return admission.run(user, request.connection(), () -> page(room, afterSeq, beforeSeq, size));
         });
     }
 

@@ -9,10 +9,12 @@ import dev.chat.history.replay.ReadAdmission;
 import dev.chat.history.replay.StoreUnavailable;
 import io.quarkus.security.identity.CurrentIdentityAssociation;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 
 /**
@@ -40,7 +42,7 @@ public class UserRoomsResource {
     static final int MAX_LIMIT = 1_000;
 
     @GET
-    public Uni<UserRooms> rooms(@QueryParam("limit") String limit) {
+    public Uni<UserRooms> rooms(@QueryParam("limit") String limit, @Context HttpServerRequest request) {
         int size = PageLimit.of(limit, MAX_LIMIT, MAX_LIMIT);
         // Authentication is lazy (so its failures reach ApiErrors); the deferred identity is the non-blocking way to
         // the token on the event loop.
@@ -49,7 +51,7 @@ public class UserRoomsResource {
             if (!RoomNames.isValidUser(user)) {
                 throw new ApiException(401, "unauthorized", "the token's subject is not a valid user id");
             }
-            return admission.run(user, () -> repository.rooms(user, unreadCap, size)
+            return admission.run(user, request.connection(), () -> repository.rooms(user, unreadCap, size)
                     // The query only finds the caller's rooms; this keeps someone else's direct messages out even if a
                     // malformed room name ever reached the store.
                     .map(rooms -> new UserRooms(user, rooms.stream().limit(size).filter(r -> RoomNames.mayAccess(user, r.room())).toList(),
