@@ -2,7 +2,6 @@ package dev.chat.history;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chat.history.replay.UnflushedResponses;
@@ -16,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import jakarta.inject.Inject;
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,7 +32,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -180,7 +179,7 @@ class ReadAdmissionTest {
         DataInputStream data = new DataInputStream(in);
         String head = line(data, "\r\n\r\n");
         assertTrue(head.startsWith("HTTP/1.1 200"), head);
-        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
         var length = head.lines().filter(line -> line.toLowerCase().startsWith("content-length:"))
                 .map(line -> Integer.parseInt(line.substring(line.indexOf(':') + 1).trim())).findFirst();
         if (length.isPresent()) {
