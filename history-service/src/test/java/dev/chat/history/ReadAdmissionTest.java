@@ -36,15 +36,17 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The REST API's reads are bounded (chat.api, made small by {@link SmallBounds}): a bounded number run at once and wait,
- * the rest are refused at once (503); one user cannot hold more than its share (429); and no new query starts while
- * answers that slow clients have not taken hold more than their budget (503). Refused requests are answered with the
- * protocol's JSON error and Retry-After; the others are answered in full once their turn comes.
+ * the rest are refused at once (503); one user cannot hold more than its share (429), answers it has not taken included;
+ * and a query runs only while the largest answer it can get still fits beside those that slow clients have not taken
+ * (503). Refused requests are answered with the protocol's JSON error and Retry-After; the others are answered in full
+ * once their turn comes.
  */
 @QuarkusTest
 @TestProfile(SmallBounds.class)
 class ReadAdmissionTest {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final long MEGABYTE = 1024 * 1024;
 
     @TestHTTPResource("/")
     URI base;
@@ -101,33 +103,37 @@ class ReadAdmissionTest {
     }
 
     @Test
-    void whileAnswersUnreadBySlowClientsHoldMoreThanTheBudgetNewQueriesAreRefused() throws Exception {
-        // 500 messages of 4,000 control characters: one page of about 12 MB (each is written as \u0001), more than
-        // socket buffers take.
+    void whileAnswersUnreadBySlowClientsHoldTheBudgetOnlyAnswersThatStillFitAreServed() throws Exception {
+        // 500 messages of 4,000 control characters: one page of about 12 MB (each is written as \u0001), more than socket
+        // buffers take.
         String heavy = stored(Gateway.uniqueRoom("heavy"), 500, "\u0001".repeat(4000));
         String light = stored(Gateway.uniqueRoom("light"), 1, "m");
         String slow = Gateway.uniqueUser("slow");
         try (Socket stalled = askAndReadNothing(slow, heavy)) {
-            await().atMost(WAIT).until(() -> unflushed.bytes() > 256 * 1024);
-            assertRefused(replay(Gateway.uniqueUser("other"), light).get(WAIT.toSeconds(), TimeUnit.SECONDS), 503, "unavailable");
-            assertRefused(rooms(Gateway.uniqueUser("other")).get(WAIT.toSeconds(), TimeUnit.SECONDS), 503, "unavailable");
+            // Megabytes of it wait in the service (the kernel takes a few of them).
+            await().atMost(WAIT).until(() -> unflushed.bytes() > 4 * MEGABYTE);
+            // A page of up to 500 messages could be 12 MB: it no longer fits the budget (16 MiB here).
+            assertRefused(replay(Gateway.uniqueUser("other"), light, 500).get(WAIT.toSeconds(), TimeUnit.SECONDS), 503, "unavailable");
+            // A default page (50) or a room list still fits: clients that ask for what they need are still served.
+            assertEquals(200, replay(Gateway.uniqueUser("other"), light, 50).get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode());
+            assertEquals(200, rooms(Gateway.uniqueUser("other")).get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode());
             // The answer it has not taken counts as its request in flight: a client cannot leave one unread page after
-            // another and take the budget from everyone alone.
-            assertRefused(replay(slow, light).get(WAIT.toSeconds(), TimeUnit.SECONDS), 429, "rate_limited");
+            // another and take the budget alone.
+            assertRefused(replay(slow, light, 50).get(WAIT.toSeconds(), TimeUnit.SECONDS), 429, "rate_limited");
 
             JsonObject page = new JsonObject(readAnswer(stalled.getInputStream()));
             assertEquals(500, page.getJsonArray("messages").size(), "the slow client still gets its whole page");
             await().atMost(WAIT).until(() -> unflushed.bytes() == 0);
-            assertEquals(200, replay(Gateway.uniqueUser("other"), light).get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode());
+            assertEquals(200, replay(Gateway.uniqueUser("other"), light, 500).get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode());
             // Its page taken, it is served again (its slot is given back just after the last bytes left, on the loop that wrote them).
-            await().atMost(WAIT).until(() -> replay(slow, light).get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode() == 200);
+            await().atMost(WAIT).until(() -> replay(slow, light, 50).get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode() == 200);
         }
         // A client that closes instead of reading releases what it held, its request in flight too.
         try (Socket stalled = askAndReadNothing(slow, heavy)) {
-            await().atMost(WAIT).until(() -> unflushed.bytes() > 256 * 1024);
+            await().atMost(WAIT).until(() -> unflushed.bytes() > 4 * MEGABYTE);
         }
         await().atMost(WAIT).until(() -> unflushed.bytes() == 0);
-        await().atMost(WAIT).until(() -> replay(slow, light).get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode() == 200);
+        await().atMost(WAIT).until(() -> replay(slow, light, 50).get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode() == 200);
     }
 
     private String stored(String room, int count, String text) {
@@ -141,7 +147,11 @@ class ReadAdmissionTest {
     }
 
     private CompletableFuture<HttpResponse<String>> replay(String user, String room) {
-        return get(user, "rooms/" + room + "/messages?limit=500");
+        return replay(user, room, 500);
+    }
+
+    private CompletableFuture<HttpResponse<String>> replay(String user, String room, int limit) {
+        return get(user, "rooms/" + room + "/messages?limit=" + limit);
     }
 
     private CompletableFuture<HttpResponse<String>> rooms(String user) {

@@ -10,8 +10,9 @@ public class SmallBounds implements QuarkusTestProfile {
         return Map.of(
                 // A user's rooms, checked at every batch here (10 s apart by default).
                 "chat.activity.rooms-per-user", "10", "chat.activity.trim-interval", "0S",
-                // The REST API's reads: one running, one waiting, one per user, 256 KiB of answers unread.
+                // The REST API's reads: one running, one waiting, one per user; 16 MiB of answers unread, more than one
+                // page of the largest messages (12 MB) and less than two.
                 "chat.api.concurrent-queries", "1", "chat.api.queued-queries", "1", "chat.api.queries-per-user", "1",
-                "chat.api.unflushed-bytes", "256K");
+                "chat.api.unflushed-bytes", "16M");
     }
 }

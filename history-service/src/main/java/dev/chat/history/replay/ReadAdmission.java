@@ -49,17 +49,19 @@ public class ReadAdmission {
 
     /**
      * Runs {@code query} for {@code user}, whose request arrived on {@code connection}, within the bounds, or fails with
-     * the {@link ApiException} that refuses it. Call it on the request's event loop.
+     * the {@link ApiException} that refuses it. {@code largestAnswer} is the most bytes its answer can take: it runs only
+     * while that still fits the budget, so a client's default page keeps being served while clients who asked for the
+     * largest pages and left them unread hold most of it. Call it on the request's event loop.
      */
     @SuppressWarnings("unchecked")
-    public <T> Uni<T> run(String user, HttpConnection connection, Supplier<Uni<T>> query) {
+    public <T> Uni<T> run(String user, HttpConnection connection, long largestAnswer, Supplier<Uni<T>> query) {
         return Uni.createFrom().deferred(() -> {
             if (!enter(user)) {
                 refusedForUser.increment();
                 return Uni.createFrom().failure(new ApiException(429, "rate_limited",
                         "too many requests of this user at once; retry when one is answered"));
             }
-            if (overUnflushedBudget()) {
+            if (overUnflushedBudget(largestAnswer)) {
                 leave(user);
                 return Uni.createFrom().failure(busy());
             }
@@ -67,11 +69,12 @@ public class ReadAdmission {
             unflushed.whenAnswered(connection, () -> leave(user));
             Context origin = Vertx.currentContext();
             // Checked again when a query that waited starts, and when one ends: what ran meanwhile counts once written.
-            Supplier<Uni<Object>> onOrigin = () -> overUnflushedBudget() ? Uni.createFrom().failure(busy())
+            Supplier<Uni<Object>> onOrigin = () -> overUnflushedBudget(largestAnswer) ? Uni.createFrom().failure(busy())
                     : (Uni<Object>) onContext(origin, query);
             return ((Uni<T>) bulkhead.run(onOrigin))
                     .onFailure(BulkheadException.class).transform(e -> busy())
-                    .onItem().transformToUni(answer -> overUnflushedBudget() ? Uni.createFrom().failure(busy()) : Uni.createFrom().item(answer));
+                    .onItem().transformToUni(answer -> overUnflushedBudget(largestAnswer) ? Uni.createFrom().failure(busy())
+                            : Uni.createFrom().item(answer));
         });
     }
 
@@ -86,8 +89,10 @@ public class ReadAdmission {
         return Uni.createFrom().<T>deferred(query::get).runSubscriptionOn(task -> origin.runOnContext(v -> task.run()));
     }
 
-    private boolean overUnflushedBudget() {
-        if (unflushed.bytes() <= maxUnflushed) {
+    /** Whether an answer of up to {@code largestAnswer} bytes would not fit; when nothing waits, any answer fits. */
+    private boolean overUnflushedBudget(long largestAnswer) {
+        long waiting = unflushed.bytes();
+        if (waiting == 0 || waiting + largestAnswer <= maxUnflushed) {
             return false;
         }
         refusedForUnflushed.increment();

@@ -26,6 +26,11 @@ public class ReplayResource {
 
     static final int DEFAULT_LIMIT = 50;
     static final int MAX_LIMIT = 500;
+    /**
+     * The most bytes one message can take in a page: a gateway's 4,000 characters of text, 64 of sender and 200 of room,
+     * each written as a six-byte escape at worst, and its numbers and keys.
+     */
+    static final long LARGEST_MESSAGE = (4_000 + 64 + 200) * 6 + 100;
     private static final Pattern NUMBER = Pattern.compile("[0-9]{1,18}");
 
     private final MessageRepository repository;
@@ -67,7 +72,7 @@ public class ReplayResource {
             if (!RoomNames.mayAccess(user, room)) {
                 throw new ApiException(403, "forbidden", "direct messages of other users");
             }
-            return admission.run(user, request.connection(), () -> page(room, afterSeq, beforeSeq, size));
+            return admission.run(user, request.connection(), size * LARGEST_MESSAGE, () -> page(room, afterSeq, beforeSeq, size));
         });
     }
 

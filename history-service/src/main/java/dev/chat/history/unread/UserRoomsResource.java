@@ -40,6 +40,8 @@ public class UserRoomsResource {
 
     /** Rooms per answer without {@code limit}, and at most: a user's list costs a bounded answer and bounded unread counts. */
     static final int MAX_LIMIT = 1_000;
+    /** The most bytes one room can take in the answer: a 200-character name written as six-byte escapes at worst, and its numbers. */
+    static final long LARGEST_ROOM = 200 * 6 + 120;
 
     @GET
     public Uni<UserRooms> rooms(@QueryParam("limit") String limit, @Context HttpServerRequest request) {
@@ -51,7 +53,7 @@ public class UserRoomsResource {
             if (!RoomNames.isValidUser(user)) {
                 throw new ApiException(401, "unauthorized", "the token's subject is not a valid user id");
             }
-            return admission.run(user, request.connection(), () -> repository.rooms(user, unreadCap, size)
+            return admission.run(user, request.connection(), size * LARGEST_ROOM, () -> repository.rooms(user, unreadCap, size)
                     // The query only finds the caller's rooms; this keeps someone else's direct messages out even if a
                     // malformed room name ever reached the store.
                     .map(rooms -> new UserRooms(user, rooms.stream().limit(size).filter(r -> RoomNames.mayAccess(user, r.room())).toList(),
