@@ -168,9 +168,10 @@ public interface HistoryConfig {
         int queriesPerUser();
 
         /**
-         * Bytes of answers written but not yet taken by their clients' sockets; while more wait, a new request is answered
-         * 503. A replay page can be megabytes (500 messages of 4,000 characters, escaped), held for as long as its client
-         * does not read it.
+         * Bytes of answers written but not yet taken by their clients' sockets. A request runs only while the largest
+         * answer it can get still fits beside them (503 otherwise): a replay page can be megabytes (500 messages of 4,000
+         * characters, escaped), held for as long as its client does not read it, and small pages keep being served while
+         * large unread ones hold most of the budget.
          */
         @WithDefault("32M")
         MemorySize unflushedBytes();
