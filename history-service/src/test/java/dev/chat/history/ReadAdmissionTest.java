@@ -136,6 +136,21 @@ class ReadAdmissionTest {
         await().atMost(WAIT).until(() -> replay(slow, light, 50).get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode() == 200);
     }
 
+    @Test
+    void aClientThatLeavesEvenADefaultPageUnreadHoldsItsShareUntilItReadsIt() throws Exception {
+        // 50 messages of 4,000 control characters: a default page of about 1.2 MB, which a kernel left to autotune its
+        // send buffer takes whole (the answer would count as taken, and the user could ask again and again).
+        String room = stored(Gateway.uniqueRoom("default-page"), 50, "\u0001".repeat(4000));
+        String light = stored(Gateway.uniqueRoom("light"), 1, "m");
+        String user = Gateway.uniqueUser("hoarder");
+        try (Socket stalled = askAndReadNothing(user, room)) {
+            await().atMost(WAIT).until(() -> unflushed.bytes() > 0);
+            assertRefused(replay(user, light, 50).get(WAIT.toSeconds(), TimeUnit.SECONDS), 429, "rate_limited");
+            assertEquals(50, new JsonObject(readAnswer(stalled.getInputStream())).getJsonArray("messages").size());
+            await().atMost(WAIT).until(() -> replay(user, light, 50).get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode() == 200);
+        }
+    }
+
     private String stored(String room, int count, String text) {
         List<ChatMessage> messages = new ArrayList<>();
         for (int seq = 1; seq <= count; seq++) {
@@ -174,7 +189,7 @@ class ReadAdmissionTest {
         assertEquals("1", answer.headers().firstValue("Retry-After").orElse(null), "worth a retry, not at once");
     }
 
-    /** A client with a small receive window that asks for the whole page and reads nothing of it. */
+    /** A client with a small receive window that asks for a page (the most messages it may hold) and reads nothing of it. */
     private Socket askAndReadNothing(String user, String room) throws IOException {
         Socket socket = new Socket();
         socket.setReceiveBufferSize(4096);
