@@ -104,6 +104,28 @@ test('delivers in seq order, drops duplicates, fetches a hole from history', asy
   c.close();
 });
 
+test('a busy history service (503) is asked for smaller pages until one fits, and the hole is filled', async () => {
+  const sockets = new FakeSockets();
+  const served = fakeHistory({ general: [msg('general', 8)] });
+  // Busy: pages of more than 125 messages are refused, as history refuses a page whose largest answer no longer fits.
+  const history = async (url) => (Number(new URL(url).searchParams.get('limit')) > 125
+    ? { ok: false, status: 503, statusText: 'Service Unavailable', json: async () => ({ code: 'unavailable', message: 'busy' }) }
+    : served(url));
+  history.calls = served.calls;
+  const { c, seen } = client(sockets, history);
+  c.connect();
+  const ws = await sockets.next(1);
+  ws.frame({ type: 'welcome', user: 'alice', node: 'gw-1' });
+  const joined = c.join('general');
+  ws.frame({ type: 'joined', room: 'general', seq: 7, epoch: 'e1', cid: ws.frames('join')[0].cid });
+  await joined;
+  ws.frame(msg('general', 9));
+  await until(() => seen.length === 2, 5000);
+  assert.deepEqual(seen, ['general#8', 'general#9']);
+  assert.deepEqual(served.calls, ['/rooms/general/messages?after=7&limit=125']);
+  c.close();
+});
+
 test('after a drop: backs off, re-joins with since and epoch, resends unacked sends with the same cid, fills a recovered:false gap before live messages', async () => {
   const sockets = new FakeSockets();
   const history = fakeHistory({ general: [3, 4, 5, 6, 7].map((s) => msg('general', s)) });

@@ -59,6 +59,8 @@ export class ChatError extends Error {
 /** Error codes after which a frame is sent again (with the same `cid`) rather than given up. */
 const RETRYABLE = new Set(['unavailable', 'rate_limited']);
 const HISTORY_PAGE = 500;
+/** The smallest page a busy history service is asked for (its default page). */
+const MIN_HISTORY_PAGE = 50;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -587,18 +589,21 @@ export class ChatClient extends EventTarget {
     if (r.filling) return;
     r.filling = true;
     let wait = 250;
+    let pageSize = HISTORY_PAGE;
     try {
       while (!this._stopped && this._rooms.get(r.name) === r) {
         this._drain(r); // messages replayed in-band meanwhile may already close the gap
         if (r.lastSeq >= r.fillTarget) break;
         let delivered = false;
         try {
-          const page = await this._stored(r.name, { after: r.lastSeq, limit: HISTORY_PAGE });
+          const page = await this._stored(r.name, { after: r.lastSeq, limit: pageSize });
           r.buffer.push(...page.messages);
           const before = r.lastSeq;
           this._drain(r);
           delivered = r.lastSeq > before;
         } catch (e) {
+          // A busy history service still serves the pages whose largest answer fits what it has room for: ask for less.
+          if (e.status === 503) pageSize = Math.max(MIN_HISTORY_PAGE, Math.floor(pageSize / 2));
           this._emit('error', { code: e.code || 'history', message: `history for ${r.name}: ${e.message}` });
         }
         if (delivered) {
