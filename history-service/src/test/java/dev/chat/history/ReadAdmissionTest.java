@@ -76,7 +76,7 @@ class ReadAdmissionTest {
             assertEquals(2, calls.stream().filter(call -> !call.isDone()).count(), "the other two wait for the database");
         }
         for (CompletableFuture<HttpResponse<String>> call : calls) {
-            HttpResponse<String> answer = call.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            HttpResponse<String> answer = answered(call);
             if (answer.statusCode() != 503) {
                 assertEquals(200, answer.statusCode(), answer.body());
                 assertEquals(3, new JsonObject(answer.body()).getJsonArray("messages").size());
@@ -95,11 +95,11 @@ class ReadAdmissionTest {
             assertRefused(refused, 429, "rate_limited");
         }
         for (CompletableFuture<HttpResponse<String>> call : calls) {
-            int status = call.get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode();
+            int status = answered(call).statusCode();
             assertTrue(status == 429 || status == 200, "the admitted one is answered: " + status);
         }
         // Nothing of the user is left held (its slot is given back just after its answer left, on the loop that wrote it).
-        await().atMost(WAIT).until(() -> replay(user, room).get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode() == 200);
+        awaitServed(user, room);
     }
 
     @Test
@@ -113,27 +113,27 @@ class ReadAdmissionTest {
             // Megabytes of it wait in the service (the kernel takes a few of them).
             await().atMost(WAIT).until(() -> unflushed.bytes() > 4 * MEGABYTE);
             // A page of up to 500 messages could be 12 MB: it no longer fits the budget (16 MiB here).
-            assertRefused(replay(Gateway.uniqueUser("other"), light, 500).get(WAIT.toSeconds(), TimeUnit.SECONDS), 503, "unavailable");
+            assertRefused(answered(replay(Gateway.uniqueUser("other"), light, 500)), 503, "unavailable");
             // A default page (50) or a room list still fits: clients that ask for what they need are still served.
-            assertEquals(200, replay(Gateway.uniqueUser("other"), light, 50).get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode());
-            assertEquals(200, rooms(Gateway.uniqueUser("other")).get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode());
+            assertEquals(200, answered(replay(Gateway.uniqueUser("other"), light, 50)).statusCode());
+            assertEquals(200, answered(rooms(Gateway.uniqueUser("other"))).statusCode());
             // The answer it has not taken counts as its request in flight: a client cannot leave one unread page after
             // another and take the budget alone.
-            assertRefused(replay(slow, light, 50).get(WAIT.toSeconds(), TimeUnit.SECONDS), 429, "rate_limited");
+            assertRefused(answered(replay(slow, light, 50)), 429, "rate_limited");
 
             JsonObject page = new JsonObject(readAnswer(stalled.getInputStream()));
             assertEquals(500, page.getJsonArray("messages").size(), "the slow client still gets its whole page");
             await().atMost(WAIT).until(() -> unflushed.bytes() == 0);
-            assertEquals(200, replay(Gateway.uniqueUser("other"), light, 500).get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode());
+            assertEquals(200, answered(replay(Gateway.uniqueUser("other"), light, 500)).statusCode());
             // Its page taken, it is served again (its slot is given back just after the last bytes left, on the loop that wrote them).
-            await().atMost(WAIT).until(() -> replay(slow, light, 50).get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode() == 200);
+            awaitServed(slow, light);
         }
         // A client that closes instead of reading releases what it held, its request in flight too.
         try (Socket stalled = askAndReadNothing(slow, heavy)) {
             await().atMost(WAIT).until(() -> unflushed.bytes() > 4 * MEGABYTE);
         }
         await().atMost(WAIT).until(() -> unflushed.bytes() == 0);
-        await().atMost(WAIT).until(() -> replay(slow, light, 50).get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode() == 200);
+        awaitServed(slow, light);
     }
 
     @Test
@@ -145,9 +145,9 @@ class ReadAdmissionTest {
         String user = Gateway.uniqueUser("hoarder");
         try (Socket stalled = askAndReadNothing(user, room)) {
             await().atMost(WAIT).until(() -> unflushed.bytes() > 0);
-            assertRefused(replay(user, light, 50).get(WAIT.toSeconds(), TimeUnit.SECONDS), 429, "rate_limited");
+            assertRefused(answered(replay(user, light, 50)), 429, "rate_limited");
             assertEquals(50, new JsonObject(readAnswer(stalled.getInputStream())).getJsonArray("messages").size());
-            await().atMost(WAIT).until(() -> replay(user, light, 50).get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode() == 200);
+            awaitServed(user, light);
         }
     }
 
@@ -167,6 +167,15 @@ class ReadAdmissionTest {
 
     private CompletableFuture<HttpResponse<String>> replay(String user, String room, int limit) {
         return get(user, "rooms/" + room + "/messages?limit=" + limit);
+    }
+
+    private static HttpResponse<String> answered(CompletableFuture<HttpResponse<String>> call) throws Exception {
+        return call.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    /** Waits until {@code user} is served a default page of {@code room} again: its slot is given back. */
+    private void awaitServed(String user, String room) {
+        await().atMost(WAIT).until(() -> answered(replay(user, room, 50)).statusCode() == 200);
     }
 
     private CompletableFuture<HttpResponse<String>> rooms(String user) {
