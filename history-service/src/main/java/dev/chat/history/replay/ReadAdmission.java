@@ -13,11 +13,12 @@ import java.util.function.Supplier;
 import org.eclipse.microprofile.faulttolerance.exceptions.BulkheadException;
 
 /**
- * Decides whether a REST query runs now, waits, or is refused (the bounds of {@code chat.api}). Refused at once: while
- * answers not yet taken by slow clients hold more than their budget (503), and past a user's own requests in flight
- * (429), which count until the client has taken the answer. Admitted ones go through one bulkhead: a bounded number run
- * against the pool ingest shares, a bounded number wait, and the rest are answered 503. The budget is checked again
- * when a query starts and when it ends, so what is produced past it is at most what the event loops finish at once.
+ * Decides whether a REST query runs now, waits, or is refused (the bounds of {@code chat.api}). Refused at once: past a
+ * user's own requests in flight (429), which count until the client has taken the answer, and when the largest answer
+ * the request can get does not fit the budget beside the answers slow clients have not taken (503). Admitted ones go
+ * through one bulkhead: a bounded number run against the pool ingest shares, a bounded number wait, and the rest are
+ * answered 503. The budget is checked again when a query starts and when it ends, so what is produced past it is at
+ * most what the event loops finish at once.
  */
 @ApplicationScoped
 public class ReadAdmission {
