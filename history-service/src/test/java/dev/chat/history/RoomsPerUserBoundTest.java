@@ -1,5 +1,6 @@
 package dev.chat.history;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.chat.history.unread.ActivityEntry;
 import dev.chat.history.unread.ActivityEntry.Kind;
 import dev.chat.history.unread.ActivityWriter;
+import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -19,8 +21,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * A user who joins or marks ever new room names within the gateway's rate limits does not grow PostgreSQL without end:
- * each user keeps the rooms they were last active in (joined or read), up to a bound (here 10, pruned past 11).
+ * A user who joins, posts in or marks ever new room names within the gateway's rate limits does not grow PostgreSQL
+ * without end: each user keeps the rooms they were last active in (joined, read, or the room's last message), up to a
+ * bound (here 10, pruned past 11).
  */
 @QuarkusTest
 @TestProfile(SmallBounds.class)
@@ -33,6 +36,9 @@ class RoomsPerUserBoundTest {
 
     @Inject
     Pool pool;
+
+    @Inject
+    RedisDataSource redis;
 
     @Test
     void aUserKeepsTheRoomsTheyWereLastActiveInUpToTheBound() {
@@ -83,6 +89,37 @@ class RoomsPerUserBoundTest {
         assertEquals(oldest, markers.get(0), () -> "read last: " + markers);
         assertEquals(10, markers.size(), () -> "the 10 read last: " + markers);
         assertFalse(markers.contains(prefix + "-2"), () -> "read longest ago: " + markers);
+    }
+
+    @Test
+    void aUserWhoPostsInEverNewRoomsKeepsTheRoomsLastActiveInUpToTheBound() {
+        await().atMost(WAIT).until(() -> "UP".equals(Management.given().get("/q/health/group/ingest").jsonPath()
+                .getString("checks.find { it.name == 'redis-subscriber' }.status")));
+        Gateway gateway = new Gateway(redis);
+        String poster = Gateway.uniqueUser("poster");
+        String prefix = Gateway.uniqueRoom("posted");
+        // Room i's last message is seq i, at Gateway.ts(i): the later the room, the more recently active.
+        for (int i = 1; i <= 16; i++) {
+            gateway.publishBurst(prefix + "-" + i, 1, i, poster);
+        }
+        String last = prefix + "-16";
+        await().atMost(WAIT).until(() -> pool.preparedQuery("select 1 from rooms where room = $1 and stored_seq = 16")
+                .execute(Tuple.of(last)).await().atMost(WAIT).iterator().hasNext());
+
+        // Every batch adds rooms to the poster's list and is followed by a trim: once past 11, the 10 most recently active stay.
+        await().atMost(WAIT).untilAsserted(() -> {
+            List<String> kept = new ArrayList<>();
+            for (Row row : pool.preparedQuery("select m.room from room_members m join rooms r on r.room = m.room"
+                    + " where m.user_id = $1 order by r.last_ts desc").execute(Tuple.of(poster)).await().atMost(WAIT)) {
+                kept.add(row.getString(0));
+            }
+            List<String> latest = new ArrayList<>();
+            for (int i = 16; i > 16 - kept.size(); i--) {
+                latest.add(prefix + "-" + i);
+            }
+            assertTrue(kept.size() >= 10 && kept.size() <= 11, () -> kept.size() + " rooms kept: " + kept);
+            assertEquals(latest, kept);
+        });
     }
 
     private void write(List<ActivityEntry> batch) {

@@ -6,6 +6,8 @@ import dev.chat.history.store.BatchOutcome;
 import dev.chat.history.store.ChatMessage;
 import dev.chat.history.store.MessageBatch;
 import dev.chat.history.store.MessageWriter;
+import dev.chat.history.store.RoomMembership;
+import dev.chat.history.unread.PostedRooms;
 import dev.chat.history.store.StoreFailures;
 import io.micrometer.core.instrument.Counter;
 import io.opentelemetry.api.trace.Span;
@@ -74,10 +76,12 @@ public class IngestWriter {
     private volatile String lastFailure;
 
     private final IngestTraces traces;
+    private final PostedRooms postedRooms;
 
-    public IngestWriter(MessageWriter store, DeadLetters deadLetters, Vertx vertx, HistoryConfig config, MeterRegistry registry,
-            IngestTraces traces) {
+    public IngestWriter(MessageWriter store, PostedRooms postedRooms, DeadLetters deadLetters, Vertx vertx, HistoryConfig config,
+            MeterRegistry registry, IngestTraces traces) {
         this.store = store;
+        this.postedRooms = postedRooms;
         this.deadLetters = deadLetters;
         this.traces = traces;
         this.vertx = vertx;
@@ -198,12 +202,16 @@ public class IngestWriter {
         Map<String, Long> marks = positions;
         positions = new HashMap<>();
         Span span = traces.startInsert(messages);
-        store.write(new MessageBatch(messages, fromLog, marks))
+        List<RoomMembership> memberships = postedRooms.unwritten(messages);
+        store.write(new MessageBatch(messages, fromLog, marks, memberships))
                 .ifNoItem().after(config.writeTimeout()).failWith(() -> new WriteTimedOut(config.writeTimeout()))
                 .subscribe().with(
                 outcome -> {
                     span.end();
-                    context.runOnContext(v -> written(batch, messages, outcome));
+                    context.runOnContext(v -> {
+                        postedRooms.written(memberships);
+                        written(batch, messages, outcome);
+                    });
                 },
                 failure -> {
                     span.setStatus(StatusCode.ERROR, String.valueOf(failure.getMessage()));

@@ -3,6 +3,7 @@ package dev.chat.history.store;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.inject.Singleton;
 import java.util.ArrayList;
@@ -76,6 +77,16 @@ public class MessageWriter {
             where (m.sender, m.text, m.ts) is distinct from (i.sender, i.text, i.ts)
             """;
 
+    /**
+     * Room memberships, in (user, room) order like every writer of {@code room_members}, so none can deadlock another; a
+     * row already there keeps its time. Ingest records what a batch implies with it, {@code ActivityWriter} the joins.
+     */
+    public static final String INSERT_MEMBERSHIPS = """
+            insert into room_members (user_id, room, joined_at)
+            select user_id, room, joined_at from unnest($1::text[], $2::text[], $3::bigint[]) as j(user_id, room, joined_at)
+            order by user_id, room
+            on conflict (user_id, room) do nothing""";
+
     /** Rooms with messages stored above the stored position: a gap still open, or a position write a crash cut off. */
     static final String AHEAD_OF_POSITION = "select room, stored_seq from rooms where last_seq > stored_seq order by room limit $1";
 
@@ -96,7 +107,12 @@ public class MessageWriter {
         });
     }
 
-    /** Writes the batch in one statement (atomic on its own, so no explicit transaction). */
+    /**
+     * Writes the batch in one statement (atomic on its own), and in the same transaction the memberships it implies, if it
+     * brings any: a message is never stored without its room in its sender's and recipient's lists, and a retried batch
+     * writes both again. A transaction takes rooms' and messages' locks before memberships', in key order, like every
+     * other ingest write, so two replicas cannot deadlock.
+     */
     public Uni<BatchOutcome> write(MessageBatch batch) {
         List<ChatMessage> messages = batch.messages();
         int n = messages.size();
@@ -123,7 +139,15 @@ public class MessageWriter {
         String[] positionRooms = positions.keySet().toArray(new String[0]);
         Long[] positionSeqs = positions.values().toArray(new Long[0]);
         Tuple params = Tuple.tuple(List.of(rooms, seqs, senders, texts, tss, cids, fromLog, positionRooms, positionSeqs));
-        return pool.preparedQuery(BATCH).execute(params).map(rows -> {
+        List<RoomMembership> joined = batch.memberships();
+        Uni<RowSet<Row>> written = joined.isEmpty()
+                ? pool.preparedQuery(BATCH).execute(params)
+                : pool.withTransaction(connection -> connection.preparedQuery(BATCH).execute(params)
+                        .call(() -> connection.preparedQuery(INSERT_MEMBERSHIPS).execute(Tuple.of(
+                                joined.stream().map(RoomMembership::user).toArray(String[]::new),
+                                joined.stream().map(RoomMembership::room).toArray(String[]::new),
+                                joined.stream().map(RoomMembership::since).toArray(Long[]::new)))));
+        return written.map(rows -> {
             long inserted = 0;
             long insertedFromLog = 0;
             List<BatchOutcome.Conflict> conflicts = List.of();

@@ -1,5 +1,6 @@
 package dev.chat.history.unread;
 
+import dev.chat.history.store.MessageWriter;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -27,10 +28,7 @@ public class ActivityWriter {
      */
     static final String BATCH = """
             with joins as (
-                insert into room_members (user_id, room, joined_at)
-                select user_id, room, joined_at from unnest($1::text[], $2::text[], $3::bigint[]) as j(user_id, room, joined_at)
-                order by user_id, room
-                on conflict (user_id, room) do nothing
+            """ + MessageWriter.INSERT_MEMBERSHIPS + """
             )
             insert into read_markers (user_id, room, seq, updated_at)
             select user_id, room, seq, updated_at

@@ -10,10 +10,12 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 
 /**
  * Keeps each user's rooms in {@code room_members} and {@code read_markers} to {@code chat.activity.rooms-per-user}: a
- * client that joins or marks ever new room names within its rate limits would otherwise grow both tables without end.
+ * client that joins, posts in or marks ever new room names within its rate limits would otherwise grow both tables
+ * without end, and its room list's cost with them.
  * Once the trim interval has passed since the last trim, the next stored batch is followed by one statement: the users
  * stored since (up to {@value #SEEN_LIMIT}) who are past the bound lose their least recently active rooms. Such a client
  * is in every second's flush of the gateways, so it is found long before its tenth of slack is used; ordinary batches
@@ -24,8 +26,9 @@ public class RoomsPerUserBound {
 
     /**
      * Of the users in {@code $1}, those who hold more than a tenth past {@code $2} rooms in either table lose the rooms
-     * past the {@code $2} they were last active in: memberships by the later of the join and the user's read position
-     * there, read positions by their time. Each user's rows are ranked on the primary key's range. The read positions
+     * past the {@code $2} they were last active in: memberships by the latest of the join (or first post), the user's
+     * read position there and the room's last message (so the rooms kept are the ones GET /users/me/rooms lists first),
+     * read positions by their time. Each user's rows are ranked on the primary key's range. The read positions
      * it may delete are locked first, skipping any a concurrent write holds: it never waits on an activity write (whose
      * upserts lock read positions in key order), so the two cannot deadlock. A row changed since it was ranked, or a
      * membership whose read position changed, stays.
@@ -50,8 +53,9 @@ public class RoomsPerUserBound {
                     cross join lateral (
                         select j.room, j.joined_at, r.updated_at as read_at from room_members j
                         left join read_markers r on r.user_id = j.user_id and r.room = j.room
+                        left join rooms last on last.room = j.room
                         where j.user_id = u.user_id
-                        order by greatest(j.joined_at, coalesce(r.updated_at, 0)) desc, j.room desc
+                        order by greatest(j.joined_at, coalesce(r.updated_at, 0), coalesce(last.last_ts, 0)) desc, j.room desc
                         offset $2::bigint) old
                 ) o
                 where m.user_id = o.user_id and m.room = o.room and m.joined_at = o.joined_at
@@ -88,17 +92,17 @@ public class RoomsPerUserBound {
         this.lastTrim = new AtomicLong(System.nanoTime() - trimIntervalNanos);
     }
 
-    /** After a batch is stored: notes its users, and trims if a trim is due (0 rooms per user: never). */
+    /** After an activity batch is stored: notes its users, and trims if a trim is due (0 rooms per user: never). */
     Uni<Void> stored(List<ActivityEntry> entries) {
+        return stored(entries.stream().map(ActivityEntry::user));
+    }
+
+    /** After rooms were added to these users' lists: notes them, and trims if a trim is due (0 rooms per user: never). */
+    Uni<Void> stored(Stream<String> users) {
         if (roomsPerUser == 0) {
             return Uni.createFrom().voidItem();
         }
-        for (ActivityEntry e : entries) {
-            if (seen.size() >= SEEN_LIMIT) {
-                break;
-            }
-            seen.add(e.user());
-        }
+        users.takeWhile(user -> seen.size() < SEEN_LIMIT).forEach(seen::add);
         return trimDue() ? trim() : Uni.createFrom().voidItem();
     }
 

@@ -15,12 +15,12 @@ import java.util.List;
 public class UnreadRepository {
 
     /**
-     * The caller's rooms: posted in, joined, or their direct-message rooms, each with its highest stored seq, the
-     * caller's read position and the unread count, most recent activity first (the last message's ts, or the join time
-     * for a room without messages). Every step is an index probe or an index-only range scan (see V2__unread.sql):
+     * The caller's rooms: their rows of {@code room_members}, which hold the rooms they joined, posted in or were sent
+     * direct messages in (ingest writes the last two with the messages: PostedRooms), each with its highest stored seq,
+     * the caller's read position and the unread count, most recent activity first (the last message's ts, or the join
+     * time for a room without messages). Every step is an index probe or an index-only range scan, over at most the
+     * rooms-per-user bound of rows (RoomsPerUserBound):
      * <ul>
-     * <li>posted / dm_lower / dm_higher: a loose index scan, the next room after the previous one, one probe per room
-     * however many messages the user has (PostgreSQL has no skip scan of its own);</li>
      * <li>unread: the messages past the read position that someone else sent, looking at no more than {@code cap + 1}
      * of them, so a count costs O(rooms) whatever the backlog; past the cap it answers {@code cap} and
      * {@code unreadCapped};</li>
@@ -30,41 +30,13 @@ public class UnreadRepository {
      * </ul>
      */
     private static final String ROOMS = """
-            with recursive
-            posted(room) as (
-                (select m.room from messages m where m.sender = :user order by m.room limit 1)
-                union all
-                select (select m.room from messages m where m.sender = :user and m.room > p.room order by m.room limit 1)
-                from posted p where p.room is not null
-            ),
-            dm_lower(room) as (
-                (select m.room from messages m
-                 where m.room like 'dm:%' and split_part(m.room, ':', 2) = :user order by m.room limit 1)
-                union all
-                select (select m.room from messages m
-                        where m.room like 'dm:%' and split_part(m.room, ':', 2) = :user and m.room > d.room order by m.room limit 1)
-                from dm_lower d where d.room is not null
-            ),
-            dm_higher(room) as (
-                (select m.room from messages m
-                 where m.room like 'dm:%' and split_part(m.room, ':', 3) = :user order by m.room limit 1)
-                union all
-                select (select m.room from messages m
-                        where m.room like 'dm:%' and split_part(m.room, ':', 3) = :user and m.room > d.room order by m.room limit 1)
-                from dm_higher d where d.room is not null
-            ),
-            user_rooms(room) as (
-                select room from posted where room is not null
-                union select room from dm_lower where room is not null
-                union select room from dm_higher where room is not null
-                union select room from room_members where user_id = :user
-            ),
+            with
             latest(room, last_seq, activity) as (
-                select r.room, coalesce(last.last_seq, 0), coalesce(nullif(last.last_ts, 0), member.joined_at, 0) as activity
-                from user_rooms r
-                left join rooms last on last.room = r.room
-                left join room_members member on member.user_id = :user and member.room = r.room
-                order by activity desc, r.room
+                select member.room, coalesce(last.last_seq, 0), coalesce(nullif(last.last_ts, 0), member.joined_at) as activity
+                from room_members member
+                left join rooms last on last.room = member.room
+                where member.user_id = :user
+                order by activity desc, member.room
                 limit :limit + 1
             )
             select k.room,
