@@ -8,20 +8,28 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The room memberships that stored messages imply: the sender's, and for a direct message its recipient's too. Ingest
  * writes them with the messages (MessageWriter), so GET /users/me/rooms reads one user's rows of {@code room_members},
  * which {@link RoomsPerUserBound} keeps bounded, instead of walking every room the user ever posted in. A pair written
- * lately is remembered and not offered again: a steady conversation writes none. Confined to the ingest context.
+ * lately is remembered and not offered again: a steady conversation writes each pair once in ten minutes. Confined to
+ * the ingest context.
  */
 @Singleton
 public class PostedRooms {
 
     /** Pairs remembered as written; past it the memory starts over (writing a pair again changes nothing). */
     static final int REMEMBERED = 50_000;
+    /**
+     * The memory also starts over this often: a membership the per-user bound deleted (the room had gone quiet) is
+     * written again by the user's next message there at most this long after.
+     */
+    static final long REMEMBER_NANOS = TimeUnit.MINUTES.toNanos(10);
 
     private final Set<String> written = new HashSet<>();
+    private long rememberedSince = System.nanoTime();
     private final RoomsPerUserBound bound;
 
     PostedRooms(RoomsPerUserBound bound) {
@@ -53,8 +61,10 @@ public class PostedRooms {
         if (memberships.isEmpty()) {
             return;
         }
-        if (written.size() + memberships.size() > REMEMBERED) {
+        long now = System.nanoTime();
+        if (written.size() + memberships.size() > REMEMBERED || now - rememberedSince > REMEMBER_NANOS) {
             written.clear();
+            rememberedSince = now;
         }
         for (RoomMembership membership : memberships) {
             written.add(key(membership.user(), membership.room()));
