@@ -18,8 +18,8 @@ public class UnreadRepository {
      * The caller's rooms: their rows of {@code room_members}, which hold the rooms they joined, posted in or were sent
      * direct messages in (ingest writes the last two with the messages: PostedRooms), each with its highest stored seq,
      * the caller's read position and the unread count, most recent activity first (the last message's ts, or the join
-     * time for a room without messages). Every step is an index probe or an index-only range scan, over at most the
-     * rooms-per-user bound of rows (RoomsPerUserBound):
+     * time for a room without messages). One range of the primary key holds the user's memberships, at most the
+     * rooms-per-user bound of them (RoomsPerUserBound); every other step is an index probe per room:
      * <ul>
      * <li>unread: the messages past the read position that someone else sent, looking at no more than {@code cap + 1}
      * of them, so a count costs O(rooms) whatever the backlog; past the cap it answers {@code cap} and
