@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chat.common.redis.RoomKeys;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -266,6 +267,40 @@ class RedisFaultTest {
             assertEquals("missed", first.getString("text"));
             assertEquals(2, b.next("message").getLong("seq"));
         }
+    }
+
+    @Test
+    @Order(10)
+    void aClientThatConnectsWhileRedisHangsIsWelcomedAndItsJoinIsAnswered() {
+        OwnRedis.cli("SET", "chat:generation", "g");
+        String room = "hang-" + UUID.randomUUID().toString().substring(0, 6);
+        // Redis takes no command for 12 s: the connect's online record and direct-message subscription get no answer,
+        // nor does the join sent after the welcome. Each has its deadline (the welcome's is 5 s: ChatEndpoint); without
+        // them this client would hear nothing until Redis is back.
+        OwnRedis.cli("CLIENT", "PAUSE", "12000", "ALL");
+        try (ChatClient late = ChatClient.connect(vertx, base, Tokens.forUser("late-" + room))) {
+            assertEquals("welcome", frameWithin(late, 9_000, f -> true).getString("type"), "welcomed before Redis is back");
+            late.send(new JsonObject().put("type", "join").put("room", room));
+            JsonObject refused = frameWithin(late, 9_000, f -> "joined".equals(f.getString("type")) || "error".equals(f.getString("type")));
+            assertEquals("unavailable", refused.getString("code"), () -> "the join is refused while Redis hangs: " + refused);
+            // Once Redis answers again, the same connection joins.
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                late.send(new JsonObject().put("type", "join").put("room", room));
+                return "joined".equals(late.next(f -> "joined".equals(f.getString("type"))
+                        || "error".equals(f.getString("type"))).getString("type"));
+            });
+        }
+    }
+
+    /** The first frame that matches within {@code millis}; fails if none does. */
+    private static JsonObject frameWithin(ChatClient client, long millis, java.util.function.Predicate<JsonObject> wanted) {
+        long deadline = System.currentTimeMillis() + millis;
+        JsonObject frame;
+        do {
+            frame = client.pollAny(Math.max(1, deadline - System.currentTimeMillis()));
+        } while (frame != null && !wanted.test(frame));
+        assertTrue(frame != null, "no matching frame within " + millis + " ms");
+        return frame;
     }
 
     /** Two users new to Redis and their direct-message room (Redis holds its generation marker: rooms may be new). */
