@@ -28,8 +28,8 @@ class HistoryLatePostgresIT {
             ServiceProcess history = ServiceProcess.history("history-late-pg", redis.url(), postgres.database());
             try {
                 CompletableFuture<ServiceProcess> start = CompletableFuture.supplyAsync(history::start);
-                // For 10 s without a database (its connect retries are 5 s apart): still running, not ready.
-                await().during(Duration.ofSeconds(10)).atMost(Duration.ofSeconds(15))
+                // For 6 s without a database, past its first connect retry (they are 5 s apart): still running, not ready.
+                await().during(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(10))
                         .until(() -> !start.isDone() && history.readyStatus() != 200);
 
                 postgres.startServer();
