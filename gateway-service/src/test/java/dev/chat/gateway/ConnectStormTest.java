@@ -1,5 +1,6 @@
 package dev.chat.gateway;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -16,6 +17,7 @@ import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
 import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -51,19 +53,38 @@ class ConnectStormTest {
 
     /**
      * The clients without an answer, by how far they got: never connected, connected without a welcome, welcomed; for
-     * each, whether the gateway holds a session for it (none: its {@code @OnOpen} never ran, or its session went).
+     * each, how many text frames it received, and whether the gateway holds a session for it (none: its {@code @OnOpen}
+     * never ran, or its session went). A held session is sent a probe frame: if that arrives, the way from the session
+     * to the client works and the missing frame was never written; if not, the way itself is broken.
      */
-    String unanswered(java.util.concurrent.atomic.AtomicIntegerArray stage, String suffix) {
+    String unanswered(java.util.concurrent.atomic.AtomicIntegerArray stage, java.util.concurrent.atomic.AtomicIntegerArray received,
+            String suffix) {
         int[] count = new int[3];
         StringBuilder which = new StringBuilder();
         for (int i = 0; i < stage.length(); i++) {
             int reached = stage.get(i);
             if (reached < 3) {
                 count[reached]++;
-                if (which.length() < 400) {
+                if (which.length() < 600) {
                     String user = "storm" + i + "-" + suffix;
-                    long held = sessions.all().stream().filter(session -> session.user().equals(user)).count();
-                    which.append(" storm").append(i).append(" (stage ").append(reached).append(", sessions ").append(held).append(')');
+                    List<dev.chat.gateway.connection.ChatSession> held = sessions.all().stream()
+                            .filter(session -> session.user().equals(user)).toList();
+                    which.append(" storm").append(i).append(" (stage ").append(reached).append(", frames ").append(received.get(i))
+                            .append(", sessions ").append(held.size());
+                    if (held.size() == 1) {
+                        int index = i;
+                        int before = received.get(i);
+                        held.get(0).send(new JsonObject().put("type", "probe").encode());
+                        boolean arrived;
+                        try {
+                            await().atMost(Duration.ofSeconds(3)).until(() -> received.get(index) > before);
+                            arrived = true;
+                        } catch (org.awaitility.core.ConditionTimeoutException e) {
+                            arrived = false;
+                        }
+                        which.append(arrived ? ", a probe arrived" : ", a probe did not arrive");
+                    }
+                    which.append(')');
                 }
             }
         }
@@ -88,6 +109,7 @@ class ConnectStormTest {
         List<WebSocket> sockets = java.util.Collections.synchronizedList(new ArrayList<>());
         // How far each client got (0 nothing, 1 connected, 2 welcomed, 3 answered): a missing answer then says where it stopped.
         java.util.concurrent.atomic.AtomicIntegerArray stage = new java.util.concurrent.atomic.AtomicIntegerArray(CLIENTS);
+        java.util.concurrent.atomic.AtomicIntegerArray received = new java.util.concurrent.atomic.AtomicIntegerArray(CLIENTS);
         List<String> tokens = new ArrayList<>(CLIENTS);
         for (int i = 0; i < CLIENTS; i++) {
             tokens.add(Tokens.forUser("storm" + i + "-" + suffix));
@@ -103,6 +125,7 @@ class ConnectStormTest {
                 // already be reading (the callback runs late if this thread registers it after the connect completed).
                 ClientWebSocket socket = client.webSocket();
                 socket.textMessageHandler(text -> {
+                    received.incrementAndGet(index);
                     JsonObject frame = new JsonObject(text);
                     switch (frame.getString("type")) {
                         case "welcome" -> {
@@ -141,7 +164,7 @@ class ConnectStormTest {
                 });
             }
             boolean answered = done.await(180, TimeUnit.SECONDS);
-            assertTrue(answered, () -> "every client got an answer to its join; missing " + done.getCount() + " " + unanswered(stage, suffix));
+            assertTrue(answered, () -> "every client got an answer to its join; missing " + done.getCount() + " " + unanswered(stage, received, suffix));
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             System.out.printf("Connect storm: %d clients connected and joined %d rooms in %d ms; refusals %s%n", CLIENTS, ROOMS, millis, errors);
             assertEquals(Map.of(), Map.copyOf(errors), "no join refused");
