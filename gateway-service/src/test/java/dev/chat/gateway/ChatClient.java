@@ -120,6 +120,11 @@ public final class ChatClient implements AutoCloseable {
 
     /** The next frame that matches; the others stay queued, in order. */
     public JsonObject next(java.util.function.Predicate<JsonObject> wanted) {
+        return next(wanted, java.time.Duration.ofSeconds(5));
+    }
+
+    /** The next frame that matches, waiting at most {@code wait} for each frame; the others stay queued, in order. */
+    public JsonObject next(java.util.function.Predicate<JsonObject> wanted, java.time.Duration wait) {
         for (java.util.Iterator<JsonObject> it = stash.iterator(); it.hasNext();) {
             JsonObject frame = it.next();
             if (wanted.test(frame)) {
@@ -128,9 +133,9 @@ public final class ChatClient implements AutoCloseable {
             }
         }
         while (true) {
-            JsonObject frame = poll(5000);
+            JsonObject frame = poll(wait.toMillis());
             if (frame == null) {
-                throw new AssertionError("no matching frame within 5 s; other frames: " + stash);
+                throw new AssertionError("no matching frame within " + wait.toSeconds() + " s; other frames: " + stash);
             }
             if (wanted.test(frame)) {
                 return frame;

@@ -4,7 +4,6 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chat.common.redis.RoomKeys;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -279,9 +278,10 @@ class RedisFaultTest {
         // of 5 s (ChatEndpoint); without it this client would hear nothing until Redis is back.
         OwnRedis.cli("CLIENT", "PAUSE", "8000", "ALL");
         try (ChatClient late = ChatClient.connect(vertx, base, Tokens.forUser("late-" + room))) {
-            assertEquals("welcome", frameWithin(late, 7_000, f -> true).getString("type"), "welcomed before Redis is back");
+            assertEquals("welcome", late.next(f -> true, Duration.ofSeconds(7)).getString("type"), "welcomed before Redis is back");
             late.send(new JsonObject().put("type", "join").put("room", room));
-            JsonObject answer = frameWithin(late, 9_000, f -> "joined".equals(f.getString("type")) || "error".equals(f.getString("type")));
+            JsonObject answer = late.next(f -> "joined".equals(f.getString("type")) || "error".equals(f.getString("type")),
+                    Duration.ofSeconds(9));
             if ("error".equals(answer.getString("type"))) {
                 assertEquals("unavailable", answer.getString("code"), () -> "a join Redis did not answer: " + answer);
                 // Once Redis answers again, the same connection joins.
@@ -292,17 +292,6 @@ class RedisFaultTest {
                 });
             }
         }
-    }
-
-    /** The first frame that matches within {@code millis}; fails if none does. */
-    private static JsonObject frameWithin(ChatClient client, long millis, java.util.function.Predicate<JsonObject> wanted) {
-        long deadline = System.currentTimeMillis() + millis;
-        JsonObject frame;
-        do {
-            frame = client.pollAny(Math.max(1, deadline - System.currentTimeMillis()));
-        } while (frame != null && !wanted.test(frame));
-        assertTrue(frame != null, "no matching frame within " + millis + " ms");
-        return frame;
     }
 
     /** Two users new to Redis and their direct-message room (Redis holds its generation marker: rooms may be new). */

@@ -1,35 +1,35 @@
 package dev.chat.history.unread;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.chat.common.rooms.RoomNames;
 import dev.chat.history.store.ChatMessage;
 import dev.chat.history.store.RoomMembership;
 import jakarta.inject.Singleton;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The room memberships that stored messages imply: the sender's, and for a direct message its recipient's too. Ingest
  * writes them with the messages (MessageWriter), so GET /users/me/rooms reads one user's rows of {@code room_members},
  * which {@link RoomsPerUserBound} keeps bounded, instead of walking every room the user ever posted in. A pair written
- * lately is remembered and not offered again: a steady conversation writes each pair once in ten minutes. Confined to
- * the ingest context.
+ * lately is remembered and not offered again: a steady conversation writes each pair once in ten minutes.
  */
 @Singleton
 public class PostedRooms {
 
-    /** Pairs remembered as written; past it the memory starts over (writing a pair again changes nothing). */
+    /** Pairs remembered as written (writing a forgotten pair again changes nothing). */
     static final int REMEMBERED = 50_000;
     /**
-     * The memory also starts over this often: a membership the per-user bound deleted (the room had gone quiet) is
-     * written again by the user's next message there at most this long after.
+     * How long a pair is remembered: a membership the per-user bound deleted (the room had gone quiet) is written again
+     * by the user's next message there at most this long after.
      */
-    static final long REMEMBER_NANOS = TimeUnit.MINUTES.toNanos(10);
+    static final Duration REMEMBER_FOR = Duration.ofMinutes(10);
 
-    private final Set<String> written = new HashSet<>();
-    private long rememberedSince = System.nanoTime();
+    private final Cache<String, Boolean> written = Caffeine.newBuilder().maximumSize(REMEMBERED).expireAfterWrite(REMEMBER_FOR).build();
     private final RoomsPerUserBound bound;
 
     PostedRooms(RoomsPerUserBound bound) {
@@ -51,7 +51,7 @@ public class PostedRooms {
 
     private void offer(List<RoomMembership> found, Set<String> seen, String user, String room, long ts) {
         String key = key(user, room);
-        if (!written.contains(key) && seen.add(key)) {
+        if (written.getIfPresent(key) == null && seen.add(key)) {
             found.add(new RoomMembership(user, room, ts));
         }
     }
@@ -61,13 +61,8 @@ public class PostedRooms {
         if (memberships.isEmpty()) {
             return;
         }
-        long now = System.nanoTime();
-        if (written.size() + memberships.size() > REMEMBERED || now - rememberedSince > REMEMBER_NANOS) {
-            written.clear();
-            rememberedSince = now;
-        }
         for (RoomMembership membership : memberships) {
-            written.add(key(membership.user(), membership.room()));
+            written.put(key(membership.user(), membership.room()), Boolean.TRUE);
         }
         // A failed trim is logged by the bound and tried again at the next one.
         bound.stored(memberships.stream().map(RoomMembership::user)).subscribe().with(ignored -> {
