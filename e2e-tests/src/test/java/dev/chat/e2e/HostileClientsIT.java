@@ -90,9 +90,19 @@ class HostileClientsIT {
 
     /** chat_gateway_connections as the gateway exports it on its management port. */
     static double connections(ServiceProcess gateway) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^chat_gateway_connections(?:\\{[^}]*\\})? ([0-9.eE+-]+)$")
+        return metric(gateway, "chat_gateway_connections");
+    }
+
+    /** One unlabelled series as the gateway exports it on its management port (MAX_VALUE when it is not there). */
+    static double metric(ServiceProcess gateway, String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^" + name + "(?:\\{[^}]*\\})? ([0-9.eE+-]+)$")
                 .matcher(gateway.management("/q/metrics").body());
         return m.find() ? Double.parseDouble(m.group(1)) : Double.MAX_VALUE;
+    }
+
+    /** Sockets both gateways cut after their close frame's grace ran out. */
+    static double closesCut() {
+        return metric(gatewayA, "chat_gateway_closes_cut_total") + metric(gatewayB, "chat_gateway_closes_cut_total");
     }
 
     static String frame(String type, String room, int i) {
@@ -140,6 +150,7 @@ class HostileClientsIT {
     @Order(2)
     void fiftyConnectionsFloodingAtOnceHurtNoOne() throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(50);
+        double cutBefore = closesCut();
         try {
             List<CompletableFuture<Integer>> closes = new ArrayList<>();
             for (int c = 0; c < 50; c++) {
@@ -156,10 +167,21 @@ class HostileClientsIT {
             for (int i = 0; i < 6; i++) {
                 bystanders.assertPingsAnswered();
             }
-            for (CompletableFuture<Integer> close : closes) {
-                int code = close.get(60, TimeUnit.SECONDS);
-                assertEquals(1008, code, "every flooding connection was closed for abuse");
+            // A flooder whose own client lags more than the grace (ChatSession.ABUSE_CLOSE_GRACE_MILLIS) behind its
+            // socket is still writing when the gateway cuts it: the JDK client then reports the failed write (-1)
+            // instead of the close frame waiting in its buffer. The gateway counts each such cut.
+            int cutBeforeTheirCloseFrame = 0;
+            for (int c = 0; c < closes.size(); c++) {
+                int code = closes.get(c).get(60, TimeUnit.SECONDS);
+                if (code == -1) {
+                    cutBeforeTheirCloseFrame++;
+                } else {
+                    assertEquals(1008, code, "flooding connection " + c + " (" + TYPES[c % TYPES.length] + ") was closed for abuse");
+                }
             }
+            double cut = closesCut() - cutBefore;
+            assertTrue(cutBeforeTheirCloseFrame <= cut, cutBeforeTheirCloseFrame + " flooders saw their socket fail before the"
+                    + " close frame, but the gateways cut only " + cut + " sockets after a close frame");
         } finally {
             pool.shutdownNow();
         }

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Upgrading a database whose messages were stored before ingest recorded posted rooms as memberships: the migration
  * lists every room each user posted in (at their first message there) and every direct-message room for both
- * participants, and keeps the memberships already there. Run on a scratch schema with the real tables' shape.
+ * participants, and keeps the memberships already there (run on a scratch schema with the real tables' shape). The
+ * release after it drops the indexes the walk used.
  */
 @QuarkusTest
 class PostedRoomsMigrationTest {
@@ -51,5 +52,16 @@ class PostedRoomsMigrationTest {
                 .await().atMost(Duration.ofSeconds(30));
 
         assertEquals(List.of("alice dm:alice:bob 30", "alice general 10", "bob dm:alice:bob 30", "carol general 5"), rows);
+    }
+
+    /** Once no replica walks messages for a user's rooms, ingest no longer maintains the walk's three indexes. */
+    @Test
+    void theIndexesOfTheWalkAreGoneAndMessagesKeepOnlyWhatReplayAndRetentionRead() {
+        List<String> indexes = new ArrayList<>();
+        pool.query("select indexname from pg_indexes where schemaname = 'public' and tablename = 'messages' order by 1").execute()
+                .invoke(result -> result.forEach((Row row) -> indexes.add(row.getString(0))))
+                .await().atMost(Duration.ofSeconds(30));
+
+        assertEquals(List.of("messages_pkey", "messages_ts"), indexes);
     }
 }
