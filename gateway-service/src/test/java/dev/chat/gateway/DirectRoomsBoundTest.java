@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * reloaded (recovered: false), never delivered twice.
  */
 @QuarkusTest
-@TestProfile(DirectRoomsBoundTest.FewDirectRooms.class)
+@TestProfile(IndependentSettings.class)
 class DirectRoomsBoundTest {
 
     public static class FewDirectRooms implements QuarkusTestProfile {

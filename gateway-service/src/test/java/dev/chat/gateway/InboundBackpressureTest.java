@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
  * chat.limits.frame-bytes and the WebSocket message limit get too_large; larger ones close with 1009.
  */
 @QuarkusTest
-@TestProfile(InboundBackpressureTest.GenerousRates.class)
+@TestProfile(IndependentSettings.class)
 class InboundBackpressureTest {
 
     static final int FRAME = 16 * 1024;

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
  * it is handed the members and their lifetime.
  */
 @QuarkusTest
-@TestProfile(OnlineHeartbeatTest.FastHeartbeat.class)
+@TestProfile(IndependentSettings.class)
 class OnlineHeartbeatTest {
 
     static final LuaScript REFRESH = LuaScript.fromResource("scripts/presence-refresh.lua");

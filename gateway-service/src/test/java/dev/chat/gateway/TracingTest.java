@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * see it as an optional field. Tracing is off by default (quarkus.otel.sdk.disabled=true).
  */
 @QuarkusTest
-@TestProfile(TracingTest.TracingOn.class)
+@TestProfile(IndependentSettings.class)
 class TracingTest {
 
     public static class TracingOn implements QuarkusTestProfile {

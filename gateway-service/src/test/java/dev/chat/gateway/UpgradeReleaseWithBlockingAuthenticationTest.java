@@ -14,7 +14,7 @@ import java.util.Map;
  * holding it: idle workers end here after 1 s instead of 30 s, well inside the 20 s the test waits for the release.
  */
 @QuarkusTest
-@TestProfile(UpgradeReleaseWithBlockingAuthenticationTest.BlockingAuthentication.class)
+@TestProfile(IndependentSettings.class)
 class UpgradeReleaseWithBlockingAuthenticationTest extends UpgradeReleaseTest {
 
     public static class BlockingAuthentication implements QuarkusTestProfile {

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
  * real: a trigger that fails inserts for one test room.
  */
 @QuarkusTest
-@TestProfile(IngestFailureTest.ShortWriteTimeout.class)
+@TestProfile(IndependentSettings.class)
 class IngestFailureTest {
 
     /** A write unanswered for 2 s counts as failed (the default is 30 s). */

@@ -11,7 +11,7 @@ import java.util.Map;
  * log the same way, and nothing is missing.
  */
 @QuarkusTest
-@TestProfile(IngestQueueBytesTest.TinyQueueInBytes.class)
+@TestProfile(IndependentSettings.class)
 class IngestQueueBytesTest extends IngestQueueFullTest {
 
     public static class TinyQueueInBytes implements QuarkusTestProfile {

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /** The per-user rooms bound is checked at most once per trim interval: batches in between pay nothing for it. */
 @QuarkusTest
-@TestProfile(RoomsPerUserTrimIntervalTest.HourlyTrim.class)
+@TestProfile(IndependentSettings.class)
 class RoomsPerUserTrimIntervalTest {
 
     private static final Duration WAIT = Duration.ofSeconds(10);

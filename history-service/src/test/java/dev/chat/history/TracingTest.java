@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * "history insert" span, so one send is followed from the gateway into PostgreSQL.
  */
 @QuarkusTest
-@TestProfile(TracingTest.TracingOn.class)
+@TestProfile(IndependentSettings.class)
 class TracingTest {
 
     public static class TracingOn implements QuarkusTestProfile {
