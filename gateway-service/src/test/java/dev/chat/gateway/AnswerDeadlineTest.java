@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * stuck behind one.
  */
 @QuarkusTest
-@TestProfile(AnswerDeadlineTest.ShortDeadline.class)
+@TestProfile(ShortDeadlineAndSmallOutboundBound.class)
 class AnswerDeadlineTest {
 
     public static class ShortDeadline implements QuarkusTestProfile {

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * members who read: the bound is for frames piling up behind a client that does not read, not for one frame's size.
  */
 @QuarkusTest
-@TestProfile(FrameAboveTheOutboundBoundTest.SmallOutboundBound.class)
+@TestProfile(ShortDeadlineAndSmallOutboundBound.class)
 class FrameAboveTheOutboundBoundTest {
 
     /** 4 KiB may wait per connection: a message of 4,000 characters is a frame above it. */
