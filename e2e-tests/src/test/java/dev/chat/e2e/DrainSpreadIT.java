@@ -8,8 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -230,12 +228,10 @@ class DrainSpreadIT {
     }
 
     /** chat_gateway_connections as the gateway exports it on /q/metrics (what the autoscaler reads). */
-    private static long gatewayConnections(ServiceProcess gateway) throws IOException, InterruptedException {
-        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(gateway.managementUrl() + "/q/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        Matcher gauge = Pattern.compile("(?m)^chat_gateway_connections(?:\\{[^}]*})? ([0-9.eE+]+)$").matcher(metrics);
-        assertTrue(gauge.find(), "chat_gateway_connections on /q/metrics");
-        return (long) Double.parseDouble(gauge.group(1));
+    private static long gatewayConnections(ServiceProcess gateway) {
+        java.util.OptionalDouble gauge = gateway.metric("chat_gateway_connections");
+        assertTrue(gauge.isPresent(), "chat_gateway_connections on /q/metrics");
+        return (long) gauge.getAsDouble();
     }
 
     /**

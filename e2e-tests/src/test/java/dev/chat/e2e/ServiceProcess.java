@@ -388,6 +388,13 @@ final class ServiceProcess implements AutoCloseable {
         }
     }
 
+    /** One series of /q/metrics by name (its first, whatever its labels), or empty when the service does not export it. */
+    java.util.OptionalDouble metric(String name) {
+        java.util.regex.Matcher value = Pattern.compile("(?m)^" + Pattern.quote(name) + "(?:\\{[^}]*\\})? ([0-9.eE+-]+)$")
+                .matcher(management("/q/metrics").body());
+        return value.find() ? java.util.OptionalDouble.of(Double.parseDouble(value.group(1))) : java.util.OptionalDouble.empty();
+    }
+
     /** SIGTERM, then SIGKILL if it has not exited within 30 s. */
     void stop() {
         if (process == null) {

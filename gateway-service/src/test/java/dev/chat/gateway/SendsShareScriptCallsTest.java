@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.chat.common.testing.ConfigUnion;
 import dev.chat.gateway.metrics.GatewayMetrics;
 import dev.chat.gateway.room.RoomSubscriber;
 import io.quarkus.redis.datasource.RedisDataSource;
@@ -19,7 +20,6 @@ import jakarta.inject.Inject;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -43,10 +43,8 @@ class SendsShareScriptCallsTest {
     public static class LongLinger implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            Map<String, String> overrides = new HashMap<>(new RedisFaultTest.OwnRedisProfile().getConfigOverrides());
-            overrides.put("chat.subscriber.batch-linger", "1s");
-            overrides.put("chat.subscriber.batch-max", "8");
-            return overrides;
+            return ConfigUnion.of(new RedisFaultTest.OwnRedisProfile().getConfigOverrides(),
+                    Map.of("chat.subscriber.batch-linger", "1s", "chat.subscriber.batch-max", "8"));
         }
     }
 
