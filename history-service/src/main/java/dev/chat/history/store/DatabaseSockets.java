@@ -26,9 +26,18 @@ import org.eclipse.microprofile.config.ConfigProvider;
  * <p>Each new connection takes its credentials as Quarkus's own pool does: from the {@code
  * quarkus.datasource.credentials-provider} when one is set (rotated credentials keep working), else from the
  * configuration read at start.
+ *
+ * <p>Every statement is cached prepared, however long: the client's default leaves out SQL of 2,048 characters or more,
+ * and ingest's batch statement is longer, so PostgreSQL parsed and planned it again for every batch.
  */
 @Singleton
 public class DatabaseSockets implements PgPoolCreator {
+
+    /**
+     * Longer than any statement of ours or Hibernate Reactive's; all are fixed texts, and the cache's size (Quarkus's
+     * default, 256 per connection) bounds what it holds.
+     */
+    static final int CACHED_SQL_LIMIT = 64 * 1024;
 
     private final HistoryConfig config;
 
@@ -40,7 +49,8 @@ public class DatabaseSockets implements PgPoolCreator {
     public Pool create(Input input) {
         List<PgConnectOptions> servers = input.pgConnectOptionsList();
         int userTimeoutMs = (int) Math.min(Integer.MAX_VALUE, config.databaseTcpUserTimeout().toMillis());
-        servers.forEach(server -> server.setTcpKeepAlive(true).setTcpUserTimeout(userTimeoutMs));
+        servers.forEach(server -> server.setPreparedStatementCacheSqlLimit(CACHED_SQL_LIMIT)
+                .setTcpKeepAlive(true).setTcpUserTimeout(userTimeoutMs));
         Supplier<Future<PgConnectOptions>> options = connectOptions(servers);
         return PgBuilder.pool().with(input.poolOptions()).connectingTo(() -> options.get().map(SqlConnectOptions.class::cast))
                 .using(input.vertx()).build();

@@ -31,7 +31,7 @@ public class MessageWriter {
      * the seqs right above it, consecutive), so a reader never sees a message without the position that lets the
      * replay API show it; ingest's own positions ($8, $9) cover the rest (gaps filled later, losses).
      */
-    static final String BATCH = """
+    public static final String BATCH = """
             with input as (
                 select distinct on (room, seq) room, seq, sender, text, ts, cid, from_log
                 from unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::boolean[])
