@@ -3,11 +3,14 @@ package dev.chat.history;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.chat.common.testing.KernelSockets;
 import dev.chat.history.store.MessageWriter;
 import io.quarkus.test.junit.QuarkusTest;
+import io.smallrye.mutiny.Multi;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -17,7 +20,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The connections history holds to PostgreSQL (the pool Hibernate Reactive writes through) and to Redis have TCP
  * keep-alive: a connection whose peer went away without a word is found by the kernel instead of held forever. And
- * the database connections keep ingest's statement prepared, however long its text.
+ * the database connections keep ingest's statement prepared, however long its text, and plan each batch for its own
+ * parameters.
  */
 @QuarkusTest
 class DatabaseSocketsTest {
@@ -39,15 +43,23 @@ class DatabaseSocketsTest {
     }
 
     @Test
-    void ingestsBatchStatementIsParsedOncePerConnectionAndThenReused() {
+    void ingestsBatchStatementIsParsedOncePerConnectionAndPlannedForEachBatch() {
         Tuple emptyBatch = Tuple.tuple(List.of(new String[0], new Long[0], new String[0], new String[0], new Long[0],
                 new String[0], new Boolean[0], new String[0], new Long[0]));
-        long prepared = pool.withConnection(connection -> connection.preparedQuery(MessageWriter.BATCH).execute(emptyBatch)
-                .chain(() -> connection.preparedQuery(MessageWriter.BATCH).execute(emptyBatch))
-                .chain(() -> connection.preparedQuery("select count(*) from pg_prepared_statements where statement = $1")
+        int batches = 7;
+        Row prepared = pool.withConnection(connection -> Multi.createFrom().range(0, batches)
+                .onItem().transformToUniAndConcatenate(i -> connection.preparedQuery(MessageWriter.BATCH).execute(emptyBatch))
+                .collect().last()
+                .chain(() -> connection.preparedQuery("select count(*) over (), generic_plans, custom_plans, "
+                        + "current_setting('plan_cache_mode') from pg_prepared_statements where statement = $1")
                         .execute(Tuple.of(MessageWriter.BATCH)))
-                .map(rows -> rows.iterator().next().getLong(0)))
+                .map(rows -> rows.iterator().hasNext() ? rows.iterator().next() : null))
                 .await().atMost(Duration.ofSeconds(10));
-        assertEquals(1, prepared, "the connection holds the batch statement prepared once, for every later batch");
+        assertNotNull(prepared, "the connection keeps the batch statement prepared for the next batch");
+        assertEquals(1, prepared.getLong(0), "prepared once");
+        // Past five executions PostgreSQL may switch to a generic plan, made once with the table sizes of that moment.
+        assertEquals("force_custom_plan", prepared.getString(3), "no batch can run a generic plan");
+        assertEquals(0, prepared.getLong(1), "no batch ran a generic plan");
+        assertEquals(batches, prepared.getLong(2), "each batch was planned for its own parameters");
     }
 }
