@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chat.common.testing.KernelSockets;
 import dev.chat.history.store.MessageWriter;
@@ -60,6 +61,7 @@ class DatabaseSocketsTest {
         // Past five executions PostgreSQL may switch to a generic plan, made once with the table sizes of that moment.
         assertEquals("force_custom_plan", prepared.getString(3), "no batch can run a generic plan");
         assertEquals(0, prepared.getLong(1), "no batch ran a generic plan");
-        assertEquals(batches, prepared.getLong(2), "each batch was planned for its own parameters");
+        // At least: ingest may have written batches on this connection before.
+        assertTrue(prepared.getLong(2) >= batches, "each batch was planned for its own parameters");
     }
 }
