@@ -473,6 +473,16 @@ public final class ChatSession implements Recipient {
         write(message.utf8(), null, true);
     }
 
+    /** A room's message replayed to this member: as {@link #send(RoomMessage)}, then {@code written} once on the wire. */
+    @Override
+    public void send(RoomMessage message, Runnable written) {
+        if (channel == null) {
+            send(message.frame(), written);
+            return;
+        }
+        write(message.utf8(), written, true);
+    }
+
     /** One text frame's bytes to the socket's pipeline, as Vert.x would frame them; {@code written} (may be null) once on the wire. */
     private void write(byte[] utf8, Runnable written, boolean shared) {
         if (!admit(utf8.length, shared)) {

@@ -159,9 +159,12 @@ public final class Member {
         pending = null;
     }
 
-    /** Writes a contiguous run after lastSeq, then continues once it reached the socket. */
+    /**
+     * Writes a contiguous run after lastSeq, then continues once it reached the socket. As room messages, like live
+     * delivery: a frame above the outbound bound by itself reaches a member catching up as it reaches a live one.
+     */
     private void write(List<RoomMessage> messages) {
-        String last = null;
+        RoomMessage last = null;
         for (RoomMessage message : messages) {
             if (message.seq() != lastSeq + 1) {
                 continue;
@@ -169,7 +172,7 @@ public final class Member {
             if (last != null) {
                 recipient.send(last);
             }
-            last = message.frame();
+            last = message;
             lastSeq = message.seq();
         }
         if (last == null) {

@@ -26,6 +26,14 @@ public interface Recipient {
     void send(String frame, Runnable written);
 
     /**
+     * Writes a room's message as Redis carried it and runs {@code written} once it was written to the socket: a replay
+     * writes the room's frames as live delivery does, at the pace the client reads.
+     */
+    default void send(RoomMessage message, Runnable written) {
+        send(message.frame(), written);
+    }
+
+    /**
      * Until {@link #flush()}, frames written on the connection's event loop wait in the socket's buffer instead of
      * going out one socket write each: a room's burst of frames (a presence batch) reaches the client in one write.
      * Called on the connection's event loop only; by default frames go out at once.
