@@ -466,14 +466,10 @@ public final class ChatSession implements Recipient {
      */
     @Override
     public void send(RoomMessage message) {
-        if (channel == null) {
-            send(message.frame());
-            return;
-        }
-        write(message.utf8(), null, true);
+        send(message, null);
     }
 
-    /** A room's message replayed to this member: as {@link #send(RoomMessage)}, then {@code written} once on the wire. */
+    /** A room's message, then {@code written} (may be null) once on the wire: how a replay keeps the client's pace. */
     @Override
     public void send(RoomMessage message, Runnable written) {
         if (channel == null) {
