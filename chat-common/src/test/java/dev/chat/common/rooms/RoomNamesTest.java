@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** The naming rules both services apply (PROTOCOL.md), direct-message rooms included. */
@@ -18,6 +19,20 @@ class RoomNamesTest {
         assertFalse(RoomNames.isValidRoom("has space"));
         assertFalse(RoomNames.isValidRoom(null));
         assertFalse(RoomNames.isValidUser(null));
+    }
+
+    @Test
+    void aNameIsOneToSixtyFourCharactersOfExactlyTheProtocolsClass() {
+        Pattern protocol = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+        for (char c = 0; c < Character.MAX_VALUE; c++) {
+            String name = "a" + c + "b";
+            assertEquals(protocol.matcher(name).matches(), RoomNames.isValidRoom(name), () -> "character U+" + Integer.toHexString(name.charAt(1)));
+        }
+        assertFalse(RoomNames.isValidRoom(""));
+        assertFalse(RoomNames.isValidUser(""));
+        assertTrue(RoomNames.isValidRoom("-"));
+        assertTrue(RoomNames.isValidRoom("x".repeat(64)));
+        assertFalse(RoomNames.isValidRoom("x".repeat(65)));
     }
 
     @Test

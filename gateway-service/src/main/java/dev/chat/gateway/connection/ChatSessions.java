@@ -10,13 +10,14 @@ import dev.chat.gateway.room.Member;
 import dev.chat.gateway.room.RoomRegistry;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.quarkus.scheduler.Scheduled;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** The open connections of this gateway. */
-@ApplicationScoped
+// A singleton, not application-scoped: it runs for every frame, and a client proxy looks its instance up on each call.
+@Singleton
 public class ChatSessions {
 
     private final Map<String, ChatSession> sessions = new ConcurrentHashMap<>();

@@ -21,13 +21,14 @@ import dev.chat.gateway.room.RoomRegistry;
 import io.netty.channel.EventLoop;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 
 /** Carries out one client frame for a session and answers it; every failure becomes an {@code error} frame. */
-@ApplicationScoped
+// A singleton, not application-scoped: it runs for every frame, and a client proxy looks its instance up on each call.
+@Singleton
 public class FrameHandler {
 
     private static final Duration SUBSCRIBE_TIMEOUT = Duration.ofSeconds(5);

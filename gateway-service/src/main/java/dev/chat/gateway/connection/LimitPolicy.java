@@ -6,7 +6,7 @@ import dev.chat.gateway.presence.PresenceQueryBudgets;
 import dev.chat.gateway.protocol.ClientFrame;
 import dev.chat.gateway.protocol.ErrorCode;
 import dev.chat.gateway.protocol.FrameRejected;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -14,7 +14,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * connection. A refusal is a {@code rate_limited} error decided before any Redis work; a connection
  * whose frames keep being refused (for any reason) is closed with 1008.
  */
-@ApplicationScoped
+// A singleton, not application-scoped: it runs for every frame, and a client proxy looks its instance up on each call.
+@Singleton
 public class LimitPolicy {
 
     private static final String[] TOO_MANY = {

@@ -6,11 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.chat.common.rooms.RoomNames;
 import dev.chat.gateway.GatewayConfig;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.io.UncheckedIOException;
 
 /** The one codec for frames: validates client frames into {@link ClientFrame}s and encodes {@link ServerFrame}s. */
-@ApplicationScoped
+// A singleton, not application-scoped: it runs for every frame, and a client proxy looks its instance up on each call.
+@Singleton
 public class FrameCodec {
 
     private static final int MAX_CID = 64;

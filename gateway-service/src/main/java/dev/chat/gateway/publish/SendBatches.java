@@ -11,7 +11,7 @@ import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Response;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +32,8 @@ import java.util.concurrent.TimeUnit;
  */
 // Created at start, so settings out of range stop the gateway there, not at its first send.
 @io.quarkus.runtime.Startup
-@ApplicationScoped
+// A singleton, not application-scoped: it runs for every frame, and a client proxy looks its instance up on each call.
+@Singleton
 class SendBatches {
 
     private final RoomSubscriber subscriber;

@@ -238,16 +238,21 @@ final class LocalRoom {
                 return;
             }
             RoomMessage next = inbox.poll();
-            List<RoomMessage> run = next == null ? List.of(first) : new ArrayList<>();
-            if (next != null) {
-                run.add(first);
-                run.add(next);
-                while (run.size() < RUN && (next = inbox.poll()) != null) {
-                    run.add(next);
+            // An array, not a list: it is walked once per member, and an iterator per member showed in profiles.
+            RoomMessage[] run;
+            if (next == null) {
+                run = new RoomMessage[] {first};
+            } else {
+                List<RoomMessage> more = new ArrayList<>();
+                more.add(first);
+                more.add(next);
+                while (more.size() < RUN && (next = inbox.poll()) != null) {
+                    more.add(next);
                 }
                 if (!inbox.isEmpty() && scheduled.compareAndSet(false, true)) {
                     loop.execute(this);
                 }
+                run = more.toArray(new RoomMessage[0]);
             }
             for (Member member : members) {
                 Recipient recipient = member.recipient();

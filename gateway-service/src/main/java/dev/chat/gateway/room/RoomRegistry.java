@@ -16,7 +16,7 @@ import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -33,7 +33,8 @@ import java.util.function.BiConsumer;
  * parses and orders its messages on its own event loop and hands the same encoded frame to every
  * local member, and this class carries out the Redis reads its {@link RoomSequencer} asks for.
  */
-@ApplicationScoped
+// A singleton, not application-scoped: it runs for every frame, and a client proxy looks its instance up on each call.
+@Singleton
 public class RoomRegistry {
 
     /** Live messages a room holds at most while it starts, fills or resets (the oldest is re-read from the log). */

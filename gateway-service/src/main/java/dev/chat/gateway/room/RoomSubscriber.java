@@ -11,7 +11,7 @@ import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Response;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
 import java.util.List;
@@ -22,7 +22,8 @@ import java.util.function.BiConsumer;
  * come and go, on one connection (standalone Redis) or one per master (Redis Cluster, sharded Pub/Sub),
  * never one per channel. See {@link ChannelSubscriber} for how they are re-opened.
  */
-@ApplicationScoped
+// A singleton, not application-scoped: it runs for every frame, and a client proxy looks its instance up on each call.
+@Singleton
 public class RoomSubscriber {
 
     private final Vertx vertx;
