@@ -21,6 +21,10 @@ public final class ProcessMonitor {
     private final Map<String, Double> peakShare = new LinkedHashMap<>();
     private final Map<String, List<Double>> shares = new LinkedHashMap<>();
     private final Map<String, Long> rss = new LinkedHashMap<>();
+    /** The JVMs among the watched processes, by name. */
+    private final Map<String, JitCompilers> jits = new LinkedHashMap<>();
+    private final Map<String, Double> jitLast = new LinkedHashMap<>();
+    private final Map<String, Double> jitWindowStart = new LinkedHashMap<>();
     private long[] machineLast;
     private long[] machineWindowStart;
     private double machinePeak;
@@ -32,6 +36,11 @@ public final class ProcessMonitor {
     public ProcessMonitor(List<Watched> watched) {
         this.watched.add(new Watched("load-tool", (int) ProcessHandle.current().pid(), false, ""));
         this.watched.addAll(watched);
+        for (Watched w : watched) {
+            if (!w.tree() && w.isJvm()) {
+                jits.put(w.name(), new JitCompilers(w.pid()));
+            }
+        }
     }
 
     public List<Watched> watched() {
@@ -60,6 +69,7 @@ public final class ProcessMonitor {
                 }
             }
         }
+        jits.forEach((name, jit) -> jitLast.put(name, jit.sample()));
         long[] m = ProcStat.machine();
         if (machineLast != null && m[1] > machineLast[1] && inWindow) {
             machinePeak = Math.max(machinePeak, (double) (m[0] - machineLast[0]) / (m[1] - machineLast[1]));
@@ -73,6 +83,8 @@ public final class ProcessMonitor {
         sample();
         windowStart.clear();
         windowStart.putAll(last);
+        jitWindowStart.clear();
+        jitWindowStart.putAll(jitLast);
         machineWindowStart = machineLast;
         windowStartNanos = System.nanoTime();
         inWindow = true;
@@ -80,7 +92,7 @@ public final class ProcessMonitor {
 
     /**
      * Ends the window; per process: cpuSeconds, systemCpuSeconds (the kernel's part: on loopback it includes the TCP
-     * work of the receiving end), coreShare (average), peakCoreShare, rssBytes; plus the verdict.
+     * work of the receiving end), jitCpuSeconds (a JVM's JIT compiler threads' part), coreShare (average), peakCoreShare, rssBytes; plus the verdict.
      */
     public synchronized Map<String, Object> endWindow() {
         sample();
@@ -104,6 +116,10 @@ public final class ProcessMonitor {
             double avg = seconds > 0 ? cpu / seconds : 0;
             p.put("cpuSeconds", round(cpu, 3));
             p.put("systemCpuSeconds", round(b[2] - a[2], 3));
+            if (jitWindowStart.containsKey(w.name())) {
+                // The JIT compiler threads' part (a JVM's): compiling, not the work measured.
+                p.put("jitCpuSeconds", round(jitLast.get(w.name()) - jitWindowStart.get(w.name()), 3));
+            }
             p.put("coreShare", round(avg, 3));
             p.put("peakCoreShare", round(peakShare.getOrDefault(w.name(), avg), 3));
             p.put("rssBytes", rss.getOrDefault(w.name(), 0L));

@@ -143,6 +143,7 @@ public final class Summary {
                 f.put("refusals (all codes)", refusals(j));
                 f.put("per-client connect+join p99 (ms)", num(connect.path("perClient").path("p99Ms")));
                 f.put("servers' CPU per client, both servers (us)", serversCpuPer(j, connect.path("joined").asDouble()));
+                f.put("of it the JIT compilers (us)", serversJitPer(j, connect.path("joined").asDouble()));
             }
             case "S4" -> {
                 JsonNode p = j.path("idle").path("processes");
@@ -152,6 +153,7 @@ public final class Summary {
                 f.put("heap per connection after full GC (KB)", kb(sum(p, "heapPerConnectionBytes")));
                 f.put("Redis RSS per connection (KB)", kb(num(p.path("redis").path("rssPerConnectionBytes"))));
                 f.put("servers' CPU per connect, both servers (us)", serversCpuPer(j, j.path("idle").path("connections").asDouble()));
+                f.put("of it the JIT compilers (us)", serversJitPer(j, j.path("idle").path("connections").asDouble()));
             }
             default -> {
                 f.put("deliveries/s", num(j.path("send").path("deliveriesPerSecond")));
@@ -174,8 +176,11 @@ public final class Summary {
                 boolean split = cpu.path("server-a").has("systemCpuSeconds");
                 double serversKernel = servers(cpu, "systemCpuSeconds");
                 f.put("of it in the kernel (us)", deliveries > 0 && split ? serversKernel * 1e6 / deliveries : null);
+                f.put("of it the JIT compilers (us)", serversJitPer(j, deliveries));
                 f.put("Redis CPU per send (us)", acked > 0 && cpu.has("redis") ? orZero(cpu.path("redis").path("cpuSeconds")) * 1e6 / acked : null);
                 f.put("history CPU per stored message (us)", acked > 0 && cpu.has("history") ? orZero(cpu.path("history").path("cpuSeconds")) * 1e6 / acked : null);
+                f.put("of it history's JIT compilers (us)", acked > 0 && cpu.path("history").has("jitCpuSeconds")
+                        ? cpu.path("history").path("jitCpuSeconds").asDouble() * 1e6 / acked : null);
                 f.put("PostgreSQL CPU per stored message (us)", acked > 0 && cpu.has("postgres") ? orZero(cpu.path("postgres").path("cpuSeconds")) * 1e6 / acked : null);
                 f.put("load tool CPU (share of a core)", num(cpu.path("load-tool").path("coreShare")));
                 JsonNode churn = j.path("churn");
@@ -200,6 +205,15 @@ public final class Summary {
     private static Double serversCpuPer(JsonNode j, double count) {
         JsonNode cpu = j.path("cpu").path("processes");
         return count <= 0 || !cpu.has("server-a") ? null : servers(cpu, "cpuSeconds") * 1e6 / count;
+    }
+
+    /**
+     * Of {@link #serversCpuPer}, the JIT compiler threads' part, in microseconds: null for servers that are not JVMs (the
+     * peer's) and for reports written before the tool read it.
+     */
+    private static Double serversJitPer(JsonNode j, double count) {
+        JsonNode cpu = j.path("cpu").path("processes");
+        return count <= 0 || !cpu.path("server-a").has("jitCpuSeconds") ? null : servers(cpu, "jitCpuSeconds") * 1e6 / count;
     }
 
     /** A figure of a run's {@code cpu.processes} summed over both servers. */

@@ -1,6 +1,7 @@
 package dev.chat.load.probe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,6 +26,25 @@ class ProcStatTest {
         assertTrue(ProcStat.rssBytes(pid) > 1_000_000);
         assertNull(ProcStat.stat(Integer.MAX_VALUE));
         assertEquals(-1, ProcStat.rssBytes(Integer.MAX_VALUE));
+    }
+
+    @Test
+    void theJitCompilerThreadsAreFoundByTheirNamesAsLinuxCutsThem() {
+        assertEquals("C2 CompilerThre", JitCompilers.threadName("77 (C2 CompilerThre) S 1 1 1 0 -1 0 0 0 0 0 12 3"));
+        assertEquals("a (b) c", JitCompilers.threadName("77 (a (b) c) S 1"));
+        assertTrue(JitCompilers.isCompiler("C1 CompilerThre"));
+        assertTrue(JitCompilers.isCompiler("C2 CompilerThre"));
+        assertFalse(JitCompilers.isCompiler("VM Thread"));
+        assertFalse(JitCompilers.isCompiler("vert.x-eventloo"));
+    }
+
+    @Test
+    void thisJvmsCompilerThreadsAreSampledAndTheirCpuNeverGoesBack() {
+        JitCompilers jit = new JitCompilers((int) ProcessHandle.current().pid());
+        double before = jit.sample();
+        assertTrue(jit.threadsSeen() >= 1, "a JVM has at least one compiler thread");
+        assertTrue(jit.sample() >= before);
+        assertEquals(0.0, new JitCompilers(Integer.MAX_VALUE).sample(), "a process that is gone has nothing");
     }
 
     @Test

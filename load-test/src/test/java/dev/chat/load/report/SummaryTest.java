@@ -42,6 +42,23 @@ class SummaryTest {
     }
 
     @Test
+    void whatTheJitCompilersTookIsShownApartForJvmServersOnly(@TempDir Path dir) throws Exception {
+        // Ours: 0.2 s of server CPU, 0.05 s of it in each server's compiler threads; history 0.004 s, 0.001 s of it compiling.
+        String ours = run(3, 0, 0.2, 100_000)
+                .replace("\"server-a\":{", "\"server-a\":{\"jitCpuSeconds\":0.05,")
+                .replace("\"server-b\":{", "\"server-b\":{\"jitCpuSeconds\":0.05,")
+                .replace("\"redis\":{", "\"history\":{\"cpuSeconds\":0.004,\"jitCpuSeconds\":0.001},\"redis\":{");
+        Files.writeString(dir.resolve("S5-ours-run1.json"), ours);
+        Files.writeString(dir.resolve("S5-peer-run1.json"), run(6, 0, 0.4, 100_000));
+        String md = Summary.render(dir);
+        // 0.1 s over 100,000 deliveries = 1 us; the peer's Node servers have no such figure.
+        assertTrue(md.contains("| of it the JIT compilers (us) | 1.00 |  |  |"), md);
+        // 0.001 s over 100 acked sends = 10 us of history's 40 us per stored message.
+        assertTrue(md.contains("| history CPU per stored message (us) | 40.0 |  |  |"), md);
+        assertTrue(md.contains("| of it history's JIT compilers (us) | 10.0 |  |  |"), md);
+    }
+
+    @Test
     void oursOnThreeRedisShardsGetsItsOwnColumnAndARatioToOneShard(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("S6-ours-run1.json"), run(3, 0, 0.2, 100_000));
         Files.writeString(dir.resolve("S6-sharded-run1.json"), run(3, 0, 0.3, 100_000));
