@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** The open connections of this gateway. */
-// A singleton, not application-scoped: it runs for every frame, and a client proxy looks its instance up on each call.
+// A singleton, not application-scoped: it is called for every frame or message, and a client proxy looks its instance up on each call.
 @Singleton
 public class ChatSessions {
 

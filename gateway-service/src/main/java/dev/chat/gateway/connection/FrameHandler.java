@@ -27,7 +27,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 
 /** Carries out one client frame for a session and answers it; every failure becomes an {@code error} frame. */
-// A singleton, not application-scoped: it runs for every frame, and a client proxy looks its instance up on each call.
+// A singleton, not application-scoped: it is called for every frame or message, and a client proxy looks its instance up on each call.
 @Singleton
 public class FrameHandler {
 

@@ -14,7 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * connection. A refusal is a {@code rate_limited} error decided before any Redis work; a connection
  * whose frames keep being refused (for any reason) is closed with 1008.
  */
-// A singleton, not application-scoped: it runs for every frame, and a client proxy looks its instance up on each call.
+// A singleton, not application-scoped: it is called for every frame or message, and a client proxy looks its instance up on each call.
 @Singleton
 public class LimitPolicy {
 

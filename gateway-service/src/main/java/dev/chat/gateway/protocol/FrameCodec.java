@@ -10,7 +10,7 @@ import jakarta.inject.Singleton;
 import java.io.UncheckedIOException;
 
 /** The one codec for frames: validates client frames into {@link ClientFrame}s and encodes {@link ServerFrame}s. */
-// A singleton, not application-scoped: it runs for every frame, and a client proxy looks its instance up on each call.
+// A singleton, not application-scoped: it is called for every frame or message, and a client proxy looks its instance up on each call.
 @Singleton
 public class FrameCodec {
 

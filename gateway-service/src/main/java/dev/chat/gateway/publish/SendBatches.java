@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
  */
 // Created at start, so settings out of range stop the gateway there, not at its first send.
 @io.quarkus.runtime.Startup
-// A singleton, not application-scoped: it runs for every frame, and a client proxy looks its instance up on each call.
+// A singleton, not application-scoped: it is called for every frame or message, and a client proxy looks its instance up on each call.
 @Singleton
 class SendBatches {
 

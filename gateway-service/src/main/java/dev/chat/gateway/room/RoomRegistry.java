@@ -33,7 +33,7 @@ import java.util.function.BiConsumer;
  * parses and orders its messages on its own event loop and hands the same encoded frame to every
  * local member, and this class carries out the Redis reads its {@link RoomSequencer} asks for.
  */
-// A singleton, not application-scoped: it runs for every frame, and a client proxy looks its instance up on each call.
+// A singleton, not application-scoped: it is called for every frame or message, and a client proxy looks its instance up on each call.
 @Singleton
 public class RoomRegistry {
 

@@ -22,7 +22,7 @@ import java.util.function.BiConsumer;
  * come and go, on one connection (standalone Redis) or one per master (Redis Cluster, sharded Pub/Sub),
  * never one per channel. See {@link ChannelSubscriber} for how they are re-opened.
  */
-// A singleton, not application-scoped: it runs for every frame, and a client proxy looks its instance up on each call.
+// A singleton, not application-scoped: it is called for every frame or message, and a client proxy looks its instance up on each call.
 @Singleton
 public class RoomSubscriber {
 
