@@ -21,6 +21,7 @@ import java.security.Signature;
 import java.security.interfaces.RSAPublicKey;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -241,9 +242,18 @@ class LeanTokenVerifierTest {
         return tokens("HS256", hmac(SECRET), hmac("another-secret-of-at-least-32-bytes-0123456789".getBytes(StandardCharsets.UTF_8)));
     }
 
-    /** Every kind of token, signed with {@link #RSA} (or another key where a token says so). */
+    /** Every kind of token, signed with {@link #RSA} (or another key where a token says so); each caller gets its own copy. */
     static Map<String, String> rs256Tokens() {
-        return tokens("RS256", rs256(RSA.getPrivate()), rs256(OTHER_RSA.getPrivate()));
+        return new LinkedHashMap<>(Rs256Tokens.ALL);
+    }
+
+    /**
+     * Signed once for the class: with the tests' C1-only JIT an RSA signature takes milliseconds, and the trailing-zero
+     * token alone takes a few hundred of them, seconds for each test that signed its own set.
+     */
+    private static final class Rs256Tokens {
+        static final Map<String, String> ALL = Collections.unmodifiableMap(
+                tokens("RS256", rs256(RSA.getPrivate()), rs256(OTHER_RSA.getPrivate())));
     }
 
     static String secretJwk(String kid) {
@@ -346,7 +356,7 @@ class LeanTokenVerifierTest {
     @Test
     void withAudiencesConfiguredItVouchesOnlyForTokensNamingOne() throws Exception {
         Signer signer = rs256(RSA.getPrivate());
-        Map<String, String> tokens = tokens("RS256", signer, rs256(OTHER_RSA.getPrivate()));
+        Map<String, String> tokens = rs256Tokens();
         tokens.put("aud chat-clients", token(header("RS256"), claims().put("aud", "chat-clients"), signer));
         tokens.put("aud a list naming chat-clients", token(header("RS256"), claims().put("aud", new JsonArray().add("x").add("chat-clients")), signer));
         tokens.put("aud a list naming none", token(header("RS256"), claims().put("aud", new JsonArray().add("x").add("y")), signer));
