@@ -462,14 +462,9 @@ public final class ChatSession implements Recipient {
      * A room's message: its bytes, encoded once per gateway, go straight to the socket's pipeline as a
      * WebSocket text frame, the frame Vert.x would build, without encoding the text again or wrapping the
      * write in a Uni per recipient (the fan-out's cost per delivery). No promise per write: the outbound
-     * bound reads the socket's own buffer (see {@link #admit}).
+     * bound reads the socket's own buffer (see {@link #admit}). Then {@code written} (may be null) once on the wire: how
+     * a replay keeps the client's pace.
      */
-    @Override
-    public void send(RoomMessage message) {
-        send(message, null);
-    }
-
-    /** A room's message, then {@code written} (may be null) once on the wire: how a replay keeps the client's pace. */
     @Override
     public void send(RoomMessage message, Runnable written) {
         if (channel == null) {

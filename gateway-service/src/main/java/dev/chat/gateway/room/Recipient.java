@@ -16,7 +16,7 @@ public interface Recipient {
 
     /** Writes a room's message as Redis carried it (its wire bytes are shared by every recipient). */
     default void send(RoomMessage message) {
-        send(message.frame());
+        send(message, null);
     }
 
     /**
@@ -26,8 +26,8 @@ public interface Recipient {
     void send(String frame, Runnable written);
 
     /**
-     * Writes a room's message as Redis carried it and runs {@code written} once it was written to the socket: a replay
-     * writes the room's frames as live delivery does, at the pace the client reads.
+     * Writes a room's message as Redis carried it and runs {@code written} (may be null) once it was written to the
+     * socket: a replay writes the room's frames as live delivery does, at the pace the client reads.
      */
     default void send(RoomMessage message, Runnable written) {
         send(message.frame(), written);

@@ -24,8 +24,8 @@ public final class JitCompilers {
         this.pid = pid;
     }
 
-    /** Samples the compiler threads; returns the CPU seconds they have used so far, by every one ever sampled. */
-    public double sample() {
+    /** Samples the compiler threads; {@link #seconds()} then includes what they used up to now. */
+    public void sample() {
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Integer.toString(pid), "task"))) {
             for (Path task : tasks) {
                 String line;
@@ -41,6 +41,10 @@ public final class JitCompilers {
         } catch (IOException | RuntimeException gone) {
             // The process ended: what was sampled stands.
         }
+    }
+
+    /** CPU seconds the compiler threads had used at the last sample, every one ever sampled included. */
+    public double seconds() {
         double total = 0;
         for (double seconds : byThread.values()) {
             total += seconds;

@@ -23,7 +23,6 @@ public final class ProcessMonitor {
     private final Map<String, Long> rss = new LinkedHashMap<>();
     /** The JVMs among the watched processes, by name. */
     private final Map<String, JitCompilers> jits = new LinkedHashMap<>();
-    private final Map<String, Double> jitLast = new LinkedHashMap<>();
     private final Map<String, Double> jitWindowStart = new LinkedHashMap<>();
     private long[] machineLast;
     private long[] machineWindowStart;
@@ -69,7 +68,7 @@ public final class ProcessMonitor {
                 }
             }
         }
-        jits.forEach((name, jit) -> jitLast.put(name, jit.sample()));
+        jits.values().forEach(JitCompilers::sample);
         long[] m = ProcStat.machine();
         if (machineLast != null && m[1] > machineLast[1] && inWindow) {
             machinePeak = Math.max(machinePeak, (double) (m[0] - machineLast[0]) / (m[1] - machineLast[1]));
@@ -84,7 +83,7 @@ public final class ProcessMonitor {
         windowStart.clear();
         windowStart.putAll(last);
         jitWindowStart.clear();
-        jitWindowStart.putAll(jitLast);
+        jits.forEach((name, jit) -> jitWindowStart.put(name, jit.seconds()));
         machineWindowStart = machineLast;
         windowStartNanos = System.nanoTime();
         inWindow = true;
@@ -116,9 +115,9 @@ public final class ProcessMonitor {
             double avg = seconds > 0 ? cpu / seconds : 0;
             p.put("cpuSeconds", round(cpu, 3));
             p.put("systemCpuSeconds", round(b[2] - a[2], 3));
-            if (jitWindowStart.containsKey(w.name())) {
+            if (jits.containsKey(w.name())) {
                 // The JIT compiler threads' part (a JVM's): compiling, not the work measured.
-                p.put("jitCpuSeconds", round(jitLast.get(w.name()) - jitWindowStart.get(w.name()), 3));
+                p.put("jitCpuSeconds", round(jits.get(w.name()).seconds() - jitWindowStart.get(w.name()), 3));
             }
             p.put("coreShare", round(avg, 3));
             p.put("peakCoreShare", round(peakShare.getOrDefault(w.name(), avg), 3));

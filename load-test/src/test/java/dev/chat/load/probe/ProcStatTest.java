@@ -41,10 +41,14 @@ class ProcStatTest {
     @Test
     void thisJvmsCompilerThreadsAreSampledAndTheirCpuNeverGoesBack() {
         JitCompilers jit = new JitCompilers((int) ProcessHandle.current().pid());
-        double before = jit.sample();
+        jit.sample();
+        double before = jit.seconds();
         assertTrue(jit.threadsSeen() >= 1, "a JVM has at least one compiler thread");
-        assertTrue(jit.sample() >= before);
-        assertEquals(0.0, new JitCompilers(Integer.MAX_VALUE).sample(), "a process that is gone has nothing");
+        jit.sample();
+        assertTrue(jit.seconds() >= before);
+        JitCompilers gone = new JitCompilers(Integer.MAX_VALUE);
+        gone.sample();
+        assertEquals(0.0, gone.seconds(), "a process that is gone has nothing");
     }
 
     @Test
