@@ -34,7 +34,7 @@ public final class JitCompilers {
                 } catch (IOException gone) {
                     continue; // the thread ended between the listing and the read
                 }
-                if (isCompiler(threadName(line))) {
+                if (isCompiler(ProcStat.name(line))) {
                     byThread.put(Integer.parseInt(task.getFileName().toString()), ProcStat.parseStat(line).cpuSeconds());
                 }
             }
@@ -59,12 +59,5 @@ public final class JitCompilers {
 
     static boolean isCompiler(String threadName) {
         return threadName.startsWith("C1 CompilerThre") || threadName.startsWith("C2 CompilerThre");
-    }
-
-    /** The name in a stat line: between the first '(' and the last ')' (a name may hold parentheses). */
-    static String threadName(String statLine) {
-        int open = statLine.indexOf('(');
-        int close = statLine.lastIndexOf(')');
-        return open < 0 || close < open ? "" : statLine.substring(open + 1, close);
     }
 }

@@ -33,6 +33,13 @@ public final class ProcStat {
         return new Sample(ticks / TICKS_PER_SECOND, system / TICKS_PER_SECOND, Integer.parseInt(f[1]));
     }
 
+    /** The command (or thread) name in a stat line: between the first '(' and the last ')' (a name may hold parentheses). */
+    public static String name(String line) {
+        int open = line.indexOf('(');
+        int close = line.lastIndexOf(')');
+        return open < 0 || close < open ? "" : line.substring(open + 1, close);
+    }
+
     public static Sample stat(int pid) {
         try {
             return parseStat(Files.readString(Path.of("/proc", Integer.toString(pid), "stat")));

@@ -30,8 +30,8 @@ class ProcStatTest {
 
     @Test
     void theJitCompilerThreadsAreFoundByTheirNamesAsLinuxCutsThem() {
-        assertEquals("C2 CompilerThre", JitCompilers.threadName("77 (C2 CompilerThre) S 1 1 1 0 -1 0 0 0 0 0 12 3"));
-        assertEquals("a (b) c", JitCompilers.threadName("77 (a (b) c) S 1"));
+        assertEquals("C2 CompilerThre", ProcStat.name("77 (C2 CompilerThre) S 1 1 1 0 -1 0 0 0 0 0 12 3"));
+        assertEquals("a (b) c", ProcStat.name("77 (a (b) c) S 1"));
         assertTrue(JitCompilers.isCompiler("C1 CompilerThre"));
         assertTrue(JitCompilers.isCompiler("C2 CompilerThre"));
         assertFalse(JitCompilers.isCompiler("VM Thread"));
