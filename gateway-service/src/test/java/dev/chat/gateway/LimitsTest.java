@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.chat.common.testing.PipeliningClient;
 import dev.chat.common.testing.SilentSockets;
 import dev.chat.gateway.connection.ChatSessions;
+import dev.chat.gateway.connection.LimitPolicy;
 import dev.chat.gateway.connection.SocketCap;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -76,6 +77,9 @@ class LimitsTest {
     @Inject
     ChatSessions sessions;
 
+    @Inject
+    LimitPolicy limits;
+
     String prefix;
 
     @BeforeEach
@@ -128,6 +132,28 @@ class LimitsTest {
                 assertEquals("ack", send(two, room, "b" + i).getString("type"), "the user's 8 messages");
             }
             assertEquals("rate_limited", send(two, room, "b4").getString("code"), "the 9th of the user is refused");
+        }
+    }
+
+    @Test
+    void directMessagesStillQueuedWhenTheUsersLastConnectionClosesAreSentAndLeaveNoBudgetBehind() {
+        String user = prefix + "-quitter";
+        String watcherId = prefix + "-watcher";
+        try (ChatClient watcher = connect(watcherId)) {
+            ChatClient quitter = connect(user);
+            // Sent without waiting, then closed: the second and third wait behind the first's publish, and the close
+            // comes before its answer.
+            for (int i = 1; i <= 3; i++) {
+                quitter.send(new JsonObject().put("type", "send").put("to", watcherId).put("text", "bye " + i).put("cid", "q" + i));
+            }
+            quitter.close();
+            for (int i = 1; i <= 3; i++) {
+                String text = "bye " + i;
+                assertEquals(user, watcher.next(f -> "message".equals(f.getString("type")) && text.equals(f.getString("text")))
+                        .getString("from"));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> sessions.all().stream().noneMatch(s -> s.user().equals(user)));
+            assertFalse(limits.remembersBudgetOf(user), "a budget nothing would forget: the user has no connection here");
         }
     }
 

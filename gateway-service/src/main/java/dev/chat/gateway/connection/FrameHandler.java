@@ -64,9 +64,10 @@ public class FrameHandler {
         try {
             decoded = codec.decode(checkSize(text));
             if (session.hasLeft() && !(decoded instanceof ClientFrame.Send || decoded instanceof ClientFrame.Read)) {
-                // Queued behind a frame that was still waiting when the connection closed. A message and a read position
-                // are the client's data and go on as they would have; a join would make a member nobody removes any
-                // more, and the rest would answer no one.
+                // Queued behind a frame that was still waiting when the connection closed. A direct message and a read
+                // position are the client's data and go on as they would have (a room's message finds its rooms left, and
+                // without an ack the client sends it again); a join would make a member nobody removes any more, and the
+                // rest would answer no one.
                 return Uni.createFrom().voidItem();
             }
             // Before any Redis work: a refused frame costs a decode and a token count, nothing more.

@@ -59,14 +59,31 @@ public class LimitPolicy {
             throw refused(TOO_MANY[i], frame.cid());
         }
         if (kind == FrameRate.SEND) {
-            TokenBucket user = userBuckets.computeIfAbsent(session.user(),
-                    u -> new TokenBucket(limits.userMessagesPerSecond(), limits.userMessageBurst()));
-            if (!user.tryTake()) {
+            TokenBucket user = userBudget(session);
+            if (user != null && !user.tryTake()) {
                 throw refused(TOO_MANY[i], frame.cid());
             }
         } else if (kind == FrameRate.PRESENCE && !presenceQueries.tryTake(session.user())) {
             throw refused("too many presence queries for this user; slow down", frame.cid());
         }
+    }
+
+    /**
+     * The user's message budget. A send that waited behind a frame while its connection closed still goes out (it is the
+     * client's data), but once the user's last connection here is gone it neither recreates a budget that nothing would
+     * forget any more nor is held by one: such sends are bounded by the closed connection's queue and its own rate.
+     */
+    private TokenBucket userBudget(ChatSession session) {
+        if (session.hasLeft()) {
+            return userBuckets.get(session.user());
+        }
+        return userBuckets.computeIfAbsent(session.user(),
+                u -> new TokenBucket(limits.userMessagesPerSecond(), limits.userMessageBurst()));
+    }
+
+    /** Whether a message budget of {@code user} is remembered here (one per user with a connection here, at most). */
+    public boolean remembersBudgetOf(String user) {
+        return userBuckets.containsKey(user);
     }
 
     /**
