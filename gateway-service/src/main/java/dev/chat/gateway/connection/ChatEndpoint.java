@@ -85,8 +85,7 @@ public class ChatEndpoint {
                 .ifNoItem().after(Duration.ofSeconds(5)).recoverWithItem((Void) null)
                 .onFailure().recoverWithItem((Void) null)
                 .invoke(() -> {
-                    session.send(codec.encode(new ServerFrame.Welcome(user, node.name())));
-                    if (session.opened()) {
+                    if (session.opened(codec.encode(new ServerFrame.Welcome(user, node.name())))) {
                         session.inbound().release(sessions.inboundLimits(), frames(session));
                     }
                 });

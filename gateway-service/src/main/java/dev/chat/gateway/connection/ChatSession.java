@@ -91,9 +91,12 @@ public final class ChatSession implements Recipient {
     private volatile long expiresAt = Long.MAX_VALUE;
 
     private final io.netty.channel.EventLoop eventLoop;
-    /** Guarded by this: whether the welcome is out, and the cleanup of a close that came before it. */
-    private boolean opened;
+    /** Whether the welcome is out (set under this lock, read without it by every write). */
+    private volatile boolean opened;
+    /** Guarded by this: the cleanup of a close that came before the welcome. */
     private Runnable closedWhileOpening;
+    /** Guarded by this: frames for the client that came before its welcome (a direct message), written right after it. */
+    private List<Runnable> beforeWelcome;
     // Confined to the event loop: see holdFlushes.
     private boolean flushesHeld;
     private boolean writesHeld;
@@ -196,13 +199,24 @@ public final class ChatSession implements Recipient {
         cleanup.run();
     }
 
-    /** The welcome is out. False if the connection closed meanwhile: its cleanup then runs, and its waiting frames are dropped. */
-    boolean opened() {
+    /**
+     * Writes the welcome, then the frames that came for the client before it, in their order: PROTOCOL.md makes the
+     * welcome the first frame. False if the connection closed meanwhile: its cleanup then runs, and nothing is written.
+     */
+    boolean opened(String welcome) {
         Runnable cleanup;
         synchronized (this) {
-            opened = true;
             cleanup = closedWhileOpening;
             closedWhileOpening = null;
+            if (cleanup == null) {
+                sendNow(welcome, null);
+                if (beforeWelcome != null) {
+                    beforeWelcome.forEach(Runnable::run);
+                }
+            }
+            beforeWelcome = null;
+            // Last: a write that sees it goes straight out, after everything above.
+            opened = true;
         }
         if (cleanup == null) {
             return true;
@@ -434,6 +448,36 @@ public final class ChatSession implements Recipient {
 
     @Override
     public void send(String frame, Runnable written) {
+        if (!opened && heldForWelcome(() -> sendNow(frame, written))) {
+            return;
+        }
+        sendNow(frame, written);
+    }
+
+    /**
+     * Keeps a write that came before the welcome (a direct message routed here while the opening still waited for
+     * presence) for {@link #opened}; false once the welcome is out. Bounded like the outbound queue: past
+     * {@code max-frames} the connection is closed with 1013, and the client reconnects and reads them from history.
+     */
+    private boolean heldForWelcome(Runnable write) {
+        synchronized (this) {
+            if (opened) {
+                return false;
+            }
+            if (beforeWelcome == null) {
+                beforeWelcome = new java.util.ArrayList<>(4);
+            }
+            if (beforeWelcome.size() < outbound.maxFrames()) {
+                beforeWelcome.add(write);
+            } else if (!closing) {
+                metrics.slowConsumerClosed();
+                close(TRY_AGAIN_LATER, "too many frames before the welcome");
+            }
+            return true;
+        }
+    }
+
+    private void sendNow(String frame, Runnable written) {
         if (channel != null) {
             // Acks, joins, replies: straight to the pipeline like room messages (a big one in fragments); through
             // websockets-next they cost a Uni, a promise and a context capture each (2 % of the gateway's CPU at 2,000 sends/s).
@@ -467,6 +511,13 @@ public final class ChatSession implements Recipient {
      */
     @Override
     public void send(RoomMessage message, Runnable written) {
+        if (!opened && heldForWelcome(() -> sendNow(message, written))) {
+            return;
+        }
+        sendNow(message, written);
+    }
+
+    private void sendNow(RoomMessage message, Runnable written) {
         if (channel == null) {
             send(message.frame(), written);
             return;
