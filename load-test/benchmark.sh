@@ -221,7 +221,7 @@ start_gateway() { # NAME [ENV-ARRAY]: on its ports (chosen on first start, kept 
 }
 start_ours() {
   local name
-  ours_env=(QUARKUS_PROFILE=dev QUARKUS_HTTP_HOST=127.0.0.1 "QUARKUS_REDIS_HOSTS=redis://127.0.0.1:$redis_ours_port"
+  ours_env=(QUARKUS_PROFILE=dev QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_MANAGEMENT_HOST=127.0.0.1 "QUARKUS_REDIS_HOSTS=redis://127.0.0.1:$redis_ours_port"
     CHAT_JWT_SECRET="$CHAT_JWT_SECRET" QUARKUS_LOG_LEVEL=WARN)
   start_gateway gateway-a
   start_gateway gateway-b
@@ -237,7 +237,7 @@ start_ours() {
 }
 start_sharded() {
   local name
-  sharded_env=(QUARKUS_PROFILE=dev QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_REDIS_CLIENT_TYPE=cluster "QUARKUS_REDIS_HOSTS=$cluster_hosts"
+  sharded_env=(QUARKUS_PROFILE=dev QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_MANAGEMENT_HOST=127.0.0.1 QUARKUS_REDIS_CLIENT_TYPE=cluster "QUARKUS_REDIS_HOSTS=$cluster_hosts"
     CHAT_JWT_SECRET="$CHAT_JWT_SECRET" QUARKUS_LOG_LEVEL=WARN)
   start_gateway gateway-sa sharded_env
   start_gateway gateway-sb sharded_env

@@ -215,6 +215,7 @@ public class Footprint {
             builder.environment().putAll(env);
             builder.environment().put("QUARKUS_PROFILE", "dev");
             builder.environment().put("QUARKUS_HTTP_HOST", "127.0.0.1");
+            builder.environment().put("QUARKUS_MANAGEMENT_HOST", "127.0.0.1");
             builder.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
             builder.environment().put("QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort));
             builder.environment().put("CHAT_JWT_SECRET", SECRET);

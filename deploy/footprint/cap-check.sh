@@ -81,7 +81,7 @@ port=$(free_port)
 management_port=$(free_port)
 secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 # shellcheck disable=SC2086 # java_opts is a list of options
-env QUARKUS_PROFILE=dev QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT="$port" QUARKUS_MANAGEMENT_PORT="$management_port" \
+env QUARKUS_PROFILE=dev QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_MANAGEMENT_HOST=127.0.0.1 QUARKUS_HTTP_PORT="$port" QUARKUS_MANAGEMENT_PORT="$management_port" \
   QUARKUS_REDIS_HOSTS="redis://127.0.0.1:$redis_port" CHAT_JWT_SECRET="$secret" CHAT_NODE_ID=cap-check QUARKUS_LOG_LEVEL=WARN \
   CHAT_LIMITS_MAX_CONNECTIONS="$cap" \
   java $java_opts -XX:MaxRAM="${memory_mi}m" -XX:ActiveProcessorCount="$cpus" -Xlog:gc:file="$work/gc.log" \

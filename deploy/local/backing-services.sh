@@ -7,6 +7,13 @@
 REDIS_PORT=6379
 PG_PORT=5432
 
+# Debian installs nginx in /usr/sbin, which a normal user's PATH leaves out (root's and Ubuntu's have it): without it the
+# check below would install nginx again on every run, and starting it would fail.
+case ":$PATH:" in
+  *:/usr/sbin:*) ;;
+  *) PATH=$PATH:/usr/sbin:/sbin && export PATH ;;
+esac
+
 say() { printf '%s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 

@@ -174,8 +174,9 @@ start() {
   echo "${pid[$name]}" >"$PIDS/$name.pid"
 }
 
-# Bound to 127.0.0.1: the dev profile accepts tokens signed with a shared secret.
-common_env=(QUARKUS_PROFILE=dev QUARKUS_HTTP_HOST=127.0.0.1 "QUARKUS_REDIS_HOSTS=redis://127.0.0.1:$REDIS_PORT")
+# Bound to 127.0.0.1: the dev profile accepts tokens signed with a shared secret. The management interface (health,
+# metrics, OpenAPI) has its own host, 0.0.0.0 by default outside Quarkus's dev mode.
+common_env=(QUARKUS_PROFILE=dev QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_MANAGEMENT_HOST=127.0.0.1 "QUARKUS_REDIS_HOSTS=redis://127.0.0.1:$REDIS_PORT")
 : >"${log[gateway-a]}" && : >"${log[gateway-b]}" && : >"${log[history]}"
 say "Starting gateway-a (:$GATEWAY_A_PORT), gateway-b (:$GATEWAY_B_PORT), history (:$HISTORY_PORT); logs in run/logs/"
 footprint=$(jvm_footprint_options)
