@@ -214,10 +214,11 @@ class DeploymentManifestsTest {
             long preStop = ((Number) map(map(map(container, "lifecycle"), "preStop"), "sleep").get("seconds")).longValue();
             long shutdown;
             if (service.module.equals("gateway-service")) {
-                // Readiness DOWN for the shutdown delay, then the drain: reconnect + 1012 to every client.
-                long delay = seconds(env.getOrDefault("CHAT_SHUTDOWN_DELAY", service.envReads.get("CHAT_SHUTDOWN_DELAY")));
+                // Readiness DOWN for the drain notice, then the drain (reconnect + 1012 to every client), then REST
+                // requests in flight are answered within the shutdown timeout.
+                long notice = seconds(env.getOrDefault("CHAT_SHUTDOWN_DELAY", service.envReads.get("CHAT_SHUTDOWN_DELAY")));
                 long drain = seconds(env.getOrDefault("CHAT_DRAIN_TIMEOUT", service.defaultOf("chat.drain-timeout")));
-                shutdown = delay + drain;
+                shutdown = notice + drain + seconds(service.defaultOf("quarkus.shutdown.timeout"));
             } else {
                 shutdown = seconds(service.defaultOf("quarkus.shutdown.timeout"));
             }
@@ -583,7 +584,8 @@ class DeploymentManifestsTest {
                     entry.getKey() + " publishes its management port");
             if (facts.module.equals("gateway-service")) {
                 long drain = seconds(env.getOrDefault("CHAT_SHUTDOWN_DELAY", facts.envReads.get("CHAT_SHUTDOWN_DELAY")))
-                        + seconds(env.getOrDefault("CHAT_DRAIN_TIMEOUT", facts.defaultOf("chat.drain-timeout")));
+                        + seconds(env.getOrDefault("CHAT_DRAIN_TIMEOUT", facts.defaultOf("chat.drain-timeout")))
+                        + seconds(facts.defaultOf("quarkus.shutdown.timeout"));
                 assertTrue(seconds((String) service.get("stop_grace_period")) >= drain + GRACE_MARGIN_SECONDS,
                         entry.getKey() + ": stop_grace_period below the drain");
             }

@@ -237,6 +237,27 @@ final class ServiceProcess implements AutoCloseable {
         throw new IllegalStateException(name + " not ready within " + timeout + "; see e2e-tests/target/e2e-logs/" + name + ".log");
     }
 
+    /** How long this service's log is now: {@link #logShowsAfter} looks past it. */
+    long logLength() {
+        try {
+            Path log = LOGS.resolve(name + ".log");
+            return Files.exists(log) ? Files.size(log) : 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Whether the log, past {@code offset} (a {@link #logLength()}), has a line containing {@code text}. */
+    boolean logShowsAfter(long offset, String text) {
+        try {
+            byte[] all = Files.readAllBytes(LOGS.resolve(name + ".log"));
+            return new String(all, (int) Math.min(offset, all.length), (int) Math.max(0, all.length - offset),
+                    java.nio.charset.StandardCharsets.UTF_8).contains(text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The last lines of this service's log, so that a failure in CI says why without the log file. */
     private String logTail(int lines) {
         try {

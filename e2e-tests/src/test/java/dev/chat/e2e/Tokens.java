@@ -15,9 +15,18 @@ final class Tokens {
     }
 
     static String forUser(String user) {
+        return signed(user, "");
+    }
+
+    /** A backend's token for the server publish API: the role {@code chat-service}. */
+    static String forService(String subject) {
+        return signed(subject, ",\"groups\":[\"chat-service\"]");
+    }
+
+    private static String signed(String user, String moreClaims) {
         long now = System.currentTimeMillis() / 1000;
         String header = b64("{\"alg\":\"HS256\",\"typ\":\"JWT\"}");
-        String claims = b64("{\"sub\":\"" + user + "\",\"iss\":\"chat\",\"iat\":" + now + ",\"exp\":" + (now + 3600) + "}");
+        String claims = b64("{\"sub\":\"" + user + "\",\"iss\":\"chat\",\"iat\":" + now + ",\"exp\":" + (now + 3600) + moreClaims + "}");
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));

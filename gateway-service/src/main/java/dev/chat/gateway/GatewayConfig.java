@@ -192,6 +192,13 @@ public interface GatewayConfig {
         int maxLength();
     }
 
+    /**
+     * On shutdown, how long the gateway reports not ready and refuses new upgrades before it tells the first client to
+     * reconnect: a load balancer that polls readiness stops sending new clients here, so those told go elsewhere.
+     */
+    @WithDefault("2S")
+    Duration drainNotice();
+
     /** On shutdown, how long clients get to finish in-flight frames before their connections are cut. */
     @WithDefault("10S")
     Duration drainTimeout();

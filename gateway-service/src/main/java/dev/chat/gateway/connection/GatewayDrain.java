@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Takes a gateway out of service on SIGTERM: readiness goes DOWN and new upgrades are refused first,
- * then the clients get {@code reconnect} in batches spread over {@code chat.drain-spread} of the drain
+ * Takes a gateway out of service on SIGTERM: readiness goes DOWN and new upgrades are refused first, for
+ * {@code chat.drain-notice}, then the clients get {@code reconnect} in batches spread over {@code chat.drain-spread} of the drain
  * timeout (so the other gateways are not hit by all of them at once), and each closes with 1012 once
  * its in-flight frames are answered; whatever is still open at the drain timeout is cut.
  */
@@ -56,6 +56,8 @@ public class GatewayDrain {
             return;
         }
         draining = true; // from here no new connection is admitted, so the list below is complete
+        // Readiness is DOWN from here: a load balancer that polls it stops routing here before anyone is told to go.
+        waitUntil(System.nanoTime() + config.drainNotice().toNanos(), () -> false);
         List<ChatSession> toTell = new ArrayList<>(sessions.all());
         long start = System.nanoTime();
         long deadline = start + config.drainTimeout().toNanos();
