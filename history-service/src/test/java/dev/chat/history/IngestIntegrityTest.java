@@ -80,6 +80,27 @@ class IngestIntegrityTest {
     }
 
     @Test
+    void everyMessageOfABurstOfConflictsReachesTheDeadLetterStream() {
+        String room = Gateway.uniqueRoom("conflicts");
+        int count = 200;
+        List<ChatMessage> originals = new java.util.ArrayList<>();
+        for (int seq = 1; seq <= count; seq++) {
+            originals.add(new ChatMessage(room, seq, "alice", "original " + seq, Gateway.ts(seq), null));
+        }
+        writer.write(new MessageBatch(originals, java.util.Collections.nCopies(count, false), Map.of(room, (long) count)))
+                .await().atMost(WAIT);
+
+        // Redis handed a whole stretch of seqs out again: ingest's batches hold far more conflicts than the Redis pool has
+        // connections and waiting slots (6 and 24).
+        for (int seq = 1; seq <= count; seq++) {
+            gateway.publishRaw(room, Gateway.payload(room, seq, "mallory", "again " + seq, Gateway.ts(seq), null));
+        }
+
+        await().atMost(WAIT).untilAsserted(() -> assertEquals(count, redis.stream(String.class)
+                .xrange(DEAD_LETTERS, StreamRange.of("-", "+")).stream().filter(m -> room.equals(m.payload().get("room"))).count()));
+    }
+
+    @Test
     void aMessagePostgresRefusesForGoodGoesToTheDeadLetterStreamWithTheReason() {
         String room = Gateway.uniqueRoom("refused");
         double rejectedBefore = IngestTest.metric("chat_history_ingest_rejected_total");

@@ -8,6 +8,8 @@ import io.quarkus.logging.Log;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.runtime.Startup;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.redis.client.Command;
+import io.vertx.mutiny.redis.client.Request;
 import jakarta.inject.Singleton;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,17 +37,34 @@ public class DeadLetters {
 
     /** Appends the message to the dead-letter stream; a Redis failure is logged with the whole message, never thrown. */
     public Uni<Void> add(ChatMessage m, String reason) {
-        deadLettered.increment();
-        List<String> args = new ArrayList<>(List.of(config.deadLetterStream(), "MAXLEN", "~", Integer.toString(config.deadLetterMaxLength()),
-                "*", "room", m.room(), "seq", Long.toString(m.seq()), "from", m.from(), "text", m.text(), "ts", Long.toString(m.ts()),
-                "reason", reason));
-        if (m.cid() != null) {
-            args.add("cid");
-            args.add(m.cid());
+        return addAll(List.of(m), reason);
+    }
+
+    /**
+     * Appends the messages in one pipeline on one connection: a batch's worth of conflicts at once (Redis handed a stretch
+     * of seqs out twice) would otherwise ask the pool for a connection each, and those past its wait queue would fail.
+     * A Redis failure is logged with every message, never thrown.
+     */
+    public Uni<Void> addAll(List<ChatMessage> messages, String reason) {
+        if (messages.isEmpty()) {
+            return Uni.createFrom().voidItem();
         }
-        return redis.execute("XADD", args.toArray(new String[0])).replaceWithVoid().onFailure().recoverWithUni(failure -> {
-            Log.errorf("Could not add message %d of room %s to the dead-letter stream (%s); it was: %s (reason: %s)", m.seq(), m.room(),
-                    failure.getMessage(), m, reason);
+        deadLettered.increment(messages.size());
+        List<Request> appends = new ArrayList<>(messages.size());
+        for (ChatMessage m : messages) {
+            Request append = Request.cmd(Command.XADD).arg(config.deadLetterStream()).arg("MAXLEN").arg("~")
+                    .arg(config.deadLetterMaxLength()).arg("*").arg("room").arg(m.room()).arg("seq").arg(m.seq())
+                    .arg("from").arg(m.from()).arg("text").arg(m.text()).arg("ts").arg(m.ts()).arg("reason").arg(reason);
+            if (m.cid() != null) {
+                append.arg("cid").arg(m.cid());
+            }
+            appends.add(append);
+        }
+        return redis.getRedis().batch(appends).replaceWithVoid().onFailure().recoverWithUni(failure -> {
+            for (ChatMessage m : messages) {
+                Log.errorf("Could not add message %d of room %s to the dead-letter stream (%s); it was: %s (reason: %s)", m.seq(),
+                        m.room(), failure.getMessage(), m, reason);
+            }
             return Uni.createFrom().voidItem();
         });
     }

@@ -249,16 +249,18 @@ public class IngestWriter {
     private void conflicted(List<BatchOutcome.Conflict> found) {
         conflicts.increment(found.size());
         int logged = 0;
+        List<ChatMessage> offered = new ArrayList<>(found.size());
         for (BatchOutcome.Conflict c : found) {
             ChatMessage m = c.offered();
+            offered.add(m);
             if (logged++ < CONFLICTS_LOGGED) {
                 Log.errorf("Room %s seq %d is already stored with another message (from %s at %d, now from %s at %d): Redis handed "
                         + "out this seq twice (it lost data without losing its generation marker?); the new one goes to %s",
                         m.room(), m.seq(), c.storedFrom(), c.storedTs(), m.from(), m.ts(), config.deadLetterStream());
             }
-            deadLetters.add(m, "conflict: seq already stored with another message").subscribe().with(ok -> {
-            });
         }
+        deadLetters.addAll(offered, "conflict: seq already stored with another message").subscribe().with(ok -> {
+        });
         if (found.size() > CONFLICTS_LOGGED) {
             Log.errorf("%d more conflicting messages in the same batch", found.size() - CONFLICTS_LOGGED);
         }
