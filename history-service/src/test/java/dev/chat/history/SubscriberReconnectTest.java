@@ -56,6 +56,27 @@ class SubscriberReconnectTest {
         await().atMost(WAIT).until(() -> "UP".equals(check("redis-subscriber")));
     }
 
+    @Test
+    void aRoomTheCatchUpCouldNotReadIsReadAgainUntilItIs() {
+        await().atMost(WAIT).until(() -> "UP".equals(check("redis-subscriber")));
+        Gateway gateway = new Gateway(redis);
+        String room = Gateway.uniqueRoom("unread");
+        // Published while history was not listening, in a room that gets nothing more.
+        gateway.log(room, 1, "alice", "one");
+        gateway.log(room, 2, "alice", "two");
+        // The catch-up's read of this room fails (a stand-in for Redis still loading, or a timeout).
+        redis.execute("SET", RoomKeys.seq(room), "two");
+        try {
+            double failuresBefore = IngestTest.metric("chat_history_ingest_catchup_failures_total");
+            redis.execute("CLIENT", "KILL", "ID", RedisClients.idNamed(redis, subscriber.clientName()));
+            await().atMost(WAIT).until(() -> IngestTest.metric("chat_history_ingest_catchup_failures_total") > failuresBefore);
+        } finally {
+            redis.execute("SET", RoomKeys.seq(room), "2");
+        }
+        await().atMost(WAIT).untilAsserted(() -> given().auth().oauth2(TestTokens.valid("reader")).pathParam("room", room)
+                .get("/rooms/{room}/messages")
+                .then().statusCode(200).body("messages.seq", equalTo(List.of(1, 2))));
+    }
 
     private static String check(String name) {
         return Management.given().get("/q/health/group/ingest").jsonPath().getString("checks.find { it.name == '" + name + "' }.status");

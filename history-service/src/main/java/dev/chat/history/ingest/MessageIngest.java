@@ -47,6 +47,8 @@ public class MessageIngest {
      */
     private static final int CATCH_UP_ROOMS = 1_000;
     private static final LuaScript COUNT_LOST = LuaScript.fromResource("scripts/count-lost.lua");
+    /** A catch-up that could not read everything runs again after 1, 2, 4 ... s, at most this far apart. */
+    private static final long CATCH_UP_RETRY_MAX_MS = 60_000;
 
     private final Vertx vertx;
     private final HistoryConfig.Ingest config;
@@ -59,6 +61,7 @@ public class MessageIngest {
     private final ReactiveRedisDataSource redis;
     private final RedisDeployment deployment;
     private final Counter lost;
+    private final Counter catchUpFailures;
     private final IngestLag lag;
 
     // Confined to `context`.
@@ -68,6 +71,10 @@ public class MessageIngest {
     private Throttle throttle;
     private boolean discovering;
     private boolean discoverAgain;
+    /** The discovery under way could not read a page or a room: it runs again until one pass reads everything. */
+    private boolean discoveryIncomplete;
+    private int discoveryRetries;
+    private int catchUpRetries;
     /** Calls of the last position tick still in flight. */
     private int positionWrites;
     /** A catch-up of stored positions is under way; {@code catchUpAgain}: a (re)subscription came meanwhile, so one more follows. */
@@ -91,6 +98,9 @@ public class MessageIngest {
         this.redis = redis;
         this.lost = Counter.builder("chat.history.lost")
                 .description("Messages that could not be stored: gone from the recent log before history read them").register(registry);
+        this.catchUpFailures = Counter.builder("chat.history.ingest.catchup.failures")
+                .description("Redis reads of the catch-up after a (re)subscription that failed; the catch-up runs again until it reads everything")
+                .register(registry);
         this.lag = new IngestLag(registry);
     }
 
@@ -146,15 +156,23 @@ public class MessageIngest {
 
     private void caughtUp(String failure) {
         context.runOnContext(v -> {
-            if (failure != null) {
-                Log.warnf("Catching up stored positions: %s; the next (re)subscription retries", failure);
-            }
             catchingUp = false;
             if (catchUpAgain) {
                 catchUpAgain = false;
                 catchUpStoredPositions();
+            } else if (failure != null) {
+                catchUpFailures.increment();
+                long delay = retryDelay(catchUpRetries++);
+                Log.warnf("Catching up stored positions: %s; again in %d ms", failure, delay);
+                vertx.setTimer(delay, id -> context.runOnContext(again -> catchUpStoredPositions()));
+            } else {
+                catchUpRetries = 0;
             }
         });
+    }
+
+    private static long retryDelay(int retries) {
+        return Math.min(CATCH_UP_RETRY_MAX_MS, 1000L << Math.min(retries, 16));
     }
 
     /**
@@ -433,6 +451,7 @@ public class MessageIngest {
             return;
         }
         discovering = true;
+        discoveryIncomplete = false;
         if (!deployment.cluster()) {
             Redis client = redis.getRedis().getDelegate();
             discoverPage(cursor -> scan(client, cursor), "0", this::discoveryDone);
@@ -440,7 +459,8 @@ public class MessageIngest {
         }
         ClusterSlots.read(vertx, deployment, deployment.hosts()).onComplete(read -> context.runOnContext(v -> {
             if (read.failed()) {
-                Log.warnf("Reading the Redis Cluster's masters failed (%s); scanning for rooms at the next reconnect", read.cause().getMessage());
+                Log.warnf("Reading the Redis Cluster's masters failed (%s)", read.cause().getMessage());
+                discoveryFailed();
                 discoveryDone();
                 return;
             }
@@ -483,7 +503,7 @@ public class MessageIngest {
                         String room = RoomKeys.roomOfSeqKey(key);
                         if (room != null && RoomNames.isValidRoom(room)) {
                             checks.add(throttle.submit(() -> positions.read(room)).invoke(position -> compare(room, position))
-                                    .onFailure().recoverWithNull().replaceWithVoid());
+                                    .onFailure().invoke(this::discoveryFailed).onFailure().recoverWithNull().replaceWithVoid());
                         }
                     }
                     Uni<Void> all = checks.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(checks).andCollectFailures().replaceWithVoid();
@@ -495,16 +515,33 @@ public class MessageIngest {
                         }
                     }), failure -> context.runOnContext(v -> done.run()));
                 }, failure -> context.runOnContext(v -> {
-                    Log.warnf("Scanning Redis for rooms failed (%s); retrying at the next reconnect", failure.getMessage());
+                    Log.warnf("Scanning Redis for rooms failed (%s)", failure.getMessage());
+                    discoveryFailed();
                     done.run();
                 }));
     }
 
+    /** On the context: a page or a room of this discovery was not read, so what it would have found may still be missing. */
+    private void discoveryFailed() {
+        discoveryIncomplete = true;
+        catchUpFailures.increment();
+    }
+
+    /**
+     * Messages published while ingest was not subscribed, in rooms that get nothing more, are found by no one else: a pass
+     * that could not read everything (Redis still loading after a restart, a timeout) runs again until one does.
+     */
     private void discoveryDone() {
         discovering = false;
         if (discoverAgain) {
             discoverAgain = false;
             discover();
+        } else if (discoveryIncomplete) {
+            long delay = retryDelay(discoveryRetries++);
+            Log.warnf("Catching up rooms from Redis left some unread; again in %d ms", delay);
+            vertx.setTimer(delay, id -> context.runOnContext(v -> discover()));
+        } else {
+            discoveryRetries = 0;
         }
     }
 
