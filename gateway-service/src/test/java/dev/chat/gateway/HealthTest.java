@@ -1,8 +1,10 @@
 package dev.chat.gateway;
 
 import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasItems;
 import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.not;
 
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
@@ -12,11 +14,12 @@ import org.junit.jupiter.api.Test;
 class HealthTest {
 
     @Test
-    void readinessReportsRedisAndTheSubscriberConnection() {
+    void readinessFollowsRedisThroughTheSubscriberConnectionNotThroughThePoolsQueue() {
         Management.given().when().get("/q/health/ready").then()
                 .statusCode(200)
                 .body("status", is("UP"))
-                .body("checks.name", hasItems("redis-subscriber", "Redis connection health check"));
+                .body("checks.name", hasItems("redis-subscriber", "accepting-connections"))
+                .body("checks.name", not(hasItem("Redis connection health check")));
     }
 
     @Test
