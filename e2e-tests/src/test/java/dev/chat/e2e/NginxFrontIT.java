@@ -110,6 +110,33 @@ class NginxFrontIT {
         }
     }
 
+    @Test
+    void aPublishWithALargeBodyAndALargeHistoryPagePassThroughNginx() throws Exception {
+        String room = "front-large-" + UUID.randomUUID().toString().substring(0, 8);
+        // 4,000 characters, each escaped as \\uXXXX by the backend's JSON encoder: 24 KB, above nginx's default buffer.
+        String text = "\u00e9".repeat(4000);
+        StringBuilder body = new StringBuilder("{\"text\":\"");
+        for (int i = 0; i < 4000; i++) {
+            body.append("\\u00e9");
+        }
+        body.append("\"}");
+        for (int i = 0; i < 20; i++) {
+            HttpResponse<String> posted = HTTP.send(HttpRequest.newBuilder(URI.create(nginx.url() + "/rooms/" + room + "/messages"))
+                    .timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer " + Tokens.forService("front-backend"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, posted.statusCode(), posted.body());
+        }
+        // 20 messages of 8 KB of UTF-8 each: a page of about 160 KB, also above nginx's buffers.
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            HttpResponse<String> page = get("/rooms/" + room + "/messages?after=0&limit=20", "front-reader");
+            assertEquals(200, page.statusCode(), page.body().length() > 300 ? page.body().substring(0, 300) : page.body());
+            JsonNode messages = WsClient.JSON.readTree(page.body()).path("messages");
+            assertEquals(20, messages.size());
+            assertEquals(text, messages.get(19).path("text").asText());
+        });
+    }
+
     private static HttpResponse<String> get(String path, String user) throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(nginx.url() + path)).timeout(Duration.ofSeconds(10));
         if (user != null) {

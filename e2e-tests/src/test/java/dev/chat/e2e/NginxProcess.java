@@ -42,6 +42,11 @@ final class NginxProcess implements AutoCloseable {
                 logs.resolve("nginx-error.log"));
         try {
             Files.createDirectories(nginx.prefix.resolve("temp"));
+            if (isRoot()) {
+                // As under a checkout in /root: the workers (nobody) cannot enter the prefix, so nothing may need its
+                // temp files (a large request body or answer).
+                Files.setPosixFilePermissions(nginx.prefix, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            }
             Files.createDirectories(logs);
             String conf = Files.readString(root.resolve("deploy/nginx/local.conf.template"))
                     .replace("@USER@", isRoot() ? "user nobody " + nobodyGroup() + ";" : "")
