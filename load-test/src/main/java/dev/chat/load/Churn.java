@@ -93,7 +93,7 @@ final class Churn {
     private void launch(Vertx vertx, WebSocketClient client, long n) {
         int i = (int) (n % Integer.MAX_VALUE);
         String room = rooms == 0 ? null : roomPrefix + (i % rooms);
-        LoadClient c = new LoadClient(i, targets.get(i % targets.size()), room, tokens[i % tokens.length], run);
+        LoadClient c = new LoadClient(i, targets.get(Placement.target(i, rooms, targets.size())), room, tokens[i % tokens.length], run);
         live.add(c);
         started.increment();
         c.start(client).onComplete(ar -> {

@@ -130,7 +130,7 @@ public final class LoadTool {
         List<LoadClient> clients = new ArrayList<>(opt.clients());
         for (int i = 0; i < opt.clients(); i++) {
             String room = opt.rooms() == 0 ? null : opt.roomPrefix() + (i % opt.rooms());
-            clients.add(new LoadClient(i, opt.targets().get(i % opt.targets().size()), room, toks[i], run));
+            clients.add(new LoadClient(i, opt.targets().get(Placement.target(i, opt.rooms(), opt.targets().size())), room, toks[i], run));
         }
         return clients;
     }
@@ -189,7 +189,9 @@ public final class LoadTool {
         });
         long deadline = start + opt.connectTimeout().toNanos();
         while (done.get() < clients.size() && System.nanoTime() < deadline) {
-            tick(1000);
+            // Checked every 20 ms (progress still once a second): the CPU window ends with the last join, not up to a
+            // second after it.
+            tick(20);
         }
         Map<String, Object> connectCpu = monitor.endWindow();
         // The connect phase's CPU is the run's CPU when nothing is sent afterwards (S1, S2, S4).
@@ -274,6 +276,12 @@ public final class LoadTool {
         scheduler.join(5000);
         long windowEnd = System.nanoTime();
         Map<String, Object> cpu = monitor.endWindow();
+        // Read when the CPU window ends, before closing the churning clients (which can take seconds): the deliveries
+        // the window's CPU paid for.
+        long windowSends = run.sends.get() - sendsAtWindow;
+        long windowAcks = run.ledger.ackedCount() - acksAtWindow;
+        // Deliveries that arrived inside the window (whenever sent): the work the CPU figures of the window paid for.
+        long windowArrivals = run.ledger.firstDeliveries() - arrivalsAtWindow;
         if (churn != null) {
             try {
                 churn.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -283,10 +291,6 @@ public final class LoadTool {
             result.put("churn", churn.report());
             System.out.println("churn: " + result.get("churn"));
         }
-        long windowSends = run.sends.get() - sendsAtWindow;
-        long windowAcks = run.ledger.ackedCount() - acksAtWindow;
-        // Deliveries that arrived inside the window (whenever sent): the work the CPU figures of the window paid for.
-        long windowArrivals = run.ledger.firstDeliveries() - arrivalsAtWindow;
         phase = "drain";
         // Wait while anything is still owed and still moving: a backlogged server that keeps delivering is
         // given time (up to drain-max), one that has gone quiet for `drain` with messages owed has lost them.
@@ -313,7 +317,7 @@ public final class LoadTool {
         Map<String, Object> ingest = null;
         if (history != null) {
             phase = "history";
-            long catchUp = history.catchUp(Duration.ofSeconds(60));
+            long catchUp = history.catchUp(windowEnd, Duration.ofSeconds(60));
             ingest = new LinkedHashMap<>();
             List<Long> samples = new ArrayList<>(history.samples());
             samples.sort(Long::compare);

@@ -69,10 +69,13 @@ public final class HistoryProbe {
         return lag;
     }
 
-    /** Polls every acked room until each is stored up to its newest ack; ms it took, or -1 on timeout. */
-    public long catchUp(Duration timeout) {
-        long start = System.nanoTime();
-        long deadline = start + timeout.toNanos();
+    /**
+     * Polls every acked room until each is stored up to its newest ack; ms from {@code sendsStoppedNanos} (a
+     * {@link System#nanoTime()}) until it found that, or -1 on timeout. Called once the drain ends, so a catch-up that
+     * finished during the drain reads as the drain's length: an upper bound.
+     */
+    public long catchUp(long sendsStoppedNanos, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
         Set<String> behind = new HashSet<>(ledger.ackedRooms());
         while (!behind.isEmpty() && System.nanoTime() < deadline) {
             behind.removeIf(room -> storedSeq(room) >= ledger.maxAckedSeq(room, ""));
@@ -85,7 +88,7 @@ public final class HistoryProbe {
                 }
             }
         }
-        return behind.isEmpty() ? (System.nanoTime() - start) / 1_000_000 : -1;
+        return behind.isEmpty() ? (System.nanoTime() - sendsStoppedNanos) / 1_000_000 : -1;
     }
 
     /**

@@ -166,7 +166,9 @@ public final class Summary {
                 f.put("lost + duplicated + out of order", integrity.isMissingNode() ? null
                         : orZero(integrity.path("lost")) + orZero(integrity.path("duplicated")) + orZero(integrity.path("outOfOrder")));
                 f.put("sends never answered", num(integrity.path("sendsNeverAnswered")));
-                f.put("refusals (joins, sends, connects)", refusals(j) + (double) (connect.path("clients").asLong() - connect.path("joined").asLong()));
+                // Apart: a refused join is a client not joined too, and counted once in each.
+                f.put("clients not joined (refused, failed, timed out)", (double) (connect.path("clients").asLong() - connect.path("joined").asLong()));
+                f.put("refusals (joins, sends, connects)", refusals(j));
                 JsonNode cpu = j.path("cpu").path("processes");
                 double deliveries = j.path("send").path("deliveries").asDouble();
                 double acked = j.path("send").path("acked").asDouble();
