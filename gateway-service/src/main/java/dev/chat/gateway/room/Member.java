@@ -39,6 +39,12 @@ public final class Member {
     private String epoch;
     /** Written by the loop, read by ephemeral delivery from the room's thread. */
     private volatile boolean live;
+    /**
+     * The client has its {@code joined}, so the room's ephemeral frames (presence, typing) reach it, also while it catches
+     * up: they carry no seq, and one dropped then (a presence.leave) would leave the client's view wrong until it asked
+     * again. Written by the loop, read from the room's thread.
+     */
+    private volatile boolean joinedWritten;
 
     private final PresenceMode presence;
 
@@ -101,9 +107,9 @@ public final class Member {
         }
     }
 
-    /** Delivers an ephemeral frame (typing, presence) if the member is live; never to {@code exceptUser}. */
+    /** Delivers an ephemeral frame (typing, presence) once the client has its {@code joined}; never to {@code exceptUser}. */
     public void deliverEphemeral(RoomMessage message, String exceptUser) {
-        if (live && (exceptUser == null || !exceptUser.equals(recipient.user())) && presence.wants(message.type())) {
+        if (joinedWritten && (exceptUser == null || !exceptUser.equals(recipient.user())) && presence.wants(message.type())) {
             recipient.send(message);
         }
     }
@@ -124,6 +130,7 @@ public final class Member {
         lastSeq = from;
         this.target = target;
         recipient.send(joinedFrame);
+        joinedWritten = true;
         write(firstChunk);
     }
 
@@ -156,6 +163,7 @@ public final class Member {
         started = false;
         busy = false;
         live = false;
+        joinedWritten = false;
         pending = null;
     }
 
