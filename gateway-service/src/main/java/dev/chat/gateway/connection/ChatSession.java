@@ -519,7 +519,8 @@ public final class ChatSession implements Recipient {
 
     private void sendNow(RoomMessage message, Runnable written) {
         if (channel == null) {
-            send(message.frame(), written);
+            // Not send(): a held frame is written from opened(), before the welcome counts as out.
+            sendNow(message.frame(), written);
             return;
         }
         write(message.utf8(), written, true);
