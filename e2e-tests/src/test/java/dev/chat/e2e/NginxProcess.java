@@ -7,6 +7,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -45,7 +46,7 @@ final class NginxProcess implements AutoCloseable {
             if (isRoot()) {
                 // As under a checkout in /root: the workers (nobody) cannot enter the prefix, so nothing may need its
                 // temp files (a large request body or answer).
-                Files.setPosixFilePermissions(nginx.prefix, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+                Files.setPosixFilePermissions(nginx.prefix, PosixFilePermissions.fromString("rwx------"));
             }
             Files.createDirectories(logs);
             String conf = Files.readString(root.resolve("deploy/nginx/local.conf.template"))

@@ -252,7 +252,7 @@ final class ServiceProcess implements AutoCloseable {
         try {
             byte[] all = Files.readAllBytes(LOGS.resolve(name + ".log"));
             return new String(all, (int) Math.min(offset, all.length), (int) Math.max(0, all.length - offset),
-                    java.nio.charset.StandardCharsets.UTF_8).contains(text);
+                    StandardCharsets.UTF_8).contains(text);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -24,6 +24,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -465,7 +466,7 @@ public final class ChatSession implements Recipient {
                 return false;
             }
             if (beforeWelcome == null) {
-                beforeWelcome = new java.util.ArrayList<>(4);
+                beforeWelcome = new ArrayList<>(4);
             }
             if (beforeWelcome.size() < outbound.maxFrames()) {
                 beforeWelcome.add(write);
