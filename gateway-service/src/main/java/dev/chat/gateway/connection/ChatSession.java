@@ -1,6 +1,7 @@
 package dev.chat.gateway.connection;
 
 import dev.chat.gateway.metrics.GatewayMetrics;
+import dev.chat.gateway.room.DirectHandover;
 import dev.chat.gateway.room.Member;
 import dev.chat.gateway.room.Recipient;
 import dev.chat.gateway.room.RoomMessage;
@@ -26,6 +27,8 @@ import io.vertx.core.net.impl.ConnectionBase;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +51,9 @@ public final class ChatSession implements Recipient {
     static final int DIRECT_FRAME_LIMIT = 65536;
     /** How long a connection closed for abuse keeps its socket for the close frame to reach the client. */
     static final long ABUSE_CLOSE_GRACE_MILLIS = 1000;
+    /** Handovers kept per connection (see {@link #handOver}). */
+    static final int MAX_HANDOVERS = 16;
+    private static final long HANDOVER_IDLE_NANOS = TimeUnit.MINUTES.toNanos(1);
     /** What a keep-alive ping carries: the client echoes it in its pong. */
     private static final byte[] PING_PAYLOAD = "chat".getBytes(StandardCharsets.US_ASCII);
 
@@ -98,6 +104,11 @@ public final class ChatSession implements Recipient {
     private Runnable closedWhileOpening;
     /** Guarded by this: frames for the client that came before its welcome (a direct message), written right after it. */
     private List<Runnable> beforeWelcome;
+    /**
+     * Direct-message rooms this connection left whose messages the user's channel still hands over (see
+     * {@link DirectHandover}); confined to the event loop, null until one.
+     */
+    private Map<String, DirectHandover> handovers;
     // Confined to the event loop: see holdFlushes.
     private boolean flushesHeld;
     private boolean writesHeld;
@@ -164,6 +175,78 @@ public final class ChatSession implements Recipient {
         List<Member> members = List.copyOf(rooms.values());
         rooms = Map.of();
         return members;
+    }
+
+    /**
+     * The connection left a direct-message room ({@code member}'s membership ended): until the user's channel has caught up
+     * with what the membership wrote, it writes through the handover. On the event loop.
+     */
+    void handOver(Member member) {
+        onLoop(() -> {
+            DirectHandover handover = member.handOver();
+            if (handover == null || rooms.containsKey(member.room())) {
+                return;
+            }
+            if (handovers == null) {
+                handovers = new LinkedHashMap<>(4);
+            }
+            forgetIdleHandovers();
+            DirectHandover previous = handovers.put(member.room(), handover);
+            if (previous != null) {
+                previous.cancel();
+            }
+        });
+    }
+
+    /** The connection joins a direct-message room again: a handover from its last membership writes nothing more. */
+    void endHandOver(String room) {
+        onLoop(() -> {
+            DirectHandover handover = handovers == null ? null : handovers.remove(room);
+            if (handover != null) {
+                handover.cancel();
+            }
+        });
+    }
+
+    /**
+     * Bounds the handovers a connection keeps: one whose channel has not caught up within a minute has no message in
+     * flight any more, and past {@link #MAX_HANDOVERS} the oldest goes (the cost is a duplicate at worst, never a loss:
+     * only a handover still reading writes, and that one stays).
+     */
+    private void forgetIdleHandovers() {
+        for (Iterator<DirectHandover> it = handovers.values().iterator(); it.hasNext();) {
+            DirectHandover handover = it.next();
+            if (handover.idleFor(HANDOVER_IDLE_NANOS) || handovers.size() >= MAX_HANDOVERS && handover.idleFor(0)) {
+                it.remove();
+            }
+        }
+    }
+
+    @Override
+    public void sendDirect(RoomMessage message) {
+        onLoop(() -> {
+            Member member = rooms.get(message.room());
+            if (member != null) {
+                member.passedOver(message.seq());
+                return;
+            }
+            DirectHandover handover = handovers == null ? null : handovers.get(message.room());
+            if (handover != null) {
+                if (handover.offer(message)) {
+                    return;
+                }
+                handovers.remove(message.room());
+            }
+            send(message);
+        });
+    }
+
+    private void onLoop(Runnable task) {
+        if (eventLoop == null || eventLoop.inEventLoop()) {
+            task.run();
+        } else {
+            eventLoop.execute(task);
+        }
     }
 
     /** Whether the connection closed and left its rooms ({@link #leaveAllRooms}). */

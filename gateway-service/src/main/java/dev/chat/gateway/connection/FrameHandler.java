@@ -131,6 +131,9 @@ public class FrameHandler {
         limits.checkRooms(session, join.room(), join.cid());
         Member member = new Member(join.room(), session, join.presence());
         Member previous = session.putRoom(join.room(), member);
+        if (RoomNames.isDirect(join.room())) {
+            session.endHandOver(join.room());
+        }
         if (previous != null) {
             // A repeated join restarts the room for this connection, replaying from the new `since`. Its
             // presence ends with the old membership (if the new one fails, nothing is left behind); a
@@ -160,6 +163,10 @@ public class FrameHandler {
                 .onFailure().invoke(e -> {
                     session.removeRoom(join.room(), member);
                     rooms.remove(member);
+                    if (RoomNames.isDirect(join.room())) {
+                        // What the user's channel passed over for the join that failed is written to the connection.
+                        session.handOver(member);
+                    }
                 })
                 .replaceWithVoid();
     }
@@ -175,7 +182,12 @@ public class FrameHandler {
         }
         rooms.remove(member);
         presence.left(member, leave.room(), session.user());
-        return reply(session, new ServerFrame.Left(leave.room(), leave.cid()));
+        Uni<Void> left = reply(session, new ServerFrame.Left(leave.room(), leave.cid()));
+        if (RoomNames.isDirect(leave.room())) {
+            // After `left`: the user's channel writes the room's messages to this connection again from here.
+            session.handOver(member);
+        }
+        return left;
     }
 
     private Uni<Void> send(ChatSession session, ClientFrame.Send send) {

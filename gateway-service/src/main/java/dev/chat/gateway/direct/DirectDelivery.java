@@ -166,8 +166,12 @@ public class DirectDelivery {
             return;
         }
         for (Recipient recipient : local) {
-            if (!recipient.hasJoined(message.room())) {
-                recipient.send(message);
+            if (message.isEphemeral()) {
+                if (!recipient.hasJoined(message.room())) {
+                    recipient.send(message);
+                }
+            } else {
+                recipient.sendDirect(message);
             }
         }
     }

@@ -37,6 +37,11 @@ public final class Member {
     private long lastSeq;
     private long target;
     private String epoch;
+    /**
+     * Of a direct-message room: the first and last seq the user's channel passed over because this membership was to
+     * write them ({@link DirectHandover}); null until one.
+     */
+    private long[] passedOver;
     /** Written by the loop, read by ephemeral delivery from the room's thread. */
     private volatile boolean live;
     /**
@@ -158,6 +163,10 @@ public final class Member {
      * Without this, a replay went on after {@code left}, and beside the replay of a repeated join, out of order.
      */
     void stop() {
+        if (!started && !stopped) {
+            // What the client has of the room from here on (handOver): nothing, without its joined.
+            lastSeq = -1;
+        }
         stopped = true;
         generation++;
         started = false;
@@ -165,6 +174,28 @@ public final class Member {
         live = false;
         joinedWritten = false;
         pending = null;
+    }
+
+    /** A message of this direct-message room that the user's channel passed over, on the connection's event loop. */
+    public void passedOver(long seq) {
+        if (passedOver == null) {
+            passedOver = new long[] {seq, seq};
+        } else {
+            passedOver[1] = seq;
+        }
+    }
+
+    /**
+     * Once this membership of a direct-message room ended by a leave (on the connection's event loop): what the user's
+     * channel must still write to the connection, and what it must not write again. Null when nothing is to be done: the
+     * membership never wrote anything and the channel passed nothing over.
+     */
+    public DirectHandover handOver() {
+        long written = lastSeq >= 0 ? lastSeq : passedOver != null ? passedOver[0] - 1 : -1;
+        if (written < 0) {
+            return null;
+        }
+        return new DirectHandover(room, recipient, catchUp, epoch, written, passedOver == null ? written : passedOver[1]);
     }
 
     /**

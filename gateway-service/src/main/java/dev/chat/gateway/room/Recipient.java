@@ -20,6 +20,16 @@ public interface Recipient {
     }
 
     /**
+     * A message of one of the user's direct-message rooms from the user's channel, in seq order: written unless this
+     * connection joined the room (its membership writes the room's messages then). From any thread.
+     */
+    default void sendDirect(RoomMessage message) {
+        if (!hasJoined(message.room())) {
+            send(message);
+        }
+    }
+
+    /**
      * Writes an encoded frame and runs {@code written} once it was written to the socket (not if the
      * connection closes first): lets a long replay go at the pace the client reads.
      */

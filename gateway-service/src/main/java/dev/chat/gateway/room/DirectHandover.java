@@ -1,0 +1,115 @@
+package dev.chat.gateway.room;
+
+import java.util.List;
+
+/**
+ * A connection that leaves its own direct-message room goes back to receiving that room's messages through its user's
+ * channel, and the two paths do not run in step: the channel may already have passed over messages (the membership
+ * was to write them) that the membership had not written yet, or the membership may have written messages the channel
+ * has yet to bring. The handover writes the first from the recent log and drops the second, so the client gets every
+ * message once, in order. Confined to the connection's event loop. Memory stays bounded whatever arrives meanwhile:
+ * what the channel brings while a read is under way is not kept, only its seq, and is read back from the log.
+ */
+public final class DirectHandover {
+
+    private final String room;
+    private final Recipient recipient;
+    private final Member.CatchUp log;
+    private final String epoch;
+    private final long createdNanos = System.nanoTime();
+    /** The last seq the client has. */
+    private long written;
+    /** The last seq the channel has brought; above {@link #written}: to read from the log. */
+    private long brought;
+    private boolean reading;
+    private boolean cancelled;
+
+    DirectHandover(String room, Recipient recipient, Member.CatchUp log, String epoch, long written, long brought) {
+        this.room = room;
+        this.recipient = recipient;
+        this.log = log;
+        this.epoch = epoch;
+        this.written = written;
+        this.brought = Math.max(written, brought);
+        if (this.brought > written) {
+            read();
+        }
+    }
+
+    public String room() {
+        return room;
+    }
+
+    /**
+     * A message of the room from the user's channel, in seq order. True while the handover still decides what the client
+     * gets; false once the channel has caught up with the client, and the message is the caller's to write (from then
+     * on the handover is no longer needed).
+     */
+    public boolean offer(RoomMessage message) {
+        if (cancelled) {
+            return false;
+        }
+        long seq = message.seq();
+        if (reading) {
+            brought = Math.max(brought, seq);
+            return true;
+        }
+        if (seq <= written) {
+            return true;
+        }
+        if (seq == written + 1) {
+            return false;
+        }
+        brought = seq;
+        read();
+        return true;
+    }
+
+    /** The connection joined the room again: the new membership decides, and a read under way writes nothing. */
+    public void cancel() {
+        cancelled = true;
+    }
+
+    /** Whether the handover has nothing left to write and has been around for {@code nanos}: it may be forgotten. */
+    public boolean idleFor(long nanos) {
+        return !reading && System.nanoTime() - createdNanos >= nanos;
+    }
+
+    private void read() {
+        reading = true;
+        long from = written + 1;
+        long to = brought;
+        log.read(room, from, to, log.chunk()).onComplete(read -> onLoop(() -> {
+            if (cancelled) {
+                return;
+            }
+            List<RoomMessage> messages = read.succeeded() ? read.result() : List.of();
+            if (!messages.isEmpty() && messages.get(0).seq() == from) {
+                for (RoomMessage message : messages) {
+                    if (message.seq() == written + 1 && message.seq() <= to) {
+                        recipient.send(message);
+                        written = message.seq();
+                    }
+                }
+            } else {
+                // The log no longer holds them (or Redis did not answer): the client reloads up to here from history.
+                recipient.send(log.lost(room, to, epoch));
+                written = to;
+            }
+            if (written < brought) {
+                read();
+            } else {
+                reading = false;
+            }
+        }));
+    }
+
+    private void onLoop(Runnable task) {
+        var loop = recipient.eventLoop();
+        if (loop == null || loop.inEventLoop()) {
+            task.run();
+        } else {
+            loop.execute(task);
+        }
+    }
+}

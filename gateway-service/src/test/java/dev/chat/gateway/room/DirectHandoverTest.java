@@ -1,0 +1,182 @@
+package dev.chat.gateway.room;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.chat.gateway.protocol.PresenceMode;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Queue;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A connection that leaves its own direct-message room gets the room's messages through its user's channel again: each
+ * message once, in order, whichever of the two paths was ahead when it left.
+ */
+class DirectHandoverTest {
+
+    static final String ROOM = "dm:alice:bob";
+    static final String JOINED = "{\"type\":\"joined\"}";
+
+    final MemberTest.Frames client = new MemberTest.Frames();
+    final ScriptedLog log = new ScriptedLog();
+
+    @Test
+    void messagesTheChannelPassedOverWhileTheMembershipHadNotWrittenThemAreReadFromTheLog() {
+        Member member = liveMember();
+        member.deliver(message(1));
+        member.passedOver(1);
+        member.passedOver(2);
+        member.passedOver(3);
+        member.stop();
+
+        DirectHandover handover = member.handOver();
+        log.answer(2, 3);
+
+        assertEquals(List.of(JOINED, frame(1), frame(2), frame(3)), client.frames);
+        assertFalse(handover.offer(message(4)), "the channel has caught up: the caller writes 4");
+    }
+
+    @Test
+    void messagesTheMembershipWroteAheadOfTheChannelAreNotWrittenAgain() {
+        Member member = liveMember();
+        member.passedOver(1);
+        for (long seq = 1; seq <= 3; seq++) {
+            member.deliver(message(seq));
+        }
+        member.stop();
+
+        DirectHandover handover = member.handOver();
+
+        assertTrue(handover.offer(message(2)));
+        assertTrue(handover.offer(message(3)));
+        assertFalse(handover.offer(message(4)));
+        assertEquals(List.of(JOINED, frame(1), frame(2), frame(3)), client.frames);
+        assertTrue(log.reads.isEmpty(), "nothing to read");
+    }
+
+    @Test
+    void whatTheChannelBringsDuringAReadIsReadFromTheLogAfterItNotHeld() {
+        Member member = liveMember();
+        member.passedOver(1);
+        member.stop();
+        DirectHandover handover = member.handOver();
+
+        assertTrue(handover.offer(message(2)));
+        assertTrue(handover.offer(message(3)));
+        log.answer(1, 1);
+        log.answer(2, 3);
+
+        assertEquals(List.of(JOINED, frame(1), frame(2), frame(3)), client.frames);
+        assertFalse(handover.offer(message(4)));
+    }
+
+    @Test
+    void aGapTheLogNoLongerHoldsSendsTheClientToHistory() {
+        Member member = liveMember();
+        member.passedOver(1);
+        member.passedOver(2);
+        member.stop();
+        member.handOver();
+
+        log.answerNothing();
+
+        assertEquals(List.of(JOINED, "lost " + ROOM + " up to 2"), client.frames);
+    }
+
+    @Test
+    void aMembershipThatNeverGotItsJoinedGetsWhatTheChannelPassedOver() {
+        Member member = new Member(ROOM, client, PresenceMode.EVENTS);
+        member.attach(log);
+        member.passedOver(7);
+        member.passedOver(8);
+        member.stop();
+
+        member.handOver();
+        log.answer(7, 8);
+
+        assertEquals(List.of(frame(7), frame(8)), client.frames);
+    }
+
+    @Test
+    void aMembershipThatWroteNothingAndPassedNothingOverNeedsNoHandover() {
+        Member member = new Member(ROOM, client, PresenceMode.EVENTS);
+        member.attach(log);
+        member.stop();
+
+        assertNull(member.handOver());
+    }
+
+    @Test
+    void aJoinAgainEndsTheHandoverAndItsReadWritesNothing() {
+        Member member = liveMember();
+        member.passedOver(1);
+        member.stop();
+        DirectHandover handover = member.handOver();
+
+        handover.cancel();
+        log.answer(1, 1);
+
+        assertEquals(List.of(JOINED), client.frames);
+        assertFalse(handover.offer(message(2)), "a cancelled handover decides nothing");
+    }
+
+    /** A membership that got its {@code joined} at seq 0 and is live. */
+    private Member liveMember() {
+        Member member = new Member(ROOM, client, PresenceMode.EVENTS);
+        member.attach(log);
+        member.start(JOINED, "e1", 0, 0, List.of());
+        return member;
+    }
+
+    static RoomMessage message(long seq) {
+        return new RoomMessage("message", seq, ROOM, "bob", 0, frame(seq));
+    }
+
+    static String frame(long seq) {
+        return "{\"type\":\"message\",\"room\":\"" + ROOM + "\",\"seq\":" + seq + "}";
+    }
+
+    /** The room's recent log, answering each read when the test says, in the order the reads came. */
+    static final class ScriptedLog implements Member.CatchUp {
+        record Read(long from, long to, Promise<List<RoomMessage>> answer) {
+        }
+
+        final Queue<Read> reads = new ArrayDeque<>();
+
+        @Override
+        public Future<List<RoomMessage>> read(String room, long from, long to, int count) {
+            Promise<List<RoomMessage>> answer = Promise.promise();
+            reads.add(new Read(from, to, answer));
+            return answer.future();
+        }
+
+        /** Answers the oldest read, which must be for exactly {@code from..to}, with those messages. */
+        void answer(long from, long to) {
+            Read read = reads.remove();
+            assertEquals(from, read.from(), "read from");
+            assertEquals(to, read.to(), "read to");
+            read.answer().complete(LongStream.rangeClosed(from, to).mapToObj(DirectHandoverTest::message).toList());
+        }
+
+        /** Answers the oldest read as a log trimmed past it. */
+        void answerNothing() {
+            reads.remove().answer().complete(List.of());
+        }
+
+        @Override
+        public String lost(String room, long seq, String epoch) {
+            return "lost " + room + " up to " + seq;
+        }
+
+        @Override
+        public int chunk() {
+            return 100;
+        }
+    }
+}
