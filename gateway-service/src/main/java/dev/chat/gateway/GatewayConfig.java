@@ -163,6 +163,15 @@ public interface GatewayConfig {
         /** Script calls per Redis pipeline of presence work (one pooled connection, one round trip each). */
         @WithDefault("256")
         int batchSize();
+
+        /**
+         * Once the gateway's Redis subscriber reconnected, the members of each room with at most this many users get
+         * the room's list: the announcements published while it was cut off never reached them. Members of bigger
+         * rooms are not sent their whole list at once (it would be this many user ids and more to each); they ask
+         * {@code presence}. 0: no lists.
+         */
+        @WithDefault("1000")
+        int listAfterReconnectMaxUsers();
     }
 
     Replication replication();

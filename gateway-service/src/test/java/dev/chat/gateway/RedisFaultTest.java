@@ -4,6 +4,8 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chat.common.redis.RoomKeys;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -291,6 +293,30 @@ class RedisFaultTest {
                             || "error".equals(f.getString("type"))).getString("type"));
                 });
             }
+        }
+    }
+
+    @Test
+    @Order(11)
+    void presenceAnnouncedWhileTheSubscriberWasCutOffReachesTheMembersAsTheRoomsList() {
+        OwnRedis.cli("SET", "chat:generation", "g");
+        String room = "seen-" + UUID.randomUUID().toString().substring(0, 6);
+        try (ChatClient alice = connect("alice"); ChatClient viewer = connect("viewer")) {
+            alice.send(new JsonObject().put("type", "join").put("room", room));
+            alice.next("joined");
+            viewer.send(new JsonObject().put("type", "join").put("room", room).put("presence", "none"));
+            viewer.next("joined");
+
+            // A user another gateway announced while this gateway's subscriber was away: in the room's presence, and
+            // its presence.join never reached this gateway.
+            OwnRedis.cli("ZADD", RoomKeys.presence(room), Long.toString(System.currentTimeMillis() + 60_000), "carol|elsewhere");
+            OwnRedis.cli("CLIENT", "KILL", "TYPE", "pubsub");
+
+            JsonObject list = alice.next(f -> "presence".equals(f.getString("type")), Duration.ofSeconds(10));
+            assertEquals(room, list.getString("room"));
+            assertTrue(list.getJsonArray("users").contains("carol"), () -> "carol in " + list);
+            assertNull(list.getString("cid"), "unsolicited");
+            assertNull(viewer.pollNothing(500), "a member that asked for no presence frames gets no list either");
         }
     }
 

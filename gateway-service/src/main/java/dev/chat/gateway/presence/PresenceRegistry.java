@@ -213,13 +213,29 @@ public class PresenceRegistry {
      * is left out until it is announced, so an asker who then applies the announcements stays right.
      */
     public Uni<List<String>> users(String room) {
-        return USERS.run(redis, List.of(RoomKeys.presence(room), RoomKeys.presenceUnannounced(room)), List.of(now())).map(reply -> {
-            TreeSet<String> users = new TreeSet<>();
-            for (Response user : reply) {
-                users.add(user.toString());
-            }
-            return List.copyOf(users);
-        });
+        return USERS.run(redis, usersKeys(room), List.of(now())).map(PresenceRegistry::sorted);
+    }
+
+    /** {@link #users} of each room, in pipelines of batch-size script calls, one after the other. */
+    public Uni<List<List<String>>> usersOf(List<String> rooms) {
+        List<String> now = List.of(now());
+        return Multi.createFrom().iterable(chunks(rooms, Math.max(1, settings.batchSize())))
+                .onItem().transformToUniAndConcatenate(chunk -> USERS.runBatch(redis, chunk.stream().map(PresenceRegistry::usersKeys).toList(),
+                        chunk.stream().map(room -> now).toList()))
+                .onItem().transformToIterable(replies -> replies.stream().map(PresenceRegistry::sorted).toList())
+                .collect().asList();
+    }
+
+    private static List<String> usersKeys(String room) {
+        return List.of(RoomKeys.presence(room), RoomKeys.presenceUnannounced(room));
+    }
+
+    private static List<String> sorted(Response reply) {
+        TreeSet<String> users = new TreeSet<>();
+        for (Response user : reply) {
+            users.add(user.toString());
+        }
+        return List.copyOf(users);
     }
 
     /** Whether a user is connected to any gateway, and when they were last seen (now, if online). */

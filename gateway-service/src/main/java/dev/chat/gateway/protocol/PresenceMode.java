@@ -18,6 +18,12 @@ public enum PresenceMode {
      */
     NONE;
 
+    /**
+     * The routing type of a room's {@code presence} list sent after this gateway's subscriber reconnected (its frame's
+     * type is {@code presence}): every member taking presence frames needs it, whichever form it asked for.
+     */
+    public static final String LIST_AFTER_RECONNECT = "presence.after-reconnect";
+
     private static final PresenceMode[] ALL = values();
 
     private final String wireName = name().toLowerCase(Locale.ROOT);
@@ -36,6 +42,7 @@ public enum PresenceMode {
     public boolean wants(String type) {
         return switch (type) {
             case "presence.diff" -> this == DIFF;
+            case LIST_AFTER_RECONNECT -> this != NONE;
             case "presence.join", "presence.leave", "presence" -> this == EVENTS;
             default -> true;
         };

@@ -175,6 +175,14 @@ public class RoomRegistry {
         return joinedWritten;
     }
 
+    /** Hands an ephemeral frame (one that carries no seq) to the room's members here, in order with the room's traffic. */
+    public void announce(String room, RoomMessage frame) {
+        LocalRoom local = rooms.get(room);
+        if (local != null) {
+            local.home.execute(() -> local.onEphemeral(frame));
+        }
+    }
+
     /** Whether the user has joined the room on any connection of this gateway. */
     public boolean hasLocalMember(String room, String user) {
         LocalRoom local = rooms.get(room);

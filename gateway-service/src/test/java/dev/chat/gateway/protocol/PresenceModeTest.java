@@ -33,6 +33,13 @@ class PresenceModeTest {
     }
 
     @Test
+    void aListAfterAReconnectReachesEveryMemberThatTakesPresenceFrames() {
+        assertTrue(PresenceMode.EVENTS.wants(PresenceMode.LIST_AFTER_RECONNECT));
+        assertTrue(PresenceMode.DIFF.wants(PresenceMode.LIST_AFTER_RECONNECT));
+        assertFalse(PresenceMode.NONE.wants(PresenceMode.LIST_AFTER_RECONNECT));
+    }
+
+    @Test
     void everyModeTakesWhatIsNotPresence() {
         for (PresenceMode mode : PresenceMode.values()) {
             OTHER_FRAMES.forEach(type -> assertTrue(mode.wants(type), mode + " " + type));

@@ -1,0 +1,73 @@
+package dev.chat.gateway.presence;
+
+import dev.chat.gateway.GatewayConfig;
+import dev.chat.gateway.protocol.FrameCodec;
+import dev.chat.gateway.protocol.PresenceMode;
+import dev.chat.gateway.protocol.ServerFrame;
+import dev.chat.gateway.room.RoomMessage;
+import dev.chat.gateway.room.RoomRegistry;
+import dev.chat.gateway.room.RoomSubscriber;
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.List;
+
+/**
+ * Presence announcements travel on the room channels and are kept nowhere: those published while this gateway's
+ * subscriber was cut off from Redis never reach its members. Once it holds its channels again, the members of each
+ * local room that take presence frames get the room's list (an unsolicited {@code presence}, as a busy interval
+ * sends one), so their view is right again without asking. Messages need no such step: the rooms fill their gaps from
+ * the recent log.
+ */
+@ApplicationScoped
+public class ListsAfterReconnect {
+
+    private final RoomSubscriber subscriber;
+    private final RoomRegistry rooms;
+    private final PresenceRegistry presence;
+    private final FrameCodec codec;
+    private final int maxUsers;
+
+    public ListsAfterReconnect(RoomSubscriber subscriber, RoomRegistry rooms, PresenceRegistry presence, FrameCodec codec, GatewayConfig config) {
+        this.subscriber = subscriber;
+        this.rooms = rooms;
+        this.presence = presence;
+        this.codec = codec;
+        this.maxUsers = config.presence().listAfterReconnectMaxUsers();
+    }
+
+    void start(@Observes StartupEvent event) {
+        if (maxUsers > 0) {
+            subscriber.onReconnect(this::sendLists);
+        }
+    }
+
+    /**
+     * Reads every local room's users and hands each room's list to its members. An announcement published after the
+     * reconnect may reach members before the list that already holds it: both say the same.
+     */
+    void sendLists() {
+        List<String> names = List.copyOf(rooms.roomNames());
+        if (names.isEmpty()) {
+            return;
+        }
+        presence.usersOf(names).subscribe().with(lists -> {
+            int skipped = 0;
+            for (int i = 0; i < names.size(); i++) {
+                List<String> users = lists.get(i);
+                if (users.size() > maxUsers) {
+                    skipped++;
+                    continue;
+                }
+                String frame = codec.encode(new ServerFrame.PresenceList(names.get(i), users, null));
+                rooms.announce(names.get(i), new RoomMessage(PresenceMode.LIST_AFTER_RECONNECT, -1, names.get(i), null, 0, frame));
+            }
+            if (skipped > 0) {
+                Log.infof("After the subscriber reconnected, %d rooms with more than %d users got no presence list; their members ask presence",
+                        skipped, maxUsers);
+            }
+        }, e -> Log.warnf("Could not read the rooms' presence after the subscriber reconnected (%s): members keep the view they had",
+                e.getMessage()));
+    }
+}
