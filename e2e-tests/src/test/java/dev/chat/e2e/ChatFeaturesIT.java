@@ -102,6 +102,17 @@ class ChatFeaturesIT {
         }
     }
 
+    /** Whether chat:events holds a user.offline for {@code user} (redis-cli prints each field and value on a line). */
+    static boolean offlineEventFor(String user) {
+        List<String> lines = REDIS.run("XREVRANGE", "chat:events", "+", "-", "COUNT", "1000");
+        for (int i = 0; i + 2 < lines.size(); i++) {
+            if ("user.offline".equals(lines.get(i).trim()) && "user".equals(lines.get(i + 1).trim()) && user.equals(lines.get(i + 2).trim())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     long unread(String user, String room) throws Exception {
         HttpResponse<String> response = history.get("/users/me/rooms", user);
         assertEquals(200, response.statusCode(), response.body());
@@ -148,6 +159,11 @@ class ChatFeaturesIT {
             assertEquals(carol, left.path("user").asText());
             long took = System.currentTimeMillis() - killedAt;
             assertTrue(took < 60_000, "carol left " + took + " ms after her gateway died");
+            // Her gateway closed none of her connections: a live gateway's sweep records when she was last seen (her
+            // entry's last refresh, at most a TTL before the crash) and appends user.offline, as her close would have.
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).until(() -> offlineEventFor(carol));
+            long lastSeen = Long.parseLong(REDIS.run("GET", "chat:lastseen:{" + carol + "}").get(0).trim());
+            assertTrue(lastSeen <= killedAt && lastSeen > killedAt - 5_000, "carol last seen at " + lastSeen + ", killed at " + killedAt);
 
             bobB.close();
             aliceA.send(WsClient.frame("ping").put("cid", "sync"));

@@ -177,7 +177,10 @@ final class WsClient implements AutoCloseable {
         }
     }
 
-    /** Whatever arrives within {@code millis}, or null; presence events, which any join may cause, are passed over. */
+    /**
+     * Whatever arrives within {@code millis}, or null; presence events and unsolicited presence lists (no {@code cid}),
+     * which any join or a gateway's reconnect to Redis may cause, are passed over.
+     */
     ObjectNode poll(long millis) {
         long deadline = System.currentTimeMillis() + millis;
         while (true) {
@@ -192,7 +195,8 @@ final class WsClient implements AutoCloseable {
                     throw new AssertionError(e);
                 }
             }
-            if (frame == null || !frame.path("type").asText().startsWith("presence.")) {
+            String type = frame == null ? "" : frame.path("type").asText();
+            if (frame == null || !(type.startsWith("presence.") || "presence".equals(type) && !frame.has("cid"))) {
                 return frame;
             }
         }

@@ -18,6 +18,11 @@ public final class RoomKeys {
     public static final String EVENTS = "chat:events";
     /** Every room counter, for SCAN (braces are not glob characters). */
     public static final String SEQ_PATTERN = "chat:{*}:seq";
+    /**
+     * The gateways, scored by when their heartbeat runs out (ms): one found past it crashed, and a live gateway clears the
+     * online entries it left (see {@link #gatewayUsers}).
+     */
+    public static final String GATEWAYS = "chat:gateways";
     /** Held by the one history replica that re-seeds room counters after Redis lost its data. */
     public static final String RESEED_LOCK = "chat:history:reseed-lock";
 
@@ -97,6 +102,11 @@ public final class RoomKeys {
     /** The direct-message rooms of a user: a sorted set of rooms scored by the time of their latest message. */
     public static String directRooms(String user) {
         return "chat:dms:{" + user + "}";
+    }
+
+    /** The users a gateway holds an online entry for ({@link #online}): what to clear if the gateway crashes. */
+    public static String gatewayUsers(String node) {
+        return "chat:gateway-users:{" + node + "}";
     }
 
     public static String lastSeen(String user) {

@@ -44,6 +44,7 @@ public class PresenceRegistry {
     private static final LuaScript USERS = LuaScript.fromResource("scripts/presence-users.lua");
     private static final LuaScript REFRESH = LuaScript.fromResource("scripts/presence-refresh.lua");
     private static final LuaScript OFFLINE = LuaScript.fromResource("scripts/user-offline.lua");
+    private static final LuaScript ONLINE = LuaScript.fromResource("scripts/user-online.lua");
     /** Users per online heartbeat call: Redis runs one call's ZADDs and PEXPIREs back to back (about 0.2 ms for 64). */
     static final int ONLINE_KEYS_PER_CALL = 64;
 
@@ -165,8 +166,22 @@ public class PresenceRegistry {
         if (!first) {
             return io.vertx.core.Future.succeededFuture();
         }
-        return onlineWrites.run(REFRESH, List.of(RoomKeys.online(user)), List.of(expiry(), keyTtl(), node)).<Void>mapEmpty()
+        List<String> args = List.of(expiry(), keyTtl(), node, user);
+        if (!layout.cluster()) {
+            return onlineWrites.run(ONLINE, List.of(RoomKeys.online(user), RoomKeys.gatewayUsers(node)), args).<Void>mapEmpty()
+                    .onFailure(e -> Log.debugf("online status of %s not written: %s", user, e.getMessage()));
+        }
+        // On a Redis Cluster this gateway's users set is in another slot than the user's keys.
+        redis.execute("SADD", RoomKeys.gatewayUsers(node), user).subscribe()
+                .with(r -> {
+                }, e -> Log.debugf("%s not added to this gateway's users: %s", user, e.getMessage()));
+        return onlineWrites.run(ONLINE, List.of(RoomKeys.online(user)), args).<Void>mapEmpty()
                 .onFailure(e -> Log.debugf("online status of %s not written: %s", user, e.getMessage()));
+    }
+
+    /** The users connected to this gateway now (a copy). */
+    public synchronized List<String> onlineHere() {
+        return List.copyOf(onlineUsers.keySet());
     }
 
     /** A connection of {@code user} closed on this gateway. */
@@ -191,13 +206,16 @@ public class PresenceRegistry {
             if (!layout.cluster()) {
                 // After this user's online write, in the same pipelines as other connects and closes. Run twice (a pipeline
                 // resent after Redis lost its scripts), it appends a second user.offline event for the same close.
-                onlineWrites.run(OFFLINE, List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), config.events().stream()),
+                onlineWrites.run(OFFLINE, List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), config.events().stream(), RoomKeys.gatewayUsers(node)),
                         List.of(user, node, now, maxLength, "1"))
                         .onFailure(e -> Log.debugf("offline status of %s not written: %s", user, e.getMessage()));
                 return;
             }
-            // On a Redis Cluster the events stream is in another slot than the user's keys: the script
-            // says whether the user went offline, and the event is appended right after it.
+            // On a Redis Cluster the events stream and this gateway's users set are in other slots than the user's keys:
+            // the script says whether the user went offline, and the event is appended right after it.
+            redis.execute("SREM", RoomKeys.gatewayUsers(node), user).subscribe()
+                    .with(r -> {
+                    }, e -> Log.debugf("%s not removed from this gateway's users: %s", user, e.getMessage()));
             OFFLINE.run(redis, List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), RoomKeys.lastSeen(user)),
                     List.of(user, node, now, maxLength, "0"))
                     .chain(offline -> offline.toInteger() == 0 ? Uni.createFrom().voidItem()

@@ -1,0 +1,202 @@
+package dev.chat.gateway.presence;
+
+import dev.chat.common.redis.LuaScript;
+import dev.chat.common.redis.RedisLayout;
+import dev.chat.common.redis.RoomKeys;
+import dev.chat.gateway.GatewayConfig;
+import dev.chat.gateway.NodeName;
+import io.quarkus.logging.Log;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
+import io.vertx.mutiny.redis.client.Response;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A gateway that closes its users' last connections tells Redis when each was last seen and appends {@code user.offline}
+ * (user-offline.lua). One that crashes tells nothing: its online entries only expire, and its users would keep the
+ * last-seen time of an older visit, with no event for push-notification workers. So each gateway keeps the set of
+ * users it holds online entries for, and its own heartbeat in {@link RoomKeys#GATEWAYS}; on every heartbeat, each
+ * gateway looks for gateways whose heartbeat ran out, and the one that claims such a gateway (removes it from the set)
+ * clears its entries as its own close would have, with the time of their last refresh (online-gone.lua). A gateway
+ * restarted under the same name does the same for its previous process at start: entries refreshed before it started
+ * are the previous process's.
+ */
+@ApplicationScoped
+public class CrashedGatewaySweep {
+
+    private static final LuaScript GONE = LuaScript.fromResource("scripts/online-gone.lua");
+    /** Users per SSCAN page, and so per pipeline of script calls. */
+    static final int PAGE = 256;
+    /** Gateways found dead that one heartbeat clears at most. */
+    static final int GATEWAYS_PER_TICK = 8;
+
+    private final ReactiveRedisDataSource redis;
+    private final RedisLayout layout;
+    private final PresenceRegistry presence;
+    private final Vertx vertx;
+    private final String node;
+    private final long ttlMs;
+    private final long heartbeatMs;
+    private final String stream;
+    private final String maxLength;
+    /** Entries this process refreshed expire at or after this; earlier ones are a previous process's of the same name. */
+    private final long ownCutoff;
+    private final AtomicBoolean ticking = new AtomicBoolean();
+    private long timer = -1;
+
+    public CrashedGatewaySweep(ReactiveRedisDataSource redis, RedisLayout layout, PresenceRegistry presence, Vertx vertx, NodeName node,
+            GatewayConfig config) {
+        this.redis = redis;
+        this.layout = layout;
+        this.presence = presence;
+        this.vertx = vertx;
+        this.node = node.name();
+        this.ttlMs = config.presence().ttl().toMillis();
+        this.heartbeatMs = config.presence().heartbeatInterval().toMillis();
+        this.stream = config.events().stream();
+        this.maxLength = Integer.toString(config.events().maxLength());
+        this.ownCutoff = System.currentTimeMillis() + ttlMs;
+    }
+
+    void start(@Observes StartupEvent event) {
+        sweepPreviousProcess().subscribe().with(v -> {
+        }, e -> Log.warnf("Could not clear the online entries of a previous process named %s: %s", node, e.getMessage()));
+        timer = vertx.setPeriodic(heartbeatMs, heartbeatMs, t -> tick().subscribe().with(v -> {
+        }, e -> Log.warnf("Gateway heartbeat or sweep failed (%s); retrying at the next one", e.getMessage())));
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        vertx.cancelTimer(timer);
+    }
+
+    /** Clears the online entries a previous process of this gateway's name refreshed before this one started. Run at start. */
+    public Uni<Void> sweepPreviousProcess() {
+        return sweep(node, ownCutoff, false).invoke(cleared -> {
+            if (cleared > 0) {
+                Log.infof("Cleared %d online entries left by a previous process named %s", cleared, node);
+            }
+        }).replaceWithVoid();
+    }
+
+    /**
+     * This gateway's heartbeat, then the sweep of up to {@link #GATEWAYS_PER_TICK} gateways whose heartbeat ran out.
+     * One at a time: a tick that comes while the last one still runs is skipped.
+     */
+    public Uni<Void> tick() {
+        if (!ticking.compareAndSet(false, true)) {
+            return Uni.createFrom().voidItem();
+        }
+        long now = System.currentTimeMillis();
+        return redis.execute("ZADD", RoomKeys.GATEWAYS, Long.toString(now + ttlMs), node)
+                .chain(added -> added.toInteger() == 1 ? rememberUsersHere() : Uni.createFrom().voidItem())
+                .chain(() -> redis.execute("ZRANGEBYSCORE", RoomKeys.GATEWAYS, "-inf", "(" + now, "LIMIT", "0", Integer.toString(GATEWAYS_PER_TICK)))
+                .chain(dead -> sweepDead(names(dead), 0, now))
+                .eventually(() -> ticking.set(false));
+    }
+
+    /**
+     * This gateway was not in the set: its first heartbeat, or another gateway took it for dead (a pause longer than the
+     * TTL) and cleared its users set. Its users go back into it; their online entries come back with the next refresh.
+     */
+    private Uni<Void> rememberUsersHere() {
+        List<String> users = presence.onlineHere();
+        if (users.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        List<String> command = new ArrayList<>(users.size() + 2);
+        command.add(RoomKeys.gatewayUsers(node));
+        command.addAll(users);
+        return redis.execute("SADD", command.toArray(String[]::new)).replaceWithVoid();
+    }
+
+    private Uni<Void> sweepDead(List<String> dead, int index, long now) {
+        if (index >= dead.size()) {
+            return Uni.createFrom().voidItem();
+        }
+        String gone = dead.get(index);
+        Uni<Void> one = gone.equals(node) ? Uni.createFrom().voidItem()
+                : redis.execute("ZREM", RoomKeys.GATEWAYS, gone).chain(claimed -> claimed.toInteger() == 0
+                        ? Uni.createFrom().voidItem() // another gateway claimed it
+                        : sweep(gone, now + ttlMs, true).invoke(cleared -> {
+                            // A gateway that shut down cleanly closed its users itself: nothing to clear, nothing to say.
+                            if (cleared > 0) {
+                                Log.infof("Gateway %s stopped its heartbeat; cleared %d online entries it left", gone, cleared);
+                            }
+                        }).replaceWithVoid());
+        return one.chain(() -> sweepDead(dead, index + 1, now));
+    }
+
+    /**
+     * Clears {@code gateway}'s online entries refreshed before {@code cutoff}, a page of its users set at a time, and
+     * returns how many it cleared. A dead gateway's set goes; a live one's keeps the users it still holds.
+     */
+    private Uni<Integer> sweep(String gateway, long cutoff, boolean dead) {
+        return page(gateway, "0", cutoff, dead, 0);
+    }
+
+    private Uni<Integer> page(String gateway, String cursor, long cutoff, boolean dead, int clearedSoFar) {
+        String key = RoomKeys.gatewayUsers(gateway);
+        return redis.execute("SSCAN", key, cursor, "COUNT", Integer.toString(PAGE)).chain(reply -> {
+            String next = reply.get(0).toString();
+            List<String> users = names(reply.get(1));
+            return clear(gateway, users, cutoff, dead).chain(cleared -> "0".equals(next)
+                    ? (dead ? redis.execute("DEL", key).replaceWith(clearedSoFar + cleared) : Uni.createFrom().item(clearedSoFar + cleared))
+                    : page(gateway, next, cutoff, dead, clearedSoFar + cleared));
+        });
+    }
+
+    private Uni<Integer> clear(String gateway, List<String> users, long cutoff, boolean dead) {
+        if (users.isEmpty()) {
+            return Uni.createFrom().item(0);
+        }
+        boolean cluster = layout.cluster();
+        String now = Long.toString(System.currentTimeMillis());
+        List<List<String>> keys = new ArrayList<>(users.size());
+        List<List<String>> args = new ArrayList<>(users.size());
+        for (String user : users) {
+            keys.add(List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), cluster ? RoomKeys.lastSeen(user) : stream));
+            args.add(List.of(user, gateway, Long.toString(cutoff), Long.toString(ttlMs), now, maxLength, cluster ? "0" : "1"));
+        }
+        return GONE.runBatch(redis, keys, args).chain(replies -> {
+            List<Uni<Response>> after = new ArrayList<>();
+            List<String> released = new ArrayList<>();
+            int cleared = 0;
+            for (int i = 0; i < replies.size(); i++) {
+                long outcome = replies.get(i).get(0).toLong();
+                if (outcome != 1) {
+                    released.add(users.get(i));
+                }
+                if (outcome >= 2) {
+                    cleared++;
+                }
+                if (outcome == 3 && cluster) {
+                    after.add(redis.execute("XADD", stream, "MAXLEN", "~", maxLength, "*", "type", "user.offline", "user", users.get(i),
+                            "ts", replies.get(i).get(1).toString()));
+                }
+            }
+            if (!dead && !released.isEmpty()) {
+                List<String> command = new ArrayList<>(released.size() + 1);
+                command.add(RoomKeys.gatewayUsers(gateway));
+                command.addAll(released);
+                after.add(redis.execute("SREM", command.toArray(String[]::new)));
+            }
+            int total = cleared;
+            return after.isEmpty() ? Uni.createFrom().item(total) : Uni.join().all(after).andFailFast().replaceWith(total);
+        });
+    }
+
+    private static List<String> names(Response list) {
+        List<String> names = new ArrayList<>(list.size());
+        for (Response name : list) {
+            names.add(name.toString());
+        }
+        return names;
+    }
+}
