@@ -498,6 +498,36 @@ class PresenceBatchTest {
     }
 
     @Test
+    void aRejoinThatSpansAPresenceFlushAnnouncesNothing() {
+        String user = "again-" + suffix;
+        String marker = "marker-" + suffix;
+        try (ChatClient client = connect(user); ChatClient observer = connect("watcher-" + suffix)) {
+            observer.send(new JsonObject().put("type", "join").put("room", room));
+            observer.next("joined");
+            client.send(new JsonObject().put("type", "join").put("room", room));
+            client.next("joined");
+            observer.next(f -> "presence.join".equals(f.getString("type")) && user.equals(f.getString("user")));
+
+            // Redis holds every script call for longer than a presence interval: the re-join's position read and the
+            // flushes in between all wait, so a flush runs while the re-join is still in flight.
+            redis.execute("CLIENT", "PAUSE", Long.toString(3 * INTERVAL_MS), "WRITE");
+            client.send(new JsonObject().put("type", "join").put("room", room).put("since", 0).put("cid", "again"));
+            assertEquals("again", client.next(f -> "joined".equals(f.getString("type")), Duration.ofSeconds(10)).getString("cid"));
+
+            // A join after the re-join is announced after anything the re-join caused.
+            try (ChatClient later = connect(marker)) {
+                later.send(new JsonObject().put("type", "join").put("room", room));
+                later.next("joined");
+                JsonObject frame;
+                do {
+                    frame = observer.next(f -> f.getString("type").startsWith("presence"), Duration.ofSeconds(10));
+                    assertFalse(frame.encode().contains(user), "the re-joining user was announced: " + frame);
+                } while (!frame.encode().contains(marker));
+            }
+        }
+    }
+
+    @Test
     void aFailedRejoinLeavesNoPresenceBehind() {
         String user = "rejoin-" + suffix;
         try (ChatClient client = connect(user); ChatClient observer = connect("watcher-" + suffix)) {

@@ -135,11 +135,11 @@ public class FrameHandler {
             session.endHandOver(join.room());
         }
         if (previous != null) {
-            // A repeated join restarts the room for this connection, replaying from the new `since`. Its
-            // presence ends with the old membership (if the new one fails, nothing is left behind); a
-            // successful re-join counts again within the same presence interval, so no one sees a change.
+            // A repeated join restarts the room for this connection, replaying from the new `since`. The new
+            // membership takes over the old one's presence at once, so no one sees the user leave and come back
+            // (a re-join whose position read spanned a presence flush did); if it fails, the user leaves then.
             rooms.remove(previous);
-            presence.left(previous, join.room(), session.user());
+            presence.replaced(previous, member);
         }
         return Uni.createFrom().completionStage(() -> rooms.add(member).toCompletionStage())
                 .ifNoItem().after(SUBSCRIBE_TIMEOUT).failWith(() -> new RoomUnavailable("Redis subscription timed out", null))
@@ -163,6 +163,8 @@ public class FrameHandler {
                 .onFailure().invoke(e -> {
                     session.removeRoom(join.room(), member);
                     rooms.remove(member);
+                    // Counted only if it took over a previous membership's presence.
+                    presence.left(member, join.room(), session.user());
                     if (RoomNames.isDirect(join.room())) {
                         // What the user's channel passed over for the join that failed is written to the connection.
                         session.handOver(member);

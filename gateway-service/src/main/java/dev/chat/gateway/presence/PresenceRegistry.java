@@ -125,6 +125,19 @@ public class PresenceRegistry {
         }
     }
 
+    /**
+     * A connection joined a room again: {@code next} takes over {@code previous}'s place in the count, so the room sees no
+     * change. A previous membership not counted (its own join still in flight) hands nothing over; {@code next} is counted
+     * when its join completes ({@link #joined}).
+     */
+    public void replaced(Object previous, Object next) {
+        synchronized (this) {
+            if (counted.remove(previous)) {
+                counted.add(next);
+            }
+        }
+    }
+
     /** The membership left (or its connection closed); a membership never counted, or already uncounted, changes nothing. */
     public void left(Object membership, String room, String user) {
         synchronized (this) {
