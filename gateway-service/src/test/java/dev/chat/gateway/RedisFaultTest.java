@@ -18,6 +18,7 @@ import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.MethodOrderer;
@@ -35,7 +36,7 @@ class RedisFaultTest {
     public static class OwnRedisProfile implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("quarkus.redis.timeout", "2s", "chat.subscriber.max-backoff", "500ms",
+            return Map.of("quarkus.redis.timeout", "2s", "chat.subscriber.max-backoff", "500ms", "chat.presence.heartbeat-interval", "1s",
                     "chat.limits.messages-per-second", "1000", "chat.limits.message-burst", "1000",
                     "chat.limits.user-messages-per-second", "1000", "chat.limits.user-message-burst", "1000");
         }
@@ -317,6 +318,31 @@ class RedisFaultTest {
             assertTrue(list.getJsonArray("users").contains("carol"), () -> "carol in " + list);
             assertNull(list.getString("cid"), "unsolicited");
             assertNull(viewer.pollNothing(500), "a member that asked for no presence frames gets no list either");
+        }
+    }
+
+    @Test
+    @Order(12)
+    void aUserWhoLeftWhileRedisWasDownAndLostItsDataIsGoneFromTheListMembersGetAfterwards() {
+        OwnRedis.cli("SET", "chat:generation", "g");
+        String room = "lost-" + UUID.randomUUID().toString().substring(0, 6);
+        try (ChatClient alice = connect("alice"); ChatClient bob = connect("bob")) {
+            ChatClient carol = connect("carol");
+            for (ChatClient client : new ChatClient[] {alice, bob, carol}) {
+                client.send(new JsonObject().put("type", "join").put("room", room));
+                client.next("joined");
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> OwnRedis.cli("ZCARD", RoomKeys.presence(room)).trim().equals("3"));
+
+            OwnRedis.kill();
+            carol.close();
+            OwnRedis.startServer();
+            OwnRedis.cli("SET", "chat:generation", "g2");
+
+            // Redis came back empty: the gateway wrote its users again at its next heartbeat, and the list that follows
+            // the reconnect holds those still here. Carol's leave never reached anyone before it.
+            JsonObject list = alice.next(f -> "presence".equals(f.getString("type")), Duration.ofSeconds(20));
+            assertEquals(List.of("alice", "bob"), list.getJsonArray("users").getList());
         }
     }
 

@@ -9,6 +9,7 @@ import dev.chat.gateway.room.RoomRegistry;
 import dev.chat.gateway.room.RoomSubscriber;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.List;
@@ -28,24 +29,49 @@ public class ListsAfterReconnect {
     private final PresenceRegistry presence;
     private final FrameCodec codec;
     private final int maxUsers;
+    private final Vertx vertx;
+    /** How long after a reconnect the lists are read (see {@link #reconnected}). */
+    private final long delayMs;
+    /** Guarded by this: the timer of the lists to come, -1 if none. */
+    private long timer = -1;
 
-    public ListsAfterReconnect(RoomSubscriber subscriber, RoomRegistry rooms, PresenceRegistry presence, FrameCodec codec, GatewayConfig config) {
+    public ListsAfterReconnect(RoomSubscriber subscriber, RoomRegistry rooms, PresenceRegistry presence, FrameCodec codec, GatewayConfig config,
+            Vertx vertx) {
         this.subscriber = subscriber;
         this.rooms = rooms;
         this.presence = presence;
         this.codec = codec;
+        this.vertx = vertx;
         this.maxUsers = config.presence().listAfterReconnectMaxUsers();
+        this.delayMs = config.presence().heartbeatInterval().toMillis() + 2 * config.presence().batchInterval().toMillis();
     }
 
     void start(@Observes StartupEvent event) {
         if (maxUsers > 0) {
-            subscriber.onReconnect(this::sendLists);
+            subscriber.onReconnect(this::reconnected);
         }
     }
 
     /**
+     * The lists go out one heartbeat (and two flushes) after the reconnect, not at once: if Redis lost its data, every
+     * gateway has written its users' entries again by then, and a list read at once would have told members that
+     * everyone had left. A reconnect within that wait starts it again.
+     */
+    synchronized void reconnected() {
+        if (timer >= 0) {
+            vertx.cancelTimer(timer);
+        }
+        timer = vertx.setTimer(delayMs, t -> {
+            synchronized (this) {
+                timer = -1;
+            }
+            sendLists();
+        });
+    }
+
+    /**
      * Reads every local room's users and hands each room's list to its members. An announcement published after the
-     * reconnect may reach members before the list that already holds it: both say the same.
+     * read may reach members before the list: a user it announces may be missing from the list until the next change.
      */
     void sendLists() {
         List<String> names = List.copyOf(rooms.roomNames());
