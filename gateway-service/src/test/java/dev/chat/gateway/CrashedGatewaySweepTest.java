@@ -68,7 +68,7 @@ class CrashedGatewaySweepTest {
 
         // Each heartbeat clears a few dead gateways (others' test runs may have left some): until this one is gone.
         await().atMost(Duration.ofSeconds(20)).until(() -> {
-            sweep.tick().await().atMost(Duration.ofSeconds(10));
+            sweep.sweepDead().await().atMost(Duration.ofSeconds(10));
             return redis.execute("ZSCORE", RoomKeys.GATEWAYS, ghost) == null;
         });
 
@@ -107,6 +107,38 @@ class CrashedGatewaySweepTest {
         await().atMost(Duration.ofSeconds(5))
                 .until(() -> redis.execute("SISMEMBER", RoomKeys.gatewayUsers(node.name()), fresh).toInteger() == 0);
         assertTrue(offlineEvent(fresh, -1), "user.offline from the close itself");
+    }
+
+    @Test
+    void aGatewaysHeartbeatPutsBackInItsUsersSetWhoeverIsMissingFromIt() {
+        String here = "here-" + suffix;
+        try (ChatClient client = ChatClient.welcomed(vertx, base, here)) {
+            // Another gateway took this one for dead during a long pause and deleted its set.
+            redis.execute("DEL", RoomKeys.gatewayUsers(node.name()));
+
+            sweep.heartbeat().await().atMost(Duration.ofSeconds(10));
+
+            assertEquals(1, redis.execute("SISMEMBER", RoomKeys.gatewayUsers(node.name()), here).toInteger());
+            assertTrue(redis.execute("ZSCORE", RoomKeys.GATEWAYS, node.name()).toLong() > System.currentTimeMillis(), "its heartbeat is ahead");
+        }
+    }
+
+    @Test
+    void aGatewayThatCameBackIsNotSweptAndOneClaimedByAnotherIsLeftAlone() {
+        String back = "back-" + suffix;
+        String user = "user-" + suffix;
+        long future = System.currentTimeMillis() + TTL_MS;
+        // Its heartbeat is current (it came back, or another gateway holds its claim's lease): nothing of it is touched.
+        redis.execute("ZADD", RoomKeys.GATEWAYS, Long.toString(future), back);
+        redis.execute("SADD", RoomKeys.gatewayUsers(back), user);
+        redis.execute("ZADD", RoomKeys.online(user), Long.toString(future), back);
+
+        sweep.sweepDead().await().atMost(Duration.ofSeconds(10));
+
+        assertTrue(redis.execute("ZSCORE", RoomKeys.online(user), back) != null);
+        assertEquals(1, redis.execute("SISMEMBER", RoomKeys.gatewayUsers(back), user).toInteger());
+        redis.execute("ZREM", RoomKeys.GATEWAYS, back);
+        redis.execute("DEL", RoomKeys.gatewayUsers(back), RoomKeys.online(user));
     }
 
     /** Whether chat:events holds a user.offline for {@code user} dated {@code ts} (any date if negative). */

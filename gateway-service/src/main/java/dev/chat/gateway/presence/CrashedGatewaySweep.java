@@ -23,8 +23,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * (user-offline.lua). One that crashes tells nothing: its online entries only expire, and its users would keep the
  * last-seen time of an older visit, with no event for push-notification workers. So each gateway keeps the set of
  * users it holds online entries for, and its own heartbeat in {@link RoomKeys#GATEWAYS}; on every heartbeat, each
- * gateway looks for gateways whose heartbeat ran out, and the one that claims such a gateway (removes it from the set)
- * clears its entries as its own close would have, with the time of their last refresh (online-gone.lua). A gateway
+ * gateway looks for gateways whose heartbeat ran out, and the one that claims such a gateway (gives it a lease of one
+ * TTL, gateway-claim.lua) clears its entries as its own close would have, with the time of their last refresh
+ * (online-gone.lua), then removes it; a sweep that fails midway is taken up by whoever finds the lease run out. A gateway
  * restarted under the same name does the same for its previous process at start: entries refreshed before it started
  * are the previous process's.
  */
@@ -32,6 +33,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public class CrashedGatewaySweep {
 
     private static final LuaScript GONE = LuaScript.fromResource("scripts/online-gone.lua");
+    private static final LuaScript CLAIM = LuaScript.fromResource("scripts/gateway-claim.lua");
+    private static final LuaScript RELEASE = LuaScript.fromResource("scripts/gateway-release.lua");
     /** Users per SSCAN page, and so per pipeline of script calls. */
     static final int PAGE = 256;
     /** Gateways found dead that one heartbeat clears at most. */
@@ -48,7 +51,8 @@ public class CrashedGatewaySweep {
     private final String maxLength;
     /** Entries this process refreshed expire at or after this; earlier ones are a previous process's of the same name. */
     private final long ownCutoff;
-    private final AtomicBoolean ticking = new AtomicBoolean();
+    private final AtomicBoolean beating = new AtomicBoolean();
+    private final AtomicBoolean sweeping = new AtomicBoolean();
     private long timer = -1;
 
     public CrashedGatewaySweep(ReactiveRedisDataSource redis, RedisLayout layout, PresenceRegistry presence, Vertx vertx, NodeName node,
@@ -66,10 +70,11 @@ public class CrashedGatewaySweep {
     }
 
     void start(@Observes StartupEvent event) {
-        sweepPreviousProcess().subscribe().with(v -> {
-        }, e -> Log.warnf("Could not clear the online entries of a previous process named %s: %s", node, e.getMessage()));
-        timer = vertx.setPeriodic(heartbeatMs, heartbeatMs, t -> tick().subscribe().with(v -> {
-        }, e -> Log.warnf("Gateway heartbeat or sweep failed (%s); retrying at the next one", e.getMessage())));
+        // The previous process's entries first: the heartbeat's repair then puts back in the set whoever connected meanwhile.
+        sweepPreviousProcess().onFailure().invoke(e -> Log.warnf("Could not clear the online entries of a previous process named %s: %s",
+                node, e.getMessage())).onFailure().recoverWithNull()
+                .subscribe().with(v -> tick());
+        timer = vertx.setPeriodic(heartbeatMs, heartbeatMs, t -> tick());
     }
 
     void stop(@Observes ShutdownEvent event) {
@@ -85,35 +90,58 @@ public class CrashedGatewaySweep {
         }).replaceWithVoid();
     }
 
-    /**
-     * This gateway's heartbeat, then the sweep of up to {@link #GATEWAYS_PER_TICK} gateways whose heartbeat ran out.
-     * One at a time: a tick that comes while the last one still runs is skipped.
-     */
-    public Uni<Void> tick() {
-        if (!ticking.compareAndSet(false, true)) {
-            return Uni.createFrom().voidItem();
-        }
-        long now = System.currentTimeMillis();
-        return redis.execute("ZADD", RoomKeys.GATEWAYS, Long.toString(now + ttlMs), node)
-                .chain(added -> added.toInteger() == 1 ? rememberUsersHere() : Uni.createFrom().voidItem())
-                .chain(() -> redis.execute("ZRANGEBYSCORE", RoomKeys.GATEWAYS, "-inf", "(" + now, "LIMIT", "0", Integer.toString(GATEWAYS_PER_TICK)))
-                .chain(dead -> sweepDead(names(dead), 0, now))
-                .eventually(() -> ticking.set(false));
+    /** The heartbeat, and a sweep of dead gateways unless one still runs: the two apart, so a long sweep never delays the heartbeat. */
+    private void tick() {
+        heartbeat().subscribe().with(v -> {
+        }, e -> Log.warnf("Gateway heartbeat failed (%s); retrying at the next one", e.getMessage()));
+        sweepDead().subscribe().with(v -> {
+        }, e -> Log.warnf("Sweep of crashed gateways failed (%s); a claimed gateway is taken up again when its claim runs out",
+                e.getMessage()));
     }
 
     /**
-     * This gateway was not in the set: its first heartbeat, or another gateway took it for dead (a pause longer than the
-     * TTL) and cleared its users set. Its users go back into it; their online entries come back with the next refresh.
+     * This gateway's heartbeat, and its users set made whole again where it fell short: a claim of this gateway during a
+     * pause longer than the TTL deletes the set, and on a Redis Cluster an add and a remove of the same user may cross.
+     * A set far larger than the users here (removes lost on a Redis Cluster) is written anew.
      */
-    private Uni<Void> rememberUsersHere() {
-        List<String> users = presence.onlineHere();
-        if (users.isEmpty()) {
+    public Uni<Void> heartbeat() {
+        if (!beating.compareAndSet(false, true)) {
             return Uni.createFrom().voidItem();
         }
-        List<String> command = new ArrayList<>(users.size() + 2);
-        command.add(RoomKeys.gatewayUsers(node));
-        command.addAll(users);
-        return redis.execute("SADD", command.toArray(String[]::new)).replaceWithVoid();
+        String key = RoomKeys.gatewayUsers(node);
+        return redis.execute("ZADD", RoomKeys.GATEWAYS, Long.toString(System.currentTimeMillis() + ttlMs), node)
+                .chain(() -> redis.execute("SCARD", key))
+                .chain(count -> {
+                    List<String> users = presence.onlineHere();
+                    long inSet = count.toLong();
+                    if (inSet > 2L * users.size() + PAGE) {
+                        return redis.execute("DEL", key).chain(() -> addUsers(key, users));
+                    }
+                    return inSet < users.size() ? addUsers(key, users) : Uni.createFrom().voidItem();
+                })
+                .eventually(() -> beating.set(false));
+    }
+
+    private Uni<Void> addUsers(String key, List<String> users) {
+        Uni<Void> all = Uni.createFrom().voidItem();
+        for (int i = 0; i < users.size(); i += PAGE) {
+            List<String> command = new ArrayList<>(PAGE + 1);
+            command.add(key);
+            command.addAll(users.subList(i, Math.min(users.size(), i + PAGE)));
+            all = all.chain(() -> redis.execute("SADD", command.toArray(String[]::new)).replaceWithVoid());
+        }
+        return all;
+    }
+
+    /** Claims and clears up to {@link #GATEWAYS_PER_TICK} gateways whose heartbeat (or an earlier claim's lease) ran out. */
+    public Uni<Void> sweepDead() {
+        if (!sweeping.compareAndSet(false, true)) {
+            return Uni.createFrom().voidItem();
+        }
+        long now = System.currentTimeMillis();
+        return redis.execute("ZRANGEBYSCORE", RoomKeys.GATEWAYS, "-inf", "(" + now, "LIMIT", "0", Integer.toString(GATEWAYS_PER_TICK))
+                .chain(dead -> sweepDead(names(dead), 0, now))
+                .eventually(() -> sweeping.set(false));
     }
 
     private Uni<Void> sweepDead(List<String> dead, int index, long now) {
@@ -121,21 +149,25 @@ public class CrashedGatewaySweep {
             return Uni.createFrom().voidItem();
         }
         String gone = dead.get(index);
+        String lease = Long.toString(now + ttlMs);
         Uni<Void> one = gone.equals(node) ? Uni.createFrom().voidItem()
-                : redis.execute("ZREM", RoomKeys.GATEWAYS, gone).chain(claimed -> claimed.toInteger() == 0
-                        ? Uni.createFrom().voidItem() // another gateway claimed it
+                : CLAIM.run(redis, List.of(RoomKeys.GATEWAYS), List.of(gone, Long.toString(now), lease)).chain(claimed -> claimed.toInteger() == 0
+                        ? Uni.createFrom().voidItem() // another gateway claimed it, or it came back
                         : sweep(gone, now + ttlMs, true).invoke(cleared -> {
                             // A gateway that shut down cleanly closed its users itself: nothing to clear, nothing to say.
                             if (cleared > 0) {
                                 Log.infof("Gateway %s stopped its heartbeat; cleared %d online entries it left", gone, cleared);
                             }
-                        }).replaceWithVoid());
+                        })
+                                .chain(() -> redis.execute("DEL", RoomKeys.gatewayUsers(gone)))
+                                .chain(() -> RELEASE.run(redis, List.of(RoomKeys.GATEWAYS), List.of(gone, lease)))
+                                .replaceWithVoid());
         return one.chain(() -> sweepDead(dead, index + 1, now));
     }
 
     /**
      * Clears {@code gateway}'s online entries refreshed before {@code cutoff}, a page of its users set at a time, and
-     * returns how many it cleared. A dead gateway's set goes; a live one's keeps the users it still holds.
+     * returns how many it cleared. A live gateway's set keeps the users it still holds; a dead one's is deleted after.
      */
     private Uni<Integer> sweep(String gateway, long cutoff, boolean dead) {
         return page(gateway, "0", cutoff, dead, 0);
@@ -147,7 +179,7 @@ public class CrashedGatewaySweep {
             String next = reply.get(0).toString();
             List<String> users = names(reply.get(1));
             return clear(gateway, users, cutoff, dead).chain(cleared -> "0".equals(next)
-                    ? (dead ? redis.execute("DEL", key).replaceWith(clearedSoFar + cleared) : Uni.createFrom().item(clearedSoFar + cleared))
+                    ? Uni.createFrom().item(clearedSoFar + cleared)
                     : page(gateway, next, cutoff, dead, clearedSoFar + cleared));
         });
     }
@@ -161,7 +193,14 @@ public class CrashedGatewaySweep {
         List<List<String>> keys = new ArrayList<>(users.size());
         List<List<String>> args = new ArrayList<>(users.size());
         for (String user : users) {
-            keys.add(List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), cluster ? RoomKeys.lastSeen(user) : stream));
+            if (cluster) {
+                keys.add(List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), RoomKeys.lastSeen(user)));
+            } else if (dead) {
+                keys.add(List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), stream));
+            } else {
+                // A live process's own set: the user leaves it in the same step as the entry, unless kept.
+                keys.add(List.of(RoomKeys.online(user), RoomKeys.lastSeen(user), stream, RoomKeys.gatewayUsers(gateway)));
+            }
             args.add(List.of(user, gateway, Long.toString(cutoff), Long.toString(ttlMs), now, maxLength, cluster ? "0" : "1"));
         }
         return GONE.runBatch(redis, keys, args).chain(replies -> {
@@ -181,7 +220,8 @@ public class CrashedGatewaySweep {
                             "ts", replies.get(i).get(1).toString()));
                 }
             }
-            if (!dead && !released.isEmpty()) {
+            if (cluster && !dead && !released.isEmpty()) {
+                // In another slot than the users' keys; a user who connects meanwhile is put back by the next heartbeat.
                 List<String> command = new ArrayList<>(released.size() + 1);
                 command.add(RoomKeys.gatewayUsers(gateway));
                 command.addAll(released);
