@@ -183,8 +183,11 @@ public final class ChatSession implements Recipient {
      */
     void handOver(Member member) {
         onLoop(() -> {
+            if (rooms.containsKey(member.room())) {
+                return;
+            }
             DirectHandover handover = member.handOver();
-            if (handover == null || rooms.containsKey(member.room())) {
+            if (handover == null) {
                 return;
             }
             if (handovers == null) {
@@ -198,13 +201,37 @@ public final class ChatSession implements Recipient {
         });
     }
 
-    /** The connection joins a direct-message room again: a handover from its last membership writes nothing more. */
-    void endHandOver(String room) {
+    /**
+     * The connection joins a direct-message room again ({@code member}, replacing {@code previous} if not null): until the
+     * new membership writes its {@code joined}, the client has what the previous one or the handover from the last one
+     * gave it, and a handover writes nothing more.
+     */
+    void joinDirect(Member member, Member previous) {
         onLoop(() -> {
+            DirectHandover handover = handovers == null ? null : handovers.remove(member.room());
+            if (previous != null) {
+                member.takeOver(previous);
+            } else if (handover != null) {
+                handover.cancelFor(member);
+                return;
+            }
+            if (handover != null) {
+                handover.cancel();
+            }
+        });
+    }
+
+    @Override
+    public void sendDirectRestart(String room, String frame) {
+        onLoop(() -> {
+            if (rooms.containsKey(room)) {
+                return;
+            }
             DirectHandover handover = handovers == null ? null : handovers.remove(room);
             if (handover != null) {
                 handover.cancel();
             }
+            send(frame);
         });
     }
 

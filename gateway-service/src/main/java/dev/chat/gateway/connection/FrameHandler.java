@@ -131,15 +131,16 @@ public class FrameHandler {
         limits.checkRooms(session, join.room(), join.cid());
         Member member = new Member(join.room(), session, join.presence());
         Member previous = session.putRoom(join.room(), member);
-        if (RoomNames.isDirect(join.room())) {
-            session.endHandOver(join.room());
-        }
         if (previous != null) {
             // A repeated join restarts the room for this connection, replaying from the new `since`. The new
             // membership takes over the old one's presence at once, so no one sees the user leave and come back
             // (a re-join whose position read spanned a presence flush did); if it fails, the user leaves then.
             rooms.remove(previous);
             presence.replaced(previous, member);
+        }
+        if (RoomNames.isDirect(join.room())) {
+            // After the previous membership stopped: what the client had of the room carries over to the new one.
+            session.joinDirect(member, previous);
         }
         return Uni.createFrom().completionStage(() -> rooms.add(member).toCompletionStage())
                 .ifNoItem().after(SUBSCRIBE_TIMEOUT).failWith(() -> new RoomUnavailable("Redis subscription timed out", null))

@@ -372,9 +372,7 @@ public class DirectDelivery {
                                 Set<Recipient> local = users.get(user);
                                 if (local != null) {
                                     for (Recipient recipient : local) {
-                                        if (!recipient.hasJoined(room)) {
-                                            recipient.send(frame);
-                                        }
+                                        recipient.sendDirectRestart(room, frame);
                                     }
                                 }
                             });

@@ -28,6 +28,9 @@ public class ListsAfterReconnect {
     private final RoomRegistry rooms;
     private final PresenceRegistry presence;
     private final FrameCodec codec;
+    /** Reads of one room's list at most, while announcements keep overtaking them; the last one is handed regardless. */
+    static final int ATTEMPTS = 3;
+
     private final int maxUsers;
     private final Vertx vertx;
     /** How long after a reconnect the lists are read (see {@link #reconnected}). */
@@ -70,24 +73,27 @@ public class ListsAfterReconnect {
     }
 
     /**
-     * Reads every local room's users and hands each room's list to its members. An announcement published after the
-     * read may reach members before the list: a user it announces may be missing from the list until the next change.
+     * Reads every local room's users and hands each room's list to its members. A room whose members were handed a
+     * presence frame while its list was read (an announcement the list may predate) is read again, up to
+     * {@link #ATTEMPTS} times in all.
      */
     void sendLists() {
         List<String> names = List.copyOf(rooms.roomNames());
         if (names.isEmpty()) {
             return;
         }
+        int[] seen = new int[names.size()];
+        for (int i = 0; i < seen.length; i++) {
+            seen[i] = rooms.presenceFramesHanded(names.get(i));
+        }
         presence.usersOf(names).subscribe().with(lists -> {
             int skipped = 0;
             for (int i = 0; i < names.size(); i++) {
-                List<String> users = lists.get(i);
-                if (users.size() > maxUsers) {
+                if (lists.get(i).size() > maxUsers) {
                     skipped++;
-                    continue;
+                } else {
+                    hand(names.get(i), lists.get(i), seen[i], 1);
                 }
-                String frame = codec.encode(new ServerFrame.PresenceList(names.get(i), users, null));
-                rooms.announce(names.get(i), new RoomMessage(PresenceMode.LIST_AFTER_RECONNECT, -1, names.get(i), null, 0, frame));
             }
             if (skipped > 0) {
                 Log.infof("After the subscriber reconnected, %d rooms with more than %d users got no presence list; their members ask presence",
@@ -95,5 +101,15 @@ public class ListsAfterReconnect {
             }
         }, e -> Log.warnf("Could not read the rooms' presence after the subscriber reconnected (%s): members keep the view they had",
                 e.getMessage()));
+    }
+
+    private void hand(String room, List<String> users, int seen, int attempt) {
+        String frame = codec.encode(new ServerFrame.PresenceList(room, users, null));
+        RoomMessage list = new RoomMessage(PresenceMode.LIST_AFTER_RECONNECT, -1, room, null, 0, frame);
+        rooms.announceList(room, list, seen, attempt >= ATTEMPTS ? null : () -> {
+            int now = rooms.presenceFramesHanded(room);
+            presence.users(room).subscribe().with(again -> hand(room, again, now, attempt + 1),
+                    e -> Log.debugf("Presence of %s not read again after the reconnect: %s", room, e.getMessage()));
+        });
     }
 }

@@ -15,7 +15,7 @@ public final class DirectHandover {
     private final String room;
     private final Recipient recipient;
     private final Member.CatchUp log;
-    private final String epoch;
+    private String epoch;
     private final long createdNanos = System.nanoTime();
     /** The last seq the client has. */
     private long written;
@@ -65,7 +65,16 @@ public final class DirectHandover {
         return true;
     }
 
-    /** The connection joined the room again: the new membership decides, and a read under way writes nothing. */
+    /**
+     * The connection joined the room again: the new membership decides from what the client has and the channel brought
+     * (given to it), and a read under way writes nothing.
+     */
+    public void cancelFor(Member next) {
+        cancelled = true;
+        next.inherit(written, brought, epoch);
+    }
+
+    /** The channel restarted the room for the user (joined, recovered false, up to where it restarted): nothing more to write. */
     public void cancel() {
         cancelled = true;
     }
@@ -91,17 +100,35 @@ public final class DirectHandover {
                         written = message.seq();
                     }
                 }
+                next();
+            } else if (epoch == null) {
+                // A membership that never got its joined knows no epoch: the frame telling the client to reload carries one.
+                log.epoch(room).onComplete(epochRead -> onLoop(() -> {
+                    epoch = epochRead.succeeded() ? epochRead.result() : null;
+                    lost(to);
+                }));
             } else {
-                // The log no longer holds them (or Redis did not answer): the client reloads up to here from history.
-                recipient.send(log.lost(room, to, epoch));
-                written = to;
-            }
-            if (written < brought) {
-                read();
-            } else {
-                reading = false;
+                lost(to);
             }
         }));
+    }
+
+    /** The log no longer holds the messages up to {@code to} (or Redis did not answer): the client reloads them from history. */
+    private void lost(long to) {
+        if (cancelled) {
+            return;
+        }
+        recipient.send(log.lost(room, to, epoch));
+        written = to;
+        next();
+    }
+
+    private void next() {
+        if (written < brought) {
+            read();
+        } else {
+            reading = false;
+        }
     }
 
     private void onLoop(Runnable task) {

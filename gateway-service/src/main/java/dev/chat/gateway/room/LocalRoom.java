@@ -34,6 +34,8 @@ final class LocalRoom {
     volatile long delivered = -1;
     /** Copy-on-write: joins are rare, deliveries iterate it without a lock. */
     private volatile Shard[] shards = new Shard[0];
+    /** Presence frames handed to the members so far: written on {@link #home} only, read from any thread. */
+    volatile int presenceFrames;
     /** The stream epoch members last joined at, one copy for them all; confined to {@link #home}. */
     private String epoch;
 
@@ -50,6 +52,9 @@ final class LocalRoom {
      * typing; like messages, each event loop writes to its own members.
      */
     void onEphemeral(RoomMessage message) {
+        if (message.type().startsWith("presence")) {
+            presenceFrames++;
+        }
         for (Shard shard : shards) {
             shard.hand(message);
         }

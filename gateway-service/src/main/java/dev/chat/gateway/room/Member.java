@@ -22,6 +22,9 @@ public final class Member {
 
         /** Messages per chunk, and the most live messages kept while catching up. */
         int chunk();
+
+        /** The room's current epoch (for a {@link #lost} frame of a membership that never got its own), or null. */
+        io.vertx.core.Future<String> epoch(String room);
     }
 
     private final String room;
@@ -42,6 +45,13 @@ public final class Member {
      * write them ({@link DirectHandover}); null until one.
      */
     private long[] passedOver;
+    /**
+     * Of a direct-message room, until this membership writes its {@code joined}: the last seq the client had and the last
+     * the user's channel had brought before it (a membership of the same connection it replaced, or a handover it cut
+     * short); -1 when nothing is known.
+     */
+    private long inheritedWritten = -1;
+    private long inheritedBrought = -1;
     /** Written by the loop, read by ephemeral delivery from the room's thread. */
     private volatile boolean live;
     /**
@@ -191,11 +201,44 @@ public final class Member {
      * membership never wrote anything and the channel passed nothing over.
      */
     public DirectHandover handOver() {
-        long written = lastSeq >= 0 ? lastSeq : passedOver != null ? passedOver[0] - 1 : -1;
+        long written = clientHas();
         if (written < 0) {
             return null;
         }
-        return new DirectHandover(room, recipient, catchUp, epoch, written, passedOver == null ? written : passedOver[1]);
+        return new DirectHandover(room, recipient, catchUp, epoch, written, Math.max(written, channelBrought()));
+    }
+
+    /**
+     * This membership replaces {@code previous}, which has stopped, on the same connection (on its event loop): until this
+     * one writes its {@code joined}, the client has what it had from the previous one.
+     */
+    public void takeOver(Member previous) {
+        inherit(previous.clientHas(), previous.channelBrought(), previous.epoch);
+    }
+
+    /** Until this membership writes its {@code joined}, the client has up to {@code written} and the channel brought up to {@code brought}. */
+    public void inherit(long written, long brought, String knownEpoch) {
+        inheritedWritten = written;
+        inheritedBrought = brought;
+        if (epoch == null) {
+            epoch = knownEpoch;
+        }
+    }
+
+    /** The last seq of the room the client has from this membership or what it took over; -1 if unknown. On the loop. */
+    private long clientHas() {
+        if (lastSeq >= 0) {
+            return lastSeq;
+        }
+        if (inheritedWritten >= 0) {
+            return inheritedWritten;
+        }
+        return passedOver != null ? passedOver[0] - 1 : -1;
+    }
+
+    /** The last seq the user's channel brought for this membership or what it took over; -1 if none. */
+    private long channelBrought() {
+        return Math.max(passedOver != null ? passedOver[1] : -1, inheritedBrought);
     }
 
     /**

@@ -30,6 +30,16 @@ public interface Recipient {
     }
 
     /**
+     * The user's channel restarted one of the user's direct-message rooms ({@code frame}: {@code joined}, recovered false):
+     * written unless this connection joined the room. From any thread, in order with {@link #sendDirect}.
+     */
+    default void sendDirectRestart(String room, String frame) {
+        if (!hasJoined(room)) {
+            send(frame);
+        }
+    }
+
+    /**
      * Writes an encoded frame and runs {@code written} once it was written to the socket (not if the
      * connection closes first): lets a long replay go at the pace the client reads.
      */

@@ -65,6 +65,11 @@ public class RoomLogReader {
                 .map(RoomLogReader::messages);
     }
 
+    /** The room's current epoch, or null if it has none. */
+    public Future<String> epoch(String room) {
+        return client.send(Request.cmd(Command.GET).arg(RoomKeys.epoch(room))).map(reply -> reply == null ? null : reply.toString());
+    }
+
     /** The latest seq of each room (0 for none), in the order given. */
     public Future<List<Long>> heads(List<String> rooms) {
         return batched(rooms, room -> Request.cmd(Command.GET).arg(RoomKeys.seq(room)), reply -> reply == null ? 0L : reply.toLong());

@@ -85,6 +85,11 @@ public class RoomRegistry {
             }
 
             @Override
+            public Future<String> epoch(String room) {
+                return reader.epoch(room);
+            }
+
+            @Override
             public int chunk() {
                 return chunk;
             }
@@ -175,11 +180,27 @@ public class RoomRegistry {
         return joinedWritten;
     }
 
-    /** Hands an ephemeral frame (one that carries no seq) to the room's members here, in order with the room's traffic. */
-    public void announce(String room, RoomMessage frame) {
+    /** How many presence frames the room's members here have been handed so far; -1 when it has none here. */
+    public int presenceFramesHanded(String room) {
+        LocalRoom local = rooms.get(room);
+        return local == null ? -1 : local.presenceFrames;
+    }
+
+    /**
+     * Hands the room's members here a presence list read when {@link #presenceFramesHanded} was {@code seen}, in order with
+     * the room's traffic, unless a presence frame was handed to them since: then the list may be older than what they
+     * know, and {@code stale} runs instead (with {@code stale} null, the list is handed regardless).
+     */
+    public void announceList(String room, RoomMessage list, int seen, Runnable stale) {
         LocalRoom local = rooms.get(room);
         if (local != null) {
-            local.home.execute(() -> local.onEphemeral(frame));
+            local.home.execute(() -> {
+                if (stale == null || local.presenceFrames == seen) {
+                    local.onEphemeral(list);
+                } else {
+                    stale.run();
+                }
+            });
         }
     }
 

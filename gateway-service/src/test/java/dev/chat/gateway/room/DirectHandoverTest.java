@@ -86,7 +86,7 @@ class DirectHandoverTest {
 
         log.answerNothing();
 
-        assertEquals(List.of(JOINED, "lost " + ROOM + " up to 2"), client.frames);
+        assertEquals(List.of(JOINED, "lost " + ROOM + " up to 2 at e1"), client.frames);
     }
 
     @Test
@@ -124,6 +124,91 @@ class DirectHandoverTest {
 
         assertEquals(List.of(JOINED), client.frames);
         assertFalse(handover.offer(message(2)), "a cancelled handover decides nothing");
+    }
+
+    @Test
+    void aMembershipThatNeverGotItsJoinedSendsTheClientToHistoryWithTheRoomsEpoch() {
+        Member member = new Member(ROOM, client, PresenceMode.EVENTS);
+        member.attach(log);
+        member.passedOver(7);
+        member.stop();
+        member.handOver();
+
+        log.answerNothing();
+
+        assertEquals(List.of("lost " + ROOM + " up to 7 at e-now"), client.frames);
+    }
+
+    @Test
+    void aJoinAgainThatFailsLeavesTheClientWithWhatItHadNotWhatTheNewMembershipPassedOver() {
+        // Left at 10 while the channel was at 7: the handover waits for 8..10 to drop them.
+        Member first = liveMember();
+        first.passedOver(1);
+        for (long seq = 1; seq <= 10; seq++) {
+            first.deliver(message(seq));
+        }
+        first.passedOver(7);
+        first.stop();
+        DirectHandover handover = first.handOver();
+
+        // Joined again: the channel passes 8..10 over for the new membership, whose join then fails.
+        Member second = new Member(ROOM, client, PresenceMode.EVENTS);
+        second.attach(log);
+        handover.cancelFor(second);
+        for (long seq = 8; seq <= 10; seq++) {
+            second.passedOver(seq);
+        }
+        second.stop();
+        DirectHandover after = second.handOver();
+
+        assertTrue(log.reads.isEmpty(), "8..10 are not read again: the client has them");
+        assertFalse(after.offer(message(11)));
+        assertEquals(10, client.frames.size() - 1);
+    }
+
+    @Test
+    void aJoinAgainCutsAReadShortAndItsFailureReadsWhatTheCutReadWasFor() {
+        Member first = liveMember();
+        first.deliver(message(1));
+        first.passedOver(1);
+        first.passedOver(2);
+        first.passedOver(3);
+        first.stop();
+        DirectHandover handover = first.handOver();
+
+        Member second = new Member(ROOM, client, PresenceMode.EVENTS);
+        second.attach(log);
+        handover.cancelFor(second);
+        log.answer(2, 3);
+        second.stop();
+        second.handOver();
+        log.answer(2, 3);
+
+        assertEquals(List.of(JOINED, frame(1), frame(2), frame(3)), client.frames, "2 and 3 once, from the second read");
+    }
+
+    @Test
+    void aRepeatedJoinThatFailsTakesOverWhatThePreviousMembershipGaveTheClient() {
+        Member first = liveMember();
+        for (long seq = 1; seq <= 4; seq++) {
+            first.deliver(message(seq));
+        }
+        first.passedOver(1);
+        first.passedOver(2);
+        first.stop();
+
+        Member second = new Member(ROOM, client, PresenceMode.EVENTS);
+        second.attach(log);
+        second.takeOver(first);
+        second.passedOver(3);
+        second.passedOver(4);
+        second.passedOver(5);
+        second.stop();
+        DirectHandover after = second.handOver();
+        log.answer(5, 5);
+
+        assertEquals(List.of(JOINED, frame(1), frame(2), frame(3), frame(4), frame(5)), client.frames);
+        assertFalse(after.offer(message(6)));
     }
 
     /** A membership that got its {@code joined} at seq 0 and is live. */
@@ -171,12 +256,17 @@ class DirectHandoverTest {
 
         @Override
         public String lost(String room, long seq, String epoch) {
-            return "lost " + room + " up to " + seq;
+            return "lost " + room + " up to " + seq + (epoch == null ? "" : " at " + epoch);
         }
 
         @Override
         public int chunk() {
             return 100;
+        }
+
+        @Override
+        public Future<String> epoch(String room) {
+            return Future.succeededFuture("e-now");
         }
     }
 }

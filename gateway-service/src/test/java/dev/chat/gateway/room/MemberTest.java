@@ -58,6 +58,11 @@ class MemberTest {
         public int chunk() {
             return 100;
         }
+
+        @Override
+        public Future<String> epoch(String room) {
+            return Promise.<String>promise().future();
+        }
     }
 
     /** A connection that records what is written to it, on the caller's thread (no event loop). */
