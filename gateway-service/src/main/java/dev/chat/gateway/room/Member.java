@@ -41,17 +41,17 @@ public final class Member {
     private long target;
     private String epoch;
     /**
-     * Of a direct-message room: the first and last seq the user's channel passed over because this membership was to
-     * write them ({@link DirectHandover}); null until one.
+     * Of a direct-message room, null until needed (an array, not four fields: every member of every room would carry
+     * them): {@link #FIRST_PASSED} and {@link #LAST_PASSED}, the seqs the user's channel passed over because this
+     * membership was to write them; until this membership writes its {@code joined}, {@link #INHERITED_WRITTEN} and
+     * {@link #INHERITED_BROUGHT}, what the client had and the channel had brought before it (a membership of the same
+     * connection it replaced, or a handover it cut short). -1: none.
      */
-    private long[] passedOver;
-    /**
-     * Of a direct-message room, until this membership writes its {@code joined}: the last seq the client had and the last
-     * the user's channel had brought before it (a membership of the same connection it replaced, or a handover it cut
-     * short); -1 when nothing is known.
-     */
-    private long inheritedWritten = -1;
-    private long inheritedBrought = -1;
+    private long[] direct;
+    private static final int FIRST_PASSED = 0;
+    private static final int LAST_PASSED = 1;
+    private static final int INHERITED_WRITTEN = 2;
+    private static final int INHERITED_BROUGHT = 3;
     /** Written by the loop, read by ephemeral delivery from the room's thread. */
     private volatile boolean live;
     /**
@@ -188,11 +188,18 @@ public final class Member {
 
     /** A message of this direct-message room that the user's channel passed over, on the connection's event loop. */
     public void passedOver(long seq) {
-        if (passedOver == null) {
-            passedOver = new long[] {seq, seq};
-        } else {
-            passedOver[1] = seq;
+        long[] track = direct();
+        if (track[FIRST_PASSED] < 0) {
+            track[FIRST_PASSED] = seq;
         }
+        track[LAST_PASSED] = seq;
+    }
+
+    private long[] direct() {
+        if (direct == null) {
+            direct = new long[] {-1, -1, -1, -1};
+        }
+        return direct;
     }
 
     /**
@@ -218,8 +225,9 @@ public final class Member {
 
     /** Until this membership writes its {@code joined}, the client has up to {@code written} and the channel brought up to {@code brought}. */
     public void inherit(long written, long brought, String knownEpoch) {
-        inheritedWritten = written;
-        inheritedBrought = brought;
+        long[] track = direct();
+        track[INHERITED_WRITTEN] = written;
+        track[INHERITED_BROUGHT] = brought;
         if (epoch == null) {
             epoch = knownEpoch;
         }
@@ -230,15 +238,15 @@ public final class Member {
         if (lastSeq >= 0) {
             return lastSeq;
         }
-        if (inheritedWritten >= 0) {
-            return inheritedWritten;
+        if (direct == null) {
+            return -1;
         }
-        return passedOver != null ? passedOver[0] - 1 : -1;
+        return direct[INHERITED_WRITTEN] >= 0 ? direct[INHERITED_WRITTEN] : direct[FIRST_PASSED] >= 0 ? direct[FIRST_PASSED] - 1 : -1;
     }
 
     /** The last seq the user's channel brought for this membership or what it took over; -1 if none. */
     private long channelBrought() {
-        return Math.max(passedOver != null ? passedOver[1] : -1, inheritedBrought);
+        return direct == null ? -1 : Math.max(direct[LAST_PASSED], direct[INHERITED_BROUGHT]);
     }
 
     /**
