@@ -91,8 +91,7 @@ class DirectHandoverTest {
 
     @Test
     void aMembershipThatNeverGotItsJoinedGetsWhatTheChannelPassedOver() {
-        Member member = new Member(ROOM, client, PresenceMode.EVENTS);
-        member.attach(log);
+        Member member = unjoinedMember();
         member.passedOver(7);
         member.passedOver(8);
         member.stop();
@@ -105,8 +104,7 @@ class DirectHandoverTest {
 
     @Test
     void aMembershipThatWroteNothingAndPassedNothingOverNeedsNoHandover() {
-        Member member = new Member(ROOM, client, PresenceMode.EVENTS);
-        member.attach(log);
+        Member member = unjoinedMember();
         member.stop();
 
         assertNull(member.handOver());
@@ -128,8 +126,7 @@ class DirectHandoverTest {
 
     @Test
     void aMembershipThatNeverGotItsJoinedSendsTheClientToHistoryWithTheRoomsEpoch() {
-        Member member = new Member(ROOM, client, PresenceMode.EVENTS);
-        member.attach(log);
+        Member member = unjoinedMember();
         member.passedOver(7);
         member.stop();
         member.handOver();
@@ -152,8 +149,7 @@ class DirectHandoverTest {
         DirectHandover handover = first.handOver();
 
         // Joined again: the channel passes 8..10 over for the new membership, whose join then fails.
-        Member second = new Member(ROOM, client, PresenceMode.EVENTS);
-        second.attach(log);
+        Member second = unjoinedMember();
         handover.cancelFor(second);
         for (long seq = 8; seq <= 10; seq++) {
             second.passedOver(seq);
@@ -176,8 +172,7 @@ class DirectHandoverTest {
         first.stop();
         DirectHandover handover = first.handOver();
 
-        Member second = new Member(ROOM, client, PresenceMode.EVENTS);
-        second.attach(log);
+        Member second = unjoinedMember();
         handover.cancelFor(second);
         log.answer(2, 3);
         second.stop();
@@ -197,8 +192,7 @@ class DirectHandoverTest {
         first.passedOver(2);
         first.stop();
 
-        Member second = new Member(ROOM, client, PresenceMode.EVENTS);
-        second.attach(log);
+        Member second = unjoinedMember();
         second.takeOver(first);
         second.passedOver(3);
         second.passedOver(4);
@@ -213,9 +207,15 @@ class DirectHandoverTest {
 
     /** A membership that got its {@code joined} at seq 0 and is live. */
     private Member liveMember() {
+        Member member = unjoinedMember();
+        member.start(JOINED, "e1", 0, 0, List.of());
+        return member;
+    }
+
+    /** A membership whose join has not completed: no {@code joined} yet. */
+    private Member unjoinedMember() {
         Member member = new Member(ROOM, client, PresenceMode.EVENTS);
         member.attach(log);
-        member.start(JOINED, "e1", 0, 0, List.of());
         return member;
     }
 
