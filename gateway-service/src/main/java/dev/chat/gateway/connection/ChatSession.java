@@ -222,9 +222,12 @@ public final class ChatSession implements Recipient {
     }
 
     @Override
-    public void sendDirectRestart(String room, String frame) {
+    public void sendDirectRestart(String room, long seq, String epoch, String frame) {
         onLoop(() -> {
-            if (rooms.containsKey(room)) {
+            Member member = rooms.get(room);
+            if (member != null) {
+                // Its joined (or a handover if the join fails) tells the client where the room restarted.
+                member.channelRestarted(seq, epoch);
                 return;
             }
             DirectHandover handover = handovers == null ? null : handovers.remove(room);
@@ -268,7 +271,8 @@ public final class ChatSession implements Recipient {
         });
     }
 
-    private void onLoop(Runnable task) {
+    /** Runs a task on the connection's event loop: at once if already there (or without a loop), else queued. */
+    void onLoop(Runnable task) {
         if (eventLoop == null || eventLoop.inEventLoop()) {
             task.run();
         } else {

@@ -161,7 +161,9 @@ public class FrameHandler {
                     // this one ends the membership after its joined, never before it (which left the join unanswered).
                     return Uni.createFrom().completionStage(joinedWritten);
                 })
-                .onFailure().invoke(e -> {
+                .onFailure().invoke(e -> session.onLoop(() -> {
+                    // In one task on the connection's loop (a failure may come on a timer's or Redis's thread): no
+                    // direct message of the room is written between the membership's end and its handover.
                     session.removeRoom(join.room(), member);
                     rooms.remove(member);
                     // Counted only if it took over a previous membership's presence.
@@ -170,7 +172,7 @@ public class FrameHandler {
                         // What the user's channel passed over for the join that failed is written to the connection.
                         session.handOver(member);
                     }
-                })
+                }))
                 .replaceWithVoid();
     }
 

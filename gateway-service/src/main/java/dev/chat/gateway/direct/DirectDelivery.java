@@ -372,7 +372,7 @@ public class DirectDelivery {
                                 Set<Recipient> local = users.get(user);
                                 if (local != null) {
                                     for (Recipient recipient : local) {
-                                        recipient.sendDirectRestart(room, frame);
+                                        recipient.sendDirectRestart(room, position.seq(), position.epoch(), frame);
                                     }
                                 }
                             });

@@ -14,6 +14,7 @@ import io.vertx.core.Vertx;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -70,10 +71,13 @@ public class CrashedGatewaySweep {
     }
 
     void start(@Observes StartupEvent event) {
-        // The previous process's entries first: the heartbeat's repair then puts back in the set whoever connected meanwhile.
-        sweepPreviousProcess().onFailure().invoke(e -> Log.warnf("Could not clear the online entries of a previous process named %s: %s",
-                node, e.getMessage())).onFailure().recoverWithNull()
-                .subscribe().with(v -> tick());
+        // The heartbeat first, so that no other gateway takes this name's expired score for a dead gateway and sweeps
+        // the users connecting here; then the previous process's entries, retried while Redis is not there; the next
+        // heartbeat's repair puts back in the set whoever connected meanwhile.
+        heartbeat().onFailure().recoverWithNull()
+                .chain(() -> sweepPreviousProcess().onFailure().retry().withBackOff(Duration.ofSeconds(1), Duration.ofSeconds(30)).atMost(20))
+                .subscribe().with(v -> {
+                }, e -> Log.warnf("Could not clear the online entries of a previous process named %s: %s", node, e.getMessage()));
         timer = vertx.setPeriodic(heartbeatMs, heartbeatMs, t -> tick());
     }
 
@@ -117,8 +121,11 @@ public class CrashedGatewaySweep {
                     if (inSet > 2L * users.size() + PAGE) {
                         return redis.execute("DEL", key).chain(() -> addUsers(key, users));
                     }
-                    return inSet < users.size() ? addUsers(key, users) : Uni.createFrom().voidItem();
+                    // On a Redis Cluster a stale user beside a missing one keeps the count: every user is added again.
+                    return inSet < users.size() || layout.cluster() ? addUsers(key, users) : Uni.createFrom().voidItem();
                 })
+                // The reactive client has no deadline of its own: one unanswered command must not stop the heartbeat for good.
+                .ifNoItem().after(Duration.ofMillis(heartbeatMs)).fail()
                 .eventually(() -> beating.set(false));
     }
 
@@ -140,15 +147,19 @@ public class CrashedGatewaySweep {
         }
         long now = System.currentTimeMillis();
         return redis.execute("ZRANGEBYSCORE", RoomKeys.GATEWAYS, "-inf", "(" + now, "LIMIT", "0", Integer.toString(GATEWAYS_PER_TICK))
-                .chain(dead -> sweepDead(names(dead), 0, now))
+                .chain(dead -> sweepDead(names(dead), 0))
+                // Past this a claim's lease has run out and another gateway may take the sweep up: this one stops waiting.
+                .ifNoItem().after(Duration.ofMillis(ttlMs)).fail()
                 .eventually(() -> sweeping.set(false));
     }
 
-    private Uni<Void> sweepDead(List<String> dead, int index, long now) {
+    private Uni<Void> sweepDead(List<String> dead, int index) {
         if (index >= dead.size()) {
             return Uni.createFrom().voidItem();
         }
         String gone = dead.get(index);
+        // Now for each claim: the sweeps before it may have taken a while.
+        long now = System.currentTimeMillis();
         String lease = Long.toString(now + ttlMs);
         Uni<Void> one = gone.equals(node) ? Uni.createFrom().voidItem()
                 : CLAIM.run(redis, List.of(RoomKeys.GATEWAYS), List.of(gone, Long.toString(now), lease)).chain(claimed -> claimed.toInteger() == 0
@@ -162,7 +173,7 @@ public class CrashedGatewaySweep {
                                 .chain(() -> redis.execute("DEL", RoomKeys.gatewayUsers(gone)))
                                 .chain(() -> RELEASE.run(redis, List.of(RoomKeys.GATEWAYS), List.of(gone, lease)))
                                 .replaceWithVoid());
-        return one.chain(() -> sweepDead(dead, index + 1, now));
+        return one.chain(() -> sweepDead(dead, index + 1));
     }
 
     /**

@@ -108,8 +108,11 @@ public class ListsAfterReconnect {
         RoomMessage list = new RoomMessage(PresenceMode.LIST_AFTER_RECONNECT, -1, room, null, 0, frame);
         rooms.announceList(room, list, seen, attempt >= ATTEMPTS ? null : () -> {
             int now = rooms.presenceFramesHanded(room);
-            presence.users(room).subscribe().with(again -> hand(room, again, now, attempt + 1),
-                    e -> Log.debugf("Presence of %s not read again after the reconnect: %s", room, e.getMessage()));
+            presence.users(room).subscribe().with(again -> hand(room, again, now, attempt + 1), e -> {
+                Log.debugf("Presence of %s not read again after the reconnect: %s", room, e.getMessage());
+                // The list read before is still newer than what members had before the reconnect.
+                hand(room, users, now, ATTEMPTS);
+            });
         });
     }
 }

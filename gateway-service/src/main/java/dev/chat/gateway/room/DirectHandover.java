@@ -1,6 +1,7 @@
 package dev.chat.gateway.room;
 
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A connection that leaves its own direct-message room goes back to receiving that room's messages through its user's
@@ -12,6 +13,9 @@ import java.util.List;
  */
 public final class DirectHandover {
 
+    /** How long a read from the log may take before the client is sent to history for what it was to bring. */
+    static final long READ_TIMEOUT_MS = 10_000;
+
     private final String room;
     private final Recipient recipient;
     private final Member.CatchUp log;
@@ -22,13 +26,21 @@ public final class DirectHandover {
     /** The last seq the channel has brought; above {@link #written}: to read from the log. */
     private long brought;
     private boolean reading;
+    /** Reads started and finished (answered, or timed out): a late answer or timeout of an earlier read finds it moved on. */
+    private int reads;
     private boolean cancelled;
 
-    DirectHandover(String room, Recipient recipient, Member.CatchUp log, String epoch, long written, long brought) {
+    /** {@code restartedAt}: where the channel restarted the room without the client being told (-1: it did not). */
+    DirectHandover(String room, Recipient recipient, Member.CatchUp log, String epoch, long written, long brought, long restartedAt) {
         this.room = room;
         this.recipient = recipient;
         this.log = log;
         this.epoch = epoch;
+        if (restartedAt > written) {
+            // What the channel lost up to there is history's: the client is told, as the channel told the others.
+            recipient.send(log.lost(room, restartedAt, epoch));
+            written = restartedAt;
+        }
         this.written = written;
         this.brought = Math.max(written, brought);
         if (this.brought > written) {
@@ -71,7 +83,7 @@ public final class DirectHandover {
      */
     public void cancelFor(Member next) {
         cancelled = true;
-        next.inherit(written, brought, epoch);
+        next.inherit(written, brought, -1, epoch);
     }
 
     /** The channel restarted the room for the user (joined, recovered false, up to where it restarted): nothing more to write. */
@@ -88,12 +100,24 @@ public final class DirectHandover {
         reading = true;
         long from = written + 1;
         long to = brought;
+        int current = ++reads;
+        var loop = recipient.eventLoop();
+        if (loop != null) {
+            // The channel's messages of the room wait for this read: one Redis never answers must not stop them for good.
+            loop.schedule(() -> {
+                if (!cancelled && reads == current) {
+                    reads++;
+                    lost(to);
+                }
+            }, READ_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        }
         log.read(room, from, to, log.chunk()).onComplete(read -> onLoop(() -> {
-            if (cancelled) {
+            if (cancelled || reads != current) {
                 return;
             }
             List<RoomMessage> messages = read.succeeded() ? read.result() : List.of();
             if (!messages.isEmpty() && messages.get(0).seq() == from) {
+                reads++;
                 for (RoomMessage message : messages) {
                     if (message.seq() == written + 1 && message.seq() <= to) {
                         recipient.send(message);
@@ -104,10 +128,14 @@ public final class DirectHandover {
             } else if (epoch == null) {
                 // A membership that never got its joined knows no epoch: the frame telling the client to reload carries one.
                 log.epoch(room).onComplete(epochRead -> onLoop(() -> {
-                    epoch = epochRead.succeeded() ? epochRead.result() : null;
-                    lost(to);
+                    if (reads == current) {
+                        reads++;
+                        epoch = epochRead.succeeded() ? epochRead.result() : null;
+                        lost(to);
+                    }
                 }));
             } else {
+                reads++;
                 lost(to);
             }
         }));

@@ -45,13 +45,15 @@ public final class Member {
      * them): {@link #FIRST_PASSED} and {@link #LAST_PASSED}, the seqs the user's channel passed over because this
      * membership was to write them; until this membership writes its {@code joined}, {@link #INHERITED_WRITTEN} and
      * {@link #INHERITED_BROUGHT}, what the client had and the channel had brought before it (a membership of the same
-     * connection it replaced, or a handover it cut short). -1: none.
+     * connection it replaced, or a handover it cut short); {@link #RESTARTED_AT}, where the user's channel restarted the
+     * room while this membership had not written its {@code joined} (the client was not told). -1: none.
      */
     private long[] direct;
     private static final int FIRST_PASSED = 0;
     private static final int LAST_PASSED = 1;
     private static final int INHERITED_WRITTEN = 2;
     private static final int INHERITED_BROUGHT = 3;
+    private static final int RESTARTED_AT = 4;
     /** Written by the loop, read by ephemeral delivery from the room's thread. */
     private volatile boolean live;
     /**
@@ -197,7 +199,7 @@ public final class Member {
 
     private long[] direct() {
         if (direct == null) {
-            direct = new long[] {-1, -1, -1, -1};
+            direct = new long[] {-1, -1, -1, -1, -1};
         }
         return direct;
     }
@@ -212,7 +214,21 @@ public final class Member {
         if (written < 0) {
             return null;
         }
-        return new DirectHandover(room, recipient, catchUp, epoch, written, Math.max(written, channelBrought()));
+        long restartedAt = direct == null ? -1 : direct[RESTARTED_AT];
+        return new DirectHandover(room, recipient, catchUp, epoch, written, Math.max(written, channelBrought()), restartedAt);
+    }
+
+    /**
+     * The user's channel restarted this direct-message room at {@code seq} (what it lost is for history to give) while the
+     * connection is a member. Once joined the room's own order tells the client; before, a handover does if the join
+     * fails. On the connection's event loop.
+     */
+    public void channelRestarted(long seq, String restartEpoch) {
+        if (!started) {
+            long[] track = direct();
+            track[RESTARTED_AT] = Math.max(track[RESTARTED_AT], seq);
+            epoch = restartEpoch;
+        }
     }
 
     /**
@@ -220,14 +236,18 @@ public final class Member {
      * one writes its {@code joined}, the client has what it had from the previous one.
      */
     public void takeOver(Member previous) {
-        inherit(previous.clientHas(), previous.channelBrought(), previous.epoch);
+        inherit(previous.clientHas(), previous.channelBrought(), previous.direct == null ? -1 : previous.direct[RESTARTED_AT], previous.epoch);
     }
 
-    /** Until this membership writes its {@code joined}, the client has up to {@code written} and the channel brought up to {@code brought}. */
-    public void inherit(long written, long brought, String knownEpoch) {
+    /**
+     * Until this membership writes its {@code joined}, the client has up to {@code written}, the channel brought up to
+     * {@code brought}, and the channel restarted the room at {@code restartedAt} without the client being told (-1: not).
+     */
+    public void inherit(long written, long brought, long restartedAt, String knownEpoch) {
         long[] track = direct();
         track[INHERITED_WRITTEN] = written;
         track[INHERITED_BROUGHT] = brought;
+        track[RESTARTED_AT] = Math.max(track[RESTARTED_AT], restartedAt);
         if (epoch == null) {
             epoch = knownEpoch;
         }

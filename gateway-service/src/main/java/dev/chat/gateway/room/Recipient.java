@@ -30,10 +30,10 @@ public interface Recipient {
     }
 
     /**
-     * The user's channel restarted one of the user's direct-message rooms ({@code frame}: {@code joined}, recovered false):
-     * written unless this connection joined the room. From any thread, in order with {@link #sendDirect}.
+     * The user's channel restarted one of the user's direct-message rooms at {@code seq} ({@code frame}: {@code joined},
+     * recovered false): written unless this connection joined the room. From any thread, in order with {@link #sendDirect}.
      */
-    default void sendDirectRestart(String room, String frame) {
+    default void sendDirectRestart(String room, long seq, String epoch, String frame) {
         if (!hasJoined(room)) {
             send(frame);
         }

@@ -205,6 +205,41 @@ class DirectHandoverTest {
         assertFalse(after.offer(message(6)));
     }
 
+    @Test
+    void aRestartOfTheChannelDuringAJoinThatFailsSendsTheClientToHistoryUpToIt() {
+        // The client had 1..4 from a handover; the channel then restarted the room at 9 (5..8 are history's), while the
+        // new membership's join was in flight, and passed 10 over for it.
+        Member first = liveMember();
+        for (long seq = 1; seq <= 4; seq++) {
+            first.deliver(message(seq));
+        }
+        first.stop();
+        DirectHandover handover = first.handOver();
+        Member second = unjoinedMember();
+        handover.cancelFor(second);
+        second.channelRestarted(9, "e2");
+        second.passedOver(10);
+        second.stop();
+
+        DirectHandover after = second.handOver();
+        log.answer(10, 10);
+
+        assertEquals(List.of(JOINED, frame(1), frame(2), frame(3), frame(4), "lost " + ROOM + " up to 9 at e2", frame(10)), client.frames);
+        assertFalse(after.offer(message(11)));
+    }
+
+    @Test
+    void aRestartOfTheChannelAfterTheJoinedIsTheMembershipsToTell() {
+        Member member = liveMember();
+        member.channelRestarted(9, "e2");
+        member.stop();
+
+        DirectHandover after = member.handOver();
+
+        assertFalse(after.offer(message(1)), "the channel goes on from what the membership wrote");
+        assertEquals(List.of(JOINED), client.frames, "no restart frame from the handover: the room's own order told the member");
+    }
+
     /** A membership that got its {@code joined} at seq 0 and is live. */
     private Member liveMember() {
         Member member = unjoinedMember();
