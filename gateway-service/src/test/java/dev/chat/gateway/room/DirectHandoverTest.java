@@ -1,16 +1,22 @@
 package dev.chat.gateway.room;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chat.gateway.protocol.PresenceMode;
+import io.netty.channel.DefaultEventLoop;
+import io.netty.channel.EventLoop;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Queue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
@@ -240,6 +246,28 @@ class DirectHandoverTest {
         assertEquals(List.of(JOINED), client.frames, "no restart frame from the handover: the room's own order told the member");
     }
 
+    @Test
+    void aLogReadThatNeverAnswersSendsTheClientToHistoryAndTheChannelGoesOn() throws Exception {
+        DefaultEventLoop loop = new DefaultEventLoop();
+        try {
+            OnLoop connection = new OnLoop(loop);
+            Member member = new Member(ROOM, connection, PresenceMode.EVENTS);
+            member.attach(new MemberTest.StalledLog());
+            DirectHandover handover = loop.submit(() -> {
+                member.start(JOINED, "e1", 0, 0, List.of());
+                member.passedOver(1);
+                member.stop();
+                return member.handOver();
+            }).get();
+
+            await().atMost(Duration.ofMillis(DirectHandover.READ_TIMEOUT_MS + 5_000))
+                    .until(() -> connection.frames.contains("{\"type\":\"joined\",\"recovered\":false}"));
+            assertFalse(loop.submit(() -> handover.offer(message(2))).get(), "the channel's next message is written again");
+        } finally {
+            loop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+        }
+    }
+
     /** A membership that got its {@code joined} at seq 0 and is live. */
     private Member liveMember() {
         Member member = unjoinedMember();
@@ -260,6 +288,41 @@ class DirectHandoverTest {
 
     static String frame(long seq) {
         return "{\"type\":\"message\",\"room\":\"" + ROOM + "\",\"seq\":" + seq + "}";
+    }
+
+    /** A connection on a real event loop, recording what is written to it. */
+    static final class OnLoop implements Recipient {
+        final List<String> frames = new CopyOnWriteArrayList<>();
+        private final EventLoop loop;
+
+        OnLoop(EventLoop loop) {
+            this.loop = loop;
+        }
+
+        @Override
+        public String user() {
+            return "alice";
+        }
+
+        @Override
+        public boolean hasJoined(String room) {
+            return false;
+        }
+
+        @Override
+        public void send(String frame) {
+            frames.add(frame);
+        }
+
+        @Override
+        public void send(String frame, Runnable written) {
+            frames.add(frame);
+        }
+
+        @Override
+        public EventLoop eventLoop() {
+            return loop;
+        }
     }
 
     /** The room's recent log, answering each read when the test says, in the order the reads came. */
