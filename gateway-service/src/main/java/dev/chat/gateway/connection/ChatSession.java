@@ -1,5 +1,6 @@
 package dev.chat.gateway.connection;
 
+import dev.chat.common.rooms.RoomNames;
 import dev.chat.gateway.metrics.GatewayMetrics;
 import dev.chat.gateway.room.DirectHandover;
 import dev.chat.gateway.room.Member;
@@ -178,11 +179,14 @@ public final class ChatSession implements Recipient {
     }
 
     /**
-     * The connection left a direct-message room ({@code member}'s membership ended): until the user's channel has caught up
-     * with what the membership wrote, it writes through the handover. On the event loop.
+     * The connection left a room ({@code member}'s membership ended): of a direct-message room, until the user's channel has
+     * caught up with what the membership wrote, it writes through the handover. Other rooms need nothing.
      */
     void handOver(Member member) {
-        onLoop(() -> {
+        if (!RoomNames.isDirect(member.room())) {
+            return;
+        }
+        runOnLoop(() -> {
             if (rooms.containsKey(member.room())) {
                 return;
             }
@@ -202,12 +206,15 @@ public final class ChatSession implements Recipient {
     }
 
     /**
-     * The connection joins a direct-message room again ({@code member}, replacing {@code previous} if not null): until the
-     * new membership writes its {@code joined}, the client has what the previous one or the handover from the last one
+     * The connection joins a room ({@code member}, replacing {@code previous} if not null). Of a direct-message room: until
+     * the new membership writes its {@code joined}, the client has what the previous one or the handover from the last one
      * gave it, and a handover writes nothing more.
      */
-    void joinDirect(Member member, Member previous) {
-        onLoop(() -> {
+    void joining(Member member, Member previous) {
+        if (!RoomNames.isDirect(member.room())) {
+            return;
+        }
+        runOnLoop(() -> {
             DirectHandover handover = handovers == null ? null : handovers.remove(member.room());
             if (previous != null) {
                 member.takeOver(previous);
@@ -223,7 +230,7 @@ public final class ChatSession implements Recipient {
 
     @Override
     public void sendDirectRestart(String room, long seq, String epoch, String frame) {
-        onLoop(() -> {
+        runOnLoop(() -> {
             Member member = rooms.get(room);
             if (member != null) {
                 // Its joined (or a handover if the join fails) tells the client where the room restarted.
@@ -254,7 +261,7 @@ public final class ChatSession implements Recipient {
 
     @Override
     public void sendDirect(RoomMessage message) {
-        onLoop(() -> {
+        runOnLoop(() -> {
             Member member = rooms.get(message.room());
             if (member != null) {
                 member.passedOver(message.seq());
@@ -269,15 +276,6 @@ public final class ChatSession implements Recipient {
             }
             send(message);
         });
-    }
-
-    /** Runs a task on the connection's event loop: at once if already there (or without a loop), else queued. */
-    void onLoop(Runnable task) {
-        if (eventLoop == null || eventLoop.inEventLoop()) {
-            task.run();
-        } else {
-            eventLoop.execute(task);
-        }
     }
 
     /** Whether the connection closed and left its rooms ({@link #leaveAllRooms}). */

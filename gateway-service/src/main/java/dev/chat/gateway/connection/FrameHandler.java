@@ -138,10 +138,8 @@ public class FrameHandler {
             rooms.remove(previous);
             presence.replaced(previous, member);
         }
-        if (RoomNames.isDirect(join.room())) {
-            // After the previous membership stopped: what the client had of the room carries over to the new one.
-            session.joinDirect(member, previous);
-        }
+        // After the previous membership stopped: what the client had of a direct-message room carries over to the new one.
+        session.joining(member, previous);
         return Uni.createFrom().completionStage(() -> rooms.add(member).toCompletionStage())
                 .ifNoItem().after(SUBSCRIBE_TIMEOUT).failWith(() -> new RoomUnavailable("Redis subscription timed out", null))
                 .chain(() -> positions.position(join.room(), join.since(), join.epoch()))
@@ -161,17 +159,15 @@ public class FrameHandler {
                     // this one ends the membership after its joined, never before it (which left the join unanswered).
                     return Uni.createFrom().completionStage(joinedWritten);
                 })
-                .onFailure().invoke(e -> session.onLoop(() -> {
+                .onFailure().invoke(e -> session.runOnLoop(() -> {
                     // In one task on the connection's loop (a failure may come on a timer's or Redis's thread): no
                     // direct message of the room is written between the membership's end and its handover.
                     session.removeRoom(join.room(), member);
                     rooms.remove(member);
                     // Counted only if it took over a previous membership's presence.
                     presence.left(member, join.room(), session.user());
-                    if (RoomNames.isDirect(join.room())) {
-                        // What the user's channel passed over for the join that failed is written to the connection.
-                        session.handOver(member);
-                    }
+                    // Of a direct-message room, what the user's channel passed over for the failed join is written to the connection.
+                    session.handOver(member);
                 }))
                 .replaceWithVoid();
     }
@@ -188,10 +184,8 @@ public class FrameHandler {
         rooms.remove(member);
         presence.left(member, leave.room(), session.user());
         Uni<Void> left = reply(session, new ServerFrame.Left(leave.room(), leave.cid()));
-        if (RoomNames.isDirect(leave.room())) {
-            // After `left`: the user's channel writes the room's messages to this connection again from here.
-            session.handOver(member);
-        }
+        // After `left`: of a direct-message room, the user's channel writes the messages to this connection again from here.
+        session.handOver(member);
         return left;
     }
 

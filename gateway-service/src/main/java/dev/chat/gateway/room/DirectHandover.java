@@ -111,7 +111,7 @@ public final class DirectHandover {
                 }
             }, READ_TIMEOUT_MS, TimeUnit.MILLISECONDS);
         }
-        log.read(room, from, to, log.chunk()).onComplete(read -> onLoop(() -> {
+        log.read(room, from, to, log.chunk()).onComplete(read -> recipient.runOnLoop(() -> {
             if (cancelled || reads != current) {
                 return;
             }
@@ -127,7 +127,7 @@ public final class DirectHandover {
                 next();
             } else if (epoch == null) {
                 // A membership that never got its joined knows no epoch: the frame telling the client to reload carries one.
-                log.epoch(room).onComplete(epochRead -> onLoop(() -> {
+                log.epoch(room).onComplete(epochRead -> recipient.runOnLoop(() -> {
                     if (reads == current) {
                         reads++;
                         epoch = epochRead.succeeded() ? epochRead.result() : null;
@@ -159,12 +159,4 @@ public final class DirectHandover {
         }
     }
 
-    private void onLoop(Runnable task) {
-        var loop = recipient.eventLoop();
-        if (loop == null || loop.inEventLoop()) {
-            task.run();
-        } else {
-            loop.execute(task);
-        }
-    }
 }

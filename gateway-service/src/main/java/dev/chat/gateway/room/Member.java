@@ -86,12 +86,7 @@ public final class Member {
 
     /** Runs a task on the connection's event loop (at once if already there). */
     void onLoop(Runnable task) {
-        var loop = recipient.eventLoop();
-        if (loop == null || loop.inEventLoop()) {
-            task.run();
-        } else {
-            loop.execute(task);
-        }
+        recipient.runOnLoop(task);
     }
 
     /** A live message of the room, in seq order (on the connection's event loop). */

@@ -70,4 +70,14 @@ public interface Recipient {
      * no hop to another thread; null when unknown (then any thread may write).
      */
     EventLoop eventLoop();
+
+    /** Runs a task on the connection's event loop: at once if already there (or when the loop is unknown), else queued. */
+    default void runOnLoop(Runnable task) {
+        EventLoop loop = eventLoop();
+        if (loop == null || loop.inEventLoop()) {
+            task.run();
+        } else {
+            loop.execute(task);
+        }
+    }
 }
